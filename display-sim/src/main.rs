@@ -1,0 +1,3 @@
+//! `tonearm`: Tonearm on a desktop.
+
+fn main() {}

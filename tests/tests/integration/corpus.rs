@@ -1,0 +1,1 @@
+//! Every real body of the shared API corpus parses right.
