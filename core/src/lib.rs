@@ -23,10 +23,12 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)
 )]
 
+pub mod json;
 pub mod model;
 pub mod position;
 pub mod text;
 
+pub use json::{JsonError, JsonErrorKind};
 pub use model::{
     ContextKind, Device, Disallows, Image, Kind, NowPlaying, Repeat, ARTISTS_CAP, DEVICE_NAME_CAP,
     DEVICE_TYPE_CAP, IMAGES_CAP, NAME_CAP, TITLE_CAP, URL_CAP,

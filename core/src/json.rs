@@ -1,0 +1,942 @@
+//! A push tokenizer for JSON: bytes in, events out, constant memory.
+//!
+//! [`Tokenizer::feed`] takes any number of chunks of any size and calls a [`Sink`] for
+//! each event. Nothing borrows a chunk beyond the call, so a board can reuse one receive
+//! buffer. Nesting is tracked in a bit stack (no recursion); deeper than [`MAX_DEPTH`] is
+//! an error. The sink decides, at the start of each string value, whether it wants the
+//! content; strings it does not want are validated and skipped a block at a time without
+//! being buffered, so working memory is the same for a 2 KB and a 10 MB body.
+//!
+//! Everything is validated, wanted or not: structure, numbers, escapes (`\uXXXX` and
+//! surrogate pairs, also split across chunks), UTF-8, and control characters in strings.
+//! The first error is sticky and carries the byte offset of the offending byte (for a body
+//! that ends too early, the body's length).
+//!
+//! Why hand-written: no maintained JSON crate parses incrementally without allocation and
+//! without a buffer as large as the largest string (serde-json-core needs the whole body,
+//! picojson needs scratch as large as any string, kept or not).
+
+use core::fmt;
+
+/// Containers nested deeper than this are an error (the root object counts as 1).
+pub const MAX_DEPTH: u8 = 64;
+/// Keys longer than this (in bytes, unescaped) are reported as unknown (`None`); no key
+/// that Tonearm reads is longer than 24 bytes.
+pub const KEY_CAP: usize = 32;
+
+/// What went wrong, without where.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum JsonErrorKind {
+    /// A byte that cannot stand here (a missing comma, a stray bracket, a bare word).
+    UnexpectedByte,
+    /// The body ended inside a value: it was truncated (or empty).
+    UnexpectedEnd,
+    /// A malformed number (`01`, `1.`, `-`, `1e`).
+    InvalidNumber,
+    /// A backslash escape JSON does not define, or a bad `\u` hex digit.
+    InvalidEscape,
+    /// A `\uD800`-`\uDFFF` escape that is not half of a valid surrogate pair.
+    LoneSurrogate,
+    /// Bytes in a string that are not UTF-8.
+    InvalidUtf8,
+    /// A raw control character (below U+0020) inside a string; it must be escaped.
+    ControlCharacter,
+    /// Containers nested deeper than [`MAX_DEPTH`].
+    TooDeep,
+    /// Something other than whitespace after the end of the body.
+    TrailingData,
+    /// The body is valid JSON only if it is an object; this one starts with something else.
+    NotAnObject,
+}
+
+impl JsonErrorKind {
+    /// A short description, used by `Display`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            JsonErrorKind::UnexpectedByte => "unexpected byte",
+            JsonErrorKind::UnexpectedEnd => "body ended too early (truncated or empty)",
+            JsonErrorKind::InvalidNumber => "malformed number",
+            JsonErrorKind::InvalidEscape => "invalid escape in string",
+            JsonErrorKind::LoneSurrogate => "unpaired UTF-16 surrogate in \\u escape",
+            JsonErrorKind::InvalidUtf8 => "invalid UTF-8 in string",
+            JsonErrorKind::ControlCharacter => "unescaped control character in string",
+            JsonErrorKind::TooDeep => "nesting too deep",
+            JsonErrorKind::TrailingData => "trailing data after the end of the body",
+            JsonErrorKind::NotAnObject => "body is not a JSON object",
+        }
+    }
+}
+
+/// A malformed body: what went wrong and the byte offset where.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JsonError {
+    /// What went wrong.
+    pub kind: JsonErrorKind,
+    /// Offset from the start of the body of the offending byte (for
+    /// [`JsonErrorKind::UnexpectedEnd`], the body's length).
+    pub offset: usize,
+}
+
+impl fmt::Display for JsonError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} at byte offset {}", self.kind.as_str(), self.offset)
+    }
+}
+
+impl core::error::Error for JsonError {}
+
+/// Receives the tokenizer's events. Strings and keys arrive unescaped and always split at
+/// character boundaries, so every piece is a `&str`.
+pub trait Sink {
+    /// `{`
+    fn begin_object(&mut self);
+    /// `}`
+    fn end_object(&mut self);
+    /// `[`
+    fn begin_array(&mut self);
+    /// `]`
+    fn end_array(&mut self);
+    /// A key of the current object, unescaped; `None` when longer than [`KEY_CAP`].
+    fn key(&mut self, key: Option<&str>);
+    /// A string value starts. Return `true` to receive its content through
+    /// [`Sink::string_part`]; `false` skips it (still validated).
+    fn begin_string(&mut self) -> bool;
+    /// A piece of a wanted string's content (one string may arrive in many pieces).
+    fn string_part(&mut self, part: &str);
+    /// The string value ends.
+    fn end_string(&mut self);
+    /// A number: `Some` for an integer from 0 to `u64::MAX` written without fraction or
+    /// exponent, `None` for any other valid number (negative, fractional, too large).
+    fn number(&mut self, value: Option<u64>);
+    /// `true` or `false`.
+    fn boolean(&mut self, value: bool);
+    /// `null`.
+    fn null(&mut self);
+}
+
+/// Where the tokenizer is in the grammar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Before the root: only `{` (after whitespace).
+    Start,
+    /// A value is expected (after `:` or `,` in an array).
+    Value,
+    /// After `[`: a value or `]`.
+    ArrayFirst,
+    /// After `{`: a key or `}`.
+    ObjectFirst,
+    /// After `,` in an object: a key.
+    Key,
+    /// After a key: `:`.
+    Colon,
+    /// After a value: `,` or the container's closing bracket.
+    AfterValue,
+    /// Inside a string (key or value).
+    Str(Str),
+    /// Inside a number.
+    Num(Num),
+    /// Inside `true`, `false` or `null`: which, and how many bytes matched.
+    Literal(Lit, u8),
+    /// The root is closed: only whitespace may follow.
+    Done,
+}
+
+/// Where in a string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Str {
+    /// Ordinary content.
+    Plain,
+    /// After a backslash.
+    Escape,
+    /// Reading the 4 hex digits of `\u`: digits read so far and value.
+    Hex(u8, u16),
+    /// After a high surrogate: expecting the `\` of its low half.
+    LowBackslash,
+    /// Expecting the `u` of the low half.
+    LowU,
+    /// Reading the low half's hex digits.
+    LowHex(u8, u16),
+}
+
+/// Where in a number (the accepting states are `Zero`, `Int`, `Frac` and `ExpDigits`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Num {
+    Minus,
+    Zero,
+    Int,
+    Dot,
+    Frac,
+    Exp,
+    ExpSign,
+    ExpDigits,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lit {
+    True,
+    False,
+    Null,
+}
+
+impl Lit {
+    const fn text(self) -> &'static [u8] {
+        match self {
+            Lit::True => b"true",
+            Lit::False => b"false",
+            Lit::Null => b"null",
+        }
+    }
+}
+
+/// A push tokenizer; see the [module docs](self).
+///
+/// Its size is a constant (about 110 bytes on a 64-bit host), whatever the body.
+#[derive(Debug, Clone)]
+pub struct Tokenizer {
+    state: State,
+    /// Bytes consumed before the current chunk.
+    offset: usize,
+    /// One bit per open container, 1 for an object.
+    stack: u64,
+    depth: u8,
+    /// The current string is a key.
+    in_key: bool,
+    /// The sink wants the current string value.
+    keep: bool,
+    /// The current key, unescaped, and whether it overflowed [`KEY_CAP`].
+    key: [u8; KEY_CAP],
+    key_len: u8,
+    key_overflow: bool,
+    /// The first bytes of a UTF-8 sequence cut by the end of a chunk.
+    utf8: [u8; 4],
+    utf8_len: u8,
+    /// Where that sequence started (absolute offset), for the error.
+    utf8_start: usize,
+    /// The high surrogate awaiting its low half.
+    high: u16,
+    /// The integer value of the current number, if it is still a plain `u64`.
+    num: Option<u64>,
+    /// Something other than whitespace has been seen.
+    seen: bool,
+    error: Option<JsonError>,
+}
+
+impl Default for Tokenizer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Bytes that end a run of plain string content: `"`, `\` and control characters.
+#[inline]
+fn is_special(b: u8) -> bool {
+    b == b'"' || b == b'\\' || b < 0x20
+}
+
+/// The index of the first special byte of `s` (or `s.len()`), eight bytes at a time.
+#[inline]
+fn find_special(s: &[u8]) -> usize {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let mut i = 0;
+    let mut words = s.chunks_exact(8);
+    for word in &mut words {
+        let Ok(bytes) = <[u8; 8]>::try_from(word) else {
+            break;
+        };
+        let w = u64::from_le_bytes(bytes);
+        // The classic "has a zero byte" trick on w ^ '"', w ^ '\\', and "has a byte < 0x20".
+        let q = w ^ (LO * u64::from(b'"'));
+        let b = w ^ (LO * u64::from(b'\\'));
+        let hit = (q.wrapping_sub(LO) & !q)
+            | (b.wrapping_sub(LO) & !b)
+            | (w.wrapping_sub(LO * 0x20) & !w);
+        if hit & HI != 0 {
+            break;
+        }
+        i += 8;
+    }
+    let rest = s.get(i..).unwrap_or_default();
+    i + rest.iter().position(|&b| is_special(b)).unwrap_or(rest.len())
+}
+
+/// The length of the UTF-8 sequence a lead byte starts (0 for an invalid lead byte).
+#[inline]
+fn utf8_len(lead: u8) -> u8 {
+    match lead {
+        0xC2..=0xDF => 2,
+        0xE0..=0xEF => 3,
+        0xF0..=0xF4 => 4,
+        _ => 0,
+    }
+}
+
+#[inline]
+fn hex_digit(b: u8) -> Option<u16> {
+    match b {
+        b'0'..=b'9' => Some(u16::from(b - b'0')),
+        b'a'..=b'f' => Some(u16::from(b - b'a' + 10)),
+        b'A'..=b'F' => Some(u16::from(b - b'A' + 10)),
+        _ => None,
+    }
+}
+
+#[inline]
+fn is_ws(b: u8) -> bool {
+    matches!(b, b' ' | b'\n' | b'\r' | b'\t')
+}
+
+impl Tokenizer {
+    /// A tokenizer at the start of a body.
+    pub const fn new() -> Self {
+        Tokenizer {
+            state: State::Start,
+            offset: 0,
+            stack: 0,
+            depth: 0,
+            in_key: false,
+            keep: false,
+            key: [0; KEY_CAP],
+            key_len: 0,
+            key_overflow: false,
+            utf8: [0; 4],
+            utf8_len: 0,
+            utf8_start: 0,
+            high: 0,
+            num: None,
+            seen: false,
+            error: None,
+        }
+    }
+
+    /// Bytes fed so far.
+    pub fn bytes_fed(&self) -> usize {
+        self.offset
+    }
+
+    /// `true` while nothing but whitespace has been fed (an empty 204 body, say).
+    pub fn is_blank(&self) -> bool {
+        !self.seen
+    }
+
+    /// Feeds the next chunk of the body. After an error, every call returns that error.
+    pub fn feed<S: Sink>(&mut self, chunk: &[u8], sink: &mut S) -> Result<(), JsonError> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        let result = self.run(chunk, sink);
+        match result {
+            Ok(()) => self.offset = self.offset.saturating_add(chunk.len()),
+            Err(e) => self.error = Some(e),
+        }
+        result
+    }
+
+    /// Ends the body: `Ok` only if one complete object was fed (and nothing else).
+    pub fn finish(&mut self) -> Result<(), JsonError> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        if self.state == State::Done {
+            Ok(())
+        } else {
+            let e = JsonError {
+                kind: JsonErrorKind::UnexpectedEnd,
+                offset: self.offset,
+            };
+            self.error = Some(e);
+            Err(e)
+        }
+    }
+
+    fn err(&self, kind: JsonErrorKind, at: usize) -> JsonError {
+        JsonError {
+            kind,
+            offset: self.offset.saturating_add(at),
+        }
+    }
+
+    fn utf8_error(&self) -> JsonError {
+        JsonError {
+            kind: JsonErrorKind::InvalidUtf8,
+            offset: self.utf8_start,
+        }
+    }
+
+    fn top_is_object(&self) -> bool {
+        self.depth > 0 && (self.stack >> (self.depth - 1)) & 1 == 1
+    }
+
+    fn push(&mut self, object: bool, at: usize) -> Result<(), JsonError> {
+        if self.depth >= MAX_DEPTH {
+            return Err(self.err(JsonErrorKind::TooDeep, at));
+        }
+        let bit = 1u64 << self.depth;
+        if object {
+            self.stack |= bit;
+        } else {
+            self.stack &= !bit;
+        }
+        self.depth += 1;
+        Ok(())
+    }
+
+    /// A value has ended: where next.
+    fn value_done(&mut self) {
+        self.state = if self.depth == 0 {
+            State::Done
+        } else {
+            State::AfterValue
+        };
+    }
+
+    /// Starts a value at byte `b` (already known not to be whitespace).
+    fn begin_value<S: Sink>(&mut self, b: u8, at: usize, sink: &mut S) -> Result<(), JsonError> {
+        match b {
+            b'{' => {
+                self.push(true, at)?;
+                sink.begin_object();
+                self.state = State::ObjectFirst;
+            }
+            b'[' => {
+                self.push(false, at)?;
+                sink.begin_array();
+                self.state = State::ArrayFirst;
+            }
+            b'"' => {
+                self.in_key = false;
+                self.keep = sink.begin_string();
+                self.state = State::Str(Str::Plain);
+            }
+            b'-' => {
+                self.num = None;
+                self.state = State::Num(Num::Minus);
+            }
+            b'0' => {
+                self.num = Some(0);
+                self.state = State::Num(Num::Zero);
+            }
+            b'1'..=b'9' => {
+                self.num = Some(u64::from(b - b'0'));
+                self.state = State::Num(Num::Int);
+            }
+            b't' => self.state = State::Literal(Lit::True, 1),
+            b'f' => self.state = State::Literal(Lit::False, 1),
+            b'n' => self.state = State::Literal(Lit::Null, 1),
+            _ => return Err(self.err(JsonErrorKind::UnexpectedByte, at)),
+        }
+        Ok(())
+    }
+
+    fn begin_key(&mut self) {
+        self.in_key = true;
+        self.keep = true;
+        self.key_len = 0;
+        self.key_overflow = false;
+        self.state = State::Str(Str::Plain);
+    }
+
+    fn run<S: Sink>(&mut self, chunk: &[u8], sink: &mut S) -> Result<(), JsonError> {
+        let mut i = 0;
+        while let Some(&b) = chunk.get(i) {
+            match self.state {
+                State::Str(Str::Plain) => {
+                    i = self.plain(chunk, i, sink)?;
+                    continue;
+                }
+                State::Str(s) => self.escape(s, b, i, sink)?,
+                State::Num(n) => {
+                    if !self.number_byte(n, b, i)? {
+                        // The byte ends the number: emit it and look at the byte again.
+                        sink.number(self.num);
+                        self.value_done();
+                        continue;
+                    }
+                }
+                State::Literal(lit, n) => {
+                    let text = lit.text();
+                    if text.get(usize::from(n)) != Some(&b) {
+                        return Err(self.err(JsonErrorKind::UnexpectedByte, i));
+                    }
+                    if usize::from(n) + 1 == text.len() {
+                        match lit {
+                            Lit::True => sink.boolean(true),
+                            Lit::False => sink.boolean(false),
+                            Lit::Null => sink.null(),
+                        }
+                        self.value_done();
+                    } else {
+                        self.state = State::Literal(lit, n + 1);
+                    }
+                }
+                _ if is_ws(b) => {
+                    // Runs of indentation are common in pretty-printed bodies.
+                    let rest = chunk.get(i..).unwrap_or_default();
+                    i += rest.iter().position(|&c| !is_ws(c)).unwrap_or(rest.len());
+                    continue;
+                }
+                State::Start => {
+                    self.seen = true;
+                    if b != b'{' {
+                        return Err(self.err(JsonErrorKind::NotAnObject, i));
+                    }
+                    self.begin_value(b, i, sink)?;
+                }
+                State::Value => self.begin_value(b, i, sink)?,
+                State::ArrayFirst => {
+                    if b == b']' {
+                        self.close(false, i, sink)?;
+                    } else {
+                        self.begin_value(b, i, sink)?;
+                    }
+                }
+                State::ObjectFirst => match b {
+                    b'}' => self.close(true, i, sink)?,
+                    b'"' => self.begin_key(),
+                    _ => return Err(self.err(JsonErrorKind::UnexpectedByte, i)),
+                },
+                State::Key => {
+                    if b != b'"' {
+                        return Err(self.err(JsonErrorKind::UnexpectedByte, i));
+                    }
+                    self.begin_key();
+                }
+                State::Colon => {
+                    if b != b':' {
+                        return Err(self.err(JsonErrorKind::UnexpectedByte, i));
+                    }
+                    self.state = State::Value;
+                }
+                State::AfterValue => {
+                    let object = self.top_is_object();
+                    match (b, object) {
+                        (b',', true) => self.state = State::Key,
+                        (b',', false) => self.state = State::Value,
+                        (b'}', true) => self.close(true, i, sink)?,
+                        (b']', false) => self.close(false, i, sink)?,
+                        _ => return Err(self.err(JsonErrorKind::UnexpectedByte, i)),
+                    }
+                }
+                State::Done => return Err(self.err(JsonErrorKind::TrailingData, i)),
+            }
+            i += 1;
+        }
+        Ok(())
+    }
+
+    fn close<S: Sink>(&mut self, object: bool, at: usize, sink: &mut S) -> Result<(), JsonError> {
+        if self.depth == 0 || self.top_is_object() != object {
+            return Err(self.err(JsonErrorKind::UnexpectedByte, at));
+        }
+        self.depth -= 1;
+        if object {
+            sink.end_object();
+        } else {
+            sink.end_array();
+        }
+        self.value_done();
+        Ok(())
+    }
+
+    /// Advances a number by one byte. `Ok(false)` when the byte is not part of it.
+    fn number_byte(&mut self, n: Num, b: u8, at: usize) -> Result<bool, JsonError> {
+        let next = match (n, b) {
+            (Num::Minus, b'0') => Num::Zero,
+            (Num::Zero, b'0'..=b'9') => return Err(self.err(JsonErrorKind::InvalidNumber, at)),
+            (Num::Minus, b'1'..=b'9') => Num::Int,
+            (Num::Int, b'0'..=b'9') => {
+                self.num = self
+                    .num
+                    .and_then(|v| v.checked_mul(10))
+                    .and_then(|v| v.checked_add(u64::from(b - b'0')));
+                Num::Int
+            }
+            (Num::Zero | Num::Int, b'.') => Num::Dot,
+            (Num::Zero | Num::Int | Num::Frac, b'e' | b'E') => Num::Exp,
+            (Num::Dot | Num::Frac, b'0'..=b'9') => Num::Frac,
+            (Num::Exp, b'+' | b'-') => Num::ExpSign,
+            (Num::Exp | Num::ExpSign | Num::ExpDigits, b'0'..=b'9') => Num::ExpDigits,
+            (Num::Zero | Num::Int | Num::Frac | Num::ExpDigits, _) => return Ok(false),
+            _ => return Err(self.err(JsonErrorKind::InvalidNumber, at)),
+        };
+        if matches!(next, Num::Dot | Num::Exp) {
+            self.num = None;
+        }
+        self.state = State::Num(next);
+        Ok(true)
+    }
+
+    /// Hands validated string content to the key buffer or the sink.
+    fn emit<S: Sink>(&mut self, s: &str, sink: &mut S) {
+        if s.is_empty() || !self.keep {
+            return;
+        }
+        if self.in_key {
+            let start = usize::from(self.key_len);
+            match self.key.get_mut(start..start + s.len()) {
+                Some(dst) if !self.key_overflow => {
+                    dst.copy_from_slice(s.as_bytes());
+                    // Cannot truncate: start + len <= KEY_CAP <= u8::MAX.
+                    self.key_len = (start + s.len()) as u8;
+                }
+                _ => self.key_overflow = true,
+            }
+        } else {
+            sink.string_part(s);
+        }
+    }
+
+    /// Consumes plain string content from `chunk[i..]` up to and including the next
+    /// special byte; returns the index to continue at.
+    fn plain<S: Sink>(&mut self, chunk: &[u8], mut i: usize, sink: &mut S) -> Result<usize, JsonError> {
+        // First finish a UTF-8 sequence cut by the previous chunk, byte by byte.
+        while self.utf8_len > 0 {
+            let Some(&b) = chunk.get(i) else {
+                return Ok(i);
+            };
+            if b & 0xC0 != 0x80 {
+                return Err(self.utf8_error());
+            }
+            let n = usize::from(self.utf8_len);
+            if let Some(slot) = self.utf8.get_mut(n) {
+                *slot = b;
+            }
+            self.utf8_len += 1;
+            i += 1;
+            let need = usize::from(utf8_len(self.utf8.first().copied().unwrap_or(0)));
+            if usize::from(self.utf8_len) >= need {
+                let seq = self.utf8;
+                match core::str::from_utf8(seq.get(..need).unwrap_or_default()) {
+                    Ok(s) => self.emit(s, sink),
+                    Err(_) => return Err(self.utf8_error()),
+                }
+                self.utf8_len = 0;
+            }
+        }
+        let rest = chunk.get(i..).unwrap_or_default();
+        let run_len = find_special(rest);
+        let run = rest.get(..run_len).unwrap_or_default();
+        let at_chunk_end = run_len == rest.len();
+        match core::str::from_utf8(run) {
+            Ok(s) => self.emit(s, sink),
+            Err(e) => {
+                let good = e.valid_up_to();
+                if let Ok(s) = core::str::from_utf8(run.get(..good).unwrap_or_default()) {
+                    self.emit(s, sink);
+                }
+                let tail = run.get(good..).unwrap_or_default();
+                // A sequence cut by the end of the chunk continues in the next one; anything
+                // else (a bad byte, or a sequence cut by a quote) is invalid.
+                if e.error_len().is_some() || !at_chunk_end || tail.len() > 3 {
+                    return Err(self.err(JsonErrorKind::InvalidUtf8, i + good));
+                }
+                if let Some(dst) = self.utf8.get_mut(..tail.len()) {
+                    dst.copy_from_slice(tail);
+                }
+                self.utf8_len = tail.len() as u8;
+                self.utf8_start = self.offset.saturating_add(i + good);
+            }
+        }
+        i += run_len;
+        let Some(&b) = chunk.get(i) else {
+            return Ok(i);
+        };
+        match b {
+            b'"' => {
+                if self.in_key {
+                    let key = if self.key_overflow {
+                        None
+                    } else {
+                        core::str::from_utf8(self.key.get(..usize::from(self.key_len)).unwrap_or_default()).ok()
+                    };
+                    sink.key(key);
+                    self.state = State::Colon;
+                } else {
+                    if self.keep {
+                        sink.end_string();
+                    }
+                    self.value_done();
+                }
+            }
+            b'\\' => self.state = State::Str(Str::Escape),
+            _ => return Err(self.err(JsonErrorKind::ControlCharacter, i)),
+        }
+        Ok(i + 1)
+    }
+
+    /// Advances an escape sequence by one byte.
+    fn escape<S: Sink>(&mut self, s: Str, b: u8, at: usize, sink: &mut S) -> Result<(), JsonError> {
+        let mut buf = [0u8; 4];
+        let simple = |c: char, buf: &mut [u8; 4]| -> usize { c.encode_utf8(buf).len() };
+        let next = match s {
+            Str::Plain => Str::Plain,
+            Str::Escape => {
+                let c = match b {
+                    b'"' => '"',
+                    b'\\' => '\\',
+                    b'/' => '/',
+                    b'b' => '\u{8}',
+                    b'f' => '\u{c}',
+                    b'n' => '\n',
+                    b'r' => '\r',
+                    b't' => '\t',
+                    b'u' => {
+                        self.state = State::Str(Str::Hex(0, 0));
+                        return Ok(());
+                    }
+                    _ => return Err(self.err(JsonErrorKind::InvalidEscape, at)),
+                };
+                let n = simple(c, &mut buf);
+                self.emit_bytes(&buf, n, sink);
+                Str::Plain
+            }
+            Str::Hex(n, v) | Str::LowHex(n, v) => {
+                let Some(d) = hex_digit(b) else {
+                    return Err(self.err(JsonErrorKind::InvalidEscape, at));
+                };
+                let v = (v << 4) | d;
+                let low = matches!(s, Str::LowHex(..));
+                if n < 3 {
+                    if low { Str::LowHex(n + 1, v) } else { Str::Hex(n + 1, v) }
+                } else if low {
+                    if !(0xDC00..=0xDFFF).contains(&v) {
+                        return Err(self.err(JsonErrorKind::LoneSurrogate, at));
+                    }
+                    let cp = 0x10000 + ((u32::from(self.high) - 0xD800) << 10) + (u32::from(v) - 0xDC00);
+                    let Some(c) = char::from_u32(cp) else {
+                        return Err(self.err(JsonErrorKind::LoneSurrogate, at));
+                    };
+                    let n = simple(c, &mut buf);
+                    self.emit_bytes(&buf, n, sink);
+                    Str::Plain
+                } else if (0xD800..=0xDBFF).contains(&v) {
+                    self.high = v;
+                    Str::LowBackslash
+                } else if let Some(c) = char::from_u32(u32::from(v)) {
+                    let n = simple(c, &mut buf);
+                    self.emit_bytes(&buf, n, sink);
+                    Str::Plain
+                } else {
+                    // A low surrogate on its own.
+                    return Err(self.err(JsonErrorKind::LoneSurrogate, at));
+                }
+            }
+            Str::LowBackslash if b == b'\\' => Str::LowU,
+            Str::LowU if b == b'u' => Str::LowHex(0, 0),
+            Str::LowBackslash | Str::LowU => return Err(self.err(JsonErrorKind::LoneSurrogate, at)),
+        };
+        self.state = State::Str(next);
+        Ok(())
+    }
+
+    fn emit_bytes<S: Sink>(&mut self, buf: &[u8; 4], n: usize, sink: &mut S) {
+        if let Ok(s) = core::str::from_utf8(buf.get(..n).unwrap_or_default()) {
+            self.emit(s, sink);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use std::format;
+    use std::string::String;
+    use std::vec::Vec;
+
+    /// Records events as a compact text, joining string pieces.
+    #[derive(Default)]
+    struct Rec {
+        out: String,
+        keep: bool,
+    }
+
+    impl Sink for Rec {
+        fn begin_object(&mut self) {
+            self.out.push('{');
+        }
+        fn end_object(&mut self) {
+            self.out.push('}');
+        }
+        fn begin_array(&mut self) {
+            self.out.push('[');
+        }
+        fn end_array(&mut self) {
+            self.out.push(']');
+        }
+        fn key(&mut self, key: Option<&str>) {
+            self.out.push_str(&format!("k:{key:?} "));
+        }
+        fn begin_string(&mut self) -> bool {
+            self.out.push_str("s:");
+            self.keep
+        }
+        fn string_part(&mut self, part: &str) {
+            self.out.push_str(part);
+        }
+        fn end_string(&mut self) {
+            self.out.push(' ');
+        }
+        fn number(&mut self, value: Option<u64>) {
+            self.out.push_str(&format!("n:{value:?} "));
+        }
+        fn boolean(&mut self, value: bool) {
+            self.out.push_str(&format!("b:{value} "));
+        }
+        fn null(&mut self) {
+            self.out.push_str("null ");
+        }
+    }
+
+    fn tokenize(body: &[u8], chunk: usize, keep: bool) -> Result<String, JsonError> {
+        let mut t = Tokenizer::new();
+        let mut rec = Rec { keep, ..Default::default() };
+        for c in body.chunks(chunk.max(1)) {
+            t.feed(c, &mut rec)?;
+        }
+        t.finish()?;
+        Ok(rec.out)
+    }
+
+    /// Same events for every chunk size.
+    fn tokenize_all(body: &[u8], keep: bool) -> Result<String, JsonError> {
+        let whole = tokenize(body, body.len().max(1), keep);
+        for chunk in [1, 2, 3, 5, 7, 64] {
+            assert_eq!(tokenize(body, chunk, keep), whole, "chunk {chunk} of {:?}", String::from_utf8_lossy(body));
+        }
+        whole
+    }
+
+    #[test]
+    fn events_table() {
+        let table: &[(&str, &str)] = &[
+            ("{}", "{}"),
+            (" {\r\n} \n", "{}"),
+            (r#"{"a":1}"#, "{k:Some(\"a\") n:Some(1) }"),
+            (r#"{"a" : [true,false,null]}"#, "{k:Some(\"a\") [b:true b:false null ]}"),
+            (r#"{"a":"x\"y\\z\/\n\t"}"#, "{k:Some(\"a\") s:x\"y\\z/\n\t }"),
+            (r#"{"a":"\u00e9\u65e5\ud83d\ude00"}"#, "{k:Some(\"a\") s:é日😀 }"),
+            (r#"{"a":"日本語 ünïcödé"}"#, "{k:Some(\"a\") s:日本語 ünïcödé }"),
+            (r#"{"\u0069d":0}"#, "{k:Some(\"id\") n:Some(0) }"),
+            (
+                r#"{"n":[0,-1,1.5,1e3,18446744073709551615,18446744073709551616,-0,0.0]}"#,
+                "{k:Some(\"n\") [n:Some(0) n:None n:None n:None n:Some(18446744073709551615) n:None n:None n:None ]}",
+            ),
+            (r#"{"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa":{}}"#, "{k:None {}}"),
+            (r#"{"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa":{}}"#, "{k:Some(\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\") {}}"),
+        ];
+        for (body, want) in table {
+            assert_eq!(tokenize_all(body.as_bytes(), true).as_deref(), Ok(*want), "{body}");
+        }
+    }
+
+    #[test]
+    fn skipped_strings_are_not_delivered_but_validated() {
+        assert_eq!(
+            tokenize_all(br#"{"a":"long \u00e9 text","b":"x"}"#, false).as_deref(),
+            Ok("{k:Some(\"a\") s:k:Some(\"b\") s:}")
+        );
+        let bad = tokenize_all(b"{\"a\":\"\xff\"}", false).map_err(|e| e.kind);
+        assert_eq!(bad, Err(JsonErrorKind::InvalidUtf8));
+    }
+
+    #[test]
+    fn errors_table() {
+        use JsonErrorKind::*;
+        let table: &[(&[u8], JsonErrorKind, usize)] = &[
+            (b"", UnexpectedEnd, 0),
+            (b"   ", UnexpectedEnd, 3),
+            (b"{", UnexpectedEnd, 1),
+            (b"{\"a\":\"abc", UnexpectedEnd, 9),
+            (b"[]", NotAnObject, 0),
+            (b"  5", NotAnObject, 2),
+            (b"{}x", TrailingData, 2),
+            (b"{} {}", TrailingData, 3),
+            (b"{\"a\":1,}", UnexpectedByte, 7),
+            (b"{\"a\":[1,]}", UnexpectedByte, 8),
+            (b"{\"a\" 1}", UnexpectedByte, 5),
+            (b"{\"a\":1]", UnexpectedByte, 6),
+            (b"{\"a\":tru}", UnexpectedByte, 8),
+            (b"{\"a\":nulll}", UnexpectedByte, 9),
+            (b"{\"a\":01}", InvalidNumber, 6),
+            (b"{\"a\":1.}", InvalidNumber, 7),
+            (b"{\"a\":-}", InvalidNumber, 6),
+            (b"{\"a\":1e}", InvalidNumber, 7),
+            (b"{\"a\":+1}", UnexpectedByte, 5),
+            (b"{\"a\":\"\\x\"}", InvalidEscape, 7),
+            (b"{\"a\":\"\\u12g4\"}", InvalidEscape, 10),
+            (b"{\"a\":\"\\ud83d\"}", LoneSurrogate, 12),
+            (b"{\"a\":\"\\ud83d\\u0041\"}", LoneSurrogate, 17),
+            (b"{\"a\":\"\\ude00\"}", LoneSurrogate, 11),
+            (b"{\"a\":\"a\xc3\"}", InvalidUtf8, 7),
+            (b"{\"a\":\"\xe6\x97\"}", InvalidUtf8, 6),
+            (b"{\"a\":\"\xed\xa0\x80\"}", InvalidUtf8, 6),
+            (b"{\"a\":\"tab\there\"}", ControlCharacter, 9),
+            (b"{\"a\":\"\x00\"}", ControlCharacter, 6),
+            (b"\xef\xbb\xbf{}", NotAnObject, 0),
+            (b"{\"a\":1}\n]", TrailingData, 8),
+        ];
+        for &(body, kind, offset) in table {
+            for chunk in [1, 2, 3, 7, 100] {
+                let got = tokenize(body, chunk, true);
+                assert_eq!(
+                    got,
+                    Err(JsonError { kind, offset }),
+                    "{:?} in chunks of {chunk}",
+                    String::from_utf8_lossy(body)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn depth_limit() {
+        let nest = |n: usize| {
+            let mut v = Vec::new();
+            v.push(b'{');
+            v.extend(b"\"a\":".iter());
+            for _ in 1..n {
+                v.push(b'[');
+            }
+            v.push(b'1');
+            for _ in 1..n {
+                v.push(b']');
+            }
+            v.push(b'}');
+            v
+        };
+        assert!(tokenize(&nest(usize::from(MAX_DEPTH)), 3, true).is_ok());
+        let err = tokenize(&nest(usize::from(MAX_DEPTH) + 1), 3, true).unwrap_err();
+        assert_eq!(err.kind, JsonErrorKind::TooDeep);
+        assert_eq!(err.offset, 5 + usize::from(MAX_DEPTH) - 1);
+    }
+
+    #[test]
+    fn errors_are_sticky() {
+        let mut t = Tokenizer::new();
+        let mut rec = Rec::default();
+        let e = t.feed(b"{]", &mut rec).unwrap_err();
+        assert_eq!(t.feed(b"}", &mut rec), Err(e));
+        assert_eq!(t.finish(), Err(e));
+    }
+
+    #[test]
+    fn find_special_agrees_with_bytewise_scan() {
+        let mut s = std::vec![b'a'; 40];
+        for pos in 0..40 {
+            for special in [b'"', b'\\', 0x00, 0x1f, b'\n'] {
+                let mut t = s.clone();
+                t[pos] = special;
+                assert_eq!(find_special(&t), pos);
+            }
+        }
+        s[5] = 0xE6; // non-ASCII is not special
+        assert_eq!(find_special(&s), 40);
+    }
+
+    #[test]
+    fn size_is_small() {
+        assert!(core::mem::size_of::<Tokenizer>() <= 128, "{}", core::mem::size_of::<Tokenizer>());
+    }
+}
