@@ -739,7 +739,6 @@ impl Tokenizer {
 
 #[cfg(test)]
 mod tests {
-    extern crate std;
     use super::*;
     use std::format;
     use std::string::String;
@@ -937,6 +936,6 @@ mod tests {
 
     #[test]
     fn size_is_small() {
-        assert!(core::mem::size_of::<Tokenizer>() <= 128, "{}", core::mem::size_of::<Tokenizer>());
+        assert!(size_of::<Tokenizer>() <= 128, "{}", size_of::<Tokenizer>());
     }
 }

@@ -25,7 +25,9 @@
 
 pub mod json;
 pub mod model;
+pub mod parse;
 pub mod position;
+pub mod secret;
 pub mod text;
 
 pub use json::{JsonError, JsonErrorKind};
@@ -33,4 +35,8 @@ pub use model::{
     ContextKind, Device, Disallows, Image, Kind, NowPlaying, Repeat, ARTISTS_CAP, DEVICE_NAME_CAP,
     DEVICE_TYPE_CAP, IMAGES_CAP, NAME_CAP, TITLE_CAP, URL_CAP,
 };
+pub use parse::{
+    ErrorBody, ErrorParser, NowPlayingParser, Parser, TokenError, TokenParser, TokenResponse,
+};
 pub use position::{format_position, format_time, position_ms, TimeText};
+pub use secret::Secret;

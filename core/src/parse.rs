@@ -1,0 +1,1026 @@
+//! Field extractors on the [tokenizer](crate::json): the playback body, the token
+//! response and the error bodies.
+//!
+//! Each extractor is a [`Sink`] that knows the few paths it keeps and ignores the rest;
+//! strings it does not keep are never delivered to it. Duplicate keys follow "the last one
+//! wins", as `serde_json::Value` does; a value of an unexpected type counts as absent.
+//! Integers are kept when they are plain non-negative integers that fit the field
+//! (`640.0`, `-1` and `1e3` count as absent).
+
+use heapless::{String, Vec};
+
+use crate::json::{JsonError, Sink, Tokenizer};
+use crate::model::{
+    ContextKind, Device, Disallows, Image, Kind, NowPlaying, Repeat, IMAGES_CAP, NAME_CAP,
+};
+use crate::secret::Secret;
+use crate::text::push_truncating;
+
+/// What an extractor produces once the body is complete.
+pub trait Extract: Sink + Default {
+    /// The extracted value.
+    type Output;
+    /// Takes the value out (the extractor is reset afterwards by the parser).
+    fn output(&mut self) -> Self::Output;
+}
+
+/// A push parser: a [`Tokenizer`] and an extractor. Feed chunks of any size with
+/// [`Parser::feed`], then call [`Parser::finish`]; the parser is then ready for the next
+/// body, so one instance can serve a device's whole life.
+#[derive(Debug, Clone, Default)]
+pub struct Parser<E> {
+    tok: Tokenizer,
+    ex: E,
+}
+
+impl<E: Extract> Parser<E> {
+    /// A parser at the start of a body.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Feeds the next chunk. After an error every call returns that error until
+    /// [`Parser::finish`] or [`Parser::reset`].
+    pub fn feed(&mut self, chunk: &[u8]) -> Result<(), JsonError> {
+        self.tok.feed(chunk, &mut self.ex)
+    }
+
+    /// `true` while nothing but whitespace has been fed: an empty body (Spotify's 204).
+    pub fn is_blank(&self) -> bool {
+        self.tok.is_blank()
+    }
+
+    /// Bytes fed since the start of this body.
+    pub fn bytes_fed(&self) -> usize {
+        self.tok.bytes_fed()
+    }
+
+    /// Ends the body and returns what was extracted, or the first error. Resets the parser.
+    pub fn finish(&mut self) -> Result<E::Output, JsonError> {
+        let done = self.tok.finish();
+        let out = self.ex.output();
+        self.reset();
+        done.map(|()| out)
+    }
+
+    /// Forgets the current body.
+    pub fn reset(&mut self) {
+        self.tok = Tokenizer::new();
+        self.ex = E::default();
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The playback body (`/me/player` and `/me/player/currently-playing`).
+
+/// Parses a `/me/player` or `/me/player/currently-playing` body into a [`NowPlaying`].
+pub type NowPlayingParser = Parser<NowPlayingFields>;
+
+/// Which image list an `images` array fills.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Which {
+    Album,
+    Item,
+    Show,
+}
+
+/// The objects and arrays whose contents we keep, by path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Frame {
+    Root,
+    Item,
+    Album,
+    Show,
+    Artists,
+    Artist,
+    Images(Which),
+    Image(Which),
+    Context,
+    Actions,
+    Disallows,
+    Device,
+}
+
+/// What the next value is for (set by a key, cleared by the value).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    None,
+    Timestamp,
+    Progress,
+    IsPlaying,
+    PlayingType,
+    Item,
+    Context,
+    Actions,
+    Device,
+    Shuffle,
+    Repeat,
+    ItemType,
+    Title,
+    Duration,
+    IsLocal,
+    Artists,
+    Album,
+    Show,
+    Images(Which),
+    AlbumName,
+    ShowName,
+    Publisher,
+    ArtistName,
+    Url,
+    Width,
+    Height,
+    ContextType,
+    Disallows,
+    Flag(u8),
+    DeviceName,
+    DeviceType,
+    Volume,
+}
+
+// Which values were cut, one bit each, so that a later duplicate key clears its own bit.
+const T_TITLE: u16 = 1;
+const T_ALBUM: u16 = 1 << 1;
+const T_SHOW: u16 = 1 << 2;
+const T_PUBLISHER: u16 = 1 << 3;
+const T_ARTISTS: u16 = 1 << 4;
+const T_IMG_ALBUM: u16 = 1 << 5;
+const T_IMG_ITEM: u16 = 1 << 6;
+const T_IMG_SHOW: u16 = 1 << 7;
+const T_DEVICE_NAME: u16 = 1 << 8;
+const T_DEVICE_TYPE: u16 = 1 << 9;
+const T_ITEM: u16 = T_TITLE | T_ALBUM | T_SHOW | T_PUBLISHER | T_ARTISTS | T_IMG_ALBUM | T_IMG_ITEM | T_IMG_SHOW;
+
+const fn images_bit(w: Which) -> u16 {
+    match w {
+        Which::Album => T_IMG_ALBUM,
+        Which::Item => T_IMG_ITEM,
+        Which::Show => T_IMG_SHOW,
+    }
+}
+
+/// Deepest path we keep: root > item > album > images > image.
+const FRAMES: usize = 6;
+
+/// The [`Extract`]or behind [`NowPlayingParser`]. Its size is a constant: about 3.5 KB,
+/// most of it the [`NowPlaying`] under construction.
+#[derive(Debug, Clone, Default)]
+pub struct NowPlayingFields {
+    np: NowPlaying,
+    album_images: Vec<Image, IMAGES_CAP>,
+    item_images: Vec<Image, IMAGES_CAP>,
+    playing_type: Option<Kind>,
+    item_type: Option<Kind>,
+    frames: Vec<Frame, FRAMES>,
+    /// Depth inside a container we do not keep (0 when not in one).
+    skip: u8,
+    field: Field,
+    cut: u16,
+    /// The string being read was cut: later pieces are dropped.
+    full: bool,
+    /// Short enum-like strings (`"track"`, `"context"`...) are read here.
+    word: String<16>,
+    word_over: bool,
+    artist: Option<String<NAME_CAP>>,
+    artist_cut: bool,
+    image: Image,
+    image_has_url: bool,
+    image_cut: bool,
+}
+
+impl Default for Field {
+    fn default() -> Self {
+        Field::None
+    }
+}
+
+/// Appends a piece of a kept string, dropping pieces after the first cut.
+fn put<const N: usize>(s: &mut String<N>, part: &str, full: &mut bool) -> bool {
+    if *full {
+        return false;
+    }
+    if !push_truncating(s, part) {
+        *full = true;
+        return false;
+    }
+    true
+}
+
+impl NowPlayingFields {
+    fn top(&self) -> Option<Frame> {
+        self.frames.last().copied()
+    }
+
+    fn images(&mut self, w: Which) -> &mut Vec<Image, IMAGES_CAP> {
+        match w {
+            Which::Album => &mut self.album_images,
+            Which::Item => &mut self.item_images,
+            Which::Show => &mut self.np.show_images,
+        }
+    }
+
+    /// A key names the next value; its field is reset so the last duplicate wins.
+    fn field_for(&mut self, frame: Frame, key: &str) -> Field {
+        let np = &mut self.np;
+        match (frame, key) {
+            (Frame::Root, "timestamp") => {
+                np.timestamp = None;
+                Field::Timestamp
+            }
+            (Frame::Root, "progress_ms") => {
+                np.progress_ms = None;
+                Field::Progress
+            }
+            (Frame::Root, "is_playing") => {
+                np.is_playing = false;
+                Field::IsPlaying
+            }
+            (Frame::Root, "currently_playing_type") => {
+                self.playing_type = None;
+                Field::PlayingType
+            }
+            (Frame::Root, "item") => {
+                np.title = None;
+                np.artists.clear();
+                np.album = None;
+                np.show = None;
+                np.publisher = None;
+                np.is_local = false;
+                np.duration_ms = None;
+                np.show_images.clear();
+                self.album_images.clear();
+                self.item_images.clear();
+                self.item_type = None;
+                self.cut &= !T_ITEM;
+                Field::Item
+            }
+            (Frame::Root, "context") => {
+                np.context = None;
+                Field::Context
+            }
+            (Frame::Root, "actions") => {
+                np.disallows = Disallows::default();
+                Field::Actions
+            }
+            (Frame::Root, "device") => {
+                np.device = None;
+                self.cut &= !(T_DEVICE_NAME | T_DEVICE_TYPE);
+                Field::Device
+            }
+            (Frame::Root, "shuffle_state") => {
+                np.shuffle = None;
+                Field::Shuffle
+            }
+            (Frame::Root, "repeat_state") => {
+                np.repeat = None;
+                Field::Repeat
+            }
+            (Frame::Item, "type") => {
+                self.item_type = None;
+                Field::ItemType
+            }
+            (Frame::Item, "name") => {
+                np.title = None;
+                self.cut &= !T_TITLE;
+                Field::Title
+            }
+            (Frame::Item, "duration_ms") => {
+                np.duration_ms = None;
+                Field::Duration
+            }
+            (Frame::Item, "is_local") => {
+                np.is_local = false;
+                Field::IsLocal
+            }
+            (Frame::Item, "artists") => {
+                np.artists.clear();
+                self.cut &= !T_ARTISTS;
+                Field::Artists
+            }
+            (Frame::Item, "album") => {
+                np.album = None;
+                self.album_images.clear();
+                self.cut &= !(T_ALBUM | T_IMG_ALBUM);
+                Field::Album
+            }
+            (Frame::Item, "show") => {
+                np.show = None;
+                np.publisher = None;
+                np.show_images.clear();
+                self.cut &= !(T_SHOW | T_PUBLISHER | T_IMG_SHOW);
+                Field::Show
+            }
+            (Frame::Item, "images") => self.reset_images(Which::Item),
+            (Frame::Album, "name") => {
+                np.album = None;
+                self.cut &= !T_ALBUM;
+                Field::AlbumName
+            }
+            (Frame::Album, "images") => self.reset_images(Which::Album),
+            (Frame::Show, "name") => {
+                np.show = None;
+                self.cut &= !T_SHOW;
+                Field::ShowName
+            }
+            (Frame::Show, "publisher") => {
+                np.publisher = None;
+                self.cut &= !T_PUBLISHER;
+                Field::Publisher
+            }
+            (Frame::Show, "images") => self.reset_images(Which::Show),
+            (Frame::Artist, "name") => {
+                self.artist = None;
+                self.artist_cut = false;
+                Field::ArtistName
+            }
+            (Frame::Image(_), "url") => {
+                self.image_has_url = false;
+                self.image_cut = false;
+                self.image.url.clear();
+                Field::Url
+            }
+            (Frame::Image(_), "width") => {
+                self.image.width = None;
+                Field::Width
+            }
+            (Frame::Image(_), "height") => {
+                self.image.height = None;
+                Field::Height
+            }
+            (Frame::Context, "type") => {
+                np.context = None;
+                Field::ContextType
+            }
+            (Frame::Actions, "disallows") => {
+                np.disallows = Disallows::default();
+                Field::Disallows
+            }
+            (Frame::Disallows, key) => {
+                let flag = match key {
+                    "pausing" => 0,
+                    "resuming" => 1,
+                    "skipping_next" => 2,
+                    "skipping_prev" => 3,
+                    "seeking" => 4,
+                    _ => return Field::None,
+                };
+                if let Some(f) = self.flag(flag) {
+                    *f = false;
+                }
+                Field::Flag(flag)
+            }
+            (Frame::Device, "name") => {
+                if let Some(d) = np.device.as_mut() {
+                    d.name.clear();
+                }
+                self.cut &= !T_DEVICE_NAME;
+                Field::DeviceName
+            }
+            (Frame::Device, "type") => {
+                if let Some(d) = np.device.as_mut() {
+                    d.kind.clear();
+                }
+                self.cut &= !T_DEVICE_TYPE;
+                Field::DeviceType
+            }
+            (Frame::Device, "volume_percent") => {
+                if let Some(d) = np.device.as_mut() {
+                    d.volume_percent = None;
+                }
+                Field::Volume
+            }
+            _ => Field::None,
+        }
+    }
+
+    fn reset_images(&mut self, w: Which) -> Field {
+        self.images(w).clear();
+        self.cut &= !images_bit(w);
+        Field::Images(w)
+    }
+
+    fn flag(&mut self, i: u8) -> Option<&mut bool> {
+        let d = &mut self.np.disallows;
+        match i {
+            0 => Some(&mut d.pausing),
+            1 => Some(&mut d.resuming),
+            2 => Some(&mut d.skipping_next),
+            3 => Some(&mut d.skipping_prev),
+            4 => Some(&mut d.seeking),
+            _ => None,
+        }
+    }
+
+    /// A value at the current level has ended.
+    fn value_done(&mut self) {
+        self.field = Field::None;
+    }
+
+    fn begin_container(&mut self, object: bool) {
+        if self.skip > 0 {
+            self.skip = self.skip.saturating_add(1);
+            return;
+        }
+        let frame = match (self.top(), self.field, object) {
+            (None, _, true) => Some(Frame::Root),
+            (Some(Frame::Root), Field::Item, true) => Some(Frame::Item),
+            (Some(Frame::Root), Field::Context, true) => Some(Frame::Context),
+            (Some(Frame::Root), Field::Actions, true) => Some(Frame::Actions),
+            (Some(Frame::Root), Field::Device, true) => {
+                self.np.device = Some(Device::default());
+                Some(Frame::Device)
+            }
+            (Some(Frame::Item), Field::Album, true) => Some(Frame::Album),
+            (Some(Frame::Item), Field::Show, true) => Some(Frame::Show),
+            (Some(Frame::Actions), Field::Disallows, true) => Some(Frame::Disallows),
+            (Some(Frame::Artists), _, true) => {
+                self.artist = None;
+                self.artist_cut = false;
+                Some(Frame::Artist)
+            }
+            (Some(Frame::Images(w)), _, true) => {
+                self.image = Image::default();
+                self.image_has_url = false;
+                self.image_cut = false;
+                Some(Frame::Image(w))
+            }
+            (Some(Frame::Item), Field::Artists, false) => Some(Frame::Artists),
+            (Some(Frame::Item | Frame::Album | Frame::Show), Field::Images(w), false) => {
+                Some(Frame::Images(w))
+            }
+            _ => None,
+        };
+        match frame.map(|f| self.frames.push(f)) {
+            Some(Ok(())) => {}
+            // Unknown (or, impossibly, too deep for our paths): skip it.
+            _ => self.skip = 1,
+        }
+        self.field = Field::None;
+    }
+
+    fn end_container(&mut self) {
+        if self.skip > 0 {
+            self.skip -= 1;
+            if self.skip == 0 {
+                self.value_done();
+            }
+            return;
+        }
+        match self.frames.pop() {
+            Some(Frame::Artist) => {
+                if let Some(name) = self.artist.take() {
+                    if self.np.artists.push(name).is_err() || self.artist_cut {
+                        self.cut |= T_ARTISTS;
+                    }
+                }
+            }
+            Some(Frame::Image(w)) => {
+                if self.image_has_url {
+                    let image = core::mem::take(&mut self.image);
+                    let cut = self.image_cut;
+                    if self.images(w).push(image).is_err() || cut {
+                        self.cut |= images_bit(w);
+                    }
+                }
+            }
+            _ => {}
+        }
+        self.value_done();
+    }
+
+    fn is_word(field: Field) -> bool {
+        matches!(
+            field,
+            Field::PlayingType | Field::ItemType | Field::ContextType | Field::Repeat
+        )
+    }
+}
+
+impl Sink for NowPlayingFields {
+    fn begin_object(&mut self) {
+        self.begin_container(true);
+    }
+
+    fn end_object(&mut self) {
+        self.end_container();
+    }
+
+    fn begin_array(&mut self) {
+        self.begin_container(false);
+    }
+
+    fn end_array(&mut self) {
+        self.end_container();
+    }
+
+    fn key(&mut self, key: Option<&str>) {
+        if self.skip > 0 {
+            return;
+        }
+        self.field = match (self.top(), key) {
+            (Some(frame), Some(key)) => self.field_for(frame, key),
+            _ => Field::None,
+        };
+    }
+
+    fn begin_string(&mut self) -> bool {
+        if self.skip > 0 {
+            return false;
+        }
+        self.full = false;
+        let np = &mut self.np;
+        match self.field {
+            Field::Title => np.title = Some(String::new()),
+            Field::AlbumName => np.album = Some(String::new()),
+            Field::ShowName => np.show = Some(String::new()),
+            Field::Publisher => np.publisher = Some(String::new()),
+            Field::ArtistName => self.artist = Some(String::new()),
+            Field::Url => self.image_has_url = true,
+            Field::DeviceName | Field::DeviceType => {}
+            f if Self::is_word(f) => {
+                self.word.clear();
+                self.word_over = false;
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    fn string_part(&mut self, part: &str) {
+        let np = &mut self.np;
+        let full = &mut self.full;
+        let cut = match self.field {
+            Field::Title => np.title.as_mut().map(|s| (put(s, part, full), T_TITLE)),
+            Field::AlbumName => np.album.as_mut().map(|s| (put(s, part, full), T_ALBUM)),
+            Field::ShowName => np.show.as_mut().map(|s| (put(s, part, full), T_SHOW)),
+            Field::Publisher => np.publisher.as_mut().map(|s| (put(s, part, full), T_PUBLISHER)),
+            Field::DeviceName => np.device.as_mut().map(|d| (put(&mut d.name, part, full), T_DEVICE_NAME)),
+            Field::DeviceType => np.device.as_mut().map(|d| (put(&mut d.kind, part, full), T_DEVICE_TYPE)),
+            Field::ArtistName => {
+                if let Some(s) = self.artist.as_mut() {
+                    self.artist_cut |= !put(s, part, full);
+                }
+                None
+            }
+            Field::Url => {
+                self.image_cut |= !put(&mut self.image.url, part, full);
+                None
+            }
+            f if Self::is_word(f) => {
+                self.word_over |= !push_truncating(&mut self.word, part);
+                None
+            }
+            _ => None,
+        };
+        if let Some((false, bit)) = cut {
+            self.cut |= bit;
+        }
+    }
+
+    fn end_string(&mut self) {
+        let word = if self.word_over { "" } else { self.word.as_str() };
+        match self.field {
+            Field::PlayingType => self.playing_type = Some(Kind::from_api(word)),
+            Field::ItemType => self.item_type = Some(Kind::from_api(word)),
+            Field::ContextType => self.np.context = Some(ContextKind::from_api(word)),
+            Field::Repeat => self.np.repeat = Repeat::from_api(word),
+            _ => {}
+        }
+        self.value_done();
+    }
+
+    fn number(&mut self, value: Option<u64>) {
+        if self.skip > 0 {
+            return;
+        }
+        let small = |v: Option<u64>| v.and_then(|v| u32::try_from(v).ok());
+        match self.field {
+            Field::Timestamp => self.np.timestamp = value,
+            Field::Progress => self.np.progress_ms = value,
+            Field::Duration => self.np.duration_ms = value,
+            Field::Width => self.image.width = small(value),
+            Field::Height => self.image.height = small(value),
+            Field::Volume => {
+                if let Some(d) = self.np.device.as_mut() {
+                    d.volume_percent = value.filter(|v| *v <= 100).and_then(|v| u8::try_from(v).ok());
+                }
+            }
+            _ => {}
+        }
+        self.value_done();
+    }
+
+    fn boolean(&mut self, value: bool) {
+        if self.skip > 0 {
+            return;
+        }
+        match self.field {
+            Field::IsPlaying => self.np.is_playing = value,
+            Field::IsLocal => self.np.is_local = value,
+            Field::Shuffle => self.np.shuffle = Some(value),
+            Field::Flag(i) => {
+                if let Some(f) = self.flag(i) {
+                    *f = value;
+                }
+            }
+            _ => {}
+        }
+        self.value_done();
+    }
+
+    fn null(&mut self) {
+        self.value_done();
+    }
+}
+
+impl Extract for NowPlayingFields {
+    type Output = NowPlaying;
+
+    fn output(&mut self) -> NowPlaying {
+        let mut np = core::mem::take(&mut self.np);
+        np.kind = self.playing_type.or(self.item_type).unwrap_or(Kind::Unknown);
+        let album = core::mem::take(&mut self.album_images);
+        let item = core::mem::take(&mut self.item_images);
+        let (images, bit) = if np.kind == Kind::Episode || album.is_empty() {
+            (item, T_IMG_ITEM)
+        } else {
+            (album, T_IMG_ALBUM)
+        };
+        np.images = images;
+        // Only the cuts of what is kept count (the unused image list's do not).
+        let unused = (T_IMG_ALBUM | T_IMG_ITEM) & !bit;
+        np.truncated = self.cut & !unused != 0;
+        np
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The token response.
+
+/// Bytes kept of an access token (Spotify's are seen up to ~600).
+pub const ACCESS_TOKEN_CAP: usize = 1024;
+/// Bytes kept of a refresh token (Spotify's are about 130).
+pub const REFRESH_TOKEN_CAP: usize = 512;
+/// Bytes kept of the granted scopes.
+pub const SCOPE_CAP: usize = 256;
+
+/// A successful token response (`POST /api/token`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TokenResponse {
+    /// The access token (`Bearer`).
+    pub access_token: Secret<ACCESS_TOKEN_CAP>,
+    /// The token type (`Bearer`).
+    pub token_type: String<16>,
+    /// Lifetime in seconds (3600); `None` if missing.
+    pub expires_in: Option<u32>,
+    /// Granted scopes, space-separated (cut if very long).
+    pub scope: String<SCOPE_CAP>,
+    /// A new refresh token: it replaces the stored one. `None`: keep the old one.
+    pub refresh_token: Option<Secret<REFRESH_TOKEN_CAP>>,
+}
+
+impl TokenResponse {
+    /// `true` if `scope` lists `name`.
+    pub fn has_scope(&self, name: &str) -> bool {
+        self.scope.split(' ').any(|s| s == name)
+    }
+}
+
+/// Why a token body was not usable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TokenError {
+    /// Not valid JSON (or truncated): see the inner error for the byte offset.
+    Json(JsonError),
+    /// Valid JSON without an `access_token` string.
+    MissingAccessToken,
+    /// A token longer than Tonearm keeps ([`ACCESS_TOKEN_CAP`] / [`REFRESH_TOKEN_CAP`]);
+    /// a cut token is worthless, so this is an error rather than a silent cut.
+    TooLong,
+}
+
+impl core::fmt::Display for TokenError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            TokenError::Json(e) => write!(f, "token response: {e}"),
+            TokenError::MissingAccessToken => f.write_str("token response has no access_token"),
+            TokenError::TooLong => f.write_str("token in the response is longer than Tonearm can store"),
+        }
+    }
+}
+
+impl core::error::Error for TokenError {}
+
+impl From<JsonError> for TokenError {
+    fn from(e: JsonError) -> Self {
+        TokenError::Json(e)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum TokenField {
+    #[default]
+    None,
+    Access,
+    Type,
+    Expires,
+    Scope,
+    Refresh,
+}
+
+/// The [`Extract`]or behind [`TokenParser`].
+#[derive(Debug, Clone, Default)]
+pub struct TokenFields {
+    out: TokenResponse,
+    has_access: bool,
+    depth: u8,
+    field: TokenField,
+    full: bool,
+    access_cut: bool,
+    refresh_cut: bool,
+}
+
+impl Sink for TokenFields {
+    fn begin_object(&mut self) {
+        self.depth = self.depth.saturating_add(1);
+        self.field = TokenField::None;
+    }
+    fn end_object(&mut self) {
+        self.depth = self.depth.saturating_sub(1);
+    }
+    fn begin_array(&mut self) {
+        self.begin_object();
+    }
+    fn end_array(&mut self) {
+        self.end_object();
+    }
+    fn key(&mut self, key: Option<&str>) {
+        self.field = TokenField::None;
+        if self.depth != 1 {
+            return;
+        }
+        let out = &mut self.out;
+        self.field = match key {
+            Some("access_token") => {
+                out.access_token = Secret::default();
+                self.has_access = false;
+                self.access_cut = false;
+                TokenField::Access
+            }
+            Some("token_type") => {
+                out.token_type.clear();
+                TokenField::Type
+            }
+            Some("expires_in") => {
+                out.expires_in = None;
+                TokenField::Expires
+            }
+            Some("scope") => {
+                out.scope.clear();
+                TokenField::Scope
+            }
+            Some("refresh_token") => {
+                out.refresh_token = None;
+                self.refresh_cut = false;
+                TokenField::Refresh
+            }
+            _ => TokenField::None,
+        };
+    }
+    fn begin_string(&mut self) -> bool {
+        self.full = false;
+        match self.field {
+            TokenField::Access => self.has_access = true,
+            TokenField::Refresh => self.out.refresh_token = Some(Secret::default()),
+            TokenField::Type | TokenField::Scope => {}
+            TokenField::None | TokenField::Expires => return false,
+        }
+        true
+    }
+    fn string_part(&mut self, part: &str) {
+        let full = &mut self.full;
+        match self.field {
+            TokenField::Access => self.access_cut |= !put(self.out.access_token.inner_mut(), part, full),
+            TokenField::Refresh => {
+                if let Some(r) = self.out.refresh_token.as_mut() {
+                    self.refresh_cut |= !put(r.inner_mut(), part, full);
+                }
+            }
+            TokenField::Type => {
+                put(&mut self.out.token_type, part, full);
+            }
+            TokenField::Scope => {
+                put(&mut self.out.scope, part, full);
+            }
+            TokenField::None | TokenField::Expires => {}
+        }
+    }
+    fn end_string(&mut self) {
+        self.field = TokenField::None;
+    }
+    fn number(&mut self, value: Option<u64>) {
+        if self.field == TokenField::Expires {
+            self.out.expires_in = value.and_then(|v| u32::try_from(v).ok());
+        }
+        self.field = TokenField::None;
+    }
+    fn boolean(&mut self, _value: bool) {
+        self.field = TokenField::None;
+    }
+    fn null(&mut self) {
+        self.field = TokenField::None;
+    }
+}
+
+impl Extract for TokenFields {
+    type Output = Result<TokenResponse, TokenError>;
+
+    fn output(&mut self) -> Self::Output {
+        if self.access_cut || self.refresh_cut {
+            return Err(TokenError::TooLong);
+        }
+        if !self.has_access {
+            return Err(TokenError::MissingAccessToken);
+        }
+        Ok(core::mem::take(&mut self.out))
+    }
+}
+
+/// Parses a token response; see [`TokenResponse`].
+#[derive(Debug, Clone, Default)]
+pub struct TokenParser(Parser<TokenFields>);
+
+impl TokenParser {
+    /// A parser at the start of a body.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Feeds the next chunk.
+    pub fn feed(&mut self, chunk: &[u8]) -> Result<(), TokenError> {
+        Ok(self.0.feed(chunk)?)
+    }
+    /// Ends the body. Resets the parser.
+    pub fn finish(&mut self) -> Result<TokenResponse, TokenError> {
+        self.0.finish()?
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Error bodies.
+
+/// An error body, in either of Spotify's two shapes:
+/// `{"error":{"status":401,"message":"..","reason":".."}}` (Web API) and
+/// `{"error":"invalid_grant","error_description":".."}` (accounts service).
+///
+/// Decide on `status`, `reason` and `error`, never on `message` (it changes over time).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ErrorBody {
+    /// The Web API's `error.status`.
+    pub status: Option<u16>,
+    /// The Web API's `error.reason` (`PREMIUM_REQUIRED`, `NO_ACTIVE_DEVICE`, ...).
+    pub reason: Option<String<32>>,
+    /// The accounts service's error code (`invalid_grant`, `invalid_client`, ...).
+    pub error: Option<String<32>>,
+    /// `error.message` or `error_description`, for logs (cut to 128 bytes).
+    pub message: Option<String<128>>,
+}
+
+impl ErrorBody {
+    /// `true` when `reason` is `r`.
+    pub fn reason_is(&self, r: &str) -> bool {
+        self.reason.as_deref() == Some(r)
+    }
+    /// `true` when the accounts error code is `code`.
+    pub fn error_is(&self, code: &str) -> bool {
+        self.error.as_deref() == Some(code)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum ErrField {
+    #[default]
+    None,
+    Error,
+    Description,
+    Status,
+    Reason,
+    Message,
+}
+
+/// The [`Extract`]or behind [`ErrorParser`].
+#[derive(Debug, Clone, Default)]
+pub struct ErrorFields {
+    out: ErrorBody,
+    depth: u8,
+    /// Depth 2 is the `error` object.
+    in_error: bool,
+    field: ErrField,
+    full: bool,
+}
+
+impl Sink for ErrorFields {
+    fn begin_object(&mut self) {
+        self.depth = self.depth.saturating_add(1);
+        if self.depth == 2 && self.field == ErrField::Error {
+            self.in_error = true;
+            self.out.status = None;
+            self.out.reason = None;
+            self.out.message = None;
+        }
+        self.field = ErrField::None;
+    }
+    fn end_object(&mut self) {
+        if self.depth == 2 {
+            self.in_error = false;
+        }
+        self.depth = self.depth.saturating_sub(1);
+        self.field = ErrField::None;
+    }
+    fn begin_array(&mut self) {
+        self.depth = self.depth.saturating_add(1);
+        self.field = ErrField::None;
+    }
+    fn end_array(&mut self) {
+        self.depth = self.depth.saturating_sub(1);
+        self.field = ErrField::None;
+    }
+    fn key(&mut self, key: Option<&str>) {
+        let out = &mut self.out;
+        self.field = match (self.depth, self.in_error, key) {
+            (1, _, Some("error")) => {
+                out.error = None;
+                ErrField::Error
+            }
+            (1, _, Some("error_description")) => {
+                out.message = None;
+                ErrField::Description
+            }
+            (2, true, Some("status")) => {
+                out.status = None;
+                ErrField::Status
+            }
+            (2, true, Some("reason")) => {
+                out.reason = None;
+                ErrField::Reason
+            }
+            (2, true, Some("message")) => {
+                out.message = None;
+                ErrField::Message
+            }
+            _ => ErrField::None,
+        };
+    }
+    fn begin_string(&mut self) -> bool {
+        self.full = false;
+        let out = &mut self.out;
+        match self.field {
+            ErrField::Error => out.error = Some(String::new()),
+            ErrField::Reason => out.reason = Some(String::new()),
+            ErrField::Description | ErrField::Message => out.message = Some(String::new()),
+            ErrField::None | ErrField::Status => return false,
+        }
+        true
+    }
+    fn string_part(&mut self, part: &str) {
+        let out = &mut self.out;
+        let full = &mut self.full;
+        match self.field {
+            ErrField::Error => {
+                out.error.as_mut().map(|s| put(s, part, full));
+            }
+            ErrField::Reason => {
+                out.reason.as_mut().map(|s| put(s, part, full));
+            }
+            ErrField::Description | ErrField::Message => {
+                out.message.as_mut().map(|s| put(s, part, full));
+            }
+            ErrField::None | ErrField::Status => {}
+        }
+    }
+    fn end_string(&mut self) {
+        self.field = ErrField::None;
+    }
+    fn number(&mut self, value: Option<u64>) {
+        if self.field == ErrField::Status {
+            self.out.status = value.and_then(|v| u16::try_from(v).ok());
+        }
+        self.field = ErrField::None;
+    }
+    fn boolean(&mut self, _value: bool) {
+        self.field = ErrField::None;
+    }
+    fn null(&mut self) {
+        self.field = ErrField::None;
+    }
+}
+
+impl Extract for ErrorFields {
+    type Output = ErrorBody;
+    fn output(&mut self) -> ErrorBody {
+        core::mem::take(&mut self.out)
+    }
+}
+
+/// Parses an error body; see [`ErrorBody`]. Some error responses have an empty or
+/// plain-text body: those give a [`JsonError`], and the caller decides on the status alone.
+pub type ErrorParser = Parser<ErrorFields>;
