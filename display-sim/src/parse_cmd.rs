@@ -1,6 +1,11 @@
 //! `tonearm parse`: the core parser on a file, printed as JSON.
 
-use std::path::PathBuf;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use serde::Serialize;
+use tonearm_core::{NowPlaying, NowPlayingParser, format_position, position_ms};
 
 /// Arguments of `tonearm parse`.
 #[derive(Debug, clap::Args)]
@@ -12,7 +17,90 @@ pub struct ParseArgs {
     pub elapsed_ms: Option<u64>,
 }
 
+/// Bytes read and fed at a time: memory does not grow with the file.
+const CHUNK: usize = 512;
+
+/// Reads `reader` in small chunks straight into the core parser.
+/// `Ok(None)` for an empty (or all-whitespace) body: Spotify's 204, nothing playing.
+pub fn parse_reader(mut reader: impl Read, name: &Path) -> anyhow::Result<Option<NowPlaying>> {
+    let mut parser = NowPlayingParser::new();
+    let mut buf = [0u8; CHUNK];
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e).with_context(|| format!("cannot read {}", name.display())),
+        };
+        parser
+            .feed(buf.get(..n).unwrap_or_default())
+            .with_context(|| format!("{}: invalid body", name.display()))?;
+    }
+    if parser.is_blank() {
+        return Ok(None);
+    }
+    let np = parser.finish().with_context(|| format!("{}: invalid body", name.display()))?;
+    Ok(Some(np))
+}
+
+/// The printed object: every key present, in this order.
+#[derive(Serialize)]
+struct Printed<'a> {
+    kind: &'static str,
+    is_playing: bool,
+    progress_ms: Option<u64>,
+    duration_ms: Option<u64>,
+    timestamp: Option<u64>,
+    title: Option<&'a str>,
+    artists: Vec<&'a str>,
+    album: Option<&'a str>,
+    show: Option<&'a str>,
+    publisher: Option<&'a str>,
+    is_local: bool,
+    image_url: Option<&'a str>,
+    device: Option<&'a str>,
+    shuffle: Option<bool>,
+    repeat: Option<&'static str>,
+    truncated: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    position_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    position_text: Option<&'a str>,
+}
+
+/// Smallest width of the image `parse` reports.
+const IMAGE_MIN_WIDTH: u32 = 64;
+
 /// Runs `tonearm parse`.
-pub fn run(_args: &ParseArgs) -> anyhow::Result<()> {
-    anyhow::bail!("parse is not implemented yet")
+pub fn run(args: &ParseArgs) -> anyhow::Result<()> {
+    let input = crate::open_input(&args.file)?;
+    let Some(np) = parse_reader(input, &args.file)? else {
+        println!("{}", serde_json::json!({ "kind": "nothing_playing" }));
+        return Ok(());
+    };
+    // The body "arrived" at 0 ms; the position is asked for `elapsed` ms later.
+    let position = args.elapsed_ms.map(|elapsed| position_ms(&np, 0, elapsed));
+    let text = position.map(|p| format_position(p, np.duration_ms));
+    let printed = Printed {
+        kind: np.kind.as_str(),
+        is_playing: np.is_playing,
+        progress_ms: np.progress_ms,
+        duration_ms: np.duration_ms,
+        timestamp: np.timestamp,
+        title: np.title.as_deref(),
+        artists: np.artists.iter().map(|a| a.as_str()).collect(),
+        album: np.album.as_deref(),
+        show: np.show.as_deref(),
+        publisher: np.publisher.as_deref(),
+        is_local: np.is_local,
+        image_url: np.pick_image(IMAGE_MIN_WIDTH).map(|i| i.url.as_str()),
+        device: np.device.as_ref().map(|d| d.name.as_str()),
+        shuffle: np.shuffle,
+        repeat: np.repeat.map(|r| r.as_str()),
+        truncated: np.truncated,
+        position_ms: position,
+        position_text: text.as_deref(),
+    };
+    println!("{}", serde_json::to_string(&printed)?);
+    Ok(())
 }

@@ -1,6 +1,8 @@
 //! Shared helpers for Tonearm's cross-crate tests (see `tests/integration/`).
 
 use std::path::PathBuf;
+use std::process::Command;
+use std::sync::OnceLock;
 
 /// The repository root (the workspace).
 pub fn repo_root() -> PathBuf {
@@ -10,10 +12,71 @@ pub fn repo_root() -> PathBuf {
         .unwrap_or_default()
 }
 
-/// The `shared/` folder beside the checkout, which holds the API corpus.
+/// The `shared/` folder beside the checkout (`TONEARM_SHARED` overrides), which holds the
+/// API corpus.
 pub fn shared_dir() -> PathBuf {
-    if let Ok(dir) = std::env::var("TONEARM_SHARED") {
+    if let Some(dir) = std::env::var_os("TONEARM_SHARED") {
         return PathBuf::from(dir);
     }
     repo_root().parent().map(|p| p.join("shared")).unwrap_or_default()
+}
+
+/// The API corpus bodies, sorted by name.
+pub fn corpus_files() -> Vec<PathBuf> {
+    let dir = shared_dir().join("api-corpus");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// The core's hand-written fixtures folder.
+pub fn fixtures_dir() -> PathBuf {
+    repo_root().join("core/tests/fixtures")
+}
+
+/// The `tonearm` binary of this build (built once if `cargo test` has not built it yet).
+pub fn tonearm_bin() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        // target/<profile>/deps/integration-<hash> -> target/<profile>/tonearm
+        let exe = std::env::current_exe().unwrap_or_default();
+        let profile_dir = exe
+            .parent()
+            .and_then(|deps| deps.parent())
+            .map(PathBuf::from)
+            .unwrap_or_default();
+        let bin = profile_dir.join(format!("tonearm{}", std::env::consts::EXE_SUFFIX));
+        if !bin.exists() {
+            let status = Command::new(env!("CARGO"))
+                .args(["build", "-p", "tonearm-sim", "--bin", "tonearm"])
+                .current_dir(repo_root())
+                .status()
+                .unwrap_or_else(|e| panic!("cannot run cargo: {e}"));
+            assert!(status.success(), "building tonearm failed");
+        }
+        bin
+    })
+    .clone()
+}
+
+/// Runs `tonearm` with `args` (and `stdin` as standard input) and returns its output.
+pub fn run_tonearm(args: &[&str], stdin: Option<&[u8]>) -> std::process::Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = Command::new(tonearm_bin())
+        .args(args)
+        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start tonearm: {e}"));
+    if let (Some(input), Some(mut pipe)) = (stdin, child.stdin.take()) {
+        // The child may exit early on bad input; a broken pipe is fine then.
+        let _ = pipe.write_all(input);
+    }
+    child.wait_with_output().unwrap_or_else(|e| panic!("tonearm did not finish: {e}"))
 }

@@ -1,1 +1,3 @@
-mod corpus;
+//! Tonearm's cross-crate tests: one integration-test binary with modules.
+
+mod parse_cli;

@@ -1,1 +1,0 @@
-//! Every real body of the shared API corpus parses right.
