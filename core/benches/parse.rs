@@ -1,1 +1,205 @@
-fn main() {}
+//! Parse cost of our streaming parser against `serde_json` into typed structs with owned
+//! `String`s, measured in the same run, plus heap allocations and state sizes.
+//!
+//! Run: `cargo bench -p tonearm-core --bench parse` (not run in CI: it prints figures, it
+//! asserts nothing). Times are medians over many runs; the machines are shared and noisy,
+//! so read the ratios.
+#![allow(unsafe_code, missing_docs)] // The counting allocator below needs `unsafe`.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::hint::black_box;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use serde::Deserialize;
+use tonearm_core::NowPlayingParser;
+
+struct Counting;
+static ALLOCS: AtomicUsize = AtomicUsize::new(0);
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+// serde_json's side: the same fields, typed, with owned strings.
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct Body {
+    timestamp: Option<u64>,
+    progress_ms: Option<u64>,
+    #[serde(default)]
+    is_playing: bool,
+    currently_playing_type: Option<String>,
+    item: Option<Item>,
+    context: Option<Context>,
+    actions: Option<Actions>,
+    device: Option<Device>,
+    shuffle_state: Option<bool>,
+    repeat_state: Option<String>,
+}
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct Item {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    name: Option<String>,
+    duration_ms: Option<u64>,
+    #[serde(default)]
+    is_local: bool,
+    #[serde(default)]
+    artists: Vec<Artist>,
+    album: Option<Album>,
+    #[serde(default)]
+    images: Vec<Image>,
+    show: Option<Show>,
+}
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct Artist {
+    name: Option<String>,
+}
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct Album {
+    name: Option<String>,
+    #[serde(default)]
+    images: Vec<Image>,
+}
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct Show {
+    name: Option<String>,
+    publisher: Option<String>,
+    #[serde(default)]
+    images: Vec<Image>,
+}
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct Image {
+    url: Option<String>,
+    width: Option<u32>,
+    height: Option<u32>,
+}
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct Context {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+}
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct Actions {
+    disallows: Option<Disallows>,
+}
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct Disallows {
+    pausing: Option<bool>,
+    resuming: Option<bool>,
+    skipping_next: Option<bool>,
+    skipping_prev: Option<bool>,
+    seeking: Option<bool>,
+}
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct Device {
+    name: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    volume_percent: Option<u8>,
+}
+
+fn ours(body: &[u8]) -> usize {
+    let mut p = NowPlayingParser::new();
+    // 512-byte chunks, as a board's receive buffer would deliver them.
+    for c in body.chunks(512) {
+        p.feed(c).unwrap();
+    }
+    let np = p.finish().unwrap();
+    np.title.map_or(0, |t| t.len())
+}
+
+fn theirs(body: &[u8]) -> usize {
+    let b: Body = serde_json::from_slice(body).unwrap();
+    b.item.and_then(|i| i.name).map_or(0, |t| t.len())
+}
+
+/// Median ns per call over `runs` timed batches.
+fn median_ns(body: &[u8], f: fn(&[u8]) -> usize, runs: usize, per_batch: usize) -> f64 {
+    let mut samples: Vec<f64> = (0..runs)
+        .map(|_| {
+            let start = Instant::now();
+            for _ in 0..per_batch {
+                black_box(f(black_box(body)));
+            }
+            start.elapsed().as_nanos() as f64 / per_batch as f64
+        })
+        .collect();
+    samples.sort_by(f64::total_cmp);
+    samples[samples.len() / 2]
+}
+
+fn allocations(body: &[u8], f: fn(&[u8]) -> usize) -> usize {
+    let before = ALLOCS.load(Ordering::Relaxed);
+    black_box(f(body));
+    ALLOCS.load(Ordering::Relaxed) - before
+}
+
+fn main() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/");
+    let seed = std::fs::read(format!("{dir}seed_track.json")).unwrap();
+    let episode = std::fs::read(format!("{dir}episode_long_escaped.json")).unwrap();
+    // A multi-megabyte body: a 2 MB escaped description and 1 MB of market codes.
+    let mut big = Vec::from(&b"{\"item\":{\"type\":\"episode\",\"description\":\""[..]);
+    while big.len() < 2 << 20 {
+        big.extend_from_slice(b"Talk about \\\"things\\\" \\u00e9\\n and more plain text here. ");
+    }
+    big.extend_from_slice(b"\",\"available_markets\":[");
+    while big.len() < 3 << 20 {
+        big.extend_from_slice(b"\"AD\", \"AE\", \"AG\", \"AL\", ");
+    }
+    big.extend_from_slice(b"\"ZW\"],\"name\":\"Big\",\"duration_ms\":1000}}");
+
+    println!("tonearm-core parse benchmark (median ns per parse; ratio = ours / serde_json)");
+    println!("{:<28} {:>9} {:>13} {:>13} {:>7} {:>10} {:>10}", "body", "bytes", "ours ns", "serde_json ns", "ratio", "our allocs", "sj allocs");
+    for (name, body, runs, batch) in [
+        ("seed (with markets)", &seed, 41, 200),
+        ("episode (long escapes)", &episode, 41, 100),
+        ("multi-MB (3 MiB)", &big, 15, 2),
+    ] {
+        if let Ok(only) = std::env::var("BENCH_ONLY") {
+            if !name.starts_with(only.as_str()) {
+                continue;
+            }
+        }
+        assert_eq!(ours(body), theirs(body), "both parsers agree on the title length");
+        let a = median_ns(body, ours, runs, batch);
+        let b = median_ns(body, theirs, runs, batch);
+        println!(
+            "{:<28} {:>9} {:>13.0} {:>13.0} {:>6.2}x {:>10} {:>10}",
+            name,
+            body.len(),
+            a,
+            b,
+            a / b,
+            allocations(body, ours),
+            allocations(body, theirs)
+        );
+    }
+    println!(
+        "state sizes: NowPlayingParser {} B (tokenizer {} B), NowPlaying {} B, TokenParser {} B",
+        size_of::<NowPlayingParser>(),
+        size_of::<tonearm_core::json::Tokenizer>(),
+        size_of::<tonearm_core::NowPlaying>(),
+        size_of::<tonearm_core::TokenParser>()
+    );
+}

@@ -234,12 +234,14 @@ fn is_special(b: u8) -> bool {
     b == b'"' || b == b'\\' || b < 0x20
 }
 
-/// The index of the first special byte of `s` (or `s.len()`), eight bytes at a time.
+/// The index of the first special byte of `s` (or `s.len()`), eight bytes at a time, and
+/// whether every byte before it is ASCII.
 #[inline]
-fn find_special(s: &[u8]) -> usize {
+fn find_special(s: &[u8]) -> (usize, bool) {
     const LO: u64 = 0x0101_0101_0101_0101;
     const HI: u64 = 0x8080_8080_8080_8080;
     let mut i = 0;
+    let mut high = 0u64;
     let mut words = s.chunks_exact(8);
     for word in &mut words {
         let Ok(bytes) = <[u8; 8]>::try_from(word) else {
@@ -249,16 +251,22 @@ fn find_special(s: &[u8]) -> usize {
         // The classic "has a zero byte" trick on w ^ '"', w ^ '\\', and "has a byte < 0x20".
         let q = w ^ (LO * u64::from(b'"'));
         let b = w ^ (LO * u64::from(b'\\'));
-        let hit = (q.wrapping_sub(LO) & !q)
-            | (b.wrapping_sub(LO) & !b)
-            | (w.wrapping_sub(LO * 0x20) & !w);
+        let hit = (q.wrapping_sub(LO) & !q) | (b.wrapping_sub(LO) & !b) | (w.wrapping_sub(LO * 0x20) & !w);
         if hit & HI != 0 {
             break;
         }
+        high |= w;
         i += 8;
     }
     let rest = s.get(i..).unwrap_or_default();
-    i + rest.iter().position(|&b| is_special(b)).unwrap_or(rest.len())
+    let mut ascii = high & HI == 0;
+    for (n, &b) in rest.iter().enumerate() {
+        if is_special(b) {
+            return (i + n, ascii);
+        }
+        ascii &= b < 0x80;
+    }
+    (s.len(), ascii)
 }
 
 /// The length of the UTF-8 sequence a lead byte starts (0 for an invalid lead byte).
@@ -440,89 +448,130 @@ impl Tokenizer {
     fn run<S: Sink>(&mut self, chunk: &[u8], sink: &mut S) -> Result<(), JsonError> {
         let mut i = 0;
         while let Some(&b) = chunk.get(i) {
+            i = match self.state {
+                State::Str(Str::Plain) => self.plain(chunk, i, sink)?,
+                State::Str(s) => {
+                    self.escape(s, b, i, sink)?;
+                    i + 1
+                }
+                State::Num(_) => self.number(chunk, i, sink)?,
+                State::Literal(..) => self.literal(chunk, i, sink)?,
+                _ => self.structure(chunk, i, sink)?,
+            };
+        }
+        Ok(())
+    }
+
+    /// Whitespace and structural bytes, going straight on into keys and string values,
+    /// until a state that needs a byte-level path (an escape cut by the chunk's end, a
+    /// number, a literal) or the end of the chunk. Returns the index to continue at.
+    fn structure<S: Sink>(&mut self, chunk: &[u8], mut i: usize, sink: &mut S) -> Result<usize, JsonError> {
+        loop {
+            // Runs of indentation are common in pretty-printed bodies.
+            let rest = chunk.get(i..).unwrap_or_default();
+            let Some(skip) = rest.iter().position(|&c| !is_ws(c)) else {
+                return Ok(chunk.len());
+            };
+            i += skip;
+            let Some(&b) = chunk.get(i) else {
+                return Ok(i);
+            };
             match self.state {
-                State::Str(Str::Plain) => {
-                    i = self.plain(chunk, i, sink)?;
-                    continue;
-                }
-                State::Str(s) => self.escape(s, b, i, sink)?,
-                State::Num(n) => {
-                    if !self.number_byte(n, b, i)? {
-                        // The byte ends the number: emit it and look at the byte again.
-                        sink.number(self.num);
-                        self.value_done();
-                        continue;
-                    }
-                }
-                State::Literal(lit, n) => {
-                    let text = lit.text();
-                    if text.get(usize::from(n)) != Some(&b) {
-                        return Err(self.err(JsonErrorKind::UnexpectedByte, i));
-                    }
-                    if usize::from(n) + 1 == text.len() {
-                        match lit {
-                            Lit::True => sink.boolean(true),
-                            Lit::False => sink.boolean(false),
-                            Lit::Null => sink.null(),
-                        }
-                        self.value_done();
-                    } else {
-                        self.state = State::Literal(lit, n + 1);
-                    }
-                }
-                _ if is_ws(b) => {
-                    // Runs of indentation are common in pretty-printed bodies.
-                    let rest = chunk.get(i..).unwrap_or_default();
-                    i += rest.iter().position(|&c| !is_ws(c)).unwrap_or(rest.len());
-                    continue;
-                }
                 State::Start => {
                     self.seen = true;
                     if b != b'{' {
                         return Err(self.err(JsonErrorKind::NotAnObject, i));
                     }
                     self.begin_value(b, i, sink)?;
+                    i += 1;
                 }
-                State::Value => self.begin_value(b, i, sink)?,
+                State::Value => i = self.value_at(b, chunk, i, sink)?,
                 State::ArrayFirst => {
                     if b == b']' {
                         self.close(false, i, sink)?;
+                        i += 1;
                     } else {
-                        self.begin_value(b, i, sink)?;
+                        i = self.value_at(b, chunk, i, sink)?;
                     }
                 }
-                State::ObjectFirst => match b {
-                    b'}' => self.close(true, i, sink)?,
-                    b'"' => self.begin_key(),
+                State::ObjectFirst | State::Key => match b {
+                    b'"' => {
+                        self.begin_key();
+                        i = self.plain(chunk, i + 1, sink)?;
+                    }
+                    b'}' if self.state == State::ObjectFirst => {
+                        self.close(true, i, sink)?;
+                        i += 1;
+                    }
                     _ => return Err(self.err(JsonErrorKind::UnexpectedByte, i)),
                 },
-                State::Key => {
-                    if b != b'"' {
-                        return Err(self.err(JsonErrorKind::UnexpectedByte, i));
-                    }
-                    self.begin_key();
-                }
                 State::Colon => {
                     if b != b':' {
                         return Err(self.err(JsonErrorKind::UnexpectedByte, i));
                     }
                     self.state = State::Value;
+                    i += 1;
                 }
                 State::AfterValue => {
-                    let object = self.top_is_object();
-                    match (b, object) {
+                    match (b, self.top_is_object()) {
                         (b',', true) => self.state = State::Key,
                         (b',', false) => self.state = State::Value,
                         (b'}', true) => self.close(true, i, sink)?,
                         (b']', false) => self.close(false, i, sink)?,
                         _ => return Err(self.err(JsonErrorKind::UnexpectedByte, i)),
                     }
+                    i += 1;
                 }
                 State::Done => return Err(self.err(JsonErrorKind::TrailingData, i)),
+                State::Str(_) | State::Num(_) | State::Literal(..) => return Ok(i),
+            }
+        }
+    }
+
+    /// Starts the value at `chunk[i]`, reading a string value straight away.
+    fn value_at<S: Sink>(&mut self, b: u8, chunk: &[u8], i: usize, sink: &mut S) -> Result<usize, JsonError> {
+        self.begin_value(b, i, sink)?;
+        if self.state == State::Str(Str::Plain) {
+            self.plain(chunk, i + 1, sink)
+        } else {
+            Ok(i + 1)
+        }
+    }
+
+    /// Number bytes; the first byte that is not part of the number ends it (and is left
+    /// for the next state).
+    fn number<S: Sink>(&mut self, chunk: &[u8], mut i: usize, sink: &mut S) -> Result<usize, JsonError> {
+        while let (Some(&b), State::Num(n)) = (chunk.get(i), self.state) {
+            if !self.number_byte(n, b, i)? {
+                sink.number(self.num);
+                self.value_done();
+                break;
             }
             i += 1;
         }
-        Ok(())
+        Ok(i)
+    }
+
+    /// The bytes of `true`, `false` or `null`.
+    fn literal<S: Sink>(&mut self, chunk: &[u8], mut i: usize, sink: &mut S) -> Result<usize, JsonError> {
+        while let (Some(&b), State::Literal(lit, n)) = (chunk.get(i), self.state) {
+            let text = lit.text();
+            if text.get(usize::from(n)) != Some(&b) {
+                return Err(self.err(JsonErrorKind::UnexpectedByte, i));
+            }
+            i += 1;
+            if usize::from(n) + 1 == text.len() {
+                match lit {
+                    Lit::True => sink.boolean(true),
+                    Lit::False => sink.boolean(false),
+                    Lit::Null => sink.null(),
+                }
+                self.value_done();
+            } else {
+                self.state = State::Literal(lit, n + 1);
+            }
+        }
+        Ok(i)
     }
 
     fn close<S: Sink>(&mut self, object: bool, at: usize, sink: &mut S) -> Result<(), JsonError> {
@@ -587,8 +636,9 @@ impl Tokenizer {
         }
     }
 
-    /// Consumes plain string content from `chunk[i..]` up to and including the next
-    /// special byte; returns the index to continue at.
+    /// Consumes string content from `chunk[i..]`: runs of plain bytes a block at a time,
+    /// escapes that lie whole in the chunk inline, up to and including the closing quote
+    /// (or the end of the chunk). Returns the index to continue at.
     fn plain<S: Sink>(&mut self, chunk: &[u8], mut i: usize, sink: &mut S) -> Result<usize, JsonError> {
         // First finish a UTF-8 sequence cut by the previous chunk, byte by byte.
         while self.utf8_len > 0 {
@@ -614,10 +664,58 @@ impl Tokenizer {
                 self.utf8_len = 0;
             }
         }
-        let rest = chunk.get(i..).unwrap_or_default();
-        let run_len = find_special(rest);
-        let run = rest.get(..run_len).unwrap_or_default();
-        let at_chunk_end = run_len == rest.len();
+        loop {
+            let rest = chunk.get(i..).unwrap_or_default();
+            let (run_len, ascii) = find_special(rest);
+            let run = rest.get(..run_len).unwrap_or_default();
+            let end = rest.get(run_len).copied();
+            // A key that lies whole in the chunk, without escapes: no copy.
+            if self.in_key && end == Some(b'"') && self.key_len == 0 && !self.key_overflow {
+                let key = core::str::from_utf8(run).map_err(|e| self.err(JsonErrorKind::InvalidUtf8, i + e.valid_up_to()))?;
+                sink.key((key.len() <= KEY_CAP).then_some(key));
+                self.state = State::Colon;
+                return Ok(i + run_len + 1);
+            }
+            // Plain ASCII that nobody wants needs no further look.
+            if !(ascii && !self.keep) {
+                self.plain_run(run, i, end.is_none(), sink)?;
+            }
+            i += run_len;
+            match end {
+                None => return Ok(i),
+                Some(b'"') => {
+                    if self.in_key {
+                        let key = if self.key_overflow {
+                            None
+                        } else {
+                            core::str::from_utf8(self.key.get(..usize::from(self.key_len)).unwrap_or_default()).ok()
+                        };
+                        sink.key(key);
+                        self.state = State::Colon;
+                    } else {
+                        if self.keep {
+                            sink.end_string();
+                        }
+                        self.value_done();
+                    }
+                    return Ok(i + 1);
+                }
+                Some(b'\\') => match self.escape_inline(chunk, i, sink) {
+                    Some(next) => i = next,
+                    None => {
+                        // Cut by the chunk's end, or irregular: byte by byte (which also
+                        // reports any error at the right offset).
+                        self.state = State::Str(Str::Escape);
+                        return Ok(i + 1);
+                    }
+                },
+                Some(_) => return Err(self.err(JsonErrorKind::ControlCharacter, i)),
+            }
+        }
+    }
+
+    /// Validates and hands on a run of plain string bytes starting at `chunk[at]`.
+    fn plain_run<S: Sink>(&mut self, run: &[u8], at: usize, at_chunk_end: bool, sink: &mut S) -> Result<(), JsonError> {
         match core::str::from_utf8(run) {
             Ok(s) => self.emit(s, sink),
             Err(e) => {
@@ -629,40 +727,61 @@ impl Tokenizer {
                 // A sequence cut by the end of the chunk continues in the next one; anything
                 // else (a bad byte, or a sequence cut by a quote) is invalid.
                 if e.error_len().is_some() || !at_chunk_end || tail.len() > 3 {
-                    return Err(self.err(JsonErrorKind::InvalidUtf8, i + good));
+                    return Err(self.err(JsonErrorKind::InvalidUtf8, at + good));
                 }
                 if let Some(dst) = self.utf8.get_mut(..tail.len()) {
                     dst.copy_from_slice(tail);
                 }
                 self.utf8_len = tail.len() as u8;
-                self.utf8_start = self.offset.saturating_add(i + good);
+                self.utf8_start = self.offset.saturating_add(at + good);
             }
         }
-        i += run_len;
-        let Some(&b) = chunk.get(i) else {
-            return Ok(i);
-        };
-        match b {
-            b'"' => {
-                if self.in_key {
-                    let key = if self.key_overflow {
-                        None
-                    } else {
-                        core::str::from_utf8(self.key.get(..usize::from(self.key_len)).unwrap_or_default()).ok()
-                    };
-                    sink.key(key);
-                    self.state = State::Colon;
-                } else {
-                    if self.keep {
-                        sink.end_string();
+        Ok(())
+    }
+
+    /// Decodes the escape at `chunk[i]` (a backslash) when it lies whole in the chunk and
+    /// is regular; returns the index after it. `None` leaves it to the byte-by-byte path.
+    #[inline]
+    fn escape_inline<S: Sink>(&mut self, chunk: &[u8], i: usize, sink: &mut S) -> Option<usize> {
+        let c = match *chunk.get(i + 1)? {
+            b'"' => '"',
+            b'\\' => '\\',
+            b'/' => '/',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => {
+                let hex4 = |at: usize| -> Option<u16> {
+                    let h = chunk.get(at..at + 4)?;
+                    h.iter().try_fold(0u16, |v, &b| Some((v << 4) | hex_digit(b)?))
+                };
+                let v = hex4(i + 2)?;
+                let (c, len) = match v {
+                    0xD800..=0xDBFF => {
+                        if chunk.get(i + 6..i + 8)? != b"\\u" {
+                            return None;
+                        }
+                        let low = hex4(i + 8)?;
+                        if !(0xDC00..=0xDFFF).contains(&low) {
+                            return None;
+                        }
+                        let cp = 0x10000 + ((u32::from(v) - 0xD800) << 10) + (u32::from(low) - 0xDC00);
+                        (char::from_u32(cp)?, 12)
                     }
-                    self.value_done();
-                }
+                    0xDC00..=0xDFFF => return None,
+                    _ => (char::from_u32(u32::from(v))?, 6),
+                };
+                let mut buf = [0u8; 4];
+                self.emit(c.encode_utf8(&mut buf), sink);
+                return Some(i + len);
             }
-            b'\\' => self.state = State::Str(Str::Escape),
-            _ => return Err(self.err(JsonErrorKind::ControlCharacter, i)),
-        }
-        Ok(i + 1)
+            _ => return None,
+        };
+        let mut buf = [0u8; 4];
+        self.emit(c.encode_utf8(&mut buf), sink);
+        Some(i + 2)
     }
 
     /// Advances an escape sequence by one byte.
@@ -927,11 +1046,15 @@ mod tests {
             for special in [b'"', b'\\', 0x00, 0x1f, b'\n'] {
                 let mut t = s.clone();
                 t[pos] = special;
-                assert_eq!(find_special(&t), pos);
+                assert_eq!(find_special(&t), (pos, true));
             }
         }
-        s[5] = 0xE6; // non-ASCII is not special
-        assert_eq!(find_special(&s), 40);
+        s[5] = 0xE6; // non-ASCII is not special, but is noticed
+        assert_eq!(find_special(&s), (40, false));
+        assert_eq!(find_special(&s[..5]), (5, true));
+        s[5] = b'"';
+        s[30] = 0xE6;
+        assert_eq!(find_special(&s), (5, true));
     }
 
     #[test]
