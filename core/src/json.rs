@@ -251,9 +251,13 @@ fn find_special(s: &[u8]) -> (usize, bool) {
         // The classic "has a zero byte" trick on w ^ '"', w ^ '\\', and "has a byte < 0x20".
         let q = w ^ (LO * u64::from(b'"'));
         let b = w ^ (LO * u64::from(b'\\'));
-        let hit = (q.wrapping_sub(LO) & !q) | (b.wrapping_sub(LO) & !b) | (w.wrapping_sub(LO * 0x20) & !w);
-        if hit & HI != 0 {
-            break;
+        let hit = ((q.wrapping_sub(LO) & !q) | (b.wrapping_sub(LO) & !b) | (w.wrapping_sub(LO * 0x20) & !w)) & HI;
+        if hit != 0 {
+            // The lowest flagged byte is exact (false positives only sit above a true one).
+            let at = hit.trailing_zeros() / 8;
+            let below = (1u64 << (at * 8)) - 1;
+            high |= w & below;
+            return (i + at as usize, high & HI == 0);
         }
         high |= w;
         i += 8;
@@ -358,6 +362,7 @@ impl Tokenizer {
         }
     }
 
+    #[inline]
     fn err(&self, kind: JsonErrorKind, at: usize) -> JsonError {
         JsonError {
             kind,
@@ -365,6 +370,7 @@ impl Tokenizer {
         }
     }
 
+    #[cold]
     fn utf8_error(&self) -> JsonError {
         JsonError {
             kind: JsonErrorKind::InvalidUtf8,
@@ -372,6 +378,7 @@ impl Tokenizer {
         }
     }
 
+    #[inline]
     fn top_is_object(&self) -> bool {
         self.depth > 0 && (self.stack >> (self.depth - 1)) & 1 == 1
     }
@@ -391,6 +398,7 @@ impl Tokenizer {
     }
 
     /// A value has ended: where next.
+    #[inline]
     fn value_done(&mut self) {
         self.state = if self.depth == 0 {
             State::Done
@@ -400,6 +408,7 @@ impl Tokenizer {
     }
 
     /// Starts a value at byte `b` (already known not to be whitespace).
+    #[inline]
     fn begin_value<S: Sink>(&mut self, b: u8, at: usize, sink: &mut S) -> Result<(), JsonError> {
         match b {
             b'{' => {
@@ -437,6 +446,7 @@ impl Tokenizer {
         Ok(())
     }
 
+    #[inline]
     fn begin_key(&mut self) {
         self.in_key = true;
         self.keep = true;
@@ -529,6 +539,7 @@ impl Tokenizer {
     }
 
     /// Starts the value at `chunk[i]`, reading a string value straight away.
+    #[inline]
     fn value_at<S: Sink>(&mut self, b: u8, chunk: &[u8], i: usize, sink: &mut S) -> Result<usize, JsonError> {
         self.begin_value(b, i, sink)?;
         if self.state == State::Str(Str::Plain) {
@@ -574,6 +585,7 @@ impl Tokenizer {
         Ok(i)
     }
 
+    #[inline]
     fn close<S: Sink>(&mut self, object: bool, at: usize, sink: &mut S) -> Result<(), JsonError> {
         if self.depth == 0 || self.top_is_object() != object {
             return Err(self.err(JsonErrorKind::UnexpectedByte, at));
@@ -617,6 +629,7 @@ impl Tokenizer {
     }
 
     /// Hands validated string content to the key buffer or the sink.
+    #[inline]
     fn emit<S: Sink>(&mut self, s: &str, sink: &mut S) {
         if s.is_empty() || !self.keep {
             return;
@@ -640,28 +653,10 @@ impl Tokenizer {
     /// escapes that lie whole in the chunk inline, up to and including the closing quote
     /// (or the end of the chunk). Returns the index to continue at.
     fn plain<S: Sink>(&mut self, chunk: &[u8], mut i: usize, sink: &mut S) -> Result<usize, JsonError> {
-        // First finish a UTF-8 sequence cut by the previous chunk, byte by byte.
-        while self.utf8_len > 0 {
-            let Some(&b) = chunk.get(i) else {
+        if self.utf8_len > 0 {
+            i = self.finish_utf8(chunk, i, sink)?;
+            if self.utf8_len > 0 {
                 return Ok(i);
-            };
-            if b & 0xC0 != 0x80 {
-                return Err(self.utf8_error());
-            }
-            let n = usize::from(self.utf8_len);
-            if let Some(slot) = self.utf8.get_mut(n) {
-                *slot = b;
-            }
-            self.utf8_len += 1;
-            i += 1;
-            let need = usize::from(utf8_len(self.utf8.first().copied().unwrap_or(0)));
-            if usize::from(self.utf8_len) >= need {
-                let seq = self.utf8;
-                match core::str::from_utf8(seq.get(..need).unwrap_or_default()) {
-                    Ok(s) => self.emit(s, sink),
-                    Err(_) => return Err(self.utf8_error()),
-                }
-                self.utf8_len = 0;
             }
         }
         loop {
@@ -712,6 +707,35 @@ impl Tokenizer {
                 Some(_) => return Err(self.err(JsonErrorKind::ControlCharacter, i)),
             }
         }
+    }
+
+    /// Finishes a UTF-8 sequence cut by the previous chunk, byte by byte.
+    #[cold]
+    fn finish_utf8<S: Sink>(&mut self, chunk: &[u8], mut i: usize, sink: &mut S) -> Result<usize, JsonError> {
+        while self.utf8_len > 0 {
+            let Some(&b) = chunk.get(i) else {
+                return Ok(i);
+            };
+            if b & 0xC0 != 0x80 {
+                return Err(self.utf8_error());
+            }
+            let n = usize::from(self.utf8_len);
+            if let Some(slot) = self.utf8.get_mut(n) {
+                *slot = b;
+            }
+            self.utf8_len += 1;
+            i += 1;
+            let need = usize::from(utf8_len(self.utf8.first().copied().unwrap_or(0)));
+            if usize::from(self.utf8_len) >= need {
+                let seq = self.utf8;
+                match core::str::from_utf8(seq.get(..need).unwrap_or_default()) {
+                    Ok(s) => self.emit(s, sink),
+                    Err(_) => return Err(self.utf8_error()),
+                }
+                self.utf8_len = 0;
+            }
+        }
+        Ok(i)
     }
 
     /// Validates and hands on a run of plain string bytes starting at `chunk[at]`.
@@ -773,14 +797,18 @@ impl Tokenizer {
                     0xDC00..=0xDFFF => return None,
                     _ => (char::from_u32(u32::from(v))?, 6),
                 };
-                let mut buf = [0u8; 4];
-                self.emit(c.encode_utf8(&mut buf), sink);
+                if self.keep {
+                    let mut buf = [0u8; 4];
+                    self.emit(c.encode_utf8(&mut buf), sink);
+                }
                 return Some(i + len);
             }
             _ => return None,
         };
-        let mut buf = [0u8; 4];
-        self.emit(c.encode_utf8(&mut buf), sink);
+        if self.keep {
+            let mut buf = [0u8; 4];
+            self.emit(c.encode_utf8(&mut buf), sink);
+        }
         Some(i + 2)
     }
 

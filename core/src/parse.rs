@@ -412,6 +412,7 @@ impl NowPlayingFields {
     }
 
     /// A value at the current level has ended.
+    #[inline]
     fn value_done(&mut self) {
         self.field = Field::None;
     }
@@ -497,22 +498,27 @@ impl NowPlayingFields {
 }
 
 impl Sink for NowPlayingFields {
+    #[inline]
     fn begin_object(&mut self) {
         self.begin_container(true);
     }
 
+    #[inline]
     fn end_object(&mut self) {
         self.end_container();
     }
 
+    #[inline]
     fn begin_array(&mut self) {
         self.begin_container(false);
     }
 
+    #[inline]
     fn end_array(&mut self) {
         self.end_container();
     }
 
+    #[inline]
     fn key(&mut self, key: Option<&str>) {
         if self.skip > 0 {
             return;
@@ -523,6 +529,7 @@ impl Sink for NowPlayingFields {
         };
     }
 
+    #[inline]
     fn begin_string(&mut self) -> bool {
         if self.skip > 0 {
             return false;
@@ -546,6 +553,7 @@ impl Sink for NowPlayingFields {
         true
     }
 
+    #[inline]
     fn string_part(&mut self, part: &str) {
         let np = &mut self.np;
         let full = &mut self.full;
@@ -577,6 +585,7 @@ impl Sink for NowPlayingFields {
         }
     }
 
+    #[inline]
     fn end_string(&mut self) {
         let word = if self.word_over { "" } else { self.word.as_str() };
         match self.field {
@@ -589,6 +598,7 @@ impl Sink for NowPlayingFields {
         self.value_done();
     }
 
+    #[inline]
     fn number(&mut self, value: Option<u64>) {
         if self.skip > 0 {
             return;
@@ -610,6 +620,7 @@ impl Sink for NowPlayingFields {
         self.value_done();
     }
 
+    #[inline]
     fn boolean(&mut self, value: bool) {
         if self.skip > 0 {
             return;
@@ -628,6 +639,7 @@ impl Sink for NowPlayingFields {
         self.value_done();
     }
 
+    #[inline]
     fn null(&mut self) {
         self.value_done();
     }
