@@ -89,16 +89,18 @@ impl core::error::Error for JsonError {}
 /// Receives the tokenizer's events. Strings and keys arrive unescaped and always split at
 /// character boundaries, so every piece is a `&str`.
 pub trait Sink {
-    /// `{`
-    fn begin_object(&mut self);
+    /// `{`. Return `false` when nothing inside is wanted: the tokenizer then validates the
+    /// object without reporting anything until its closing `}` (which it reports).
+    fn begin_object(&mut self) -> bool;
     /// `}`
     fn end_object(&mut self);
-    /// `[`
-    fn begin_array(&mut self);
+    /// `[`. Return `false` when nothing inside is wanted, as for [`Sink::begin_object`].
+    fn begin_array(&mut self) -> bool;
     /// `]`
     fn end_array(&mut self);
-    /// A key of the current object, unescaped; `None` when longer than [`KEY_CAP`].
-    fn key(&mut self, key: Option<&str>);
+    /// A key of the current object, unescaped, as the bytes of valid UTF-8 (match it
+    /// against byte-string literals); `None` when longer than [`KEY_CAP`].
+    fn key(&mut self, key: Option<&[u8]>);
     /// A string value starts. Return `true` to receive its content through
     /// [`Sink::string_part`]; `false` skips it (still validated).
     fn begin_string(&mut self) -> bool;
@@ -202,8 +204,11 @@ pub struct Tokenizer {
     depth: u8,
     /// The current string is a key.
     in_key: bool,
-    /// The sink wants the current string value.
+    /// The sink wants the current string (value or key).
     keep: bool,
+    /// The depth of the container the sink does not want (0: none): nothing inside it is
+    /// reported.
+    quiet: u8,
     /// The current key, unescaped, and whether it overflowed [`KEY_CAP`].
     key: [u8; KEY_CAP],
     key_len: u8,
@@ -309,6 +314,7 @@ impl Tokenizer {
             depth: 0,
             in_key: false,
             keep: false,
+            quiet: 0,
             key: [0; KEY_CAP],
             key_len: 0,
             key_overflow: false,
@@ -408,22 +414,26 @@ impl Tokenizer {
     }
 
     /// Starts a value at byte `b` (already known not to be whitespace).
-    #[inline]
+    #[inline(always)]
     fn begin_value<S: Sink>(&mut self, b: u8, at: usize, sink: &mut S) -> Result<(), JsonError> {
         match b {
             b'{' => {
                 self.push(true, at)?;
-                sink.begin_object();
+                if self.quiet == 0 && !sink.begin_object() {
+                    self.quiet = self.depth;
+                }
                 self.state = State::ObjectFirst;
             }
             b'[' => {
                 self.push(false, at)?;
-                sink.begin_array();
+                if self.quiet == 0 && !sink.begin_array() {
+                    self.quiet = self.depth;
+                }
                 self.state = State::ArrayFirst;
             }
             b'"' => {
                 self.in_key = false;
-                self.keep = sink.begin_string();
+                self.keep = self.quiet == 0 && sink.begin_string();
                 self.state = State::Str(Str::Plain);
             }
             b'-' => {
@@ -449,7 +459,7 @@ impl Tokenizer {
     #[inline]
     fn begin_key(&mut self) {
         self.in_key = true;
-        self.keep = true;
+        self.keep = self.quiet == 0;
         self.key_len = 0;
         self.key_overflow = false;
         self.state = State::Str(Str::Plain);
@@ -539,7 +549,7 @@ impl Tokenizer {
     }
 
     /// Starts the value at `chunk[i]`, reading a string value straight away.
-    #[inline]
+    #[inline(always)]
     fn value_at<S: Sink>(&mut self, b: u8, chunk: &[u8], i: usize, sink: &mut S) -> Result<usize, JsonError> {
         self.begin_value(b, i, sink)?;
         if self.state == State::Str(Str::Plain) {
@@ -554,7 +564,9 @@ impl Tokenizer {
     fn number<S: Sink>(&mut self, chunk: &[u8], mut i: usize, sink: &mut S) -> Result<usize, JsonError> {
         while let (Some(&b), State::Num(n)) = (chunk.get(i), self.state) {
             if !self.number_byte(n, b, i)? {
-                sink.number(self.num);
+                if self.quiet == 0 {
+                    sink.number(self.num);
+                }
                 self.value_done();
                 break;
             }
@@ -571,7 +583,9 @@ impl Tokenizer {
                 return Err(self.err(JsonErrorKind::UnexpectedByte, i));
             }
             i += 1;
-            if usize::from(n) + 1 == text.len() {
+            if usize::from(n) + 1 == text.len() && self.quiet != 0 {
+                self.value_done();
+            } else if usize::from(n) + 1 == text.len() {
                 match lit {
                     Lit::True => sink.boolean(true),
                     Lit::False => sink.boolean(false),
@@ -590,12 +604,15 @@ impl Tokenizer {
         if self.depth == 0 || self.top_is_object() != object {
             return Err(self.err(JsonErrorKind::UnexpectedByte, at));
         }
-        self.depth -= 1;
-        if object {
-            sink.end_object();
-        } else {
-            sink.end_array();
+        if self.quiet == 0 || self.quiet == self.depth {
+            self.quiet = 0;
+            if object {
+                sink.end_object();
+            } else {
+                sink.end_array();
+            }
         }
+        self.depth -= 1;
         self.value_done();
         Ok(())
     }
@@ -665,9 +682,13 @@ impl Tokenizer {
             let run = rest.get(..run_len).unwrap_or_default();
             let end = rest.get(run_len).copied();
             // A key that lies whole in the chunk, without escapes: no copy.
-            if self.in_key && end == Some(b'"') && self.key_len == 0 && !self.key_overflow {
-                let key = core::str::from_utf8(run).map_err(|e| self.err(JsonErrorKind::InvalidUtf8, i + e.valid_up_to()))?;
-                sink.key((key.len() <= KEY_CAP).then_some(key));
+            if self.in_key && self.keep && end == Some(b'"') && self.key_len == 0 && !self.key_overflow {
+                if !ascii {
+                    if let Err(e) = core::str::from_utf8(run) {
+                        return Err(self.err(JsonErrorKind::InvalidUtf8, i + e.valid_up_to()));
+                    }
+                }
+                sink.key((run.len() <= KEY_CAP).then_some(run));
                 self.state = State::Colon;
                 return Ok(i + run_len + 1);
             }
@@ -680,12 +701,14 @@ impl Tokenizer {
                 None => return Ok(i),
                 Some(b'"') => {
                     if self.in_key {
-                        let key = if self.key_overflow {
-                            None
-                        } else {
-                            core::str::from_utf8(self.key.get(..usize::from(self.key_len)).unwrap_or_default()).ok()
-                        };
-                        sink.key(key);
+                        if self.keep {
+                            let key = if self.key_overflow {
+                                None
+                            } else {
+                                self.key.get(..usize::from(self.key_len))
+                            };
+                            sink.key(key);
+                        }
                         self.state = State::Colon;
                     } else {
                         if self.keep {
@@ -739,6 +762,7 @@ impl Tokenizer {
     }
 
     /// Validates and hands on a run of plain string bytes starting at `chunk[at]`.
+    #[inline(never)]
     fn plain_run<S: Sink>(&mut self, run: &[u8], at: usize, at_chunk_end: bool, sink: &mut S) -> Result<(), JsonError> {
         match core::str::from_utf8(run) {
             Ok(s) => self.emit(s, sink),
@@ -765,7 +789,7 @@ impl Tokenizer {
 
     /// Decodes the escape at `chunk[i]` (a backslash) when it lies whole in the chunk and
     /// is regular; returns the index after it. `None` leaves it to the byte-by-byte path.
-    #[inline]
+    #[inline(never)]
     fn escape_inline<S: Sink>(&mut self, chunk: &[u8], i: usize, sink: &mut S) -> Option<usize> {
         let c = match *chunk.get(i + 1)? {
             b'"' => '"',
@@ -899,19 +923,22 @@ mod tests {
     }
 
     impl Sink for Rec {
-        fn begin_object(&mut self) {
+        fn begin_object(&mut self) -> bool {
             self.out.push('{');
+            true
         }
         fn end_object(&mut self) {
             self.out.push('}');
         }
-        fn begin_array(&mut self) {
+        fn begin_array(&mut self) -> bool {
             self.out.push('[');
+            true
         }
         fn end_array(&mut self) {
             self.out.push(']');
         }
-        fn key(&mut self, key: Option<&str>) {
+        fn key(&mut self, key: Option<&[u8]>) {
+            let key = key.map(|k| std::str::from_utf8(k).unwrap());
             self.out.push_str(&format!("k:{key:?} "));
         }
         fn begin_string(&mut self) -> bool {

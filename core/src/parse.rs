@@ -220,26 +220,26 @@ impl NowPlayingFields {
     }
 
     /// A key names the next value; its field is reset so the last duplicate wins.
-    fn field_for(&mut self, frame: Frame, key: &str) -> Field {
+    fn field_for(&mut self, frame: Frame, key: &[u8]) -> Field {
         let np = &mut self.np;
         match (frame, key) {
-            (Frame::Root, "timestamp") => {
+            (Frame::Root, b"timestamp") => {
                 np.timestamp = None;
                 Field::Timestamp
             }
-            (Frame::Root, "progress_ms") => {
+            (Frame::Root, b"progress_ms") => {
                 np.progress_ms = None;
                 Field::Progress
             }
-            (Frame::Root, "is_playing") => {
+            (Frame::Root, b"is_playing") => {
                 np.is_playing = false;
                 Field::IsPlaying
             }
-            (Frame::Root, "currently_playing_type") => {
+            (Frame::Root, b"currently_playing_type") => {
                 self.playing_type = None;
                 Field::PlayingType
             }
-            (Frame::Root, "item") => {
+            (Frame::Root, b"item") => {
                 np.title = None;
                 np.artists.clear();
                 np.album = None;
@@ -254,114 +254,114 @@ impl NowPlayingFields {
                 self.cut &= !T_ITEM;
                 Field::Item
             }
-            (Frame::Root, "context") => {
+            (Frame::Root, b"context") => {
                 np.context = None;
                 Field::Context
             }
-            (Frame::Root, "actions") => {
+            (Frame::Root, b"actions") => {
                 np.disallows = Disallows::default();
                 Field::Actions
             }
-            (Frame::Root, "device") => {
+            (Frame::Root, b"device") => {
                 np.device = None;
                 self.cut &= !(T_DEVICE_NAME | T_DEVICE_TYPE);
                 Field::Device
             }
-            (Frame::Root, "shuffle_state") => {
+            (Frame::Root, b"shuffle_state") => {
                 np.shuffle = None;
                 Field::Shuffle
             }
-            (Frame::Root, "repeat_state") => {
+            (Frame::Root, b"repeat_state") => {
                 np.repeat = None;
                 Field::Repeat
             }
-            (Frame::Item, "type") => {
+            (Frame::Item, b"type") => {
                 self.item_type = None;
                 Field::ItemType
             }
-            (Frame::Item, "name") => {
+            (Frame::Item, b"name") => {
                 np.title = None;
                 self.cut &= !T_TITLE;
                 Field::Title
             }
-            (Frame::Item, "duration_ms") => {
+            (Frame::Item, b"duration_ms") => {
                 np.duration_ms = None;
                 Field::Duration
             }
-            (Frame::Item, "is_local") => {
+            (Frame::Item, b"is_local") => {
                 np.is_local = false;
                 Field::IsLocal
             }
-            (Frame::Item, "artists") => {
+            (Frame::Item, b"artists") => {
                 np.artists.clear();
                 self.cut &= !T_ARTISTS;
                 Field::Artists
             }
-            (Frame::Item, "album") => {
+            (Frame::Item, b"album") => {
                 np.album = None;
                 self.album_images.clear();
                 self.cut &= !(T_ALBUM | T_IMG_ALBUM);
                 Field::Album
             }
-            (Frame::Item, "show") => {
+            (Frame::Item, b"show") => {
                 np.show = None;
                 np.publisher = None;
                 np.show_images.clear();
                 self.cut &= !(T_SHOW | T_PUBLISHER | T_IMG_SHOW);
                 Field::Show
             }
-            (Frame::Item, "images") => self.reset_images(Which::Item),
-            (Frame::Album, "name") => {
+            (Frame::Item, b"images") => self.reset_images(Which::Item),
+            (Frame::Album, b"name") => {
                 np.album = None;
                 self.cut &= !T_ALBUM;
                 Field::AlbumName
             }
-            (Frame::Album, "images") => self.reset_images(Which::Album),
-            (Frame::Show, "name") => {
+            (Frame::Album, b"images") => self.reset_images(Which::Album),
+            (Frame::Show, b"name") => {
                 np.show = None;
                 self.cut &= !T_SHOW;
                 Field::ShowName
             }
-            (Frame::Show, "publisher") => {
+            (Frame::Show, b"publisher") => {
                 np.publisher = None;
                 self.cut &= !T_PUBLISHER;
                 Field::Publisher
             }
-            (Frame::Show, "images") => self.reset_images(Which::Show),
-            (Frame::Artist, "name") => {
+            (Frame::Show, b"images") => self.reset_images(Which::Show),
+            (Frame::Artist, b"name") => {
                 self.artist = None;
                 self.artist_cut = false;
                 Field::ArtistName
             }
-            (Frame::Image(_), "url") => {
+            (Frame::Image(_), b"url") => {
                 self.image_has_url = false;
                 self.image_cut = false;
                 self.image.url.clear();
                 Field::Url
             }
-            (Frame::Image(_), "width") => {
+            (Frame::Image(_), b"width") => {
                 self.image.width = None;
                 Field::Width
             }
-            (Frame::Image(_), "height") => {
+            (Frame::Image(_), b"height") => {
                 self.image.height = None;
                 Field::Height
             }
-            (Frame::Context, "type") => {
+            (Frame::Context, b"type") => {
                 np.context = None;
                 Field::ContextType
             }
-            (Frame::Actions, "disallows") => {
+            (Frame::Actions, b"disallows") => {
                 np.disallows = Disallows::default();
                 Field::Disallows
             }
             (Frame::Disallows, key) => {
                 let flag = match key {
-                    "pausing" => 0,
-                    "resuming" => 1,
-                    "skipping_next" => 2,
-                    "skipping_prev" => 3,
-                    "seeking" => 4,
+                    b"pausing" => 0,
+                    b"resuming" => 1,
+                    b"skipping_next" => 2,
+                    b"skipping_prev" => 3,
+                    b"seeking" => 4,
                     _ => return Field::None,
                 };
                 if let Some(f) = self.flag(flag) {
@@ -369,21 +369,21 @@ impl NowPlayingFields {
                 }
                 Field::Flag(flag)
             }
-            (Frame::Device, "name") => {
+            (Frame::Device, b"name") => {
                 if let Some(d) = np.device.as_mut() {
                     d.name.clear();
                 }
                 self.cut &= !T_DEVICE_NAME;
                 Field::DeviceName
             }
-            (Frame::Device, "type") => {
+            (Frame::Device, b"type") => {
                 if let Some(d) = np.device.as_mut() {
                     d.kind.clear();
                 }
                 self.cut &= !T_DEVICE_TYPE;
                 Field::DeviceType
             }
-            (Frame::Device, "volume_percent") => {
+            (Frame::Device, b"volume_percent") => {
                 if let Some(d) = np.device.as_mut() {
                     d.volume_percent = None;
                 }
@@ -417,10 +417,11 @@ impl NowPlayingFields {
         self.field = Field::None;
     }
 
-    fn begin_container(&mut self, object: bool) {
+    /// `false` when the container is not one we keep anything of.
+    fn begin_container(&mut self, object: bool) -> bool {
         if self.skip > 0 {
             self.skip = self.skip.saturating_add(1);
-            return;
+            return false;
         }
         let frame = match (self.top(), self.field, object) {
             (None, _, true) => Some(Frame::Root),
@@ -451,12 +452,15 @@ impl NowPlayingFields {
             }
             _ => None,
         };
-        match frame.map(|f| self.frames.push(f)) {
-            Some(Ok(())) => {}
-            // Unknown (or, impossibly, too deep for our paths): skip it.
-            _ => self.skip = 1,
-        }
         self.field = Field::None;
+        match frame.map(|f| self.frames.push(f)) {
+            Some(Ok(())) => true,
+            // Unknown (or, impossibly, too deep for our paths): skip it.
+            _ => {
+                self.skip = 1;
+                false
+            }
+        }
     }
 
     fn end_container(&mut self) {
@@ -499,8 +503,8 @@ impl NowPlayingFields {
 
 impl Sink for NowPlayingFields {
     #[inline]
-    fn begin_object(&mut self) {
-        self.begin_container(true);
+    fn begin_object(&mut self) -> bool {
+        self.begin_container(true)
     }
 
     #[inline]
@@ -509,8 +513,8 @@ impl Sink for NowPlayingFields {
     }
 
     #[inline]
-    fn begin_array(&mut self) {
-        self.begin_container(false);
+    fn begin_array(&mut self) -> bool {
+        self.begin_container(false)
     }
 
     #[inline]
@@ -519,7 +523,7 @@ impl Sink for NowPlayingFields {
     }
 
     #[inline]
-    fn key(&mut self, key: Option<&str>) {
+    fn key(&mut self, key: Option<&[u8]>) {
         if self.skip > 0 {
             return;
         }
@@ -753,45 +757,46 @@ pub struct TokenFields {
 }
 
 impl Sink for TokenFields {
-    fn begin_object(&mut self) {
+    fn begin_object(&mut self) -> bool {
         self.depth = self.depth.saturating_add(1);
         self.field = TokenField::None;
+        true
     }
     fn end_object(&mut self) {
         self.depth = self.depth.saturating_sub(1);
     }
-    fn begin_array(&mut self) {
-        self.begin_object();
+    fn begin_array(&mut self) -> bool {
+        self.begin_object()
     }
     fn end_array(&mut self) {
         self.end_object();
     }
-    fn key(&mut self, key: Option<&str>) {
+    fn key(&mut self, key: Option<&[u8]>) {
         self.field = TokenField::None;
         if self.depth != 1 {
             return;
         }
         let out = &mut self.out;
         self.field = match key {
-            Some("access_token") => {
+            Some(b"access_token") => {
                 out.access_token = Secret::default();
                 self.has_access = false;
                 self.access_cut = false;
                 TokenField::Access
             }
-            Some("token_type") => {
+            Some(b"token_type") => {
                 out.token_type.clear();
                 TokenField::Type
             }
-            Some("expires_in") => {
+            Some(b"expires_in") => {
                 out.expires_in = None;
                 TokenField::Expires
             }
-            Some("scope") => {
+            Some(b"scope") => {
                 out.scope.clear();
                 TokenField::Scope
             }
-            Some("refresh_token") => {
+            Some(b"refresh_token") => {
                 out.refresh_token = None;
                 self.refresh_cut = false;
                 TokenField::Refresh
@@ -931,7 +936,7 @@ pub struct ErrorFields {
 }
 
 impl Sink for ErrorFields {
-    fn begin_object(&mut self) {
+    fn begin_object(&mut self) -> bool {
         self.depth = self.depth.saturating_add(1);
         if self.depth == 2 && self.field == ErrField::Error {
             self.in_error = true;
@@ -940,6 +945,7 @@ impl Sink for ErrorFields {
             self.out.message = None;
         }
         self.field = ErrField::None;
+        true
     }
     fn end_object(&mut self) {
         if self.depth == 2 {
@@ -948,34 +954,35 @@ impl Sink for ErrorFields {
         self.depth = self.depth.saturating_sub(1);
         self.field = ErrField::None;
     }
-    fn begin_array(&mut self) {
+    fn begin_array(&mut self) -> bool {
         self.depth = self.depth.saturating_add(1);
         self.field = ErrField::None;
+        true
     }
     fn end_array(&mut self) {
         self.depth = self.depth.saturating_sub(1);
         self.field = ErrField::None;
     }
-    fn key(&mut self, key: Option<&str>) {
+    fn key(&mut self, key: Option<&[u8]>) {
         let out = &mut self.out;
         self.field = match (self.depth, self.in_error, key) {
-            (1, _, Some("error")) => {
+            (1, _, Some(b"error")) => {
                 out.error = None;
                 ErrField::Error
             }
-            (1, _, Some("error_description")) => {
+            (1, _, Some(b"error_description")) => {
                 out.message = None;
                 ErrField::Description
             }
-            (2, true, Some("status")) => {
+            (2, true, Some(b"status")) => {
                 out.status = None;
                 ErrField::Status
             }
-            (2, true, Some("reason")) => {
+            (2, true, Some(b"reason")) => {
                 out.reason = None;
                 ErrField::Reason
             }
-            (2, true, Some("message")) => {
+            (2, true, Some(b"message")) => {
                 out.message = None;
                 ErrField::Message
             }
