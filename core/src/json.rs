@@ -515,10 +515,7 @@ impl Tokenizer {
                     }
                 }
                 State::ObjectFirst | State::Key => match b {
-                    b'"' => {
-                        self.begin_key();
-                        i = self.plain(chunk, i + 1, sink)?;
-                    }
+                    b'"' => i = self.key_at(chunk, i + 1, sink)?,
                     b'}' if self.state == State::ObjectFirst => {
                         self.close(true, i, sink)?;
                         i += 1;
@@ -553,10 +550,48 @@ impl Tokenizer {
     fn value_at<S: Sink>(&mut self, b: u8, chunk: &[u8], i: usize, sink: &mut S) -> Result<usize, JsonError> {
         self.begin_value(b, i, sink)?;
         if self.state == State::Str(Str::Plain) {
+            if !self.keep {
+                if let Some(next) = self.quick_string(chunk, i + 1) {
+                    self.value_done();
+                    return Ok(next);
+                }
+            }
             self.plain(chunk, i + 1, sink)
         } else {
             Ok(i + 1)
         }
+    }
+
+    /// The common string: ASCII, no escapes, closed within the chunk. Returns the index
+    /// after its closing quote and the content, or `None` for any other string.
+    #[inline(always)]
+    fn quick_string(&self, chunk: &[u8], start: usize) -> Option<usize> {
+        self.quick_run(chunk, start).map(|(_, next)| next)
+    }
+
+    #[inline(always)]
+    fn quick_run<'c>(&self, chunk: &'c [u8], start: usize) -> Option<(&'c [u8], usize)> {
+        let rest = chunk.get(start..)?;
+        let (len, ascii) = find_special(rest);
+        if ascii && rest.get(len) == Some(&b'"') {
+            Some((rest.get(..len)?, start + len + 1))
+        } else {
+            None
+        }
+    }
+
+    /// Reads a key starting after its opening quote at `chunk[start - 1]`.
+    #[inline(always)]
+    fn key_at<S: Sink>(&mut self, chunk: &[u8], start: usize, sink: &mut S) -> Result<usize, JsonError> {
+        self.begin_key();
+        if let Some((key, next)) = self.quick_run(chunk, start) {
+            if self.keep {
+                sink.key((key.len() <= KEY_CAP).then_some(key));
+            }
+            self.state = State::Colon;
+            return Ok(next);
+        }
+        self.plain(chunk, start, sink)
     }
 
     /// Number bytes; the first byte that is not part of the number ends it (and is left
@@ -789,7 +824,7 @@ impl Tokenizer {
 
     /// Decodes the escape at `chunk[i]` (a backslash) when it lies whole in the chunk and
     /// is regular; returns the index after it. `None` leaves it to the byte-by-byte path.
-    #[inline(never)]
+    #[inline(always)]
     fn escape_inline<S: Sink>(&mut self, chunk: &[u8], i: usize, sink: &mut S) -> Option<usize> {
         let c = match *chunk.get(i + 1)? {
             b'"' => '"',
@@ -800,33 +835,7 @@ impl Tokenizer {
             b'n' => '\n',
             b'r' => '\r',
             b't' => '\t',
-            b'u' => {
-                let hex4 = |at: usize| -> Option<u16> {
-                    let h = chunk.get(at..at + 4)?;
-                    h.iter().try_fold(0u16, |v, &b| Some((v << 4) | hex_digit(b)?))
-                };
-                let v = hex4(i + 2)?;
-                let (c, len) = match v {
-                    0xD800..=0xDBFF => {
-                        if chunk.get(i + 6..i + 8)? != b"\\u" {
-                            return None;
-                        }
-                        let low = hex4(i + 8)?;
-                        if !(0xDC00..=0xDFFF).contains(&low) {
-                            return None;
-                        }
-                        let cp = 0x10000 + ((u32::from(v) - 0xD800) << 10) + (u32::from(low) - 0xDC00);
-                        (char::from_u32(cp)?, 12)
-                    }
-                    0xDC00..=0xDFFF => return None,
-                    _ => (char::from_u32(u32::from(v))?, 6),
-                };
-                if self.keep {
-                    let mut buf = [0u8; 4];
-                    self.emit(c.encode_utf8(&mut buf), sink);
-                }
-                return Some(i + len);
-            }
+            b'u' => return self.unicode_escape(chunk, i, sink),
             _ => return None,
         };
         if self.keep {
@@ -834,6 +843,36 @@ impl Tokenizer {
             self.emit(c.encode_utf8(&mut buf), sink);
         }
         Some(i + 2)
+    }
+
+    /// `\uXXXX`, or a surrogate pair `\uD83D\uDE00`, lying whole in the chunk.
+    #[inline(never)]
+    fn unicode_escape<S: Sink>(&mut self, chunk: &[u8], i: usize, sink: &mut S) -> Option<usize> {
+        let hex4 = |at: usize| -> Option<u16> {
+            let h = chunk.get(at..at + 4)?;
+            h.iter().try_fold(0u16, |v, &b| Some((v << 4) | hex_digit(b)?))
+        };
+        let v = hex4(i + 2)?;
+        let (c, len) = match v {
+            0xD800..=0xDBFF => {
+                if chunk.get(i + 6..i + 8)? != b"\\u" {
+                    return None;
+                }
+                let low = hex4(i + 8)?;
+                if !(0xDC00..=0xDFFF).contains(&low) {
+                    return None;
+                }
+                let cp = 0x10000 + ((u32::from(v) - 0xD800) << 10) + (u32::from(low) - 0xDC00);
+                (char::from_u32(cp)?, 12)
+            }
+            0xDC00..=0xDFFF => return None,
+            _ => (char::from_u32(u32::from(v))?, 6),
+        };
+        if self.keep {
+            let mut buf = [0u8; 4];
+            self.emit(c.encode_utf8(&mut buf), sink);
+        }
+        Some(i + len)
     }
 
     /// Advances an escape sequence by one byte.

@@ -1,9 +1,65 @@
 //! The `no_std` display layer of Tonearm: the view model, the screens and widgets drawn
 //! with embedded-graphics on any `DrawTarget`, and the app every shell drives.
+//!
+//! - [`ViewModel`] (in [`view`]): what to show, filled by the app or by
+//!   [`ViewModel::from_now_playing`];
+//! - [`Screen`]: the one vocabulary of screens;
+//! - [`Profile`]: the three display shapes, each with its own layout;
+//! - [`Frame`]: a view model drawn on a profile, whole or one region at a time;
+//! - [`Scene`]: the retained scene that redraws only what changed;
+//! - [`band`]: the band renderer (no frame buffer needed) and [`checksum`]: the frame
+//!   checksum boards and the host print;
+//! - [`text`] and [`fonts`]: Unicode text through a per-character font fallback chain.
 #![cfg_attr(not(test), no_std)]
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 #![cfg_attr(
     not(test),
-    deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
 )]
+
+pub mod band;
+pub mod checksum;
+pub mod color;
+pub mod fonts;
+pub mod frame;
+pub mod profile;
+pub mod scene;
+pub mod screen;
+pub mod text;
+pub mod view;
+pub mod widgets;
+
+pub use band::{BandError, BandRenderer, BandSink, BandTarget, DrawTargetSink};
+pub use checksum::{ChecksumColor, ChecksumSink, Fnv1a, checksum_pixels};
+pub use color::{Palette, Role};
+pub use frame::{Frame, Part};
+pub use profile::Profile;
+pub use scene::{Scene, Update};
+pub use screen::Screen;
+pub use view::{ArtStatus, ClockTime, Controls, Notice, ViewModel};
+
+/// The frame checksum of `frame`, rendered in bands through `buf` (at least one row of
+/// the display; more rows, fewer passes).
+pub fn frame_checksum<C: Palette + ChecksumColor>(
+    frame: &Frame<'_, C>,
+    buf: &mut [C],
+) -> Result<u32, BandError<core::convert::Infallible>> {
+    let bounds = frame.profile.bounds();
+    let mut renderer = BandRenderer::new(buf, bounds.size);
+    let mut sink = ChecksumSink::new();
+    renderer.render(
+        bounds,
+        C::role(Role::Background),
+        |t| {
+            let _ = frame.draw_region(t, bounds);
+        },
+        &mut sink,
+    )?;
+    Ok(sink.checksum())
+}

@@ -1,0 +1,820 @@
+//! One frame: a view model drawn on a profile at an animation time. Pure: the same
+//! inputs draw the same pixels, whole or one region at a time.
+
+use core::marker::PhantomData;
+
+use embedded_graphics::draw_target::DrawTargetExt;
+use embedded_graphics::prelude::*;
+use embedded_graphics::primitives::{Circle, PrimitiveStyle, Rectangle, RoundedRectangle};
+
+use crate::checksum::Fnv1a;
+use crate::color::{Palette, Role};
+use crate::profile::{ItemLayout, Layout, Profile, Slot, StatusLayout};
+use crate::screen::Screen;
+use crate::text::{Align, marquee_offset};
+use crate::view::{ArtStatus, ViewModel, age_text, countdown_text, short_age_text};
+use crate::widgets::{Icon, draw_art_placeholder, draw_chip, draw_icon, draw_progress, fill_px};
+use tonearm_core::Repeat;
+
+/// A part of a screen, redrawn as a unit when its content changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Part {
+    /// State label and device.
+    Header,
+    /// The stale or offline badge.
+    Badge,
+    /// The album-art area.
+    Art,
+    /// Title.
+    Title,
+    /// Artists or show.
+    Subtitle,
+    /// Album or publisher.
+    Detail,
+    /// The progress bar.
+    Bar,
+    /// Elapsed time.
+    Elapsed,
+    /// Total time.
+    Total,
+    /// The control row.
+    Controls,
+    /// Shuffle and repeat beside the art.
+    Side,
+    /// Status icon.
+    Icon,
+    /// Status heading.
+    Heading,
+    /// Status big number.
+    Big,
+    /// Status first line.
+    Body,
+    /// Status second line.
+    Body2,
+    /// The notice overlay (drawn last, over everything).
+    Notice,
+}
+
+/// The most parts a screen has.
+pub const MAX_PARTS: usize = 16;
+
+/// A view model drawn on a profile at an animation time (ms since the title appeared,
+/// for the marquee).
+#[derive(Debug, Clone, Copy)]
+pub struct Frame<'a, C> {
+    /// What to draw.
+    pub vm: &'a ViewModel,
+    /// The display profile.
+    pub profile: Profile,
+    /// Milliseconds since the current title appeared (0 for a still image).
+    pub anim_ms: u64,
+    color: PhantomData<C>,
+}
+
+fn hash_str(h: &mut Fnv1a, s: &str) {
+    h.write_u32(u32::try_from(s.len()).unwrap_or(u32::MAX));
+    h.write(s.as_bytes());
+}
+
+impl<'a, C: Palette> Frame<'a, C> {
+    /// A still frame (animation time 0).
+    pub fn new(vm: &'a ViewModel, profile: Profile) -> Self {
+        Frame {
+            vm,
+            profile,
+            anim_ms: 0,
+            color: PhantomData,
+        }
+    }
+
+    /// This frame at animation time `anim_ms` (ms since the title appeared).
+    #[must_use]
+    pub fn at(mut self, anim_ms: u64) -> Self {
+        self.anim_ms = anim_ms;
+        self
+    }
+
+    /// The layout of this frame's screen (with the adjustments its content needs).
+    pub fn layout(&self) -> Layout {
+        match self.profile.layout(self.vm.screen) {
+            Layout::Status(mut l) => {
+                let vm = self.vm;
+                if vm.screen == Screen::Idle && vm.clock.is_some() {
+                    // The clock sits where the icon and heading would be.
+                    let up = if C::MONO { 8 } else { 40 };
+                    for slot in [&mut l.big, &mut l.body] {
+                        slot.rect.top_left.y -= up;
+                        slot.baseline -= up;
+                    }
+                }
+                if vm.screen == Screen::RateLimited && !C::MONO {
+                    // "Retrying automatically in" goes between heading and countdown.
+                    l.body.rect.top_left.y = l.heading.rect.top_left.y + 25;
+                    l.body.baseline = l.heading.baseline + 23;
+                    l.big.rect.top_left.y += 8;
+                    l.big.baseline += 8;
+                }
+                Layout::Status(l)
+            }
+            Layout::Item(mut l) => {
+                if let Some(h) = &mut l.header {
+                    // Room for the device name unless a badge sits at the right.
+                    let badge = self.vm.stale_s.is_some() || self.vm.screen == Screen::Offline;
+                    if !badge {
+                        let right = l.badge.rect.top_left.x
+                            + i32::try_from(l.badge.rect.size.width).unwrap_or(0);
+                        h.rect.size.width = u32::try_from(right - h.rect.top_left.x).unwrap_or(0);
+                    }
+                }
+                Layout::Item(l)
+            }
+        }
+    }
+
+    /// The parts this frame draws, with the area each may touch.
+    pub fn parts(&self) -> heapless::Vec<(Part, Rectangle), MAX_PARTS> {
+        let mut out = heapless::Vec::new();
+        let mut add = |p: Part, r: Rectangle| {
+            let _ = out.push((p, r));
+        };
+        match self.layout() {
+            Layout::Item(l) => {
+                if let Some(h) = l.header {
+                    add(Part::Header, h.rect);
+                }
+                add(Part::Badge, l.badge.rect);
+                if let Some(a) = l.art {
+                    add(Part::Art, a);
+                }
+                add(Part::Title, l.title.rect);
+                add(Part::Subtitle, l.subtitle.rect);
+                add(Part::Detail, l.detail.rect);
+                add(Part::Bar, l.bar_area);
+                add(Part::Elapsed, l.elapsed.rect);
+                add(Part::Total, l.total.rect);
+                add(Part::Controls, l.controls);
+                if let Some((a, b)) = l.side {
+                    add(Part::Side, envelope(a, b));
+                }
+                if self.vm.notice.is_some() {
+                    add(Part::Notice, l.notice);
+                }
+            }
+            Layout::Status(l) => {
+                if let Some(i) = l.icon {
+                    add(Part::Icon, i);
+                }
+                add(Part::Heading, l.heading.rect);
+                add(Part::Big, l.big.rect);
+                add(Part::Body, l.body.rect);
+                add(Part::Body2, l.body2.rect);
+                if self.vm.notice.is_some() {
+                    add(Part::Notice, l.notice);
+                }
+            }
+        }
+        out
+    }
+
+    /// The marquee offset of the title: `None` when it does not scroll (it fits, or the
+    /// profile has no marquee), `Some(0)` at rest.
+    pub fn title_scroll(&self) -> Option<u32> {
+        if !self.profile.marquee() {
+            return None;
+        }
+        let Layout::Item(l) = self.layout() else {
+            return None;
+        };
+        let w = l.title.face.width(&self.vm.title);
+        let overflow = w.checked_sub(l.title.rect.size.width).filter(|o| *o > 0)?;
+        Some(marquee_offset(overflow, self.anim_ms))
+    }
+
+    /// The progress fill in pixels (for the scene's narrow bar updates).
+    pub fn bar_fill(&self) -> u32 {
+        match self.layout() {
+            Layout::Item(l) => fill_px(self.vm.position_ms, self.vm.duration_ms, l.bar.size.width),
+            Layout::Status(_) => 0,
+        }
+    }
+
+    /// A fingerprint of what `part` shows: when it is unchanged, the part's pixels are
+    /// too. (The bar's fill is left out: the scene redraws only the changed segment.)
+    pub fn part_key(&self, part: Part) -> u32 {
+        let vm = self.vm;
+        let mut h = Fnv1a::new();
+        hash_str(&mut h, vm.screen.name());
+        match part {
+            Part::Header => {
+                h.write(&[u8::from(vm.playing), u8::from(vm.stale_s.is_some())]);
+                hash_str(&mut h, &vm.device);
+            }
+            Part::Badge => {
+                h.write_u32(vm.stale_s.map_or(u32::MAX, age_bucket));
+                h.write_u32(vm.offline_s.map_or(u32::MAX, age_bucket));
+                h.write(&[u8::from(vm.playing)]);
+            }
+            Part::Art => {
+                h.write_u32(match vm.art {
+                    ArtStatus::None => 0,
+                    ArtStatus::Placeholder { seed } => seed ^ 0x5a5a_5a5a,
+                });
+                h.write(&[u8::from(vm.playing)]);
+            }
+            Part::Title => {
+                hash_str(&mut h, &vm.title);
+                h.write_u32(self.title_scroll().unwrap_or(u32::MAX));
+            }
+            Part::Subtitle => hash_str(&mut h, &vm.subtitle),
+            Part::Detail => hash_str(&mut h, &vm.detail),
+            Part::Bar => {
+                h.write(&[u8::from(vm.playing), u8::from(vm.has_duration())]);
+            }
+            Part::Elapsed => hash_str(&mut h, &vm.elapsed),
+            Part::Total => hash_str(&mut h, &vm.total),
+            Part::Controls | Part::Side => {
+                let c = vm.controls;
+                h.write(&[
+                    u8::from(vm.playing),
+                    u8::from(c.prev),
+                    u8::from(c.play_pause),
+                    u8::from(c.next),
+                    vm.shuffle.map_or(2, u8::from),
+                    vm.repeat.map_or(3, |r| r as u8),
+                    u8::from(vm.stale_s.is_some()),
+                    u8::from(vm.offline_s.is_some()),
+                ]);
+            }
+            Part::Icon | Part::Heading | Part::Body | Part::Body2 | Part::Big => {
+                h.write_u32(vm.retry_in_s.unwrap_or(u32::MAX));
+                h.write_u32(
+                    vm.clock
+                        .map_or(u32::MAX, |c| u32::from(c.hour) * 60 + u32::from(c.minute)),
+                );
+                hash_str(&mut h, &vm.message);
+            }
+            Part::Notice => h.write_u32(vm.notice.map_or(u32::MAX, |n| n as u32)),
+        }
+        h.finish()
+    }
+
+    /// Draws the part of the frame inside `region`: its background, then every part
+    /// that reaches into it, clipped to it. Pixels outside `region` are not touched.
+    pub fn draw_region<D>(&self, target: &mut D, region: Rectangle) -> Result<(), D::Error>
+    where
+        D: DrawTarget<Color = C>,
+    {
+        let region = region.intersection(&self.profile.bounds());
+        if region.is_zero_sized() {
+            return Ok(());
+        }
+        let mut d = target.clipped(&region);
+        d.fill_solid(&region, C::role(Role::Background))?;
+        let layout = self.layout();
+        for (part, area) in self.parts() {
+            if !area.intersection(&region).is_zero_sized() {
+                let mut clip = d.clipped(&area);
+                self.draw_part(part, &layout, &mut clip)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn draw_part<D>(&self, part: Part, layout: &Layout, d: &mut D) -> Result<(), D::Error>
+    where
+        D: DrawTarget<Color = C>,
+    {
+        match layout {
+            Layout::Item(l) => self.draw_item_part(part, l, d),
+            Layout::Status(l) => self.draw_status_part(part, l, d),
+        }
+    }
+
+    fn line<D>(
+        &self,
+        text: &str,
+        slot: &Slot,
+        role: Role,
+        scroll: Option<u32>,
+        d: &mut D,
+    ) -> Result<(), D::Error>
+    where
+        D: DrawTarget<Color = C>,
+    {
+        slot.face.draw_line(
+            text,
+            slot.rect,
+            slot.baseline,
+            slot.align,
+            scroll,
+            C::role(role),
+            d,
+        )
+    }
+
+    fn draw_item_part<D>(&self, part: Part, l: &ItemLayout, d: &mut D) -> Result<(), D::Error>
+    where
+        D: DrawTarget<Color = C>,
+    {
+        let vm = self.vm;
+        let offline = vm.screen == Screen::Offline;
+        let dim = |r: Role| {
+            if offline && !C::MONO {
+                Role::TextFaint
+            } else {
+                r
+            }
+        };
+        match part {
+            Part::Header => {
+                let Some(slot) = l.header else { return Ok(()) };
+                let (label, role) = match vm.screen {
+                    Screen::Paused => ("PAUSED", Role::TextDim),
+                    Screen::Episode => ("PODCAST", Role::Accent),
+                    Screen::Ad => ("ADVERTISEMENT", Role::TextDim),
+                    Screen::Offline => ("LAST PLAYED", Role::TextFaint),
+                    _ => ("NOW PLAYING", Role::Accent),
+                };
+                let icon = if vm.playing && !offline {
+                    Icon::Play
+                } else {
+                    Icon::Pause
+                };
+                let s = 9u32;
+                let top = slot.baseline - i32::try_from(s).unwrap_or(0);
+                let ir = Rectangle::new(Point::new(slot.rect.top_left.x, top), Size::new(s, s));
+                draw_icon(icon, ir, C::role(role), true, d)?;
+                let x = slot.rect.top_left.x + 15;
+                let w = slot
+                    .face
+                    .draw(label, Point::new(x, slot.baseline), C::role(role), d)?;
+                if !vm.device.is_empty() {
+                    let x = x + i32::try_from(w).unwrap_or(0) + 6;
+                    let right =
+                        slot.rect.top_left.x + i32::try_from(slot.rect.size.width).unwrap_or(0);
+                    let width = u32::try_from(right - x).unwrap_or(0);
+                    let r = Rectangle::new(
+                        Point::new(x, slot.rect.top_left.y),
+                        Size::new(width, slot.rect.size.height),
+                    );
+                    let mut dev: heapless::String<80> = heapless::String::new();
+                    let _ = dev.push_str("on ");
+                    tonearm_core::text::push_truncating(&mut dev, &vm.device);
+                    slot.face.draw_line(
+                        &dev,
+                        r,
+                        slot.baseline,
+                        Align::Left,
+                        None,
+                        C::role(Role::TextFaint),
+                        d,
+                    )?;
+                }
+                Ok(())
+            }
+            Part::Badge => {
+                let slot = &l.badge;
+                let (text, bg): (heapless::String<32>, Role) =
+                    if let Some(s) = vm.offline_s.filter(|_| offline) {
+                        let mut t = heapless::String::new();
+                        let _ = t.push_str(if C::MONO {
+                            "OFFLINE "
+                        } else {
+                            "Offline \u{b7} "
+                        });
+                        let _ = t.push_str(&if C::MONO {
+                            short_age_text(s)
+                        } else {
+                            age_text(s)
+                        });
+                        (t, Role::Error)
+                    } else if let Some(s) = vm.stale_s {
+                        let mut t = heapless::String::new();
+                        let _ = t.push_str(&if C::MONO {
+                            short_age_text(s)
+                        } else {
+                            age_text(s)
+                        });
+                        let _ = t.push_str(" ago");
+                        (t, Role::Warning)
+                    } else if C::MONO && vm.screen == Screen::Paused {
+                        let mut t = heapless::String::new();
+                        let _ = t.push_str("PAUSED");
+                        (t, Role::Text)
+                    } else {
+                        return Ok(());
+                    };
+                let align = if C::MONO { Align::Center } else { slot.align };
+                let fg = C::role(Role::Background);
+                draw_chip(
+                    &text,
+                    slot.face,
+                    slot.rect,
+                    slot.baseline,
+                    align,
+                    fg,
+                    C::role(bg),
+                    d,
+                )?;
+                Ok(())
+            }
+            Part::Art => {
+                let Some(area) = l.art else { return Ok(()) };
+                match vm.art {
+                    ArtStatus::Placeholder { seed } => {
+                        let mut clip = d.clipped(&area);
+                        draw_art_placeholder(
+                            area,
+                            seed,
+                            offline || vm.screen == Screen::Paused,
+                            &mut clip,
+                        )?;
+                    }
+                    ArtStatus::None => {
+                        RoundedRectangle::with_equal_corners(area, Size::new(8, 8))
+                            .into_styled(PrimitiveStyle::with_fill(C::role(Role::Track)))
+                            .draw(d)?;
+                        let face = &crate::fonts::HEADING_L;
+                        let b = area.center().y + 6;
+                        face.draw_line(
+                            "AD",
+                            area,
+                            b,
+                            Align::Center,
+                            None,
+                            C::role(Role::TextFaint),
+                            d,
+                        )?;
+                    }
+                }
+                if vm.screen == Screen::Paused {
+                    let c = area.center();
+                    let dia = area.size.width.min(area.size.height) * 2 / 5;
+                    Circle::with_center(c, dia)
+                        .into_styled(PrimitiveStyle::with_fill(C::role(Role::Background)))
+                        .draw(d)?;
+                    let s = dia * 2 / 5;
+                    let half = i32::try_from(s / 2).unwrap_or(0);
+                    draw_icon(
+                        Icon::Pause,
+                        Rectangle::new(c - Point::new(half, half), Size::new(s, s)),
+                        C::role(Role::Text),
+                        true,
+                        d,
+                    )?;
+                }
+                Ok(())
+            }
+            Part::Title => {
+                let title = if vm.title.is_empty() {
+                    "Unknown title"
+                } else {
+                    vm.title.as_str()
+                };
+                self.line(title, &l.title, dim(Role::Text), self.title_scroll(), d)
+            }
+            Part::Subtitle => self.line(&vm.subtitle, &l.subtitle, dim(Role::TextDim), None, d),
+            Part::Detail => self.line(&vm.detail, &l.detail, dim(Role::TextFaint), None, d),
+            Part::Bar => {
+                let role = if vm.playing && !offline {
+                    Role::Accent
+                } else {
+                    Role::AccentPaused
+                };
+                let fill = self.bar_fill();
+                let knob = !C::MONO && vm.has_duration() && vm.playing && !offline;
+                draw_progress(l.bar, fill, C::role(role), knob, d)
+            }
+            Part::Elapsed => self.line(&vm.elapsed, &l.elapsed, dim(Role::TextDim), None, d),
+            Part::Total => self.line(&vm.total, &l.total, dim(Role::TextDim), None, d),
+            Part::Controls => self.draw_controls(l, d),
+            Part::Side => {
+                let Some((a, b)) = l.side else { return Ok(()) };
+                self.draw_shuffle_repeat(a, b, d)
+            }
+            Part::Notice => self.draw_notice(l.notice, d),
+            _ => Ok(()),
+        }
+    }
+
+    fn draw_shuffle_repeat<D>(&self, a: Rectangle, b: Rectangle, d: &mut D) -> Result<(), D::Error>
+    where
+        D: DrawTarget<Color = C>,
+    {
+        let vm = self.vm;
+        if let Some(on) = vm.shuffle {
+            let role = if on { Role::Accent } else { Role::TextFaint };
+            draw_icon(Icon::Shuffle, a, C::role(role), true, d)?;
+        }
+        if let Some(r) = vm.repeat {
+            let (icon, role) = match r {
+                Repeat::Off => (Icon::Repeat, Role::TextFaint),
+                Repeat::Context => (Icon::Repeat, Role::Accent),
+                Repeat::Track => (Icon::RepeatOne, Role::Accent),
+            };
+            draw_icon(icon, b, C::role(role), true, d)?;
+        }
+        Ok(())
+    }
+
+    fn draw_controls<D>(&self, l: &ItemLayout, d: &mut D) -> Result<(), D::Error>
+    where
+        D: DrawTarget<Color = C>,
+    {
+        let vm = self.vm;
+        let c = vm.controls;
+        let area = l.controls;
+        let center = area.center();
+        let offline = vm.screen == Screen::Offline;
+        let role = |ok: bool| {
+            if ok && !offline {
+                Role::Text
+            } else {
+                Role::Disabled
+            }
+        };
+        let play_icon = if vm.playing { Icon::Pause } else { Icon::Play };
+        if C::MONO {
+            // The badge takes this place when there is one.
+            if offline || vm.stale_s.is_some() || vm.screen == Screen::Paused {
+                return Ok(());
+            }
+            let s = 7u32;
+            let y = center.y - 3;
+            for (i, (icon, ok)) in [
+                (Icon::Prev, c.prev),
+                (play_icon, c.play_pause),
+                (Icon::Next, c.next),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                let x = center.x - 16 + i32::try_from(i).unwrap_or(0) * 12;
+                draw_icon(
+                    icon,
+                    Rectangle::new(Point::new(x, y), Size::new(s, s)),
+                    C::role(Role::Text),
+                    ok,
+                    d,
+                )?;
+            }
+            return Ok(());
+        }
+        let big = if area.size.height >= 36 { 36u32 } else { 22 };
+        let small = if big > 30 { 16u32 } else { 12 };
+        let gap = i32::try_from(big).unwrap_or(0) / 2 + if big > 30 { 26 } else { 12 };
+        let sq = |cx: i32, s: u32| {
+            let h = i32::try_from(s / 2).unwrap_or(0);
+            Rectangle::new(Point::new(cx - h, center.y - h), Size::new(s, s))
+        };
+        // Play/pause: a filled disc with the icon in the background color.
+        let disc_role = role(c.play_pause);
+        Circle::with_center(center, big)
+            .into_styled(PrimitiveStyle::with_fill(C::role(disc_role)))
+            .draw(d)?;
+        let is = big * 2 / 5;
+        let nudge = if play_icon == Icon::Play { 1 } else { 0 };
+        draw_icon(
+            play_icon,
+            sq(center.x + nudge, is),
+            C::role(Role::Background),
+            true,
+            d,
+        )?;
+        draw_icon(
+            Icon::Prev,
+            sq(center.x - gap, small),
+            C::role(role(c.prev)),
+            true,
+            d,
+        )?;
+        draw_icon(
+            Icon::Next,
+            sq(center.x + gap, small),
+            C::role(role(c.next)),
+            true,
+            d,
+        )?;
+        if l.side.is_none() {
+            let far = gap * 2 + 6;
+            self.draw_shuffle_repeat(sq(center.x - far, small), sq(center.x + far, small), d)?;
+        }
+        Ok(())
+    }
+
+    fn draw_notice<D>(&self, area: Rectangle, d: &mut D) -> Result<(), D::Error>
+    where
+        D: DrawTarget<Color = C>,
+    {
+        let Some(n) = self.vm.notice else {
+            return Ok(());
+        };
+        let face = if C::MONO {
+            &crate::fonts::MONO_SMALL
+        } else {
+            &crate::fonts::HEADING_L
+        };
+        let r = Size::new(6, 6);
+        RoundedRectangle::with_equal_corners(area, r)
+            .into_styled(PrimitiveStyle::with_fill(C::role(Role::Overlay)))
+            .draw(d)?;
+        RoundedRectangle::with_equal_corners(area, r)
+            .into_styled(PrimitiveStyle::with_stroke(C::role(Role::Warning), 2))
+            .draw(d)?;
+        let baseline = area.center().y + if C::MONO { 3 } else { 6 };
+        let inner = area.offset(-4);
+        face.draw_line(
+            n.text(),
+            inner,
+            baseline,
+            Align::Center,
+            None,
+            C::role(Role::Text),
+            d,
+        )
+    }
+
+    fn draw_status_part<D>(&self, part: Part, l: &StatusLayout, d: &mut D) -> Result<(), D::Error>
+    where
+        D: DrawTarget<Color = C>,
+    {
+        let vm = self.vm;
+        let mono = C::MONO;
+        let (icon, icon_role, heading, body, body2): (Icon, Role, &str, &str, &str) =
+            match vm.screen {
+                Screen::LoginNeeded => (
+                    Icon::Person,
+                    Role::Accent,
+                    if mono {
+                        "Login needed"
+                    } else {
+                        "Log in to Spotify"
+                    },
+                    if mono {
+                        "On your computer run"
+                    } else {
+                        "On your computer, run"
+                    },
+                    "tonearm login",
+                ),
+                Screen::RateLimited => (
+                    Icon::Clock,
+                    Role::Warning,
+                    if mono {
+                        "Rate limited"
+                    } else {
+                        "Spotify asked us to wait"
+                    },
+                    "Retrying automatically in",
+                    "",
+                ),
+                Screen::ConfigError => (
+                    Icon::Alert,
+                    Role::Error,
+                    if mono {
+                        "Config error"
+                    } else {
+                        "Configuration error"
+                    },
+                    vm.message.as_str(),
+                    if mono {
+                        "Check config.toml"
+                    } else {
+                        "Fix config.toml, then restart tonearm"
+                    },
+                ),
+                _ => (
+                    Icon::Clock,
+                    Role::TextFaint,
+                    "Nothing playing",
+                    if mono {
+                        "Play on Spotify"
+                    } else {
+                        "Play something on Spotify"
+                    },
+                    "",
+                ),
+            };
+        let idle = vm.screen == Screen::Idle;
+        let heading_role = if idle { Role::TextFaint } else { Role::Text };
+        match part {
+            Part::Icon => {
+                let Some(area) = l.icon else { return Ok(()) };
+                if idle && vm.clock.is_some() {
+                    return Ok(());
+                }
+                draw_icon(icon, area, C::role(icon_role), true, d)
+            }
+            Part::Heading => {
+                if idle && vm.clock.is_some() {
+                    return Ok(());
+                }
+                self.line(heading, &l.heading, heading_role, None, d)
+            }
+            Part::Big => {
+                let text: heapless::String<16> = match vm.screen {
+                    Screen::RateLimited => {
+                        let mut t = heapless::String::new();
+                        let _ = t.push_str(&countdown_text(vm.retry_in_s.unwrap_or(0)));
+                        t
+                    }
+                    Screen::Idle => match vm.clock {
+                        Some(c) => {
+                            use core::fmt::Write as _;
+                            let mut t = heapless::String::new();
+                            let _ = write!(t, "{}:{:02}", c.hour.min(23), c.minute.min(59));
+                            t
+                        }
+                        None => return Ok(()),
+                    },
+                    _ => return Ok(()),
+                };
+                let role = if idle { Role::TextDim } else { Role::Warning };
+                self.line(&text, &l.big, role, None, d)
+            }
+            Part::Body => {
+                let slot = l.body;
+                if vm.screen == Screen::RateLimited && mono {
+                    return self.line("retrying automatically", &slot, Role::Text, None, d);
+                }
+                if idle && vm.clock.is_some() {
+                    return self.line("Nothing playing", &slot, Role::TextFaint, None, d);
+                }
+                let role = if vm.screen == Screen::ConfigError {
+                    Role::Error
+                } else {
+                    Role::TextDim
+                };
+                self.line(
+                    body,
+                    &slot,
+                    if idle { Role::TextFaint } else { role },
+                    None,
+                    d,
+                )
+            }
+            Part::Body2 => {
+                if body2.is_empty() {
+                    return Ok(());
+                }
+                if vm.screen == Screen::LoginNeeded {
+                    // The command, as a chip.
+                    let (fg, bg) = if mono {
+                        (C::role(Role::Background), C::role(Role::Text))
+                    } else {
+                        (C::role(Role::Background), C::role(Role::Accent))
+                    };
+                    let mut slot = l.body2;
+                    if !mono {
+                        slot.rect.size.height = 20;
+                    }
+                    draw_chip(
+                        body2,
+                        slot.face,
+                        slot.rect,
+                        slot.baseline,
+                        Align::Center,
+                        fg,
+                        bg,
+                        d,
+                    )?;
+                    return Ok(());
+                }
+                self.line(body2, &l.body2, Role::TextFaint, None, d)
+            }
+            Part::Notice => self.draw_notice(l.notice, d),
+            _ => Ok(()),
+        }
+    }
+}
+
+fn envelope(a: Rectangle, b: Rectangle) -> Rectangle {
+    let (a0, b0) = (a.top_left, b.top_left);
+    let a1 = a.bottom_right().unwrap_or(a0);
+    let b1 = b.bottom_right().unwrap_or(b0);
+    Rectangle::with_corners(
+        Point::new(a0.x.min(b0.x), a0.y.min(b0.y)),
+        Point::new(a1.x.max(b1.x), a1.y.max(b1.y)),
+    )
+}
+
+/// Badge ages change their text only at these steps, so a tick does not redraw them.
+fn age_bucket(secs: u32) -> u32 {
+    match secs {
+        0..=59 => secs,
+        60..=3599 => 100 + secs / 60,
+        _ => 10_000 + secs / 3600,
+    }
+}
+
+impl<C: Palette> Drawable for Frame<'_, C> {
+    type Color = C;
+    type Output = ();
+
+    fn draw<D>(&self, target: &mut D) -> Result<(), D::Error>
+    where
+        D: DrawTarget<Color = C>,
+    {
+        self.draw_region(target, self.profile.bounds())
+    }
+}

@@ -1,0 +1,427 @@
+//! The retained scene: it remembers what each part of the screen shows and, given the
+//! next view model, names only the regions whose content changed. While a track plays,
+//! a tick redraws the changed segment of the progress bar and the elapsed time, never
+//! the whole screen; a screen change redraws everything once.
+
+use core::marker::PhantomData;
+
+use embedded_graphics::prelude::*;
+use embedded_graphics::primitives::Rectangle;
+
+use crate::band::{BandError, BandRenderer, BandSink};
+use crate::checksum::Fnv1a;
+use crate::color::{Palette, Role};
+use crate::frame::{Frame, MAX_PARTS, Part};
+use crate::profile::{Layout, Profile};
+use crate::screen::Screen;
+use crate::view::ViewModel;
+
+/// The most regions one update names (beyond this it redraws the whole screen).
+pub const MAX_REGIONS: usize = MAX_PARTS + 1;
+
+/// What one update must redraw.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Update {
+    /// The whole screen (a screen change, or the first frame).
+    pub full: bool,
+    /// The regions to redraw, in drawing order (the whole screen when `full`).
+    pub regions: heapless::Vec<Rectangle, MAX_REGIONS>,
+    /// The animation time to draw them at (see [`Frame::anim_ms`]).
+    pub anim_ms: u64,
+}
+
+impl Update {
+    /// Whether nothing needs redrawing.
+    pub fn is_empty(&self) -> bool {
+        self.regions.is_empty()
+    }
+
+    /// The number of pixels the regions cover.
+    pub fn pixels(&self) -> u64 {
+        self.regions
+            .iter()
+            .map(|r| u64::from(r.size.width) * u64::from(r.size.height))
+            .sum()
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Shown {
+    screen: Screen,
+    parts: heapless::Vec<(Part, Rectangle, u32), MAX_PARTS>,
+    bar_fill: u32,
+}
+
+/// The retained scene of one display.
+#[derive(Debug, Clone)]
+pub struct Scene<C> {
+    profile: Profile,
+    shown: Option<Shown>,
+    title_hash: u32,
+    title_since_ms: u64,
+    color: PhantomData<C>,
+}
+
+fn title_hash(vm: &ViewModel) -> u32 {
+    let mut h = Fnv1a::new();
+    h.write(vm.title.as_bytes());
+    h.finish()
+}
+
+impl<C: Palette> Scene<C> {
+    /// A scene that has drawn nothing yet (the first update is a full redraw).
+    pub fn new(profile: Profile) -> Self {
+        Scene {
+            profile,
+            shown: None,
+            title_hash: 0,
+            title_since_ms: 0,
+            color: PhantomData,
+        }
+    }
+
+    /// The display profile.
+    pub fn profile(&self) -> Profile {
+        self.profile
+    }
+
+    /// Forgets what is on the display: the next update redraws everything.
+    pub fn invalidate(&mut self) {
+        self.shown = None;
+    }
+
+    /// The frame of `vm` at `now_ms` (monotonic), as the last update saw it.
+    pub fn frame<'a>(&self, vm: &'a ViewModel, now_ms: u64) -> Frame<'a, C> {
+        Frame::new(vm, self.profile).at(now_ms.saturating_sub(self.title_since_ms))
+    }
+
+    /// Whether something animates (an over-long title scrolling), so the shell should
+    /// tick faster than once a second.
+    pub fn is_animating(&self, vm: &ViewModel) -> bool {
+        Frame::<C>::new(vm, self.profile).title_scroll().is_some()
+    }
+
+    /// Takes the next view model at `now_ms` (monotonic) and returns the regions to
+    /// redraw; the scene then assumes they were drawn.
+    pub fn update(&mut self, vm: &ViewModel, now_ms: u64) -> Update {
+        let th = title_hash(vm);
+        if th != self.title_hash || self.shown.is_none() {
+            self.title_hash = th;
+            self.title_since_ms = now_ms;
+        }
+        let frame = self.frame(vm, now_ms);
+        let mut parts = heapless::Vec::new();
+        for (part, rect) in frame.parts() {
+            let _ = parts.push((part, rect, frame.part_key(part)));
+        }
+        let next = Shown {
+            screen: vm.screen,
+            parts,
+            bar_fill: frame.bar_fill(),
+        };
+        let regions = match &self.shown {
+            Some(old) if old.screen == vm.screen => self.changed(old, &next, &frame),
+            _ => None,
+        };
+        self.shown = Some(next);
+        match regions {
+            Some(regions) => Update {
+                full: false,
+                regions,
+                anim_ms: frame.anim_ms,
+            },
+            None => {
+                let mut regions = heapless::Vec::new();
+                let _ = regions.push(self.profile.bounds());
+                Update {
+                    full: true,
+                    regions,
+                    anim_ms: frame.anim_ms,
+                }
+            }
+        }
+    }
+
+    /// The changed regions from `old` to `new`; `None` when too many to list.
+    fn changed(
+        &self,
+        old: &Shown,
+        new: &Shown,
+        frame: &Frame<'_, C>,
+    ) -> Option<heapless::Vec<Rectangle, MAX_REGIONS>> {
+        let mut out: heapless::Vec<Rectangle, MAX_REGIONS> = heapless::Vec::new();
+        for (part, rect, key) in &new.parts {
+            let before = old.parts.iter().find(|(p, _, _)| p == part);
+            match before {
+                Some((_, r, k)) if k == key && r == rect => {
+                    if *part == Part::Bar && old.bar_fill != new.bar_fill {
+                        out.push(self.bar_segment(frame, old.bar_fill, new.bar_fill)?)
+                            .ok()?;
+                    }
+                }
+                _ => out.push(*rect).ok()?,
+            }
+        }
+        for (part, rect, _) in &old.parts {
+            if !new.parts.iter().any(|(p, _, _)| p == part) {
+                out.push(*rect).ok()?;
+            }
+        }
+        Some(out)
+    }
+
+    /// The columns of the bar that differ between fills `a` and `b` (with the rounded
+    /// end and the knob).
+    fn bar_segment(&self, frame: &Frame<'_, C>, a: u32, b: u32) -> Option<Rectangle> {
+        let Layout::Item(l) = frame.layout() else {
+            return None;
+        };
+        // The knob's radius and a pixel of antialiasing-free margin.
+        let reach = if C::MONO {
+            1
+        } else {
+            i32::try_from((l.bar.size.height + 6) / 2 + 2).ok()?
+        };
+        let x0 = l.bar.top_left.x + i32::try_from(a.min(b)).ok()? - reach;
+        let x1 = l.bar.top_left.x + i32::try_from(a.max(b)).ok()? + reach;
+        let seg = Rectangle::with_corners(
+            Point::new(x0, l.bar_area.top_left.y),
+            Point::new(
+                x1,
+                l.bar_area.top_left.y + i32::try_from(l.bar_area.size.height).ok()? - 1,
+            ),
+        );
+        Some(seg.intersection(&l.bar_area))
+    }
+
+    /// Updates and draws the changed regions straight into `target`.
+    ///
+    /// On a display without a frame buffer this draws each region's background before
+    /// its content; [`Scene::redraw_banded`] composes in RAM first and never shows that.
+    pub fn redraw<D>(
+        &mut self,
+        vm: &ViewModel,
+        now_ms: u64,
+        target: &mut D,
+    ) -> Result<Update, D::Error>
+    where
+        D: DrawTarget<Color = C>,
+    {
+        let update = self.update(vm, now_ms);
+        let frame = Frame::new(vm, self.profile).at(update.anim_ms);
+        for r in &update.regions {
+            frame.draw_region(target, *r)?;
+        }
+        Ok(update)
+    }
+
+    /// Updates and draws the changed regions band by band through `renderer` into
+    /// `sink` (flicker-free: each band is composed in RAM, then pushed once).
+    pub fn redraw_banded<S>(
+        &mut self,
+        vm: &ViewModel,
+        now_ms: u64,
+        renderer: &mut BandRenderer<'_, C>,
+        sink: &mut S,
+    ) -> Result<Update, BandError<S::Error>>
+    where
+        S: BandSink<C>,
+    {
+        let update = self.update(vm, now_ms);
+        let frame = Frame::new(vm, self.profile).at(update.anim_ms);
+        for r in &update.regions {
+            renderer.render(
+                *r,
+                C::role(Role::Background),
+                |t| {
+                    let _ = frame.draw_region(t, *r);
+                },
+                sink,
+            )?;
+        }
+        Ok(update)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::view::{Controls, Notice};
+    use embedded_graphics::pixelcolor::{BinaryColor, Rgb565};
+    use std::vec;
+    use std::vec::Vec;
+
+    /// A frame buffer that records which pixels were written.
+    struct Canvas<C> {
+        size: Size,
+        pixels: Vec<C>,
+        touched: Vec<bool>,
+    }
+
+    impl<C: Palette> Canvas<C> {
+        fn new(size: Size) -> Self {
+            let n = (size.width * size.height) as usize;
+            Canvas {
+                size,
+                pixels: vec![C::default(); n],
+                touched: vec![false; n],
+            }
+        }
+    }
+
+    impl<C: Palette> OriginDimensions for Canvas<C> {
+        fn size(&self) -> Size {
+            self.size
+        }
+    }
+
+    impl<C: Palette> DrawTarget for Canvas<C> {
+        type Color = C;
+        type Error = core::convert::Infallible;
+        fn draw_iter<I: IntoIterator<Item = Pixel<C>>>(
+            &mut self,
+            it: I,
+        ) -> Result<(), Self::Error> {
+            for Pixel(p, c) in it {
+                if p.x >= 0
+                    && p.y >= 0
+                    && (p.x as u32) < self.size.width
+                    && (p.y as u32) < self.size.height
+                {
+                    let i = p.y as usize * self.size.width as usize + p.x as usize;
+                    self.pixels[i] = c;
+                    self.touched[i] = true;
+                }
+            }
+            Ok(())
+        }
+    }
+
+    fn playing() -> ViewModel {
+        let mut vm = ViewModel::new(Screen::NowPlaying);
+        vm.playing = true;
+        vm.title.push_str("Karma Police").unwrap();
+        vm.subtitle.push_str("Radiohead").unwrap();
+        vm.detail.push_str("OK Computer").unwrap();
+        vm.art = crate::view::ArtStatus::Placeholder { seed: 1234 };
+        vm.controls = Controls::ALL;
+        vm.shuffle = Some(false);
+        vm.set_position(46_000, Some(263_000));
+        vm
+    }
+
+    /// Steps through `states` (time, view model), checking after each that only pixels
+    /// inside the update's regions were written and that the result equals a full
+    /// redraw. Returns the pixels written per step.
+    fn run<C: Palette>(profile: Profile, states: &[(u64, ViewModel)]) -> Vec<(bool, u64)> {
+        let mut scene = Scene::<C>::new(profile);
+        let mut canvas = Canvas::<C>::new(profile.size());
+        let mut out = Vec::new();
+        for (now, vm) in states {
+            canvas.touched.iter_mut().for_each(|t| *t = false);
+            let update = scene.redraw(vm, *now, &mut canvas).unwrap();
+            let mut full = Canvas::<C>::new(profile.size());
+            Frame::<C>::new(vm, profile)
+                .at(update.anim_ms)
+                .draw(&mut full)
+                .unwrap();
+            for (i, touched) in canvas.touched.iter().enumerate() {
+                let p = Point::new(
+                    (i % profile.size().width as usize) as i32,
+                    (i / profile.size().width as usize) as i32,
+                );
+                if *touched {
+                    assert!(
+                        update.regions.iter().any(|r| r.contains(p)),
+                        "{profile:?} t={now}: {p:?} written outside {:?}",
+                        update.regions
+                    );
+                }
+            }
+            assert!(
+                canvas.pixels == full.pixels,
+                "{profile:?} t={now}: composite differs from full redraw"
+            );
+            out.push((
+                update.full,
+                canvas.touched.iter().filter(|t| **t).count() as u64,
+            ));
+        }
+        out
+    }
+
+    fn transitions() -> Vec<(u64, ViewModel)> {
+        let base = playing();
+        let mut states = vec![(0, base.clone())];
+        for s in 1..=5u64 {
+            let mut vm = base.clone();
+            vm.set_position(46_000 + s * 1000, Some(263_000));
+            states.push((s * 1000, vm));
+        }
+        let mut last = states.last().unwrap().1.clone();
+        last.stale_s = Some(75);
+        states.push((6000, last.clone()));
+        last.notice = Some(Notice::NoActiveDevice);
+        states.push((7000, last.clone()));
+        last.notice = None;
+        last.shuffle = Some(true);
+        last.controls.next = false;
+        states.push((8000, last.clone()));
+        last.stale_s = None;
+        last.title.clear();
+        last.title
+            .push_str("A New Title That Is Much Too Long To Fit On One Line")
+            .unwrap();
+        states.push((9000, last.clone()));
+        states.push((13_000, last.clone())); // marquee moved
+        let mut paused = last.clone().with_screen(Screen::Paused);
+        states.push((14_000, paused.clone()));
+        paused.message.push_str("x").unwrap();
+        states.push((15_000, paused));
+        states.push((
+            16_000,
+            ViewModel::new(Screen::RateLimited).with_screen(Screen::RateLimited),
+        ));
+        let mut rl = ViewModel::new(Screen::RateLimited).with_screen(Screen::RateLimited);
+        rl.retry_in_s = Some(41);
+        states.push((17_000, rl));
+        states
+    }
+
+    #[test]
+    fn partial_redraw_touches_only_changed_regions_and_equals_full_redraw() {
+        for profile in [Profile::Landscape320x240, Profile::Square240x240] {
+            let steps = run::<Rgb565>(profile, &transitions());
+            assert!(steps[0].0, "first frame is full");
+            let full = u64::from(profile.size().width * profile.size().height);
+            for (full_redraw, px) in &steps[1..6] {
+                assert!(!full_redraw);
+                // A playback tick: the bar segment and the elapsed time only.
+                assert!(
+                    *px * 100 <= full * 2,
+                    "{profile:?}: tick wrote {px} of {full}"
+                );
+            }
+        }
+        let steps = run::<BinaryColor>(Profile::Mono128x64, &transitions());
+        for (full_redraw, px) in &steps[1..6] {
+            assert!(!full_redraw);
+            assert!(*px * 100 <= 128 * 64 * 6, "mono tick wrote {px}");
+        }
+    }
+
+    #[test]
+    fn a_screen_change_redraws_everything_once() {
+        let mut scene = Scene::<Rgb565>::new(Profile::Square240x240);
+        let vm = playing();
+        assert!(scene.update(&vm, 0).full);
+        assert!(scene.update(&vm, 0).is_empty());
+        let paused = vm.clone().with_screen(Screen::Paused);
+        let u = scene.update(&paused, 10);
+        assert!(u.full);
+        assert_eq!(u.regions.len(), 1);
+        assert!(scene.update(&paused, 20).is_empty());
+        scene.invalidate();
+        assert!(scene.update(&paused, 30).full);
+    }
+}

@@ -1,0 +1,471 @@
+//! Unicode text on a `DrawTarget`: a per-character font fallback chain built on
+//! `u8g2-fonts`, typographic mapping, a placeholder box for characters no font has,
+//! ellipsis and marquee.
+//!
+//! Every glyph is drawn at one shared baseline, so baselines stay aligned across fonts.
+//! Each character goes, in order, to: the Latin font; a typographic substitute the Latin
+//! font has (`…` → `...`, curly quotes → straight ones, dashes → `-`); the Cyrillic and
+//! Greek fonts; the Han fonts (Japanese first when the text has kana, else Chinese);
+//! the Korean font; the symbol fonts; and finally a visible placeholder box.
+
+use embedded_graphics::draw_target::DrawTargetExt;
+use embedded_graphics::prelude::*;
+use embedded_graphics::primitives::{PrimitiveStyle, Rectangle};
+use u8g2_fonts::types::{FontColor, VerticalPosition};
+use u8g2_fonts::{Error as FontError, FontRenderer};
+
+/// A fallback chain of fonts for one size and weight of text.
+#[derive(Debug)]
+pub struct Face {
+    /// Latin (ASCII, Latin-1, Latin Extended-A); always present.
+    pub latin: FontRenderer,
+    /// Cyrillic, behind the `cyrillic` feature.
+    pub cyrillic: Option<FontRenderer>,
+    /// Greek, behind the `greek` feature.
+    pub greek: Option<FontRenderer>,
+    /// Japanese kana and kanji, behind the `japanese` feature.
+    pub japanese: Option<FontRenderer>,
+    /// Simplified Chinese hanzi, behind the `chinese` feature.
+    pub chinese: Option<FontRenderer>,
+    /// Korean hangul, behind the `korean` feature.
+    pub korean: Option<FontRenderer>,
+    /// Music and UI symbols, behind the `symbols` feature.
+    pub symbols: [Option<FontRenderer>; 2],
+    /// Width and height of the placeholder box for a missing glyph.
+    pub missing: Size,
+}
+
+/// How a line of text is placed in its box.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Align {
+    /// Flush left.
+    Left,
+    /// Centered.
+    Center,
+    /// Flush right.
+    Right,
+}
+
+/// One thing to draw for a character.
+#[derive(Debug, Clone, Copy)]
+enum Glyph<'f> {
+    Font(&'f FontRenderer, char),
+    Missing,
+}
+
+/// A typographic character the Latin fonts lack, as something they have.
+pub fn typographic_substitute(c: char) -> Option<&'static str> {
+    Some(match c {
+        '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}' | '\u{2032}' | '\u{02BC}' => "'",
+        '\u{201C}' | '\u{201D}' | '\u{201E}' | '\u{201F}' | '\u{2033}' => "\"",
+        '\u{2039}' => "<",
+        '\u{203A}' => ">",
+        '\u{2010}' | '\u{2011}' | '\u{2012}' | '\u{2013}' | '\u{2212}' => "-",
+        '\u{2014}' | '\u{2015}' => "-",
+        '\u{2026}' => "...",
+        '\u{2022}' | '\u{2219}' | '\u{30FB}' => "\u{B7}",
+        '\u{2044}' | '\u{2215}' => "/",
+        '\u{00A0}' | '\u{2000}'..='\u{200A}' | '\u{202F}' | '\u{205F}' | '\u{3000}' => " ",
+        '\u{2122}' => "TM",
+        '\u{FF01}'..='\u{FF5E}' => return None, // full-width forms: the CJK fonts have them
+        _ => return None,
+    })
+}
+
+/// Characters that take no space and draw nothing (joiners, marks, variation selectors).
+fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{FE00}'..='\u{FE0F}'
+        | '\u{202A}'..='\u{202E}' | '\u{E0100}'..='\u{E01EF}' | '\u{00AD}')
+}
+
+fn has_glyph(font: &FontRenderer, c: char) -> bool {
+    font.get_rendered_dimensions(c, Point::zero(), VerticalPosition::Baseline)
+        .is_ok()
+}
+
+fn is_kana(c: char) -> bool {
+    matches!(c, '\u{3040}'..='\u{30FF}' | '\u{31F0}'..='\u{31FF}' | '\u{FF66}'..='\u{FF9F}')
+}
+
+/// Whether Han characters of `text` should come from the Japanese font (the text has
+/// kana) rather than the Chinese one.
+pub fn prefers_japanese(text: &str) -> bool {
+    text.chars().any(is_kana)
+}
+
+impl Face {
+    /// A face with only a Latin font.
+    pub const fn latin_only(latin: FontRenderer, missing: Size) -> Face {
+        Face {
+            latin,
+            cyrillic: None,
+            greek: None,
+            japanese: None,
+            chinese: None,
+            korean: None,
+            symbols: [None, None],
+            missing,
+        }
+    }
+
+    /// Calls `f` with each glyph of `text` in order; stops early when `f` returns `false`.
+    fn for_each_glyph(&self, text: &str, mut f: impl FnMut(usize, Glyph<'_>) -> bool) {
+        let ja_first = prefers_japanese(text);
+        let (han1, han2) = if ja_first {
+            (&self.japanese, &self.chinese)
+        } else {
+            (&self.chinese, &self.japanese)
+        };
+        for (at, c) in text.char_indices() {
+            let c = if c.is_control() { ' ' } else { c };
+            if is_invisible(c) {
+                continue;
+            }
+            if has_glyph(&self.latin, c) {
+                if !f(at, Glyph::Font(&self.latin, c)) {
+                    return;
+                }
+                continue;
+            }
+            if let Some(sub) = typographic_substitute(c) {
+                for s in sub.chars() {
+                    let g = if has_glyph(&self.latin, s) {
+                        Glyph::Font(&self.latin, s)
+                    } else {
+                        Glyph::Missing
+                    };
+                    if !f(at, g) {
+                        return;
+                    }
+                }
+                continue;
+            }
+            let chain = [
+                &self.cyrillic,
+                &self.greek,
+                han1,
+                han2,
+                &self.korean,
+                &self.symbols[0],
+                &self.symbols[1],
+            ];
+            let found = chain.into_iter().flatten().find(|font| has_glyph(font, c));
+            let g = match found {
+                Some(font) => Glyph::Font(font, c),
+                None => Glyph::Missing,
+            };
+            if !f(at, g) {
+                return;
+            }
+        }
+    }
+
+    fn advance(&self, g: Glyph<'_>) -> u32 {
+        match g {
+            Glyph::Font(font, c) => font
+                .get_rendered_dimensions(c, Point::zero(), VerticalPosition::Baseline)
+                .map(|d| u32::try_from(d.advance.x).unwrap_or(0))
+                .unwrap_or(0),
+            Glyph::Missing => self.missing.width + 2,
+        }
+    }
+
+    /// The width of `text` in pixels.
+    pub fn width(&self, text: &str) -> u32 {
+        let mut w = 0u32;
+        self.for_each_glyph(text, |_, g| {
+            w = w.saturating_add(self.advance(g));
+            true
+        });
+        w
+    }
+
+    /// Whether every character of `text` has a glyph (or a typographic substitute).
+    pub fn covers(&self, text: &str) -> bool {
+        let mut all = true;
+        self.for_each_glyph(text, |_, g| {
+            all = !matches!(g, Glyph::Missing);
+            all
+        });
+        all
+    }
+
+    fn draw_glyph<D: DrawTarget>(
+        &self,
+        g: Glyph<'_>,
+        at: Point,
+        color: D::Color,
+        target: &mut D,
+    ) -> Result<u32, D::Error> {
+        match g {
+            Glyph::Font(font, c) => {
+                match font.render(
+                    c,
+                    at,
+                    VerticalPosition::Baseline,
+                    FontColor::Transparent(color),
+                    target,
+                ) {
+                    Ok(d) => Ok(u32::try_from(d.advance.x).unwrap_or(0)),
+                    Err(FontError::DisplayError(e)) => Err(e),
+                    Err(_) => Ok(0),
+                }
+            }
+            Glyph::Missing => {
+                let h = i32::try_from(self.missing.height).unwrap_or(0);
+                Rectangle::new(at + Point::new(1, -h), self.missing)
+                    .into_styled(PrimitiveStyle::with_stroke(color, 1))
+                    .draw(target)?;
+                Ok(self.missing.width + 2)
+            }
+        }
+    }
+
+    /// Draws `text` with its baseline starting at `origin`; returns the width drawn.
+    pub fn draw<D: DrawTarget>(
+        &self,
+        text: &str,
+        origin: Point,
+        color: D::Color,
+        target: &mut D,
+    ) -> Result<u32, D::Error> {
+        let mut x = 0u32;
+        let mut result = Ok(());
+        self.for_each_glyph(text, |_, g| {
+            let at = origin + Point::new(i32::try_from(x).unwrap_or(i32::MAX), 0);
+            match self.draw_glyph(g, at, color, target) {
+                Ok(w) => {
+                    x = x.saturating_add(w);
+                    true
+                }
+                Err(e) => {
+                    result = Err(e);
+                    false
+                }
+            }
+        });
+        result.map(|()| x)
+    }
+
+    /// The byte length of the longest prefix of `text` that, followed by an ellipsis,
+    /// fits in `max` pixels (trailing spaces dropped).
+    pub fn ellipsis_cut(&self, text: &str, max: u32) -> usize {
+        if self.width(text) <= max {
+            return text.len();
+        }
+        let budget = max.saturating_sub(self.width(ELLIPSIS));
+        let mut w = 0u32;
+        let mut cut = 0usize;
+        let mut char_start = 0usize;
+        let mut char_w = 0u32;
+        self.for_each_glyph(text, |at, g| {
+            if at != char_start {
+                // The previous character is complete.
+                w = w.saturating_add(char_w);
+                if w > budget {
+                    return false;
+                }
+                cut = at;
+                char_start = at;
+                char_w = 0;
+            }
+            char_w = char_w.saturating_add(self.advance(g));
+            true
+        });
+        if w <= budget && w.saturating_add(char_w) <= budget {
+            cut = text.len();
+        }
+        text.get(..cut).map_or(0, |s| s.trim_end().len())
+    }
+
+    /// Draws one line of `text` in `area` with its baseline at `baseline_y`, clipped to
+    /// `area`. Text wider than the area ends in an ellipsis, unless `scroll` gives a
+    /// marquee offset, in which case the whole text is drawn shifted left by it.
+    #[allow(clippy::too_many_arguments)]
+    pub fn draw_line<D: DrawTarget>(
+        &self,
+        text: &str,
+        area: Rectangle,
+        baseline_y: i32,
+        align: Align,
+        scroll: Option<u32>,
+        color: D::Color,
+        target: &mut D,
+    ) -> Result<(), D::Error> {
+        let mut clipped = target.clipped(&area);
+        let width = self.width(text);
+        let x0 = area.top_left.x;
+        if width <= area.size.width {
+            let slack = i32::try_from(area.size.width - width).unwrap_or(0);
+            let x = match align {
+                Align::Left => x0,
+                Align::Center => x0 + slack / 2,
+                Align::Right => x0 + slack,
+            };
+            self.draw(text, Point::new(x, baseline_y), color, &mut clipped)?;
+            return Ok(());
+        }
+        if let Some(off) = scroll.filter(|o| *o > 0) {
+            let x = x0 - i32::try_from(off).unwrap_or(0);
+            self.draw(text, Point::new(x, baseline_y), color, &mut clipped)?;
+            return Ok(());
+        }
+        let cut = self.ellipsis_cut(text, area.size.width);
+        let head = text.get(..cut).unwrap_or("");
+        let w = self.draw(head, Point::new(x0, baseline_y), color, &mut clipped)?;
+        let x = x0 + i32::try_from(w).unwrap_or(0);
+        self.draw(ELLIPSIS, Point::new(x, baseline_y), color, &mut clipped)?;
+        Ok(())
+    }
+}
+
+/// What an over-long line ends with.
+pub const ELLIPSIS: &str = "...";
+
+/// The marquee's pause at each end, in ms.
+pub const MARQUEE_PAUSE_MS: u64 = 2_500;
+/// The marquee's speed, in pixels per second (readable on a desk display).
+pub const MARQUEE_PX_PER_S: u64 = 30;
+
+/// The marquee offset of a line `overflow` pixels wider than its box, `t_ms` after it
+/// appeared: at rest (0, drawn with an ellipsis) for a pause, then scrolling left at
+/// [`MARQUEE_PX_PER_S`] until its end shows, a pause there, and back to the start.
+pub fn marquee_offset(overflow: u32, t_ms: u64) -> u32 {
+    if overflow == 0 {
+        return 0;
+    }
+    let scroll_ms = u64::from(overflow) * 1000 / MARQUEE_PX_PER_S;
+    let cycle = MARQUEE_PAUSE_MS * 2 + scroll_ms;
+    let t = t_ms % cycle.max(1);
+    if t < MARQUEE_PAUSE_MS {
+        0
+    } else if t < MARQUEE_PAUSE_MS + scroll_ms {
+        let px = (t - MARQUEE_PAUSE_MS) * MARQUEE_PX_PER_S / 1000;
+        u32::try_from(px).unwrap_or(overflow).clamp(1, overflow)
+    } else {
+        overflow
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fonts;
+    use embedded_graphics::mock_display::MockDisplay;
+    use embedded_graphics::pixelcolor::BinaryColor;
+
+    #[test]
+    fn substitutes() {
+        assert_eq!(typographic_substitute('…'), Some("..."));
+        assert_eq!(typographic_substitute('“'), Some("\""));
+        assert_eq!(typographic_substitute('—'), Some("-"));
+        assert_eq!(typographic_substitute('a'), None);
+        // Every substitute is drawable by every Latin font.
+        for c in ['…', '“', '”', '‘', '’', '—', '–', '•', '\u{a0}', '™'] {
+            for face in fonts::ALL_FACES {
+                assert!(face.covers(&c.to_string()), "{c}");
+            }
+        }
+    }
+
+    #[test]
+    fn fallback_chain_covers_scripts() {
+        let f = &fonts::MONO_TITLE;
+        assert!(f.covers("Café Łódź Ñandú"));
+        #[cfg(feature = "cyrillic")]
+        assert!(f.covers("Группа крови"));
+        #[cfg(feature = "greek")]
+        assert!(f.covers("Σαββατόβραδο"));
+        #[cfg(feature = "japanese")]
+        assert!(f.covers("打上花火 米津玄師 紅蓮華"));
+        #[cfg(feature = "chinese")]
+        assert!(f.covers("稻香 周杰伦 我们的爱"));
+        #[cfg(feature = "korean")]
+        assert!(f.covers("방탄소년단 봄날"));
+        assert!(!f.covers("🎵"));
+    }
+
+    #[test]
+    fn missing_glyph_is_a_box_not_nothing() {
+        let f = &fonts::MONO_SMALL;
+        assert_eq!(f.width("🎵"), f.missing.width + 2);
+        let mut d = MockDisplay::<BinaryColor>::new();
+        f.draw("🎵", Point::new(0, 8), BinaryColor::On, &mut d)
+            .unwrap();
+        assert_eq!(
+            d.affected_area(),
+            Rectangle::new(Point::new(1, 8 - f.missing.height as i32), f.missing)
+        );
+    }
+
+    #[test]
+    fn invisible_and_control_chars() {
+        let f = &fonts::MONO_SMALL;
+        assert_eq!(f.width("a\u{200B}b\u{FE0F}"), f.width("ab"));
+        assert_eq!(f.width("a\nb"), f.width("a b"));
+    }
+
+    #[test]
+    fn ellipsis_cuts_at_char_boundary() {
+        let f = &fonts::MONO_SMALL;
+        let table = [
+            "Hello wonderful world",
+            "日本語のタイトルです",
+            "ab",
+            "Привет мир",
+            "",
+        ];
+        for text in table {
+            for max in [0, 5, 20, 40, 200] {
+                let cut = f.ellipsis_cut(text, max);
+                assert!(text.is_char_boundary(cut), "{text} {max}");
+                let head = &text[..cut];
+                if cut < text.len() {
+                    assert!(f.width(head) + f.width(ELLIPSIS) <= max || head.is_empty());
+                }
+            }
+        }
+        let long = "Hello wonderful world";
+        assert_eq!(f.ellipsis_cut(long, f.width(long)), long.len());
+        // Trailing spaces go before the ellipsis.
+        let cut = f.ellipsis_cut(long, f.width("Hello ") + f.width(ELLIPSIS));
+        assert_eq!(&long[..cut], "Hello");
+    }
+
+    #[test]
+    fn ellipsis_drawn_within_area() {
+        let f = &fonts::MONO_SMALL;
+        let mut d = MockDisplay::<BinaryColor>::new();
+        let area = Rectangle::new(Point::new(0, 0), Size::new(40, 12));
+        f.draw_line(
+            "A rather long title",
+            area,
+            9,
+            Align::Left,
+            None,
+            BinaryColor::On,
+            &mut d,
+        )
+        .unwrap();
+        let a = d.affected_area();
+        assert!(a.size.width <= 40 && a.size.width > 30, "{a:?}");
+    }
+
+    #[test]
+    fn marquee_table() {
+        let p = MARQUEE_PAUSE_MS;
+        let table = [
+            (0, 0, 0),
+            (100, 0, 0),
+            (100, p - 1, 0),
+            (100, p + 1, 1),
+            (100, p + 1000, 30),
+            (100, p + 3_400, 100),       // end pause...
+            (100, 2 * p + 3_333 + 1, 0), // ...then back to the start
+        ];
+        for (overflow, t, want) in table {
+            assert_eq!(marquee_offset(overflow, t), want, "{overflow} {t}");
+        }
+    }
+}

@@ -1,0 +1,538 @@
+//! Widgets: icons, the progress bar, chips and the generated art placeholder. Each is a
+//! small function drawing into any `DrawTarget` inside a given rectangle.
+
+use embedded_graphics::prelude::*;
+use embedded_graphics::primitives::{
+    Circle, CornerRadii, Line, PrimitiveStyle, Rectangle, RoundedRectangle, Triangle,
+};
+
+use crate::color::{Palette, Role};
+use crate::text::{Align, Face};
+
+/// An icon.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Icon {
+    /// ▶
+    Play,
+    /// ❚❚
+    Pause,
+    /// ⏮
+    Prev,
+    /// ⏭
+    Next,
+    /// Two crossing arrows.
+    Shuffle,
+    /// A loop.
+    Repeat,
+    /// A loop with a 1.
+    RepeatOne,
+    /// An exclamation mark.
+    Alert,
+    /// A clock face.
+    Clock,
+    /// A person (log in).
+    Person,
+    /// A broken link (offline).
+    Offline,
+}
+
+fn pt(x: u32, y: u32) -> Point {
+    Point::new(i32::try_from(x).unwrap_or(0), i32::try_from(y).unwrap_or(0))
+}
+
+/// Draws `icon` inside the square `area` (its smaller side is used). `filled` icons are
+/// solid; unfilled ones are drawn as outlines (unavailable controls on mono displays).
+pub fn draw_icon<D: DrawTarget>(
+    icon: Icon,
+    area: Rectangle,
+    color: D::Color,
+    filled: bool,
+    d: &mut D,
+) -> Result<(), D::Error> {
+    let s = area.size.width.min(area.size.height);
+    let o = area.top_left;
+    let fill = if filled {
+        PrimitiveStyle::with_fill(color)
+    } else {
+        PrimitiveStyle::with_stroke(color, 1)
+    };
+    let stroke_w = (s / 8).max(1);
+    let stroke = PrimitiveStyle::with_stroke(color, stroke_w);
+    let p = |x: u32, y: u32| o + pt(x, y);
+    let last = s.saturating_sub(1);
+    match icon {
+        Icon::Play => {
+            // Row by row, so it stays symmetric and crisp at every size.
+            let x0 = s / 8;
+            let room = s - x0;
+            for y in 0..s {
+                let w = ((y.min(last - y) * 2 + 1) * room / s.max(1)).max(1);
+                if filled {
+                    Rectangle::new(p(x0, y), Size::new(w, 1))
+                        .into_styled(PrimitiveStyle::with_fill(color))
+                        .draw(d)?;
+                } else {
+                    let edge = if y == 0 || y == last { w } else { 1 };
+                    Rectangle::new(p(x0, y), Size::new(edge, 1))
+                        .into_styled(PrimitiveStyle::with_fill(color))
+                        .draw(d)?;
+                    Rectangle::new(p(x0 + w - 1, y), Size::new(1, 1))
+                        .into_styled(PrimitiveStyle::with_fill(color))
+                        .draw(d)?;
+                }
+            }
+            Ok(())
+        }
+        Icon::Pause => {
+            let bar = (s * 3 / 10).max(1);
+            let mid = (s / 5).max(1);
+            let margin = s.saturating_sub(2 * bar + mid) / 2;
+            Rectangle::new(p(margin, 0), Size::new(bar, s))
+                .into_styled(fill)
+                .draw(d)?;
+            Rectangle::new(p(margin + bar + mid, 0), Size::new(bar, s))
+                .into_styled(fill)
+                .draw(d)
+        }
+        Icon::Prev | Icon::Next => {
+            let bar = (s / 6).max(1);
+            let tri_w = s - bar - s / 10;
+            if icon == Icon::Prev {
+                Rectangle::new(p(0, 0), Size::new(bar, s))
+                    .into_styled(fill)
+                    .draw(d)?;
+                Triangle::new(p(last, 0), p(last, last), p(last - tri_w, s / 2))
+                    .into_styled(fill)
+                    .draw(d)
+            } else {
+                Rectangle::new(p(s - bar, 0), Size::new(bar, s))
+                    .into_styled(fill)
+                    .draw(d)?;
+                Triangle::new(p(0, 0), p(0, last), p(tri_w, s / 2))
+                    .into_styled(fill)
+                    .draw(d)
+            }
+        }
+        Icon::Shuffle => {
+            let a = s / 4;
+            Line::new(p(0, a), p(a, a)).into_styled(stroke).draw(d)?;
+            Line::new(p(a, a), p(last - a, last - a))
+                .into_styled(stroke)
+                .draw(d)?;
+            Line::new(p(last - a, last - a), p(last, last - a))
+                .into_styled(stroke)
+                .draw(d)?;
+            Line::new(p(0, last - a), p(a, last - a))
+                .into_styled(stroke)
+                .draw(d)?;
+            Line::new(p(a, last - a), p(last - a, a))
+                .into_styled(stroke)
+                .draw(d)?;
+            Line::new(p(last - a, a), p(last, a))
+                .into_styled(stroke)
+                .draw(d)?;
+            let h = (s / 5).max(1);
+            Triangle::new(p(last, a), p(last - h, a - h.min(a)), p(last - h, a + h))
+                .into_styled(PrimitiveStyle::with_fill(color))
+                .draw(d)?;
+            Triangle::new(
+                p(last, last - a),
+                p(last - h, last - a - h),
+                p(last - h, (last - a + h).min(last)),
+            )
+            .into_styled(PrimitiveStyle::with_fill(color))
+            .draw(d)
+        }
+        Icon::Repeat | Icon::RepeatOne => {
+            let top = s / 5;
+            let bottom = last - s / 5;
+            RoundedRectangle::with_equal_corners(
+                Rectangle::with_corners(p(0, top), p(last, bottom)),
+                Size::new(s / 4, s / 4),
+            )
+            .into_styled(stroke)
+            .draw(d)?;
+            let h = (s / 5).max(1);
+            let ax = s * 3 / 5;
+            Triangle::new(p(ax + h, top), p(ax, top - h.min(top)), p(ax, top + h))
+                .into_styled(PrimitiveStyle::with_fill(color))
+                .draw(d)?;
+            if icon == Icon::RepeatOne {
+                let cx = s / 2;
+                Line::new(
+                    p(cx, top + stroke_w + 1),
+                    p(cx, bottom.saturating_sub(stroke_w + 1)),
+                )
+                .into_styled(PrimitiveStyle::with_stroke(color, stroke_w))
+                .draw(d)?;
+            }
+            Ok(())
+        }
+        Icon::Alert => {
+            Triangle::new(p(s / 2, 0), p(0, last), p(last, last))
+                .into_styled(stroke)
+                .draw(d)?;
+            let cx = s / 2;
+            Line::new(p(cx, s * 3 / 10), p(cx, s * 6 / 10))
+                .into_styled(stroke)
+                .draw(d)?;
+            Rectangle::new(
+                p(cx - stroke_w / 2, s * 3 / 4),
+                Size::new(stroke_w, stroke_w),
+            )
+            .into_styled(PrimitiveStyle::with_fill(color))
+            .draw(d)
+        }
+        Icon::Clock => {
+            Circle::new(o, s).into_styled(stroke).draw(d)?;
+            let c = p(s / 2, s / 2);
+            Line::new(c, p(s / 2, s / 5)).into_styled(stroke).draw(d)?;
+            Line::new(c, p(s * 7 / 10, s * 6 / 10))
+                .into_styled(stroke)
+                .draw(d)
+        }
+        Icon::Person => {
+            Circle::new(p(s * 3 / 10, 0), s * 2 / 5)
+                .into_styled(fill)
+                .draw(d)?;
+            RoundedRectangle::new(
+                Rectangle::with_corners(p(s / 10, s / 2), p(last - s / 10, last)),
+                CornerRadii {
+                    top_left: Size::new(s / 3, s / 3),
+                    top_right: Size::new(s / 3, s / 3),
+                    bottom_right: Size::zero(),
+                    bottom_left: Size::zero(),
+                },
+            )
+            .into_styled(fill)
+            .draw(d)
+        }
+        Icon::Offline => {
+            Circle::new(o, s).into_styled(stroke).draw(d)?;
+            Line::new(p(s / 5, s / 5), p(last - s / 5, last - s / 5))
+                .into_styled(stroke)
+                .draw(d)
+        }
+    }
+}
+
+/// Pixels of a bar `width` wide filled for `position` of `duration` (rounded down, so
+/// the bar is full only at the end). Zero when there is no duration.
+pub fn fill_px(position_ms: u64, duration_ms: Option<u64>, width: u32) -> u32 {
+    match duration_ms {
+        Some(d) if d > 0 => {
+            let p = u128::from(position_ms.min(d));
+            u32::try_from(p * u128::from(width) / u128::from(d)).unwrap_or(width)
+        }
+        _ => 0,
+    }
+}
+
+/// The progress bar: a track of `track` color with `fill` pixels of `color` from the
+/// left; on color displays rounded, with a knob at the end of the fill. `area` is the
+/// track; the knob reaches `knob_r` pixels above and below it.
+pub fn draw_progress<C: Palette, D: DrawTarget<Color = C>>(
+    area: Rectangle,
+    fill: u32,
+    color: C,
+    knob: bool,
+    d: &mut D,
+) -> Result<(), D::Error> {
+    let h = area.size.height;
+    let fill = fill.min(area.size.width);
+    if C::MONO {
+        area.into_styled(PrimitiveStyle::with_stroke(C::role(Role::Text), 1))
+            .draw(d)?;
+        if fill > 0 {
+            Rectangle::new(area.top_left, Size::new(fill, h))
+                .into_styled(PrimitiveStyle::with_fill(color))
+                .draw(d)?;
+        }
+        return Ok(());
+    }
+    let r = Size::new(h / 2, h / 2);
+    RoundedRectangle::with_equal_corners(area, r)
+        .into_styled(PrimitiveStyle::with_fill(C::role(Role::Track)))
+        .draw(d)?;
+    if fill > 0 {
+        RoundedRectangle::with_equal_corners(
+            Rectangle::new(area.top_left, Size::new(fill.max(h), h)),
+            r,
+        )
+        .into_styled(PrimitiveStyle::with_fill(color))
+        .draw(d)?;
+    }
+    if knob {
+        let kd = h + 6;
+        let x = area.top_left.x + i32::try_from(fill).unwrap_or(0);
+        let cy = area.top_left.y + i32::try_from(h / 2).unwrap_or(0);
+        Circle::with_center(Point::new(x, cy), kd)
+            .into_styled(PrimitiveStyle::with_fill(C::role(Role::Text)))
+            .draw(d)?;
+    }
+    Ok(())
+}
+
+/// A rounded chip with text (badges): `bg` box, `fg` text, right- or left-anchored in
+/// `area` according to `align`. Returns the chip's rectangle.
+#[allow(clippy::too_many_arguments)]
+pub fn draw_chip<D: DrawTarget>(
+    text: &str,
+    face: &Face,
+    area: Rectangle,
+    baseline: i32,
+    align: Align,
+    fg: D::Color,
+    bg: D::Color,
+    d: &mut D,
+) -> Result<Rectangle, D::Error> {
+    let pad = 5u32;
+    let w = (face.width(text) + 2 * pad).min(area.size.width);
+    let x = match align {
+        Align::Left => area.top_left.x,
+        Align::Center => area.top_left.x + i32::try_from((area.size.width - w) / 2).unwrap_or(0),
+        Align::Right => area.top_left.x + i32::try_from(area.size.width - w).unwrap_or(0),
+    };
+    let chip = Rectangle::new(
+        Point::new(x, area.top_left.y),
+        Size::new(w, area.size.height),
+    );
+    let r = area.size.height / 2;
+    RoundedRectangle::with_equal_corners(chip, Size::new(r, r))
+        .into_styled(PrimitiveStyle::with_fill(bg))
+        .draw(d)?;
+    let inner = Rectangle::new(
+        chip.top_left + Point::new(i32::try_from(pad).unwrap_or(0), 0),
+        Size::new(w.saturating_sub(2 * pad), area.size.height),
+    );
+    face.draw_line(text, inner, baseline, Align::Center, None, fg, d)?;
+    Ok(chip)
+}
+
+/// The generated art placeholder: two colors and a pattern chosen from `seed`, so each
+/// album or show has its own, and the same one every time.
+pub fn draw_art_placeholder<C: Palette, D: DrawTarget<Color = C>>(
+    area: Rectangle,
+    seed: u32,
+    dim: bool,
+    d: &mut D,
+) -> Result<(), D::Error> {
+    let hue = u16::try_from(seed % 360).unwrap_or(0);
+    let hue2 = (hue + 30 + u16::try_from((seed >> 9) % 90).unwrap_or(0)) % 360;
+    let val: u8 = if dim { 70 } else { 150 };
+    let val2: u8 = if dim { 40 } else { 80 };
+    let sat = 150 + u8::try_from((seed >> 17) % 90).unwrap_or(0);
+    let (w, h) = (area.size.width, area.size.height);
+    if C::MONO {
+        area.into_styled(PrimitiveStyle::with_stroke(C::role(Role::Text), 1))
+            .draw(d)?;
+        let step = 3 + (seed >> 3) % 4;
+        let mut x = 0;
+        while x < w + h {
+            let a = area.top_left + pt(x.min(w), x.saturating_sub(w));
+            let b = area.top_left + pt(x.saturating_sub(h), x.min(h));
+            Line::new(a, b)
+                .into_styled(PrimitiveStyle::with_stroke(C::role(Role::Text), 1))
+                .draw(d)?;
+            x += step;
+        }
+        return Ok(());
+    }
+    // Vertical gradient from hue to hue2.
+    for row in 0..h {
+        let t = row * 255 / h.max(1);
+        let mix = |a: u16, b: u16| -> u16 {
+            let (a, b) = (u32::from(a), u32::from(b));
+            u16::try_from((a * (255 - t) + b * t) / 255).unwrap_or(0)
+        };
+        let v = u8::try_from((u32::from(val) * (255 - t) + u32::from(val2) * t) / 255).unwrap_or(0);
+        let c = C::hsv(mix(hue, hue2), sat, v);
+        Rectangle::new(area.top_left + pt(0, row), Size::new(w, 1))
+            .into_styled(PrimitiveStyle::with_fill(c))
+            .draw(d)?;
+    }
+    let light = C::hsv((hue + 180) % 360, sat / 3, if dim { 110 } else { 225 });
+    let dark = C::hsv(hue2, sat, val2 / 2);
+    let center = area.center();
+    let s = w.min(h);
+    match (seed >> 24) % 4 {
+        0 => {
+            // A record: dark disc, grooves, a colored label.
+            Circle::with_center(center, s * 4 / 5)
+                .into_styled(PrimitiveStyle::with_fill(dark))
+                .draw(d)?;
+            let mut r = s * 4 / 5 - 8;
+            while r > s * 3 / 10 {
+                Circle::with_center(center, r)
+                    .into_styled(PrimitiveStyle::with_stroke(C::hsv(hue2, sat / 3, val2), 1))
+                    .draw(d)?;
+                r -= 6;
+            }
+            Circle::with_center(center, s / 4)
+                .into_styled(PrimitiveStyle::with_fill(light))
+                .draw(d)?;
+            Circle::with_center(center, 4)
+                .into_styled(PrimitiveStyle::with_fill(dark))
+                .draw(d)
+        }
+        1 => {
+            // Diagonal bands.
+            let step = s / 6 + (seed >> 5) % 8;
+            let mut x = step / 2;
+            let mut i = 0u32;
+            let clip = &mut d.clipped(&area);
+            while x < w + h {
+                let c = if i.is_multiple_of(2) { light } else { dark };
+                let a = area.top_left + pt(x, 0);
+                let b = area.top_left
+                    + Point::new(
+                        i32::try_from(x).unwrap_or(0) - i32::try_from(h).unwrap_or(0),
+                        i32::try_from(h).unwrap_or(0),
+                    );
+                Line::new(a, b)
+                    .into_styled(PrimitiveStyle::with_stroke(c, step / 3 + 1))
+                    .draw(clip)?;
+                x += step;
+                i += 1;
+            }
+            Ok(())
+        }
+        2 => {
+            // A grid of dots.
+            let n = 4 + (seed >> 6) % 3;
+            let cell = s / n;
+            for gy in 0..n {
+                for gx in 0..n {
+                    let big = (seed >> ((gx + gy * n) % 31)) & 1 == 1;
+                    let dia = if big { cell * 2 / 3 } else { cell / 3 };
+                    let c = area.top_left + pt(gx * cell + cell / 2, gy * cell + cell / 2);
+                    Circle::with_center(c, dia.max(2))
+                        .into_styled(PrimitiveStyle::with_fill(if big { light } else { dark }))
+                        .draw(d)?;
+                }
+            }
+            Ok(())
+        }
+        _ => {
+            // Two overlapping suns.
+            let off = i32::try_from(s / 6).unwrap_or(0);
+            Circle::with_center(center + Point::new(-off, -off), s / 2)
+                .into_styled(PrimitiveStyle::with_fill(light))
+                .draw(d)?;
+            Circle::with_center(center + Point::new(off, off), s / 2)
+                .into_styled(PrimitiveStyle::with_stroke(dark, (s / 24).max(2)))
+                .draw(d)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use embedded_graphics::mock_display::MockDisplay;
+    use embedded_graphics::pixelcolor::BinaryColor;
+
+    #[test]
+    fn fill_rounding_and_ends() {
+        let table = [
+            (0, Some(1000), 100, 0),
+            (9, Some(1000), 100, 0), // rounds down
+            (10, Some(1000), 100, 1),
+            (999, Some(1000), 100, 99), // full only at the end
+            (1000, Some(1000), 100, 100),
+            (5000, Some(1000), 100, 100), // clamped
+            (500, None, 100, 0),
+            (500, Some(0), 100, 0),
+            (u64::MAX, Some(u64::MAX), u32::MAX, u32::MAX),
+        ];
+        for (pos, dur, w, want) in table {
+            assert_eq!(fill_px(pos, dur, w), want, "{pos} {dur:?} {w}");
+        }
+    }
+
+    #[test]
+    fn mono_progress_bar_pattern() {
+        let mut d = MockDisplay::<BinaryColor>::new();
+        d.set_allow_overdraw(true);
+        let area = Rectangle::new(Point::zero(), Size::new(10, 4));
+        draw_progress(area, 4, BinaryColor::On, false, &mut d).unwrap();
+        d.assert_pattern(&[
+            "##########", //
+            "####     #", //
+            "####     #", //
+            "##########", //
+        ]);
+    }
+
+    #[test]
+    fn mono_progress_bar_empty_and_full() {
+        for (fill, rows) in [
+            (0, ["######", "#    #", "######"]),
+            (6, ["######", "######", "######"]),
+            (60, ["######", "######", "######"]),
+        ] {
+            let mut d = MockDisplay::<BinaryColor>::new();
+            d.set_allow_overdraw(true);
+            let area = Rectangle::new(Point::zero(), Size::new(6, 3));
+            draw_progress(area, fill, BinaryColor::On, false, &mut d).unwrap();
+            d.assert_pattern(&rows);
+        }
+    }
+
+    #[test]
+    fn unavailable_controls_are_outlines() {
+        let mut d = MockDisplay::<BinaryColor>::new();
+        d.set_allow_overdraw(true);
+        let area = Rectangle::new(Point::zero(), Size::new(7, 7));
+        draw_icon(Icon::Play, area, BinaryColor::On, false, &mut d).unwrap();
+        d.assert_pattern(&[
+            "#      ", //
+            "# #    ", //
+            "#   #  ", //
+            "#     #", //
+            "#   #  ", //
+            "# #    ", //
+            "#      ", //
+        ]);
+    }
+
+    #[test]
+    fn play_and_pause_icons() {
+        let mut d = MockDisplay::<BinaryColor>::new();
+        draw_icon(
+            Icon::Pause,
+            Rectangle::new(Point::zero(), Size::new(7, 7)),
+            BinaryColor::On,
+            true,
+            &mut d,
+        )
+        .unwrap();
+        d.assert_pattern(&[
+            " ## ## ", //
+            " ## ## ", //
+            " ## ## ", //
+            " ## ## ", //
+            " ## ## ", //
+            " ## ## ", //
+            " ## ## ", //
+        ]);
+        let mut d = MockDisplay::<BinaryColor>::new();
+        draw_icon(
+            Icon::Play,
+            Rectangle::new(Point::zero(), Size::new(7, 7)),
+            BinaryColor::On,
+            true,
+            &mut d,
+        )
+        .unwrap();
+        d.assert_pattern(&[
+            "#      ", //
+            "###    ", //
+            "#####  ", //
+            "#######", //
+            "#####  ", //
+            "###    ", //
+            "#      ", //
+        ]);
+    }
+}

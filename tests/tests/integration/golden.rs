@@ -1,0 +1,279 @@
+//! Golden images: every screen on every display profile, compared pixel-exactly with the
+//! PNGs under `tests/golden/<display>/<case>.png`.
+//!
+//! A missing golden fails. Regenerate them only with `TONEARM_BLESS=1 cargo test -p
+//! tonearm-tests --test integration golden`, and look at every one before committing.
+
+use std::path::{Path, PathBuf};
+
+use embedded_graphics::pixelcolor::{BinaryColor, Rgb565, Rgb888};
+use embedded_graphics::prelude::*;
+use embedded_graphics_simulator::{OutputSettings, SimulatorDisplay};
+use tonearm_core::text::bounded;
+use tonearm_core::{Device, Kind, NowPlaying, Repeat};
+use tonearm_firmware::{
+    BandRenderer, ChecksumColor, ClockTime, DrawTargetSink, Frame, Notice, Palette, Profile,
+    Screen, ViewModel, checksum_pixels, frame_checksum,
+};
+
+fn golden_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("golden")
+}
+
+fn track(title: &str, artists: &[&str], album: &str) -> NowPlaying {
+    let mut np = NowPlaying {
+        kind: Kind::Track,
+        is_playing: true,
+        progress_ms: Some(46_170),
+        duration_ms: Some(151_933),
+        title: Some(bounded(title).0),
+        album: Some(bounded(album).0),
+        ..Default::default()
+    };
+    for a in artists {
+        let _ = np.artists.push(bounded(a).0);
+    }
+    np
+}
+
+fn with_player(mut np: NowPlaying) -> NowPlaying {
+    np.device = Some(Device {
+        name: bounded("Kitchen speaker").0,
+        kind: bounded("Speaker").0,
+        volume_percent: Some(60),
+    });
+    np.shuffle = Some(true);
+    np.repeat = Some(Repeat::Context);
+    np
+}
+
+fn vm(np: &NowPlaying) -> ViewModel {
+    ViewModel::from_now_playing(np, np.progress_ms.unwrap_or(0))
+}
+
+/// Every golden case: a file name (its screen first) and the view model.
+fn cases() -> Vec<(&'static str, ViewModel)> {
+    let main = with_player(track(
+        "Café Tacvba",
+        &["Los Ángeles Azules", "Natalia Lafourcade"],
+        "De Plaza en Plaza",
+    ));
+    let mut paused = main.clone();
+    paused.is_playing = false;
+    let mut episode = NowPlaying {
+        kind: Kind::Episode,
+        is_playing: true,
+        progress_ms: Some(2_760_000),
+        duration_ms: Some(7_200_000),
+        title: Some(bounded("#212 – The History of the Tonearm, Part 2").0),
+        show: Some(bounded("Vinyl Hours").0),
+        publisher: Some(bounded("Groove Media").0),
+        ..Default::default()
+    };
+    episode.device = main.device.clone();
+    let ad = NowPlaying {
+        kind: Kind::Ad,
+        is_playing: true,
+        progress_ms: Some(12_000),
+        ..Default::default()
+    };
+    let mut local = track("demo-take-3 (final).mp3", &["Unknown artist"], "");
+    local.album = None;
+    local.is_local = true;
+    local.duration_ms = Some(184_000);
+    let mut null_duration = track("Radio Edit", &["Somebody"], "Singles");
+    null_duration.duration_ms = None;
+    let mut zero_duration = track("Zero Length", &["Nobody"], "Edge Cases");
+    zero_duration.duration_ms = Some(0);
+    zero_duration.progress_ms = Some(0);
+    let mut disallowed = with_player(track("Karma Police", &["Radiohead"], "OK Computer"));
+    disallowed.disallows.skipping_prev = true;
+    disallowed.disallows.skipping_next = true;
+    disallowed.repeat = Some(Repeat::Track);
+    disallowed.shuffle = Some(false);
+    let mut stale = vm(&disallowed);
+    stale.stale_s = Some(95);
+    let mut notice = vm(&main);
+    notice.notice = Some(Notice::PremiumRequired);
+    let mut offline = vm(&main).with_screen(Screen::Offline);
+    offline.offline_s = Some(185);
+    let mut idle_clock = ViewModel::new(Screen::Idle);
+    idle_clock.clock = Some(ClockTime {
+        hour: 21,
+        minute: 7,
+    });
+
+    vec![
+        ("now_playing", vm(&main)),
+        (
+            "now_playing-ja",
+            vm(&track("打上花火", &["DAOKO", "米津玄師"], "打上花火")),
+        ),
+        ("now_playing-zh", vm(&track("稻香", &["周杰伦"], "魔杰座"))),
+        (
+            "now_playing-ru",
+            vm(&track("Группа крови", &["Кино"], "Группа крови")),
+        ),
+        (
+            "now_playing-el",
+            vm(&track("Σαββατόβραδο", &["Άλκηστις Πρωτοψάλτη"], "Ιθάκη")),
+        ),
+        (
+            "now_playing-ko",
+            vm(&track("봄날", &["방탄소년단"], "You Never Walk Alone")),
+        ),
+        (
+            "now_playing-long",
+            vm(&track(
+                "Llanfairpwllgwyngyllgogerychwyrndrobwllllantysiliogogogoch (Extended Version)",
+                &[
+                    "The Longest Band Name in the Whole Wide World",
+                    "Another Artist",
+                    "A Third One",
+                ],
+                "An Album Whose Name Is Also Far Too Long to Fit on Any Small Screen",
+            )),
+        ),
+        ("now_playing-local", vm(&local)),
+        (
+            "now_playing-symbols",
+            vm(&track(
+                "Let’s Dance — “Live” … ★ 🎵",
+                &["Beyoncé"],
+                "Ünïcödé",
+            )),
+        ),
+        ("now_playing-null_duration", vm(&null_duration)),
+        ("now_playing-zero_duration", vm(&zero_duration)),
+        ("now_playing-stale_disallows", stale),
+        ("now_playing-notice", notice),
+        ("paused", vm(&paused)),
+        ("episode", vm(&episode)),
+        ("ad", vm(&ad)),
+        ("idle", ViewModel::new(Screen::Idle)),
+        ("idle-clock", idle_clock),
+        ("login_needed", ViewModel::new(Screen::LoginNeeded)),
+        ("offline", offline),
+        (
+            "rate_limited",
+            ViewModel::new(Screen::RateLimited).with_screen(Screen::RateLimited),
+        ),
+        (
+            "config_error",
+            ViewModel::new(Screen::ConfigError).with_screen(Screen::ConfigError),
+        ),
+    ]
+}
+
+fn render<C>(vm: &ViewModel, profile: Profile) -> SimulatorDisplay<C>
+where
+    C: Palette + ChecksumColor + From<Rgb888> + Into<Rgb888>,
+{
+    let mut display = SimulatorDisplay::<C>::with_default_color(profile.size(), C::default());
+    Frame::<C>::new(vm, profile).draw(&mut display).unwrap();
+    // The band renderer and the frame checksum agree with the direct drawing.
+    let mut banded = SimulatorDisplay::<C>::with_default_color(profile.size(), C::default());
+    let mut buf = vec![C::default(); profile.size().width as usize * 13];
+    let frame = Frame::<C>::new(vm, profile);
+    BandRenderer::new(&mut buf, profile.size())
+        .render(
+            profile.bounds(),
+            C::role(tonearm_firmware::Role::Background),
+            |t| frame.draw_region(t, profile.bounds()).unwrap(),
+            &mut DrawTargetSink(&mut banded),
+        )
+        .unwrap();
+    assert!(
+        display.diff(&banded).is_none(),
+        "banded output differs from full output"
+    );
+    let pixels = profile.bounds().points().map(|p| display.get_pixel(p));
+    assert_eq!(
+        frame_checksum(&frame, &mut buf).unwrap(),
+        checksum_pixels(pixels)
+    );
+    display
+}
+
+/// Compares (or with TONEARM_BLESS=1 writes) one golden; returns a failure message.
+fn check<C>(display: &SimulatorDisplay<C>, path: &Path) -> Option<String>
+where
+    C: PixelColor + Into<Rgb888> + From<Rgb888>,
+{
+    let image = display.to_rgb_output_image(&OutputSettings::default());
+    if std::env::var_os("TONEARM_BLESS").is_some_and(|v| v == "1") {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        image.save_png(path).unwrap();
+        return None;
+    }
+    if !path.exists() {
+        return Some(format!(
+            "{}: missing golden (run with TONEARM_BLESS=1 and look at it)",
+            path.display()
+        ));
+    }
+    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("golden-actual")
+        .join(path.strip_prefix(golden_dir()).unwrap());
+    std::fs::create_dir_all(tmp.parent().unwrap()).unwrap();
+    image.save_png(&tmp).unwrap();
+    let want = SimulatorDisplay::<Rgb888>::load_png(path).unwrap();
+    let got = SimulatorDisplay::<Rgb888>::load_png(&tmp).unwrap();
+    if want.size() != got.size() {
+        return Some(format!(
+            "{}: size {:?}, want {:?}",
+            path.display(),
+            got.size(),
+            want.size()
+        ));
+    }
+    let diff = want.diff(&got)?;
+    let n = diff
+        .bounding_box()
+        .points()
+        .filter(|p| diff.get_pixel(*p).is_on())
+        .count();
+    Some(format!(
+        "{}: {n} pixels differ (actual: {})",
+        path.display(),
+        tmp.display()
+    ))
+}
+
+#[test]
+fn golden_images() {
+    let mut failures = Vec::new();
+    let cases = cases();
+    for profile in Profile::ALL {
+        for (name, vm) in &cases {
+            let path = golden_dir()
+                .join(profile.name())
+                .join(format!("{name}.png"));
+            let failure = match profile {
+                Profile::Mono128x64 => check(&render::<BinaryColor>(vm, profile), &path),
+                _ => check(&render::<Rgb565>(vm, profile), &path),
+            };
+            failures.extend(failure);
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} golden failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn every_screen_has_a_golden_on_every_profile() {
+    let cases = cases();
+    for screen in Screen::ALL {
+        assert!(
+            cases
+                .iter()
+                .any(|(name, vm)| vm.screen == screen
+                    && name.split('-').next() == Some(screen.name())),
+            "no golden case for {screen}"
+        );
+    }
+}
