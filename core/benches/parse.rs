@@ -172,6 +172,22 @@ fn allocations(body: &[u8], f: fn(&[u8]) -> usize) -> usize {
     ALLOCS.load(Ordering::Relaxed) - before
 }
 
+/// `BENCH_COUNT=<ours|serde_json>:<body>:<n>` parses one body `n` times and prints
+/// nothing else: `scripts/bench-instructions.sh` runs that under callgrind to count
+/// instructions, which, unlike time, do not depend on what else the machine is doing.
+fn count_mode(spec: &str, bodies: &[(&str, &Vec<u8>)]) {
+    let mut parts = spec.split(':');
+    let (Some(who), Some(which), Some(n)) = (parts.next(), parts.next(), parts.next()) else {
+        panic!("BENCH_COUNT=<ours|serde_json>:<body>:<n>");
+    };
+    let n: usize = n.parse().unwrap();
+    let body = bodies.iter().find(|(name, _)| name.starts_with(which)).unwrap().1;
+    let f: fn(&[u8]) -> usize = if who == "ours" { ours } else { theirs };
+    for _ in 0..n {
+        black_box(f(black_box(body)));
+    }
+}
+
 fn main() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/");
     let seed = std::fs::read(format!("{dir}seed_track.json")).unwrap();
@@ -187,6 +203,10 @@ fn main() {
     }
     big.extend_from_slice(b"\"ZW\"],\"name\":\"Big\",\"duration_ms\":1000}}");
 
+    if let Ok(spec) = std::env::var("BENCH_COUNT") {
+        count_mode(&spec, &[("seed", &seed), ("episode", &episode), ("multi", &big)]);
+        return;
+    }
     println!("tonearm-core parse benchmark (median ns per parse; ratio = ours / serde_json)");
     println!("{:<28} {:>9} {:>13} {:>13} {:>7} {:>10} {:>10}", "body", "bytes", "ours ns", "serde_json ns", "ratio", "our allocs", "sj allocs");
     for (name, body, runs, batch) in [

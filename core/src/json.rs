@@ -289,6 +289,35 @@ fn utf8_len(lead: u8) -> u8 {
     }
 }
 
+/// Hex digit values, 0xFF for bytes that are not hex digits.
+const HEX: [u8; 256] = {
+    let mut t = [0xFF; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        t[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
+
+/// The value of four hex digits, by table.
+#[inline]
+fn hex4(h: &[u8]) -> Option<u16> {
+    let [a, b, c, d] = <[u8; 4]>::try_from(h).ok()?;
+    let digit = |x: u8| u16::from(HEX.get(usize::from(x)).copied().unwrap_or(0xFF));
+    let (a, b, c, d) = (digit(a), digit(b), digit(c), digit(d));
+    if (a | b | c | d) & 0xF0 != 0 {
+        return None;
+    }
+    Some((a << 12) | (b << 8) | (c << 4) | d)
+}
+
 #[inline]
 fn hex_digit(b: u8) -> Option<u16> {
     match b {
@@ -848,27 +877,23 @@ impl Tokenizer {
     /// `\uXXXX`, or a surrogate pair `\uD83D\uDE00`, lying whole in the chunk.
     #[inline(never)]
     fn unicode_escape<S: Sink>(&mut self, chunk: &[u8], i: usize, sink: &mut S) -> Option<usize> {
-        let hex4 = |at: usize| -> Option<u16> {
-            let h = chunk.get(at..at + 4)?;
-            h.iter().try_fold(0u16, |v, &b| Some((v << 4) | hex_digit(b)?))
-        };
-        let v = hex4(i + 2)?;
-        let (c, len) = match v {
+        let v = hex4(chunk.get(i + 2..i + 6)?)?;
+        let (cp, len) = match v {
             0xD800..=0xDBFF => {
                 if chunk.get(i + 6..i + 8)? != b"\\u" {
                     return None;
                 }
-                let low = hex4(i + 8)?;
+                let low = hex4(chunk.get(i + 8..i + 12)?)?;
                 if !(0xDC00..=0xDFFF).contains(&low) {
                     return None;
                 }
-                let cp = 0x10000 + ((u32::from(v) - 0xD800) << 10) + (u32::from(low) - 0xDC00);
-                (char::from_u32(cp)?, 12)
+                (0x10000 + ((u32::from(v) - 0xD800) << 10) + (u32::from(low) - 0xDC00), 12)
             }
             0xDC00..=0xDFFF => return None,
-            _ => (char::from_u32(u32::from(v))?, 6),
+            _ => (u32::from(v), 6),
         };
         if self.keep {
+            let c = char::from_u32(cp)?;
             let mut buf = [0u8; 4];
             self.emit(c.encode_utf8(&mut buf), sink);
         }
