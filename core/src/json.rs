@@ -516,14 +516,16 @@ impl Tokenizer {
     /// number, a literal) or the end of the chunk. Returns the index to continue at.
     fn structure<S: Sink>(&mut self, chunk: &[u8], mut i: usize, sink: &mut S) -> Result<usize, JsonError> {
         loop {
-            // Runs of indentation are common in pretty-printed bodies.
-            let rest = chunk.get(i..).unwrap_or_default();
-            let Some(skip) = rest.iter().position(|&c| !is_ws(c)) else {
-                return Ok(chunk.len());
-            };
-            i += skip;
-            let Some(&b) = chunk.get(i) else {
-                return Ok(i);
+            // Whitespace: every byte that is not is above b' ', so one compare usually
+            // settles it.
+            let b = loop {
+                let Some(&b) = chunk.get(i) else {
+                    return Ok(i);
+                };
+                if b > b' ' || !is_ws(b) {
+                    break b;
+                }
+                i += 1;
             };
             match self.state {
                 State::Start => {
