@@ -469,3 +469,41 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod no_panic {
+    use super::*;
+    use crate::fonts;
+
+    fn through_all_faces(chars: impl Iterator<Item = u32>) {
+        let mut buf = [0u8; 4];
+        for c in chars.filter_map(char::from_u32) {
+            let s = c.encode_utf8(&mut buf);
+            for face in fonts::ALL_FACES {
+                let _ = face.width(s);
+            }
+        }
+    }
+
+    /// A sample of every block, and all of the blocks the fonts cover, go through every
+    /// face's fallback chain (u8g2-fonts' lookups included) without a panic.
+    #[test]
+    fn sampled_chars_through_every_face() {
+        let dense = (0..0x600)
+            .chain(0x2000..0x2700)
+            .chain(0x3000..0x3100)
+            .chain(0xFF00..0x1_0000);
+        let sparse = (0..0x11_0000).step_by(37);
+        through_all_faces(dense.chain(sparse));
+    }
+
+    /// Every BMP character through every face (slow in debug builds: about 80 s;
+    /// `cargo test -p tonearm-firmware --release -- --ignored`).
+    #[test]
+    #[ignore]
+    fn every_char_through_every_face() {
+        through_all_faces(
+            (0u32..0x1_0000).chain([0x1_F3B5, 0x1_F600, 0x2_0000, 0xE_0100, 0x10_FFFF]),
+        );
+    }
+}

@@ -277,3 +277,131 @@ fn every_screen_has_a_golden_on_every_profile() {
         );
     }
 }
+
+/// `tonearm render` end to end: the PNG's size, the printed checksum, bad input.
+mod render_cli {
+    use super::*;
+    use tonearm_core::{NowPlayingParser, position_ms};
+    use tonearm_tests::{fixtures_dir, run_tonearm};
+
+    fn tmp(name: &str) -> PathBuf {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("render-cli");
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join(name);
+        let _ = std::fs::remove_file(&p);
+        p
+    }
+
+    #[test]
+    fn renders_size_times_scale_and_prints_the_board_checksum() {
+        let body = fixtures_dir().join("seed_track.json");
+        for (display, scale, profile) in [
+            ("128x64", "2", Profile::Mono128x64),
+            ("240x240", "1", Profile::Square240x240),
+            ("320x240", "3", Profile::Landscape320x240),
+        ] {
+            let out = tmp(&format!("{display}.png"));
+            let o = run_tonearm(
+                &[
+                    "render",
+                    body.to_str().unwrap(),
+                    "--out",
+                    out.to_str().unwrap(),
+                    "--display",
+                    display,
+                    "--scale",
+                    scale,
+                    "--elapsed-ms",
+                    "5000",
+                    "--checksum",
+                ],
+                None,
+            );
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            let png = SimulatorDisplay::<Rgb888>::load_png(&out).unwrap();
+            let k: u32 = scale.parse().unwrap();
+            assert_eq!(png.size(), profile.size() * k);
+            // The same frame's checksum, computed here from the parsed body.
+            let mut parser = NowPlayingParser::new();
+            for chunk in std::fs::read(&body).unwrap().chunks(7) {
+                parser.feed(chunk).unwrap();
+            }
+            let np = parser.finish().unwrap();
+            let vm = ViewModel::from_now_playing(&np, position_ms(&np, 0, 5000));
+            let want = match profile {
+                Profile::Mono128x64 => {
+                    let mut buf = vec![BinaryColor::Off; 128 * 4];
+                    frame_checksum(&Frame::<BinaryColor>::new(&vm, profile), &mut buf).unwrap()
+                }
+                _ => {
+                    let mut buf = vec![Rgb565::default(); 320 * 4];
+                    frame_checksum(&Frame::<Rgb565>::new(&vm, profile), &mut buf).unwrap()
+                }
+            };
+            assert_eq!(
+                String::from_utf8_lossy(&o.stdout).trim(),
+                format!("{want:08x}")
+            );
+        }
+    }
+
+    #[test]
+    fn empty_body_is_idle_and_screen_can_be_forced() {
+        let empty = tmp("empty.json");
+        std::fs::write(&empty, b"").unwrap();
+        for screen in ["idle", "rate_limited", "login_needed"] {
+            let out = tmp(&format!("{screen}.png"));
+            let o = run_tonearm(
+                &[
+                    "render",
+                    empty.to_str().unwrap(),
+                    "--out",
+                    out.to_str().unwrap(),
+                    "--screen",
+                    screen,
+                ],
+                None,
+            );
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            assert!(out.exists());
+        }
+    }
+
+    #[test]
+    fn invalid_input_exits_1_and_writes_nothing() {
+        let bad = tmp("bad.json");
+        std::fs::write(&bad, b"{\"item\": {\"name\": tru").unwrap();
+        let good = fixtures_dir().join("seed_track.json");
+        let cases: [(&Path, &[&str]); 4] = [
+            (&bad, &[]),
+            (&good, &["--display", "100x100"]),
+            (&good, &["--screen", "nope"]),
+            (&good, &["--scale", "0"]),
+        ];
+        for (body, extra) in cases {
+            let out = tmp("never.png");
+            let mut args = vec![
+                "render",
+                body.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+            ];
+            args.extend_from_slice(extra);
+            let o = run_tonearm(&args, None);
+            assert_eq!(o.status.code(), Some(1), "{args:?}");
+            assert!(!String::from_utf8_lossy(&o.stderr).trim().is_empty());
+            assert!(!out.exists(), "{args:?} wrote a file");
+            let leftovers = std::fs::read_dir(out.parent().unwrap())
+                .unwrap()
+                .filter(|e| {
+                    e.as_ref()
+                        .unwrap()
+                        .file_name()
+                        .to_string_lossy()
+                        .contains(".tmp-")
+                })
+                .count();
+            assert_eq!(leftovers, 0);
+        }
+    }
+}
