@@ -307,7 +307,7 @@ const HEX: [u8; 256] = {
 };
 
 /// The value of four hex digits, by table.
-#[inline]
+#[inline(always)]
 fn hex4(h: &[u8]) -> Option<u16> {
     let [a, b, c, d] = <[u8; 4]>::try_from(h).ok()?;
     let digit = |x: u8| u16::from(HEX.get(usize::from(x)).copied().unwrap_or(0xFF));
@@ -747,19 +747,9 @@ impl Tokenizer {
             let (run_len, ascii) = find_special(rest);
             let run = rest.get(..run_len).unwrap_or_default();
             let end = rest.get(run_len).copied();
-            // A key that lies whole in the chunk, without escapes: no copy.
-            if self.in_key && self.keep && end == Some(b'"') && self.key_len == 0 && !self.key_overflow {
-                if !ascii {
-                    if let Err(e) = core::str::from_utf8(run) {
-                        return Err(self.err(JsonErrorKind::InvalidUtf8, i + e.valid_up_to()));
-                    }
-                }
-                sink.key((run.len() <= KEY_CAP).then_some(run));
-                self.state = State::Colon;
-                return Ok(i + run_len + 1);
-            }
-            // Plain ASCII that nobody wants needs no further look.
-            if !(ascii && !self.keep) {
+            // Plain ASCII that nobody wants needs no further look. (Keys without escapes
+            // never get here: `key_at` hands them on straight from the chunk.)
+            if self.keep || !ascii {
                 self.plain_run(run, i, end.is_none(), sink)?;
             }
             i += run_len;
@@ -877,7 +867,7 @@ impl Tokenizer {
     }
 
     /// `\uXXXX`, or a surrogate pair `\uD83D\uDE00`, lying whole in the chunk.
-    #[inline(never)]
+    #[inline(always)]
     fn unicode_escape<S: Sink>(&mut self, chunk: &[u8], i: usize, sink: &mut S) -> Option<usize> {
         let v = hex4(chunk.get(i + 2..i + 6)?)?;
         let (cp, len) = match v {
@@ -895,11 +885,18 @@ impl Tokenizer {
             _ => (u32::from(v), 6),
         };
         if self.keep {
-            let c = char::from_u32(cp)?;
+            self.emit_char(cp, sink);
+        }
+        Some(i + len)
+    }
+
+    /// Hands on a decoded `\u` escape (not a surrogate: checked by the caller).
+    #[inline(never)]
+    fn emit_char<S: Sink>(&mut self, cp: u32, sink: &mut S) {
+        if let Some(c) = char::from_u32(cp) {
             let mut buf = [0u8; 4];
             self.emit(c.encode_utf8(&mut buf), sink);
         }
-        Some(i + len)
     }
 
     /// Advances an escape sequence by one byte.
