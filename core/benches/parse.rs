@@ -181,7 +181,11 @@ fn count_mode(spec: &str, bodies: &[(&str, &Vec<u8>)]) {
         panic!("BENCH_COUNT=<ours|serde_json>:<body>:<n>");
     };
     let n: usize = n.parse().unwrap();
-    let body = bodies.iter().find(|(name, _)| name.starts_with(which)).unwrap().1;
+    let body = bodies
+        .iter()
+        .find(|(name, _)| name.starts_with(which))
+        .unwrap()
+        .1;
     let f: fn(&[u8]) -> usize = if who == "ours" { ours } else { theirs };
     for _ in 0..n {
         black_box(f(black_box(body)));
@@ -204,22 +208,32 @@ fn main() {
     big.extend_from_slice(b"\"ZW\"],\"name\":\"Big\",\"duration_ms\":1000}}");
 
     if let Ok(spec) = std::env::var("BENCH_COUNT") {
-        count_mode(&spec, &[("seed", &seed), ("episode", &episode), ("multi", &big)]);
+        count_mode(
+            &spec,
+            &[("seed", &seed), ("episode", &episode), ("multi", &big)],
+        );
         return;
     }
     println!("tonearm-core parse benchmark (median ns per parse; ratio = ours / serde_json)");
-    println!("{:<28} {:>9} {:>13} {:>13} {:>7} {:>10} {:>10}", "body", "bytes", "ours ns", "serde_json ns", "ratio", "our allocs", "sj allocs");
+    println!(
+        "{:<28} {:>9} {:>13} {:>13} {:>7} {:>10} {:>10}",
+        "body", "bytes", "ours ns", "serde_json ns", "ratio", "our allocs", "sj allocs"
+    );
     for (name, body, runs, batch) in [
         ("seed (with markets)", &seed, 41, 200),
         ("episode (long escapes)", &episode, 41, 100),
         ("multi-MB (3 MiB)", &big, 21, 2),
     ] {
-        if let Ok(only) = std::env::var("BENCH_ONLY") {
-            if !name.starts_with(only.as_str()) {
-                continue;
-            }
+        if let Ok(only) = std::env::var("BENCH_ONLY")
+            && !name.starts_with(only.as_str())
+        {
+            continue;
         }
-        assert_eq!(ours(body), theirs(body), "both parsers agree on the title length");
+        assert_eq!(
+            ours(body),
+            theirs(body),
+            "both parsers agree on the title length"
+        );
         let (a, b, ratio) = measure(body, runs, batch);
         println!(
             "{:<28} {:>9} {:>13.0} {:>13.0} {:>6.2}x {:>10} {:>10}",

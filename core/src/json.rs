@@ -256,7 +256,10 @@ fn find_special(s: &[u8]) -> (usize, bool) {
         // The classic "has a zero byte" trick on w ^ '"', w ^ '\\', and "has a byte < 0x20".
         let q = w ^ (LO * u64::from(b'"'));
         let b = w ^ (LO * u64::from(b'\\'));
-        let hit = ((q.wrapping_sub(LO) & !q) | (b.wrapping_sub(LO) & !b) | (w.wrapping_sub(LO * 0x20) & !w)) & HI;
+        let hit = ((q.wrapping_sub(LO) & !q)
+            | (b.wrapping_sub(LO) & !b)
+            | (w.wrapping_sub(LO * 0x20) & !w))
+            & HI;
         if hit != 0 {
             // The lowest flagged byte is exact (false positives only sit above a true one).
             let at = hit.trailing_zeros() / 8;
@@ -290,18 +293,21 @@ fn utf8_len(lead: u8) -> u8 {
 }
 
 /// Hex digit values, 0xFF for bytes that are not hex digits.
+#[allow(
+    clippy::indexing_slicing,
+    reason = "evaluated at compile time, b < 256"
+)]
 const HEX: [u8; 256] = {
     let mut t = [0xFF; 256];
-    let mut i = 0;
-    while i < 10 {
-        t[b'0' as usize + i] = i as u8;
-        i += 1;
-    }
-    let mut i = 0;
-    while i < 6 {
-        t[b'a' as usize + i] = 10 + i as u8;
-        t[b'A' as usize + i] = 10 + i as u8;
-        i += 1;
+    let mut b = 0;
+    while b < 256 {
+        t[b] = match b as u8 {
+            c @ b'0'..=b'9' => c - b'0',
+            c @ b'a'..=b'f' => c - b'a' + 10,
+            c @ b'A'..=b'F' => c - b'A' + 10,
+            _ => 0xFF,
+        };
+        b += 1;
     }
     t
 };
@@ -514,7 +520,12 @@ impl Tokenizer {
     /// Whitespace and structural bytes, going straight on into keys and string values,
     /// until a state that needs a byte-level path (an escape cut by the chunk's end, a
     /// number, a literal) or the end of the chunk. Returns the index to continue at.
-    fn structure<S: Sink>(&mut self, chunk: &[u8], mut i: usize, sink: &mut S) -> Result<usize, JsonError> {
+    fn structure<S: Sink>(
+        &mut self,
+        chunk: &[u8],
+        mut i: usize,
+        sink: &mut S,
+    ) -> Result<usize, JsonError> {
         loop {
             // Whitespace: every byte that is not is above b' ', so one compare usually
             // settles it.
@@ -578,14 +589,20 @@ impl Tokenizer {
 
     /// Starts the value at `chunk[i]`, reading a string value straight away.
     #[inline(always)]
-    fn value_at<S: Sink>(&mut self, b: u8, chunk: &[u8], i: usize, sink: &mut S) -> Result<usize, JsonError> {
+    fn value_at<S: Sink>(
+        &mut self,
+        b: u8,
+        chunk: &[u8],
+        i: usize,
+        sink: &mut S,
+    ) -> Result<usize, JsonError> {
         self.begin_value(b, i, sink)?;
         if self.state == State::Str(Str::Plain) {
-            if !self.keep {
-                if let Some(next) = self.quick_string(chunk, i + 1) {
-                    self.value_done();
-                    return Ok(next);
-                }
+            if !self.keep
+                && let Some(next) = self.quick_string(chunk, i + 1)
+            {
+                self.value_done();
+                return Ok(next);
             }
             self.plain(chunk, i + 1, sink)
         } else {
@@ -613,7 +630,12 @@ impl Tokenizer {
 
     /// Reads a key starting after its opening quote at `chunk[start - 1]`.
     #[inline(always)]
-    fn key_at<S: Sink>(&mut self, chunk: &[u8], start: usize, sink: &mut S) -> Result<usize, JsonError> {
+    fn key_at<S: Sink>(
+        &mut self,
+        chunk: &[u8],
+        start: usize,
+        sink: &mut S,
+    ) -> Result<usize, JsonError> {
         self.begin_key();
         if let Some((key, next)) = self.quick_run(chunk, start) {
             if self.keep {
@@ -627,7 +649,12 @@ impl Tokenizer {
 
     /// Number bytes; the first byte that is not part of the number ends it (and is left
     /// for the next state).
-    fn number<S: Sink>(&mut self, chunk: &[u8], mut i: usize, sink: &mut S) -> Result<usize, JsonError> {
+    fn number<S: Sink>(
+        &mut self,
+        chunk: &[u8],
+        mut i: usize,
+        sink: &mut S,
+    ) -> Result<usize, JsonError> {
         while let (Some(&b), State::Num(n)) = (chunk.get(i), self.state) {
             if !self.number_byte(n, b, i)? {
                 if self.quiet == 0 {
@@ -642,7 +669,12 @@ impl Tokenizer {
     }
 
     /// The bytes of `true`, `false` or `null`.
-    fn literal<S: Sink>(&mut self, chunk: &[u8], mut i: usize, sink: &mut S) -> Result<usize, JsonError> {
+    fn literal<S: Sink>(
+        &mut self,
+        chunk: &[u8],
+        mut i: usize,
+        sink: &mut S,
+    ) -> Result<usize, JsonError> {
         while let (Some(&b), State::Literal(lit, n)) = (chunk.get(i), self.state) {
             let text = lit.text();
             if text.get(usize::from(n)) != Some(&b) {
@@ -735,7 +767,12 @@ impl Tokenizer {
     /// Consumes string content from `chunk[i..]`: runs of plain bytes a block at a time,
     /// escapes that lie whole in the chunk inline, up to and including the closing quote
     /// (or the end of the chunk). Returns the index to continue at.
-    fn plain<S: Sink>(&mut self, chunk: &[u8], mut i: usize, sink: &mut S) -> Result<usize, JsonError> {
+    fn plain<S: Sink>(
+        &mut self,
+        chunk: &[u8],
+        mut i: usize,
+        sink: &mut S,
+    ) -> Result<usize, JsonError> {
         if self.utf8_len > 0 {
             i = self.finish_utf8(chunk, i, sink)?;
             if self.utf8_len > 0 {
@@ -790,7 +827,12 @@ impl Tokenizer {
 
     /// Finishes a UTF-8 sequence cut by the previous chunk, byte by byte.
     #[cold]
-    fn finish_utf8<S: Sink>(&mut self, chunk: &[u8], mut i: usize, sink: &mut S) -> Result<usize, JsonError> {
+    fn finish_utf8<S: Sink>(
+        &mut self,
+        chunk: &[u8],
+        mut i: usize,
+        sink: &mut S,
+    ) -> Result<usize, JsonError> {
         while self.utf8_len > 0 {
             let Some(&b) = chunk.get(i) else {
                 return Ok(i);
@@ -819,7 +861,13 @@ impl Tokenizer {
 
     /// Validates and hands on a run of plain string bytes starting at `chunk[at]`.
     #[inline(never)]
-    fn plain_run<S: Sink>(&mut self, run: &[u8], at: usize, at_chunk_end: bool, sink: &mut S) -> Result<(), JsonError> {
+    fn plain_run<S: Sink>(
+        &mut self,
+        run: &[u8],
+        at: usize,
+        at_chunk_end: bool,
+        sink: &mut S,
+    ) -> Result<(), JsonError> {
         match core::str::from_utf8(run) {
             Ok(s) => self.emit(s, sink),
             Err(e) => {
@@ -879,7 +927,10 @@ impl Tokenizer {
                 if !(0xDC00..=0xDFFF).contains(&low) {
                     return None;
                 }
-                (0x10000 + ((u32::from(v) - 0xD800) << 10) + (u32::from(low) - 0xDC00), 12)
+                (
+                    0x10000 + ((u32::from(v) - 0xD800) << 10) + (u32::from(low) - 0xDC00),
+                    12,
+                )
             }
             0xDC00..=0xDFFF => return None,
             _ => (u32::from(v), 6),
@@ -932,12 +983,17 @@ impl Tokenizer {
                 let v = (v << 4) | d;
                 let low = matches!(s, Str::LowHex(..));
                 if n < 3 {
-                    if low { Str::LowHex(n + 1, v) } else { Str::Hex(n + 1, v) }
+                    if low {
+                        Str::LowHex(n + 1, v)
+                    } else {
+                        Str::Hex(n + 1, v)
+                    }
                 } else if low {
                     if !(0xDC00..=0xDFFF).contains(&v) {
                         return Err(self.err(JsonErrorKind::LoneSurrogate, at));
                     }
-                    let cp = 0x10000 + ((u32::from(self.high) - 0xD800) << 10) + (u32::from(v) - 0xDC00);
+                    let cp =
+                        0x10000 + ((u32::from(self.high) - 0xD800) << 10) + (u32::from(v) - 0xDC00);
                     let Some(c) = char::from_u32(cp) else {
                         return Err(self.err(JsonErrorKind::LoneSurrogate, at));
                     };
@@ -1027,7 +1083,10 @@ mod tests {
 
     fn tokenize(body: &[u8], chunk: usize, keep: bool) -> Result<String, JsonError> {
         let mut t = Tokenizer::new();
-        let mut rec = Rec { keep, ..Default::default() };
+        let mut rec = Rec {
+            keep,
+            ..Default::default()
+        };
         for c in body.chunks(chunk.max(1)) {
             t.feed(c, &mut rec)?;
         }
@@ -1039,7 +1098,12 @@ mod tests {
     fn tokenize_all(body: &[u8], keep: bool) -> Result<String, JsonError> {
         let whole = tokenize(body, body.len().max(1), keep);
         for chunk in [1, 2, 3, 5, 7, 64] {
-            assert_eq!(tokenize(body, chunk, keep), whole, "chunk {chunk} of {:?}", String::from_utf8_lossy(body));
+            assert_eq!(
+                tokenize(body, chunk, keep),
+                whole,
+                "chunk {chunk} of {:?}",
+                String::from_utf8_lossy(body)
+            );
         }
         whole
     }
@@ -1050,20 +1114,39 @@ mod tests {
             ("{}", "{}"),
             (" {\r\n} \n", "{}"),
             (r#"{"a":1}"#, "{k:Some(\"a\") n:Some(1) }"),
-            (r#"{"a" : [true,false,null]}"#, "{k:Some(\"a\") [b:true b:false null ]}"),
-            (r#"{"a":"x\"y\\z\/\n\t"}"#, "{k:Some(\"a\") s:x\"y\\z/\n\t }"),
-            (r#"{"a":"\u00e9\u65e5\ud83d\ude00"}"#, "{k:Some(\"a\") s:é日😀 }"),
-            (r#"{"a":"日本語 ünïcödé"}"#, "{k:Some(\"a\") s:日本語 ünïcödé }"),
+            (
+                r#"{"a" : [true,false,null]}"#,
+                "{k:Some(\"a\") [b:true b:false null ]}",
+            ),
+            (
+                r#"{"a":"x\"y\\z\/\n\t"}"#,
+                "{k:Some(\"a\") s:x\"y\\z/\n\t }",
+            ),
+            (
+                r#"{"a":"\u00e9\u65e5\ud83d\ude00"}"#,
+                "{k:Some(\"a\") s:é日😀 }",
+            ),
+            (
+                r#"{"a":"日本語 ünïcödé"}"#,
+                "{k:Some(\"a\") s:日本語 ünïcödé }",
+            ),
             (r#"{"\u0069d":0}"#, "{k:Some(\"id\") n:Some(0) }"),
             (
                 r#"{"n":[0,-1,1.5,1e3,18446744073709551615,18446744073709551616,-0,0.0]}"#,
                 "{k:Some(\"n\") [n:Some(0) n:None n:None n:None n:Some(18446744073709551615) n:None n:None n:None ]}",
             ),
             (r#"{"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa":{}}"#, "{k:None {}}"),
-            (r#"{"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa":{}}"#, "{k:Some(\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\") {}}"),
+            (
+                r#"{"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa":{}}"#,
+                "{k:Some(\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\") {}}",
+            ),
         ];
         for (body, want) in table {
-            assert_eq!(tokenize_all(body.as_bytes(), true).as_deref(), Ok(*want), "{body}");
+            assert_eq!(
+                tokenize_all(body.as_bytes(), true).as_deref(),
+                Ok(*want),
+                "{body}"
+            );
         }
     }
 
@@ -1129,16 +1212,10 @@ mod tests {
     #[test]
     fn depth_limit() {
         let nest = |n: usize| {
-            let mut v = Vec::new();
-            v.push(b'{');
-            v.extend(b"\"a\":".iter());
-            for _ in 1..n {
-                v.push(b'[');
-            }
+            let mut v = Vec::from(&b"{\"a\":"[..]);
+            v.extend(std::iter::repeat_n(b'[', n - 1));
             v.push(b'1');
-            for _ in 1..n {
-                v.push(b']');
-            }
+            v.extend(std::iter::repeat_n(b']', n - 1));
             v.push(b'}');
             v
         };

@@ -20,7 +20,12 @@
 // input can reach may panic.
 #![cfg_attr(
     not(test),
-    deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
 )]
 
 pub mod json;
@@ -32,11 +37,11 @@ pub mod text;
 
 pub use json::{JsonError, JsonErrorKind};
 pub use model::{
-    ContextKind, Device, Disallows, Image, Kind, NowPlaying, Repeat, ARTISTS_CAP, DEVICE_NAME_CAP,
-    DEVICE_TYPE_CAP, IMAGES_CAP, NAME_CAP, TITLE_CAP, URL_CAP,
+    ARTISTS_CAP, ContextKind, DEVICE_NAME_CAP, DEVICE_TYPE_CAP, Device, Disallows, IMAGES_CAP,
+    Image, Kind, NAME_CAP, NowPlaying, Repeat, TITLE_CAP, URL_CAP,
 };
 pub use parse::{
     ErrorBody, ErrorParser, NowPlayingParser, Parser, TokenError, TokenParser, TokenResponse,
 };
-pub use position::{format_position, format_time, position_ms, TimeText};
+pub use position::{TimeText, format_position, format_time, position_ms};
 pub use secret::Secret;

@@ -274,7 +274,11 @@ mod tests {
 
     #[test]
     fn pick_image_table() {
-        let spotify = [img("640", Some(640)), img("300", Some(300)), img("64", Some(64))];
+        let spotify = [
+            img("640", Some(640)),
+            img("300", Some(300)),
+            img("64", Some(64)),
+        ];
         let unsized_ = [img("a", None), img("b", None)];
         let small = [img("32", Some(32)), img("48", Some(48))];
         let mixed = [img("a", None), img("300", Some(300))];
@@ -289,7 +293,11 @@ mod tests {
             (&[], 64, None),
         ];
         for (images, min, want) in table {
-            assert_eq!(pick_image(images, *min).map(|i| i.url.as_str()), *want, "{min}");
+            assert_eq!(
+                pick_image(images, *min).map(|i| i.url.as_str()),
+                *want,
+                "{min}"
+            );
         }
     }
 

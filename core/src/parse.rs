@@ -11,7 +11,7 @@ use heapless::{String, Vec};
 
 use crate::json::{JsonError, Sink, Tokenizer};
 use crate::model::{
-    ContextKind, Device, Disallows, Image, Kind, NowPlaying, Repeat, IMAGES_CAP, NAME_CAP,
+    ContextKind, Device, Disallows, IMAGES_CAP, Image, Kind, NAME_CAP, NowPlaying, Repeat,
 };
 use crate::secret::Secret;
 use crate::text::push_truncating;
@@ -102,8 +102,9 @@ enum Frame {
 }
 
 /// What the next value is for (set by a key, cleared by the value).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 enum Field {
+    #[default]
     None,
     Timestamp,
     Progress,
@@ -149,7 +150,8 @@ const T_IMG_ITEM: u16 = 1 << 6;
 const T_IMG_SHOW: u16 = 1 << 7;
 const T_DEVICE_NAME: u16 = 1 << 8;
 const T_DEVICE_TYPE: u16 = 1 << 9;
-const T_ITEM: u16 = T_TITLE | T_ALBUM | T_SHOW | T_PUBLISHER | T_ARTISTS | T_IMG_ALBUM | T_IMG_ITEM | T_IMG_SHOW;
+const T_ITEM: u16 =
+    T_TITLE | T_ALBUM | T_SHOW | T_PUBLISHER | T_ARTISTS | T_IMG_ALBUM | T_IMG_ITEM | T_IMG_SHOW;
 
 const fn images_bit(w: Which) -> u16 {
     match w {
@@ -186,12 +188,6 @@ pub struct NowPlayingFields {
     image: Image,
     image_has_url: bool,
     image_cut: bool,
-}
-
-impl Default for Field {
-    fn default() -> Self {
-        Field::None
-    }
 }
 
 /// Appends a piece of a kept string, dropping pieces after the first cut.
@@ -473,19 +469,17 @@ impl NowPlayingFields {
         }
         match self.frames.pop() {
             Some(Frame::Artist) => {
-                if let Some(name) = self.artist.take() {
-                    if self.np.artists.push(name).is_err() || self.artist_cut {
-                        self.cut |= T_ARTISTS;
-                    }
+                if let Some(name) = self.artist.take()
+                    && (self.np.artists.push(name).is_err() || self.artist_cut)
+                {
+                    self.cut |= T_ARTISTS;
                 }
             }
-            Some(Frame::Image(w)) => {
-                if self.image_has_url {
-                    let image = core::mem::take(&mut self.image);
-                    let cut = self.image_cut;
-                    if self.images(w).push(image).is_err() || cut {
-                        self.cut |= images_bit(w);
-                    }
+            Some(Frame::Image(w)) if self.image_has_url => {
+                let image = core::mem::take(&mut self.image);
+                let cut = self.image_cut;
+                if self.images(w).push(image).is_err() || cut {
+                    self.cut |= images_bit(w);
                 }
             }
             _ => {}
@@ -565,9 +559,18 @@ impl Sink for NowPlayingFields {
             Field::Title => np.title.as_mut().map(|s| (put(s, part, full), T_TITLE)),
             Field::AlbumName => np.album.as_mut().map(|s| (put(s, part, full), T_ALBUM)),
             Field::ShowName => np.show.as_mut().map(|s| (put(s, part, full), T_SHOW)),
-            Field::Publisher => np.publisher.as_mut().map(|s| (put(s, part, full), T_PUBLISHER)),
-            Field::DeviceName => np.device.as_mut().map(|d| (put(&mut d.name, part, full), T_DEVICE_NAME)),
-            Field::DeviceType => np.device.as_mut().map(|d| (put(&mut d.kind, part, full), T_DEVICE_TYPE)),
+            Field::Publisher => np
+                .publisher
+                .as_mut()
+                .map(|s| (put(s, part, full), T_PUBLISHER)),
+            Field::DeviceName => np
+                .device
+                .as_mut()
+                .map(|d| (put(&mut d.name, part, full), T_DEVICE_NAME)),
+            Field::DeviceType => np
+                .device
+                .as_mut()
+                .map(|d| (put(&mut d.kind, part, full), T_DEVICE_TYPE)),
             Field::ArtistName => {
                 if let Some(s) = self.artist.as_mut() {
                     self.artist_cut |= !put(s, part, full);
@@ -591,7 +594,11 @@ impl Sink for NowPlayingFields {
 
     #[inline]
     fn end_string(&mut self) {
-        let word = if self.word_over { "" } else { self.word.as_str() };
+        let word = if self.word_over {
+            ""
+        } else {
+            self.word.as_str()
+        };
         match self.field {
             Field::PlayingType => self.playing_type = Some(Kind::from_api(word)),
             Field::ItemType => self.item_type = Some(Kind::from_api(word)),
@@ -616,7 +623,9 @@ impl Sink for NowPlayingFields {
             Field::Height => self.image.height = small(value),
             Field::Volume => {
                 if let Some(d) = self.np.device.as_mut() {
-                    d.volume_percent = value.filter(|v| *v <= 100).and_then(|v| u8::try_from(v).ok());
+                    d.volume_percent = value
+                        .filter(|v| *v <= 100)
+                        .and_then(|v| u8::try_from(v).ok());
                 }
             }
             _ => {}
@@ -654,7 +663,10 @@ impl Extract for NowPlayingFields {
 
     fn output(&mut self) -> NowPlaying {
         let mut np = core::mem::take(&mut self.np);
-        np.kind = self.playing_type.or(self.item_type).unwrap_or(Kind::Unknown);
+        np.kind = self
+            .playing_type
+            .or(self.item_type)
+            .unwrap_or(Kind::Unknown);
         let album = core::mem::take(&mut self.album_images);
         let item = core::mem::take(&mut self.item_images);
         let (images, bit) = if np.kind == Kind::Episode || album.is_empty() {
@@ -720,7 +732,9 @@ impl core::fmt::Display for TokenError {
         match self {
             TokenError::Json(e) => write!(f, "token response: {e}"),
             TokenError::MissingAccessToken => f.write_str("token response has no access_token"),
-            TokenError::TooLong => f.write_str("token in the response is longer than Tonearm can store"),
+            TokenError::TooLong => {
+                f.write_str("token in the response is longer than Tonearm can store")
+            }
         }
     }
 }
@@ -817,7 +831,9 @@ impl Sink for TokenFields {
     fn string_part(&mut self, part: &str) {
         let full = &mut self.full;
         match self.field {
-            TokenField::Access => self.access_cut |= !put(self.out.access_token.inner_mut(), part, full),
+            TokenField::Access => {
+                self.access_cut |= !put(self.out.access_token.inner_mut(), part, full)
+            }
             TokenField::Refresh => {
                 if let Some(r) = self.out.refresh_token.as_mut() {
                     self.refresh_cut |= !put(r.inner_mut(), part, full);

@@ -94,7 +94,10 @@ mod tests {
         ];
         for (playing, progress, duration, received, now, want) in table {
             let got = position_ms(&np(playing, progress, duration), received, now);
-            assert_eq!(got, want, "{playing} {progress:?} {duration:?} {received} {now}");
+            assert_eq!(
+                got, want,
+                "{playing} {progress:?} {duration:?} {received} {now}"
+            );
         }
     }
 

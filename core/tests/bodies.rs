@@ -46,7 +46,10 @@ fn seed_token_response() {
     assert_eq!(t.access_token.expose(), "sensored_cus_its_private");
     assert_eq!(t.token_type.as_str(), "Bearer");
     assert_eq!(t.expires_in, Some(3600));
-    assert_eq!(t.refresh_token.as_ref().map(|r| r.expose()), Some("sensored_cus_its_also_private"));
+    assert_eq!(
+        t.refresh_token.as_ref().map(|r| r.expose()),
+        Some("sensored_cus_its_also_private")
+    );
     assert!(t.has_scope("user-read-currently-playing"));
     assert!(!t.has_scope("user-read-playback-state"));
     // Secrets stay out of Debug.
@@ -56,7 +59,10 @@ fn seed_token_response() {
 
 #[test]
 fn token_without_rotation_keeps_no_refresh_token() {
-    let t = token_all_ways(r#"{"access_token":"a","token_type":"Bearer","expires_in":3600,"scope":"x y"}"#).unwrap();
+    let t = token_all_ways(
+        r#"{"access_token":"a","token_type":"Bearer","expires_in":3600,"scope":"x y"}"#,
+    )
+    .unwrap();
     assert_eq!(t.refresh_token, None);
     assert!(t.has_scope("y"));
 }
@@ -70,7 +76,10 @@ fn long_tokens() {
         assert_eq!(t.access_token.expose().len(), len);
     }
     let a = "A".repeat(ACCESS_TOKEN_CAP + 1);
-    assert_eq!(token_all_ways(&format!(r#"{{"access_token":"{a}"}}"#)), Err(TokenError::TooLong));
+    assert_eq!(
+        token_all_ways(&format!(r#"{{"access_token":"{a}"}}"#)),
+        Err(TokenError::TooLong)
+    );
     let r = "R".repeat(REFRESH_TOKEN_CAP + 1);
     assert_eq!(
         token_all_ways(&format!(r#"{{"access_token":"a","refresh_token":"{r}"}}"#)),
@@ -80,9 +89,18 @@ fn long_tokens() {
 
 #[test]
 fn unusable_token_bodies() {
-    assert_eq!(token_all_ways(r#"{"token_type":"Bearer"}"#), Err(TokenError::MissingAccessToken));
-    assert_eq!(token_all_ways(r#"{"access_token":null}"#), Err(TokenError::MissingAccessToken));
-    assert_eq!(token_all_ways(r#"{"nested":{"access_token":"a"}}"#), Err(TokenError::MissingAccessToken));
+    assert_eq!(
+        token_all_ways(r#"{"token_type":"Bearer"}"#),
+        Err(TokenError::MissingAccessToken)
+    );
+    assert_eq!(
+        token_all_ways(r#"{"access_token":null}"#),
+        Err(TokenError::MissingAccessToken)
+    );
+    assert_eq!(
+        token_all_ways(r#"{"nested":{"access_token":"a"}}"#),
+        Err(TokenError::MissingAccessToken)
+    );
     match token_all_ways(r#"{"access_token":"a""#) {
         Err(TokenError::Json(e)) => assert_eq!(e.kind, JsonErrorKind::UnexpectedEnd),
         other => panic!("{other:?}"),
@@ -99,19 +117,26 @@ fn error_shapes() {
     let api = error_body("{\n  \"error\" : {\n    \"status\" : 404,\n    \"message\" : \"Player command failed: No active device found\",\n    \"reason\" : \"NO_ACTIVE_DEVICE\"\n  }\n}").unwrap();
     assert!(api.reason_is("NO_ACTIVE_DEVICE"));
 
-    let rate = error_body(r#"{"error":{"status":429,"message":"API rate limit exceeded"}}"#).unwrap();
+    let rate =
+        error_body(r#"{"error":{"status":429,"message":"API rate limit exceeded"}}"#).unwrap();
     assert_eq!((rate.status, rate.reason), (Some(429), None));
 
-    let auth = error_body(r#"{"error":"invalid_grant","error_description":"Refresh token revoked"}"#).unwrap();
+    let auth =
+        error_body(r#"{"error":"invalid_grant","error_description":"Refresh token revoked"}"#)
+            .unwrap();
     assert!(auth.error_is("invalid_grant"));
     assert_eq!(auth.message.as_deref(), Some("Refresh token revoked"));
     assert_eq!(auth.status, None);
 
-    let client = error_body(r#"{"error":"invalid_client","error_description":"Invalid client"}"#).unwrap();
+    let client =
+        error_body(r#"{"error":"invalid_client","error_description":"Invalid client"}"#).unwrap();
     assert!(client.error_is("invalid_client"));
 
     // A long message is cut, not an error; nested look-alikes are ignored.
-    let long = format!(r#"{{"error":{{"status":500,"message":"{}","x":{{"reason":"NOPE"}}}}}}"#, "m".repeat(500));
+    let long = format!(
+        r#"{{"error":{{"status":500,"message":"{}","x":{{"reason":"NOPE"}}}}}}"#,
+        "m".repeat(500)
+    );
     let long = error_body(&long).unwrap();
     assert_eq!(long.message.map(|m| m.len()), Some(128));
     assert_eq!(long.reason, None);

@@ -30,8 +30,16 @@ static GLOBAL: Counting = Counting;
 #[test]
 fn parsing_allocates_nothing() {
     // Bodies are built before counting starts.
-    let seed = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/seed_track.json")).unwrap();
-    let episode = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/episode_long_escaped.json")).unwrap();
+    let seed = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/seed_track.json"
+    ))
+    .unwrap();
+    let episode = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/episode_long_escaped.json"
+    ))
+    .unwrap();
     let mut huge = Vec::from(&b"{\"x\":\""[..]);
     huge.extend(std::iter::repeat_n(b'y', 10 << 20));
     huge.extend(b"\",\"item\":{\"name\":\"z\"}}");

@@ -84,7 +84,10 @@ fn seed_body() {
     assert_eq!(np.duration_ms, Some(151_933));
     assert_eq!(np.timestamp, Some(1_677_716_564_187));
     assert_eq!(np.title.as_deref(), Some("Yume no Naka e"));
-    assert_eq!(np.artists.iter().map(|a| a.as_str()).collect::<Vec<_>>(), ["Cherish"]);
+    assert_eq!(
+        np.artists.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
+        ["Cherish"]
+    );
     assert_eq!(np.album.as_deref(), Some("Best Collection '75"));
     assert_eq!(np.context, Some(ContextKind::Collection));
     assert!(np.disallows.resuming && !np.disallows.pausing);
@@ -103,11 +106,17 @@ fn seed_body() {
 fn fixture_table() {
     let ep = fixture("episode_long_escaped.json");
     assert_eq!(ep.kind, Kind::Episode);
-    assert_eq!(ep.title.as_deref(), Some("Episode 12 \u{2014} The \u{201c}Long\u{201d} One"));
+    assert_eq!(
+        ep.title.as_deref(),
+        Some("Episode 12 \u{2014} The \u{201c}Long\u{201d} One")
+    );
     assert_eq!(ep.show.as_deref(), Some("The Long Show"));
     assert_eq!(ep.publisher.as_deref(), Some("Long Media"));
     assert_eq!(ep.duration_ms, Some(7_200_000));
-    assert_eq!(ep.images.first().map(|i| i.url.as_str()), Some("https://i.scdn.co/image/ep640"));
+    assert_eq!(
+        ep.images.first().map(|i| i.url.as_str()),
+        Some("https://i.scdn.co/image/ep640")
+    );
     assert_eq!(ep.show_images.len(), 1);
     assert!(ep.artists.is_empty() && ep.album.is_none() && !ep.truncated);
 
@@ -118,7 +127,10 @@ fn fixture_table() {
     assert!(d.resuming && d.seeking && d.skipping_next && d.skipping_prev && !d.pausing);
 
     let unk = fixture("unknown.json");
-    assert_eq!((unk.kind, unk.is_playing, unk.timestamp), (Kind::Unknown, false, Some(0)));
+    assert_eq!(
+        (unk.kind, unk.is_playing, unk.timestamp),
+        (Kind::Unknown, false, Some(0))
+    );
 
     let local = fixture("local_file.json");
     assert!(local.is_local);
@@ -136,18 +148,40 @@ fn fixture_table() {
 
     let player = fixture("player_device_crlf.json");
     let device = player.device.as_ref().unwrap();
-    assert_eq!((device.name.as_str(), device.kind.as_str(), device.volume_percent), ("Kitchen speaker", "Speaker", Some(42)));
-    assert_eq!((player.shuffle, player.repeat), (Some(true), Some(Repeat::Track)));
+    assert_eq!(
+        (
+            device.name.as_str(),
+            device.kind.as_str(),
+            device.volume_percent
+        ),
+        ("Kitchen speaker", "Speaker", Some(42))
+    );
+    assert_eq!(
+        (player.shuffle, player.repeat),
+        (Some(true), Some(Repeat::Track))
+    );
 }
 
 #[test]
 fn unicode_titles_raw_and_escaped() {
     let table = [
-        ("title_japanese_raw.json", "夢の中へ (リマスター)", "井上陽水"),
-        ("title_japanese_escaped.json", "夢の中へ (リマスター)", "井上陽水"),
+        (
+            "title_japanese_raw.json",
+            "夢の中へ (リマスター)",
+            "井上陽水",
+        ),
+        (
+            "title_japanese_escaped.json",
+            "夢の中へ (リマスター)",
+            "井上陽水",
+        ),
         ("title_chinese.json", "月亮代表我的心", "邓丽君"),
         ("title_cyrillic.json", "Группа крови", "Кино"),
-        ("title_greek_escaped.json", "Τα παιδιά του Πειραιά", "Μελίνα Μερκούρη"),
+        (
+            "title_greek_escaped.json",
+            "Τα παιδιά του Πειραιά",
+            "Μελίνα Μερκούρη",
+        ),
         ("title_korean.json", "밤편지", "아이유"),
         ("title_emoji_escaped.json", "Party 🎉🎶 Time 😀", "Cherish"),
         ("title_emoji_raw.json", "Party 🎉🎶 Time 😀", "Cherish"),
@@ -155,7 +189,11 @@ fn unicode_titles_raw_and_escaped() {
     for (file, title, artist) in table {
         let np = fixture(file);
         assert_eq!(np.title.as_deref(), Some(title), "{file}");
-        assert_eq!(np.artists.first().map(|a| a.as_str()), Some(artist), "{file}");
+        assert_eq!(
+            np.artists.first().map(|a| a.as_str()),
+            Some(artist),
+            "{file}"
+        );
         assert!(!np.truncated, "{file}");
     }
 }
@@ -179,28 +217,175 @@ fn overlong_title_is_cut_at_a_char_boundary() {
 /// The expected fields of each corpus body, beyond agreeing with the oracle.
 #[test]
 fn corpus_table() {
-    type Row = (&'static str, Kind, Option<&'static str>, bool, Option<u64>, Option<&'static str>);
+    type Row = (
+        &'static str,
+        Kind,
+        Option<&'static str>,
+        bool,
+        Option<u64>,
+        Option<&'static str>,
+    );
     let table: &[Row] = &[
-        ("dart_player_shuffle_artist_context_year_precision.json", Kind::Track, Some("The Shattered Fortress"), true, Some(174_611), Some("hbimbp")),
-        ("docstring_currently_playing_episode_item_null.json", Kind::Episode, None, false, Some(3_372_619), None),
-        ("issue1515_player_unknown_item_null_timestamp0.json", Kind::Unknown, None, true, Some(0), Some("######")),
-        ("java_currently_playing_episode.json", Kind::Episode, Some("The Giant Beastcast: Episode 0"), true, Some(3_636_145), None),
-        ("java_currently_playing_paused_context_null.json", Kind::Track, Some("Dancing Queen"), false, Some(78_810), None),
-        ("java_player_episode_show_context.json", Kind::Episode, Some("The Giant Beastcast: Episode 210"), true, Some(1_625), Some("My fridge")),
-        ("player_castvideo_empty_device_id.json", Kind::Track, Some("Hold the Line"), true, Some(72_640), Some("Living Room TV")),
-        ("player_context_null_unicode_device.json", Kind::Track, Some("Calling My Phone"), true, Some(1_681), Some("Sean’s MacBook Pro")),
-        ("pyspotify_currently_playing_track_artist_context.json", Kind::Track, Some("Witte Was"), true, Some(134_749), None),
-        ("pyspotify_player_audiobook_as_episode_unicode.json", Kind::Episode, Some("Track 1"), true, Some(15_611), Some("Nothing phone (1)")),
-        ("pyspotify_player_device_id_null_restricted_collection.json", Kind::Track, Some("Ome Robert"), true, Some(7_919), Some("Sonos Roam SL")),
-        ("pyspotify_player_episode_html_description.json", Kind::Episode, Some("My Squirrel Has Brain Damage - Safety Third 119"), true, Some(5_410), Some("Sonos Roam SL")),
-        ("pyspotify_player_local_file_null_ids_smart_shuffle.json", Kind::Track, Some("Coachella 2023"), true, Some(22_215), Some("Joost’s MacBook Pro")),
-        ("pyspotify_player_speaker_user_playlist_uri.json", Kind::Track, Some("The Spirit Of Radio"), true, Some(249_367), Some("Master Bathroom Speaker")),
-        ("readme_ad_item_null_disallows.json", Kind::Ad, None, true, Some(14_544), None),
-        ("rspotify_currently_playing_linked_from.json", Kind::Track, Some("Playinwitme (feat. Kehlani)"), true, Some(22_270), None),
-        ("rspotify_player_no_progress_ms.json", Kind::Track, Some("Playinwitme (feat. Kehlani)"), true, None, Some("Web Player (Firefox)")),
-        ("swift_player_paused_repeat_context_escaped_slashes.json", Kind::Track, Some("Meet You in the Dark"), false, Some(28_514), Some("Peter’s MacBook Pro")),
-        ("zmb3_currently_playing_paused.json", Kind::Track, Some("Bubbly"), false, Some(102_509), None),
-        ("zmb3_player_state_paused_volume_null.json", Kind::Track, Some("Bubbly"), false, Some(102_509), Some("Pixel")),
+        (
+            "dart_player_shuffle_artist_context_year_precision.json",
+            Kind::Track,
+            Some("The Shattered Fortress"),
+            true,
+            Some(174_611),
+            Some("hbimbp"),
+        ),
+        (
+            "docstring_currently_playing_episode_item_null.json",
+            Kind::Episode,
+            None,
+            false,
+            Some(3_372_619),
+            None,
+        ),
+        (
+            "issue1515_player_unknown_item_null_timestamp0.json",
+            Kind::Unknown,
+            None,
+            true,
+            Some(0),
+            Some("######"),
+        ),
+        (
+            "java_currently_playing_episode.json",
+            Kind::Episode,
+            Some("The Giant Beastcast: Episode 0"),
+            true,
+            Some(3_636_145),
+            None,
+        ),
+        (
+            "java_currently_playing_paused_context_null.json",
+            Kind::Track,
+            Some("Dancing Queen"),
+            false,
+            Some(78_810),
+            None,
+        ),
+        (
+            "java_player_episode_show_context.json",
+            Kind::Episode,
+            Some("The Giant Beastcast: Episode 210"),
+            true,
+            Some(1_625),
+            Some("My fridge"),
+        ),
+        (
+            "player_castvideo_empty_device_id.json",
+            Kind::Track,
+            Some("Hold the Line"),
+            true,
+            Some(72_640),
+            Some("Living Room TV"),
+        ),
+        (
+            "player_context_null_unicode_device.json",
+            Kind::Track,
+            Some("Calling My Phone"),
+            true,
+            Some(1_681),
+            Some("Sean’s MacBook Pro"),
+        ),
+        (
+            "pyspotify_currently_playing_track_artist_context.json",
+            Kind::Track,
+            Some("Witte Was"),
+            true,
+            Some(134_749),
+            None,
+        ),
+        (
+            "pyspotify_player_audiobook_as_episode_unicode.json",
+            Kind::Episode,
+            Some("Track 1"),
+            true,
+            Some(15_611),
+            Some("Nothing phone (1)"),
+        ),
+        (
+            "pyspotify_player_device_id_null_restricted_collection.json",
+            Kind::Track,
+            Some("Ome Robert"),
+            true,
+            Some(7_919),
+            Some("Sonos Roam SL"),
+        ),
+        (
+            "pyspotify_player_episode_html_description.json",
+            Kind::Episode,
+            Some("My Squirrel Has Brain Damage - Safety Third 119"),
+            true,
+            Some(5_410),
+            Some("Sonos Roam SL"),
+        ),
+        (
+            "pyspotify_player_local_file_null_ids_smart_shuffle.json",
+            Kind::Track,
+            Some("Coachella 2023"),
+            true,
+            Some(22_215),
+            Some("Joost’s MacBook Pro"),
+        ),
+        (
+            "pyspotify_player_speaker_user_playlist_uri.json",
+            Kind::Track,
+            Some("The Spirit Of Radio"),
+            true,
+            Some(249_367),
+            Some("Master Bathroom Speaker"),
+        ),
+        (
+            "readme_ad_item_null_disallows.json",
+            Kind::Ad,
+            None,
+            true,
+            Some(14_544),
+            None,
+        ),
+        (
+            "rspotify_currently_playing_linked_from.json",
+            Kind::Track,
+            Some("Playinwitme (feat. Kehlani)"),
+            true,
+            Some(22_270),
+            None,
+        ),
+        (
+            "rspotify_player_no_progress_ms.json",
+            Kind::Track,
+            Some("Playinwitme (feat. Kehlani)"),
+            true,
+            None,
+            Some("Web Player (Firefox)"),
+        ),
+        (
+            "swift_player_paused_repeat_context_escaped_slashes.json",
+            Kind::Track,
+            Some("Meet You in the Dark"),
+            false,
+            Some(28_514),
+            Some("Peter’s MacBook Pro"),
+        ),
+        (
+            "zmb3_currently_playing_paused.json",
+            Kind::Track,
+            Some("Bubbly"),
+            false,
+            Some(102_509),
+            None,
+        ),
+        (
+            "zmb3_player_state_paused_volume_null.json",
+            Kind::Track,
+            Some("Bubbly"),
+            false,
+            Some(102_509),
+            Some("Pixel"),
+        ),
     ];
     for &(file, kind, title, playing, progress, device) in table {
         let np = corpus(file);
@@ -208,7 +393,11 @@ fn corpus_table() {
         assert_eq!(np.title.as_deref(), title, "{file}");
         assert_eq!(np.is_playing, playing, "{file}");
         assert_eq!(np.progress_ms, progress, "{file}");
-        assert_eq!(np.device.as_ref().map(|d| d.name.as_str()), device, "{file}");
+        assert_eq!(
+            np.device.as_ref().map(|d| d.name.as_str()),
+            device,
+            "{file}"
+        );
         assert!(!np.truncated, "{file}");
     }
 }
@@ -222,9 +411,18 @@ fn corpus_details() {
     let swift = corpus("swift_player_paused_repeat_context_escaped_slashes.json");
     assert_eq!(swift.repeat, Some(Repeat::Context));
     assert!(swift.disallows.pausing);
-    assert!(swift.images.iter().all(|i| i.url.starts_with("https://i.scdn.co/image/")), "\\/ unescaped");
+    assert!(
+        swift
+            .images
+            .iter()
+            .all(|i| i.url.starts_with("https://i.scdn.co/image/")),
+        "\\/ unescaped"
+    );
     let dart = corpus("dart_player_shuffle_artist_context_year_precision.json");
-    assert_eq!((dart.shuffle, dart.context), (Some(true), Some(ContextKind::Artist)));
+    assert_eq!(
+        (dart.shuffle, dart.context),
+        (Some(true), Some(ContextKind::Artist))
+    );
     let audiobook = corpus("pyspotify_player_audiobook_as_episode_unicode.json");
     assert!(audiobook.show.is_some());
     let ep = corpus("docstring_currently_playing_episode_item_null.json");
@@ -258,9 +456,18 @@ fn nesting_cap() {
         s.into_bytes()
     };
     let max = usize::from(MAX_DEPTH);
-    assert_eq!(parse_all_ways(&nested(max)).unwrap().title.as_deref(), Some("x"));
-    assert_eq!(parse_all_ways(&nested(max + 1)).unwrap_err().kind, JsonErrorKind::TooDeep);
-    assert_eq!(parse_all_ways(&nested(10_000)).unwrap_err().kind, JsonErrorKind::TooDeep);
+    assert_eq!(
+        parse_all_ways(&nested(max)).unwrap().title.as_deref(),
+        Some("x")
+    );
+    assert_eq!(
+        parse_all_ways(&nested(max + 1)).unwrap_err().kind,
+        JsonErrorKind::TooDeep
+    );
+    assert_eq!(
+        parse_all_ways(&nested(10_000)).unwrap_err().kind,
+        JsonErrorKind::TooDeep
+    );
 }
 
 #[test]
@@ -269,7 +476,14 @@ fn every_truncation_of_a_body_is_an_error_at_its_end() {
     let end = body.iter().rposition(|b| *b == b'}').unwrap();
     for len in 0..=end {
         let err = parse_chunked(&body[..len], 7).unwrap_err();
-        assert_eq!(err, JsonError { kind: JsonErrorKind::UnexpectedEnd, offset: len }, "prefix {len}");
+        assert_eq!(
+            err,
+            JsonError {
+                kind: JsonErrorKind::UnexpectedEnd,
+                offset: len
+            },
+            "prefix {len}"
+        );
     }
 }
 
@@ -278,21 +492,54 @@ fn malformed_variants_name_the_offset() {
     let seed = String::from_utf8(read(&fixture_dir(), "seed_no_markets.json")).unwrap();
     let at = |needle: &str| seed.find(needle).unwrap();
     let table: Vec<(String, JsonErrorKind, usize)> = vec![
-        (seed.replacen("\"is_playing\": true", "\"is_playing\": tru", 1), JsonErrorKind::UnexpectedByte, at("\"is_playing\": true") + 17),
-        (seed.replacen("\"duration_ms\": 151933", "\"duration_ms\": 0151933", 1), JsonErrorKind::InvalidNumber, at("\"duration_ms\": 151933") + 16),
-        (seed.replacen("\"name\": \"Yume", "\"name\": \"\\qYume", 1), JsonErrorKind::InvalidEscape, at("\"name\": \"Yume") + 10),
-        (seed.replacen("\"name\": \"Yume", "\"name\": \"\\udc00Yume", 1), JsonErrorKind::LoneSurrogate, at("\"name\": \"Yume") + 14),
-        (format!("{}garbage", seed.trim_end()), JsonErrorKind::TrailingData, seed.trim_end().len()),
-        (seed.replacen("\"timestamp\": ", "\"timestamp\" ", 1), JsonErrorKind::UnexpectedByte, at("\"timestamp\": ") + 12),
+        (
+            seed.replacen("\"is_playing\": true", "\"is_playing\": tru", 1),
+            JsonErrorKind::UnexpectedByte,
+            at("\"is_playing\": true") + 17,
+        ),
+        (
+            seed.replacen("\"duration_ms\": 151933", "\"duration_ms\": 0151933", 1),
+            JsonErrorKind::InvalidNumber,
+            at("\"duration_ms\": 151933") + 16,
+        ),
+        (
+            seed.replacen("\"name\": \"Yume", "\"name\": \"\\qYume", 1),
+            JsonErrorKind::InvalidEscape,
+            at("\"name\": \"Yume") + 10,
+        ),
+        (
+            seed.replacen("\"name\": \"Yume", "\"name\": \"\\udc00Yume", 1),
+            JsonErrorKind::LoneSurrogate,
+            at("\"name\": \"Yume") + 14,
+        ),
+        (
+            format!("{}garbage", seed.trim_end()),
+            JsonErrorKind::TrailingData,
+            seed.trim_end().len(),
+        ),
+        (
+            seed.replacen("\"timestamp\": ", "\"timestamp\" ", 1),
+            JsonErrorKind::UnexpectedByte,
+            at("\"timestamp\": ") + 12,
+        ),
     ];
     for (body, kind, offset) in table {
-        assert_eq!(parse_all_ways(body.as_bytes()), Err(JsonError { kind, offset }));
+        assert_eq!(
+            parse_all_ways(body.as_bytes()),
+            Err(JsonError { kind, offset })
+        );
         assert!(oracle(body.as_bytes()).is_none());
     }
     let mut bad_utf8 = seed.clone().into_bytes();
     let i = at("Yume") + 1;
     bad_utf8[i] = 0xFF;
-    assert_eq!(parse_all_ways(&bad_utf8), Err(JsonError { kind: JsonErrorKind::InvalidUtf8, offset: i }));
+    assert_eq!(
+        parse_all_ways(&bad_utf8),
+        Err(JsonError {
+            kind: JsonErrorKind::InvalidUtf8,
+            offset: i
+        })
+    );
 }
 
 #[test]
@@ -326,7 +573,11 @@ fn duplicate_keys_last_one_wins() {
         r#"{"currently_playing_type":"track","currently_playing_type":null,"item":{"type":"episode"}}"#,
     ];
     for body in table {
-        assert_eq!(parse_all_ways(body.as_bytes()).ok(), oracle(body.as_bytes()), "{body}");
+        assert_eq!(
+            parse_all_ways(body.as_bytes()).ok(),
+            oracle(body.as_bytes()),
+            "{body}"
+        );
     }
 }
 
@@ -335,8 +586,11 @@ fn duplicate_keys_last_one_wins() {
 // unknown fields and chunking.
 
 fn ws() -> impl Strategy<Value = String> {
-    prop::collection::vec(prop::sample::select(vec![" ", "\n", "\r\n", "\t", ""]), 0..3)
-        .prop_map(|v| v.concat())
+    prop::collection::vec(
+        prop::sample::select(vec![" ", "\n", "\r\n", "\t", ""]),
+        0..3,
+    )
+    .prop_map(|v| v.concat())
 }
 
 /// A string literal with escapes of every kind.
@@ -345,8 +599,19 @@ fn string_lit() -> impl Strategy<Value = String> {
         "[a-zA-Z0-9 '()-]{0,12}",
         "[\u{e9}\u{fc}\u{65e5}\u{672c}\u{0416}\u{03a9}\u{d55c}\u{1f600}]{0,4}",
         prop::sample::select(vec![
-            "\\\"", "\\\\", "\\/", "\\n", "\\t", "\\b", "\\f", "\\r", "\\u00e9", "\\u65E5",
-            "\\ud83d\\ude00", "\\u0000", "\\u2019",
+            "\\\"",
+            "\\\\",
+            "\\/",
+            "\\n",
+            "\\t",
+            "\\b",
+            "\\f",
+            "\\r",
+            "\\u00e9",
+            "\\u65E5",
+            "\\ud83d\\ude00",
+            "\\u0000",
+            "\\u2019",
         ])
         .prop_map(String::from),
     ];
@@ -373,7 +638,8 @@ fn value() -> impl Strategy<Value = String> {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..4).prop_map(|v| format!("[{}]", v.join(","))),
             prop::collection::vec(("[a-z_]{1,10}", inner), 0..4).prop_map(|v| {
-                let fields: Vec<String> = v.into_iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
+                let fields: Vec<String> =
+                    v.into_iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
                 format!("{{{}}}", fields.join(","))
             }),
         ]
@@ -381,15 +647,24 @@ fn value() -> impl Strategy<Value = String> {
 }
 
 fn object(fields: Vec<(String, String)>, ws: String) -> String {
-    let fields: Vec<String> = fields.into_iter().map(|(k, v)| format!("{ws}\"{k}\"{ws}:{ws}{v}")).collect();
+    let fields: Vec<String> = fields
+        .into_iter()
+        .map(|(k, v)| format!("{ws}\"{k}\"{ws}:{ws}{v}"))
+        .collect();
     format!("{{{}{ws}}}", fields.join(","))
 }
 
 /// A field known at this level (sometimes of the wrong type), or an unknown one.
-fn field(known: Vec<(&'static str, BoxedStrategy<String>)>) -> impl Strategy<Value = (String, String)> {
+fn field(
+    known: Vec<(&'static str, BoxedStrategy<String>)>,
+) -> impl Strategy<Value = (String, String)> {
     let known: Vec<BoxedStrategy<(String, String)>> = known
         .into_iter()
-        .map(|(k, v)| prop_oneof![4 => v, 1 => scalar()].prop_map(move |v| (k.to_string(), v)).boxed())
+        .map(|(k, v)| {
+            prop_oneof![4 => v, 1 => scalar()]
+                .prop_map(move |v| (k.to_string(), v))
+                .boxed()
+        })
         .collect();
     prop_oneof![
         3 => prop::strategy::Union::new(known),
@@ -404,24 +679,52 @@ fn obj_of(known: Vec<(&'static str, BoxedStrategy<String>)>, max: usize) -> Boxe
 }
 
 fn image() -> BoxedStrategy<String> {
-    let dim = prop_oneof![(0u32..1000).prop_map(|n| n.to_string()), Just("null".to_string())].boxed();
-    obj_of(vec![("url", string_lit().boxed()), ("width", dim.clone()), ("height", dim)], 4)
+    let dim = prop_oneof![
+        (0u32..1000).prop_map(|n| n.to_string()),
+        Just("null".to_string())
+    ]
+    .boxed();
+    obj_of(
+        vec![
+            ("url", string_lit().boxed()),
+            ("width", dim.clone()),
+            ("height", dim),
+        ],
+        4,
+    )
 }
 
 fn list(of: BoxedStrategy<String>, max: usize) -> BoxedStrategy<String> {
-    prop::collection::vec(of, 0..max).prop_map(|v| format!("[{}]", v.join(","))).boxed()
+    prop::collection::vec(of, 0..max)
+        .prop_map(|v| format!("[{}]", v.join(",")))
+        .boxed()
 }
 
 fn document() -> impl Strategy<Value = String> {
-    let kind = prop::sample::select(vec!["\"track\"", "\"episode\"", "\"ad\"", "\"unknown\"", "\"x\""])
+    let kind = prop::sample::select(vec![
+        "\"track\"",
+        "\"episode\"",
+        "\"ad\"",
+        "\"unknown\"",
+        "\"x\"",
+    ])
+    .prop_map(String::from)
+    .boxed();
+    let boolean = prop::sample::select(vec!["true", "false", "null"])
         .prop_map(String::from)
         .boxed();
-    let boolean = prop::sample::select(vec!["true", "false", "null"]).prop_map(String::from).boxed();
     let num = (0u64..10_000_000).prop_map(|n| n.to_string()).boxed();
     let artist = obj_of(vec![("name", string_lit().boxed())], 3);
-    let album = obj_of(vec![("name", string_lit().boxed()), ("images", list(image(), 6))], 4);
+    let album = obj_of(
+        vec![("name", string_lit().boxed()), ("images", list(image(), 6))],
+        4,
+    );
     let show = obj_of(
-        vec![("name", string_lit().boxed()), ("publisher", string_lit().boxed()), ("images", list(image(), 3))],
+        vec![
+            ("name", string_lit().boxed()),
+            ("publisher", string_lit().boxed()),
+            ("images", list(image(), 3)),
+        ],
         5,
     );
     let item = obj_of(
@@ -438,10 +741,17 @@ fn document() -> impl Strategy<Value = String> {
         10,
     );
     let flags = obj_of(
-        ["pausing", "resuming", "skipping_next", "skipping_prev", "seeking", "toggling_shuffle"]
-            .into_iter()
-            .map(|k| (k, boolean.clone()))
-            .collect(),
+        [
+            "pausing",
+            "resuming",
+            "skipping_next",
+            "skipping_prev",
+            "seeking",
+            "toggling_shuffle",
+        ]
+        .into_iter()
+        .map(|k| (k, boolean.clone()))
+        .collect(),
         6,
     );
     let actions = obj_of(vec![("disallows", flags)], 2);
@@ -449,12 +759,31 @@ fn document() -> impl Strategy<Value = String> {
         vec![
             ("name", string_lit().boxed()),
             ("type", string_lit().boxed()),
-            ("volume_percent", (0u64..130).prop_map(|n| n.to_string()).boxed()),
+            (
+                "volume_percent",
+                (0u64..130).prop_map(|n| n.to_string()).boxed(),
+            ),
         ],
         4,
     );
-    let context = obj_of(vec![("type", prop::sample::select(vec!["\"album\"", "\"playlist\"", "\"show\"", "\"collection\"", "\"x\""]).prop_map(String::from).boxed())], 3);
-    let repeat = prop::sample::select(vec!["\"off\"", "\"track\"", "\"context\"", "\"other\""]).prop_map(String::from).boxed();
+    let context = obj_of(
+        vec![(
+            "type",
+            prop::sample::select(vec![
+                "\"album\"",
+                "\"playlist\"",
+                "\"show\"",
+                "\"collection\"",
+                "\"x\"",
+            ])
+            .prop_map(String::from)
+            .boxed(),
+        )],
+        3,
+    );
+    let repeat = prop::sample::select(vec!["\"off\"", "\"track\"", "\"context\"", "\"other\""])
+        .prop_map(String::from)
+        .boxed();
     obj_of(
         vec![
             ("timestamp", num.clone()),

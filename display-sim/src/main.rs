@@ -48,6 +48,7 @@ pub(crate) fn open_input(path: &PathBuf) -> anyhow::Result<Box<dyn std::io::Read
     if path.as_os_str() == "-" {
         return Ok(Box::new(std::io::stdin().lock()));
     }
-    let file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     Ok(Box::new(file))
 }

@@ -39,7 +39,9 @@ pub fn parse_reader(mut reader: impl Read, name: &Path) -> anyhow::Result<Option
     if parser.is_blank() {
         return Ok(None);
     }
-    let np = parser.finish().with_context(|| format!("{}: invalid body", name.display()))?;
+    let np = parser
+        .finish()
+        .with_context(|| format!("{}: invalid body", name.display()))?;
     Ok(Some(np))
 }
 

@@ -472,7 +472,6 @@ mod tests {
 
 #[cfg(test)]
 mod no_panic {
-    use super::*;
     use crate::fonts;
 
     fn through_all_faces(chars: impl Iterator<Item = u32>) {

@@ -18,7 +18,10 @@ pub fn shared_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("TONEARM_SHARED") {
         return PathBuf::from(dir);
     }
-    repo_root().parent().map(|p| p.join("shared")).unwrap_or_default()
+    repo_root()
+        .parent()
+        .map(|p| p.join("shared"))
+        .unwrap_or_default()
 }
 
 /// The API corpus bodies, sorted by name.
@@ -38,7 +41,9 @@ pub fn fixtures_dir() -> PathBuf {
     repo_root().join("core/tests/fixtures")
 }
 
-/// The `tonearm` binary of this build (built once if `cargo test` has not built it yet).
+/// The `tonearm` binary of this build. `cargo test` does not rebuild another package's
+/// binary for these tests, so the first call builds it (a no-op when it is up to date):
+/// a stale binary is never tested.
 pub fn tonearm_bin() -> PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
@@ -49,16 +54,17 @@ pub fn tonearm_bin() -> PathBuf {
             .and_then(|deps| deps.parent())
             .map(PathBuf::from)
             .unwrap_or_default();
-        let bin = profile_dir.join(format!("tonearm{}", std::env::consts::EXE_SUFFIX));
-        if !bin.exists() {
-            let status = Command::new(env!("CARGO"))
-                .args(["build", "-p", "tonearm-sim", "--bin", "tonearm"])
-                .current_dir(repo_root())
-                .status()
-                .unwrap_or_else(|e| panic!("cannot run cargo: {e}"));
-            assert!(status.success(), "building tonearm failed");
+        let mut build = Command::new(env!("CARGO"));
+        build.args(["build", "--quiet", "-p", "tonearm-sim", "--bin", "tonearm"]);
+        if profile_dir.file_name().is_some_and(|n| n == "release") {
+            build.arg("--release");
         }
-        bin
+        let status = build
+            .current_dir(repo_root())
+            .status()
+            .unwrap_or_else(|e| panic!("cannot run cargo: {e}"));
+        assert!(status.success(), "building tonearm failed");
+        profile_dir.join(format!("tonearm{}", std::env::consts::EXE_SUFFIX))
     })
     .clone()
 }
@@ -69,7 +75,11 @@ pub fn run_tonearm(args: &[&str], stdin: Option<&[u8]>) -> std::process::Output 
     use std::process::Stdio;
     let mut child = Command::new(tonearm_bin())
         .args(args)
-        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -78,5 +88,7 @@ pub fn run_tonearm(args: &[&str], stdin: Option<&[u8]>) -> std::process::Output 
         // The child may exit early on bad input; a broken pipe is fine then.
         let _ = pipe.write_all(input);
     }
-    child.wait_with_output().unwrap_or_else(|e| panic!("tonearm did not finish: {e}"))
+    child
+        .wait_with_output()
+        .unwrap_or_else(|e| panic!("tonearm did not finish: {e}"))
 }

@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value};
 use tonearm_core::model::{
-    ContextKind, Device, Disallows, Image, Kind, NowPlaying, Repeat, ARTISTS_CAP, IMAGES_CAP,
+    ARTISTS_CAP, ContextKind, Device, Disallows, IMAGES_CAP, Image, Kind, NowPlaying, Repeat,
 };
 use tonearm_core::text::bounded;
 
@@ -55,7 +55,11 @@ fn images(v: Option<&Value>, cut: &mut bool) -> heapless::Vec<Image, IMAGES_CAP>
         .collect();
     *cut |= kept.len() > IMAGES_CAP;
     for o in kept.into_iter().take(IMAGES_CAP) {
-        let dim = |k: &str| o.get(k).and_then(Value::as_u64).and_then(|v| u32::try_from(v).ok());
+        let dim = |k: &str| {
+            o.get(k)
+                .and_then(Value::as_u64)
+                .and_then(|v| u32::try_from(v).ok())
+        };
         let image = Image {
             url: text(o.get("url"), cut).unwrap_or_default(),
             width: dim("width"),
@@ -70,9 +74,15 @@ fn from_root(root: &Map<String, Value>) -> NowPlaying {
     let mut np = NowPlaying {
         timestamp: root.get("timestamp").and_then(Value::as_u64),
         progress_ms: root.get("progress_ms").and_then(Value::as_u64),
-        is_playing: root.get("is_playing").and_then(Value::as_bool).unwrap_or(false),
+        is_playing: root
+            .get("is_playing")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
         shuffle: root.get("shuffle_state").and_then(Value::as_bool),
-        repeat: root.get("repeat_state").and_then(Value::as_str).and_then(Repeat::from_api),
+        repeat: root
+            .get("repeat_state")
+            .and_then(Value::as_str)
+            .and_then(Repeat::from_api),
         context: root
             .get("context")
             .and_then(Value::as_object)
@@ -108,7 +118,10 @@ fn from_root(root: &Map<String, Value>) -> NowPlaying {
                 .map(|v| v as u8),
         });
     }
-    let playing_type = root.get("currently_playing_type").and_then(Value::as_str).map(Kind::from_api);
+    let playing_type = root
+        .get("currently_playing_type")
+        .and_then(Value::as_str)
+        .map(Kind::from_api);
     let mut item_type = None;
     let (mut album_images, mut item_images) = (heapless::Vec::new(), heapless::Vec::new());
     let (mut album_cut, mut item_cut) = (false, false);
@@ -116,7 +129,10 @@ fn from_root(root: &Map<String, Value>) -> NowPlaying {
         item_type = item.get("type").and_then(Value::as_str).map(Kind::from_api);
         np.title = text(item.get("name"), &mut cut);
         np.duration_ms = item.get("duration_ms").and_then(Value::as_u64);
-        np.is_local = item.get("is_local").and_then(Value::as_bool).unwrap_or(false);
+        np.is_local = item
+            .get("is_local")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
         if let Some(artists) = item.get("artists").and_then(Value::as_array) {
             let names: Vec<&str> = artists
                 .iter()

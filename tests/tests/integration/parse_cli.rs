@@ -4,8 +4,22 @@ use serde_json::Value;
 use tonearm_tests::{corpus_files, fixtures_dir, run_tonearm};
 
 const KEYS: [&str; 16] = [
-    "kind", "is_playing", "progress_ms", "duration_ms", "timestamp", "title", "artists", "album",
-    "show", "publisher", "is_local", "image_url", "device", "shuffle", "repeat", "truncated",
+    "kind",
+    "is_playing",
+    "progress_ms",
+    "duration_ms",
+    "timestamp",
+    "title",
+    "artists",
+    "album",
+    "show",
+    "publisher",
+    "is_local",
+    "image_url",
+    "device",
+    "shuffle",
+    "repeat",
+    "truncated",
 ];
 
 fn parse_ok(args: &[&str], stdin: Option<&[u8]>) -> Value {
@@ -13,7 +27,11 @@ fn parse_ok(args: &[&str], stdin: Option<&[u8]>) -> Value {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{args:?}: {stderr}");
     let stdout = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(stdout.lines().count(), 1, "one JSON object on one line: {stdout}");
+    assert_eq!(
+        stdout.lines().count(),
+        1,
+        "one JSON object on one line: {stdout}"
+    );
     serde_json::from_str(&stdout).unwrap()
 }
 
@@ -35,16 +53,25 @@ fn every_corpus_body_prints_every_key() {
 #[test]
 fn seed_values_and_position() {
     let seed = fixtures_dir().join("seed_track.json");
-    let v = parse_ok(&["parse", "--elapsed-ms", "10000", seed.to_str().unwrap()], None);
+    let v = parse_ok(
+        &["parse", "--elapsed-ms", "10000", seed.to_str().unwrap()],
+        None,
+    );
     assert_eq!(v["kind"], "track");
     assert_eq!(v["title"], "Yume no Naka e");
     assert_eq!(v["artists"], serde_json::json!(["Cherish"]));
-    assert_eq!(v["image_url"], "https://i.scdn.co/image/ab67616d00004851fce712500a4be6eaf874c20e");
+    assert_eq!(
+        v["image_url"],
+        "https://i.scdn.co/image/ab67616d00004851fce712500a4be6eaf874c20e"
+    );
     assert_eq!(v["device"], Value::Null);
     assert_eq!(v["position_ms"], 56_170);
     assert_eq!(v["position_text"], "0:56 / 2:31");
     // Far past the end: clamped.
-    let v = parse_ok(&["parse", "--elapsed-ms", "999999999", seed.to_str().unwrap()], None);
+    let v = parse_ok(
+        &["parse", "--elapsed-ms", "999999999", seed.to_str().unwrap()],
+        None,
+    );
     assert_eq!(v["position_text"], "2:31 / 2:31");
 }
 
@@ -55,7 +82,10 @@ fn episode_falls_back_to_show_image_and_uses_long_times() {
         "show":{"name":"S","images":[{"url":"https://i.scdn.co/image/show","width":300,"height":300}]}}}"#;
     let v = parse_ok(&["parse", "--elapsed-ms", "5000", "-"], Some(body));
     assert_eq!(v["image_url"], "https://i.scdn.co/image/show");
-    assert_eq!(v["position_text"], "0:46:00 / 2:00:00", "paused: no advance");
+    assert_eq!(
+        v["position_text"], "0:46:00 / 2:00:00",
+        "paused: no advance"
+    );
     assert_eq!(v["publisher"], Value::Null);
 }
 
@@ -63,7 +93,14 @@ fn episode_falls_back_to_show_image_and_uses_long_times() {
 fn player_body_device_shuffle_repeat() {
     let body = std::fs::read(fixtures_dir().join("player_device_crlf.json")).unwrap();
     let v = parse_ok(&["parse", "-"], Some(&body));
-    assert_eq!((v["device"].as_str(), v["shuffle"].as_bool(), v["repeat"].as_str()), (Some("Kitchen speaker"), Some(true), Some("track")));
+    assert_eq!(
+        (
+            v["device"].as_str(),
+            v["shuffle"].as_bool(),
+            v["repeat"].as_str()
+        ),
+        (Some("Kitchen speaker"), Some(true), Some("track"))
+    );
 }
 
 #[test]
@@ -76,7 +113,14 @@ fn empty_body_is_nothing_playing() {
 fn ad_has_only_elapsed_time() {
     let body = std::fs::read(fixtures_dir().join("ad_item_null.json")).unwrap();
     let v = parse_ok(&["parse", "--elapsed-ms", "1000", "-"], Some(&body));
-    assert_eq!((v["kind"].as_str(), v["title"].is_null(), v["position_text"].as_str()), (Some("ad"), true, Some("0:15")));
+    assert_eq!(
+        (
+            v["kind"].as_str(),
+            v["title"].is_null(),
+            v["position_text"].as_str()
+        ),
+        (Some("ad"), true, Some("0:15"))
+    );
 }
 
 #[test]
@@ -113,12 +157,24 @@ fn memory_does_not_grow_with_the_file() {
     for _ in 0..(200 << 20) / row.len() {
         f.write_all(row).unwrap();
     }
-    f.write_all(b"\"ZW\"],\"item\":{\"type\":\"track\",\"name\":\"Still here\"}}").unwrap();
+    f.write_all(b"\"ZW\"],\"item\":{\"type\":\"track\",\"name\":\"Still here\"}}")
+        .unwrap();
     drop(f);
-    let script = format!("ulimit -v 65536; exec '{}' parse '{}'", tonearm_tests::tonearm_bin().display(), path.display());
-    let out = std::process::Command::new("bash").args(["-c", &script]).output().unwrap();
+    let script = format!(
+        "ulimit -v 65536; exec '{}' parse '{}'",
+        tonearm_tests::tonearm_bin().display(),
+        path.display()
+    );
+    let out = std::process::Command::new("bash")
+        .args(["-c", &script])
+        .output()
+        .unwrap();
     std::fs::remove_dir_all(&dir).ok();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["title"], "Still here");
 }

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The test command of the README: formatting, lints, every test, the no_std builds for a
+# Cortex-M, and a bounded fuzz run. Installs what it needs. Prints how long each stage took.
+#   scripts/test.sh            everything (CI runs this)
+#   FUZZ_SECONDS=0 scripts/test.sh    skip fuzzing; longer runs: scripts/fuzz.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/setup.sh
+
+total_start=$(date +%s)
+declare -a timings=()
+stage() { # stage NAME COMMAND...
+  local name=$1; shift
+  local t0; t0=$(date +%s)
+  echo "==> $name" >&2
+  "$@"
+  local dt=$(( $(date +%s) - t0 ))
+  timings+=("$(printf '%-28s %4ds' "$name" "$dt")")
+  echo "<== $name: ${dt}s" >&2
+}
+
+stage "install" rust_need
+stage "fmt" cargo fmt --all -- --check
+stage "clippy" cargo clippy --workspace --all-targets --locked -- -D warnings
+# Property tests: a bounded number of cases in CI; PROPTEST_CASES=100000 for a long run.
+export PROPTEST_CASES=${PROPTEST_CASES:-2000}
+stage "test" cargo test --workspace --locked
+stage "no_std build (thumbv7em)" cargo build --locked -p tonearm-core -p tonearm-firmware --target thumbv7em-none-eabihf
+if [ "${FUZZ_SECONDS:-60}" != 0 ]; then
+  stage "fuzz (bounded)" scripts/fuzz.sh "${FUZZ_SECONDS:-60}"
+fi
+
+echo
+echo "stage timings:"
+printf '  %s\n' "${timings[@]}"
+echo "  total $(( $(date +%s) - total_start ))s"
