@@ -5,6 +5,7 @@
 #   FUZZ_SECONDS=0 scripts/test.sh    skip fuzzing; longer runs: scripts/fuzz.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=setup.sh
 source scripts/setup.sh
 
 total_start=$(date +%s)
@@ -24,13 +25,21 @@ stage "fmt" cargo fmt --all -- --check
 stage "clippy" cargo clippy --workspace --all-targets --locked -- -D warnings
 # Property tests: a bounded number of cases in CI; PROPTEST_CASES=100000 for a long run.
 export PROPTEST_CASES=${PROPTEST_CASES:-2000}
-stage "test" cargo test --workspace --locked
+test_log=$(mktemp)
+run_tests() { cargo test --workspace --locked 2>&1 | tee "$test_log"; }
+stage "test" run_tests
 stage "no_std build (thumbv7em)" cargo build --locked -p tonearm-core -p tonearm-firmware --target thumbv7em-none-eabihf
 if [ "${FUZZ_SECONDS:-60}" != 0 ]; then
   stage "fuzz (bounded)" scripts/fuzz.sh "${FUZZ_SECONDS:-60}"
 fi
 
+# One closing line for every test binary together.
+passed=$(grep -Eo '^test result: .* ([0-9]+) passed' "$test_log" | grep -Eo '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
+failed=$(grep -Eo '[0-9]+ failed;' "$test_log" | awk '{s+=$1} END {print s+0}')
+rm -f "$test_log"
+
 echo
 echo "stage timings:"
 printf '  %s\n' "${timings[@]}"
 echo "  total $(( $(date +%s) - total_start ))s"
+echo "tests: $passed passed, $failed failed"
