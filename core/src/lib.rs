@@ -9,7 +9,9 @@
 //!   ([`NowPlayingParser`]), the token response ([`TokenParser`]) and both error shapes
 //!   ([`ErrorParser`]);
 //! - [`position`]: the playback position at a given monotonic time and its `m:ss` /
-//!   `h:mm:ss` text.
+//!   `h:mm:ss` text;
+//! - [`session`]: the live session (tokens, schedule, backoff, rate limits, controls) as a
+//!   sans-IO state machine.
 //!
 //! Nothing here reads a clock, opens a socket or touches a file: bytes come in as chunks
 //! and time comes in as a monotonic `now_ms: u64` (a `u32` would wrap after 49 days).
@@ -33,6 +35,7 @@ pub mod model;
 pub mod parse;
 pub mod position;
 pub mod secret;
+pub mod session;
 pub mod text;
 
 pub use json::{JsonError, JsonErrorKind};

@@ -1,0 +1,800 @@
+//! The session's rules under a simulated clock: tokens, schedule, failures, the request
+//! ceiling and controls, and a simulated day of listening with random faults.
+
+use tonearm_core::model::Kind;
+use tonearm_core::session::{
+    Action, CEILING_REQUESTS, CEILING_WINDOW_MS, ConfigProblem, Control, ControlCommand,
+    ControlRefused, Credentials, Endpoint, Failure, Health, Host, Method, Notice, Playback,
+    Request, RequestKind, Session, Timing,
+};
+use tonearm_core::{Secret, text::bounded};
+
+/// A scripted response.
+#[derive(Clone, Debug)]
+struct Reply {
+    status: u16,
+    retry_after: Option<&'static str>,
+    body: Vec<u8>,
+}
+
+fn reply(status: u16, body: &str) -> Reply {
+    Reply {
+        status,
+        retry_after: None,
+        body: body.as_bytes().to_vec(),
+    }
+}
+
+fn token(access: &str, refresh: Option<&str>) -> Reply {
+    let refresh = refresh
+        .map(|r| format!(r#","refresh_token":"{r}""#))
+        .unwrap_or_default();
+    reply(
+        200,
+        &format!(
+            r#"{{"access_token":"{access}","token_type":"Bearer","expires_in":3600,"scope":"user-read-currently-playing user-read-playback-state user-modify-playback-state"{refresh}}}"#
+        ),
+    )
+}
+
+/// A playing track of `duration` ms at `progress` ms.
+fn track(title: &str, progress: u64, duration: u64, playing: bool) -> Reply {
+    reply(
+        200,
+        &format!(
+            r#"{{"timestamp":1,"progress_ms":{progress},"is_playing":{playing},"currently_playing_type":"track",
+               "item":{{"type":"track","name":"{title}","duration_ms":{duration},"artists":[{{"name":"A"}}],"album":{{"name":"B","images":[]}}}},
+               "actions":{{"disallows":{{"resuming":{playing}}}}}}}"#
+        ),
+    )
+}
+
+fn creds(secret: bool) -> Credentials {
+    Credentials {
+        client_id: bounded("abc123").0,
+        client_secret: secret.then(|| Secret::new("s3cr3t").unwrap()),
+        refresh_token: Some(Secret::new("refresh-1").unwrap()),
+    }
+}
+
+/// The simulated device: a session, a clock, and a log of what was sent when.
+struct Sim {
+    s: Session,
+    now: u64,
+    sent: Vec<(u64, Request)>,
+}
+
+impl Sim {
+    fn new(creds: Credentials) -> Self {
+        Sim {
+            s: Session::new(creds, Timing::default(), 42),
+            now: 0,
+            sent: Vec::new(),
+        }
+    }
+
+    /// Runs until the session sends a request or `until` passes; returns the request.
+    fn next_request(&mut self, until: u64) -> Option<Request> {
+        loop {
+            match self.s.poll(self.now) {
+                Action::Send(r) => {
+                    self.sent.push((self.now, r.clone()));
+                    return Some(r);
+                }
+                Action::WaitUntil(t) if t <= until => {
+                    assert!(t > self.now, "WaitUntil({t}) at {} would spin", self.now);
+                    self.now = t;
+                }
+                _ => {
+                    self.now = until;
+                    return None;
+                }
+            }
+        }
+    }
+
+    fn respond(&mut self, r: &Reply, latency: u64) {
+        self.now += latency;
+        self.s.on_head(self.now, r.status, r.retry_after);
+        for c in r.body.chunks(7) {
+            self.s.on_body(c);
+        }
+        self.s.on_end(self.now);
+    }
+
+    /// Serves requests with `server` until `until`.
+    fn run(&mut self, until: u64, mut server: impl FnMut(&Request, u64) -> Reply) {
+        while let Some(req) = self.next_request(until) {
+            let r = server(&req, self.now);
+            self.respond(&r, 50);
+        }
+    }
+
+    fn requests(&self, kind: impl Fn(&RequestKind) -> bool) -> Vec<u64> {
+        self.sent
+            .iter()
+            .filter(|(_, r)| kind(&r.kind))
+            .map(|(t, _)| *t)
+            .collect()
+    }
+
+    fn title(&self) -> Option<String> {
+        match self.s.playback() {
+            Playback::Item { np, .. } => np.title.as_ref().map(|t| t.to_string()),
+            _ => None,
+        }
+    }
+}
+
+fn is_poll(k: &RequestKind) -> bool {
+    matches!(k, RequestKind::Poll(_))
+}
+
+/// Logs in and gets one poll answered with `first`.
+fn started(secret: bool, first: Reply) -> Sim {
+    let mut sim = Sim::new(creds(secret));
+    let r = sim.next_request(0).unwrap();
+    assert_eq!(r.kind, RequestKind::Refresh);
+    sim.respond(&token("access-1", None), 50);
+    let r = sim.next_request(sim.now).unwrap();
+    assert!(is_poll(&r.kind));
+    sim.respond(&first, 50);
+    sim
+}
+
+#[test]
+fn refresh_request_pkce_and_secret() {
+    let mut sim = Sim::new(creds(false));
+    let r = sim.next_request(0).unwrap();
+    assert_eq!(
+        (r.method, r.host, r.path.as_str()),
+        (Method::Post, Host::Accounts, "/api/token")
+    );
+    assert_eq!(
+        r.body.as_str(),
+        "grant_type=refresh_token&refresh_token=refresh-1&client_id=abc123"
+    );
+    assert!(r.authorization.is_empty(), "PKCE: nothing secret");
+    assert!(!format!("{r:?}").contains("refresh-1"), "Debug redacts");
+
+    let mut sim = Sim::new(creds(true));
+    let r = sim.next_request(0).unwrap();
+    assert_eq!(
+        r.body.as_str(),
+        "grant_type=refresh_token&refresh_token=refresh-1"
+    );
+    // base64("abc123:s3cr3t")
+    assert_eq!(r.authorization.as_str(), "Basic YWJjMTIzOnMzY3IzdA==");
+}
+
+#[test]
+fn polls_the_player_with_the_bearer_token() {
+    let mut sim = Sim::new(creds(false));
+    sim.next_request(0).unwrap();
+    sim.respond(&token("access-1", None), 50);
+    let r = sim.next_request(1000).unwrap();
+    assert_eq!(r.kind, RequestKind::Poll(Endpoint::Player));
+    assert_eq!((r.method, r.host), (Method::Get, Host::Api));
+    assert_eq!(
+        r.path.as_str(),
+        "/me/player?additional_types=track,episode&market=from_token"
+    );
+    assert_eq!(r.authorization.as_str(), "Bearer access-1");
+    let update = sim.s.take_token_update().unwrap();
+    assert_eq!(update.access_token.expose(), "access-1");
+    assert_eq!(update.expires_in_ms, 3_600_000);
+    assert!(update.refresh_token.is_none());
+    assert!(sim.s.take_token_update().is_none(), "handed out once");
+}
+
+#[test]
+fn rotated_refresh_token_replaces_the_old_one() {
+    let mut sim = Sim::new(creds(false));
+    sim.next_request(0).unwrap();
+    sim.respond(&token("access-1", Some("refresh-2")), 50);
+    let update = sim.s.take_token_update().unwrap();
+    assert_eq!(update.refresh_token.unwrap().expose(), "refresh-2");
+    // The next refresh (about a minute before expiry) uses the new token.
+    sim.run(3_600_000, |req, _| match req.kind {
+        RequestKind::Refresh => {
+            assert!(
+                req.body.contains("refresh_token=refresh-2"),
+                "{:?}",
+                req.body.as_str()
+            );
+            token("access-2", None)
+        }
+        _ => track("T", 0, 600_000_000, true),
+    });
+    let refreshes = sim.requests(|k| *k == RequestKind::Refresh);
+    assert_eq!(refreshes.len(), 2, "{refreshes:?}");
+    let at = refreshes[1];
+    assert!(
+        (3_600_000 - 61_000..=3_600_000 - 59_000).contains(&at),
+        "refreshed at {at}"
+    );
+}
+
+#[test]
+fn a_401_refreshes_once_and_retries_once() {
+    let mut sim = started(false, track("T", 0, 300_000, true));
+    let mut n401 = 0;
+    sim.run(20_000, |req, now| match req.kind {
+        RequestKind::Refresh => token("access-2", None),
+        _ if req.authorization.as_str() == "Bearer access-1" && now < 10_000 => {
+            n401 += 1;
+            reply(
+                401,
+                r#"{"error":{"status":401,"message":"The access token expired"}}"#,
+            )
+        }
+        _ => track("T", 0, 300_000, true),
+    });
+    assert_eq!(n401, 1);
+    assert_eq!(sim.requests(|k| *k == RequestKind::Refresh).len(), 2);
+    let kinds: Vec<_> = sim
+        .sent
+        .iter()
+        .skip(2)
+        .take(3)
+        .map(|(_, r)| r.kind)
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            RequestKind::Poll(Endpoint::Player),
+            RequestKind::Refresh,
+            RequestKind::Poll(Endpoint::Player)
+        ]
+    );
+    assert_eq!(sim.s.status(sim.now).health, Health::Good);
+}
+
+#[test]
+fn a_401_after_a_fresh_token_backs_off_instead_of_looping() {
+    let mut sim = started(false, track("T", 0, 300_000, true));
+    sim.run(120_000, |req, _| match req.kind {
+        RequestKind::Refresh => token("access-x", None),
+        _ => reply(401, ""),
+    });
+    let refreshes = sim.requests(|k| *k == RequestKind::Refresh).len();
+    assert!(refreshes < 12, "{refreshes} refreshes in 2 minutes: a loop");
+    assert!(matches!(
+        sim.s.status(sim.now).health,
+        Health::Offline { .. }
+    ));
+}
+
+#[test]
+fn invalid_grant_stops_and_asks_for_a_login() {
+    let mut sim = Sim::new(creds(false));
+    sim.run(3_600_000, |_, _| {
+        reply(
+            400,
+            r#"{"error":"invalid_grant","error_description":"Refresh token revoked"}"#,
+        )
+    });
+    assert_eq!(sim.sent.len(), 1, "no retry loop");
+    assert_eq!(sim.s.status(sim.now).health, Health::LoginNeeded);
+    assert_eq!(
+        sim.s.press(sim.now, Control::Next),
+        Err(ControlRefused::Halted)
+    );
+}
+
+#[test]
+fn invalid_client_is_a_config_error() {
+    let mut sim = Sim::new(creds(true));
+    sim.run(600_000, |_, _| {
+        reply(
+            400,
+            r#"{"error":"invalid_client","error_description":"Invalid client secret"}"#,
+        )
+    });
+    assert_eq!(sim.sent.len(), 1);
+    assert_eq!(
+        sim.s.status(sim.now).health,
+        Health::ConfigError(ConfigProblem::InvalidClient)
+    );
+}
+
+#[test]
+fn no_refresh_token_or_client_id_halts_at_once() {
+    let mut c = creds(false);
+    c.refresh_token = None;
+    let mut s = Session::new(c, Timing::default(), 1);
+    assert_eq!(s.poll(0), Action::Wait);
+    assert_eq!(s.status(0).health, Health::LoginNeeded);
+    let mut c = creds(false);
+    c.client_id.clear();
+    let s = Session::new(c, Timing::default(), 1);
+    assert_eq!(
+        s.status(0).health,
+        Health::ConfigError(ConfigProblem::MissingClientId)
+    );
+}
+
+#[test]
+fn playing_polls_every_5_s_and_just_after_the_predicted_end() {
+    // 12 s left at the first poll.
+    let mut sim = started(false, track("One", 288_000, 300_000, true));
+    let t0 = sim.now;
+    sim.run(t0 + 30_000, |req, now| {
+        assert!(is_poll(&req.kind));
+        // The new track starts exactly when the old one ends.
+        let end = t0 + 12_000;
+        if now < end {
+            track("One", 288_000 + (now - t0), 300_000, true)
+        } else {
+            track("Two", now - end, 200_000, true)
+        }
+    });
+    let polls = sim.requests(is_poll);
+    let after: Vec<u64> = polls.iter().filter(|t| **t > t0).map(|t| t - t0).collect();
+    // Every 5 s, and one just after the end (12 s + slack).
+    assert_eq!(after[0], 5_000);
+    assert_eq!(after[1], 10_050);
+    let end_poll = after.iter().find(|t| **t >= 12_000).unwrap();
+    assert!(*end_poll <= 12_000 + 600, "end poll at {end_poll}");
+    assert_eq!(sim.title().as_deref(), Some("Two"));
+}
+
+#[test]
+fn an_hour_of_playback_polls_at_most_once_per_5_s_on_average() {
+    let mut sim = started(false, track("Track 0", 0, 180_000, true));
+    let t0 = sim.now;
+    sim.run(t0 + 3_600_000, |req, now| match req.kind {
+        RequestKind::Refresh => token("access-2", None),
+        _ => track(
+            &format!("Track {}", (now - t0) / 180_000),
+            (now - t0) % 180_000,
+            180_000,
+            true,
+        ),
+    });
+    let polls = sim.requests(is_poll).iter().filter(|t| **t > t0).count();
+    assert!(polls <= 720, "{polls} polls in an hour");
+    assert_eq!(sim.requests(|k| *k == RequestKind::Refresh).len(), 2);
+}
+
+#[test]
+fn a_late_track_change_is_polled_again_quickly() {
+    let mut sim = started(false, track("One", 290_000, 300_000, true));
+    let t0 = sim.now;
+    // Spotify shows the next track 1.5 s after the old one ends.
+    sim.run(t0 + 20_000, |_, now| {
+        let end = t0 + 10_000;
+        if now < end + 1_500 {
+            track("One", 300_000.min(290_000 + now - t0), 300_000, true)
+        } else {
+            track("Two", now - end, 200_000, true)
+        }
+    });
+    let polls: Vec<u64> = sim
+        .requests(is_poll)
+        .into_iter()
+        .filter(|t| *t > t0 + 10_000)
+        .collect();
+    // The second track is seen well before the 5 s poll.
+    let seen = polls.iter().find(|t| **t >= t0 + 11_500).unwrap();
+    assert!(
+        *seen <= t0 + 11_500 + 1_000,
+        "seen at +{}",
+        seen - t0 - 10_000
+    );
+}
+
+#[test]
+fn paused_polls_every_15_s() {
+    let mut sim = started(false, track("P", 1_000, 300_000, false));
+    let t0 = sim.now;
+    sim.run(t0 + 60_000, |_, _| track("P", 1_000, 300_000, false));
+    let gaps: Vec<u64> = sim
+        .requests(is_poll)
+        .windows(2)
+        .map(|w| w[1] - w[0])
+        .skip(1)
+        .collect();
+    assert!(
+        gaps.iter().all(|g| (15_000..=15_100).contains(g)),
+        "{gaps:?}"
+    );
+    assert_eq!(
+        sim.s.position_ms(sim.now),
+        Some(1_000),
+        "paused: the position stays"
+    );
+}
+
+#[test]
+fn nothing_playing_backs_off_to_a_minute_then_blanks_after_10_minutes() {
+    let mut sim = started(false, reply(204, ""));
+    let t0 = sim.now;
+    assert!(matches!(sim.s.playback(), Playback::Nothing { .. }));
+    sim.run(t0 + 15 * 60_000, |_, _| reply(204, ""));
+    let polls = sim.requests(is_poll);
+    let gaps: Vec<u64> = polls.windows(2).map(|w| w[1] - w[0]).collect();
+    assert!(
+        gaps.windows(2).all(|w| w[1] >= w[0]),
+        "slower and slower: {gaps:?}"
+    );
+    assert!((59_000..=60_100).contains(gaps.last().unwrap()), "{gaps:?}");
+    assert!(!sim.s.status(t0 + 9 * 60_000).blank);
+    assert!(sim.s.status(t0 + 10 * 60_000).blank);
+    // Playback resumes: no longer blank.
+    sim.run(sim.now + 61_000, |_, _| track("Back", 0, 100_000, true));
+    assert!(!sim.s.status(sim.now).blank);
+    assert_eq!(sim.title().as_deref(), Some("Back"));
+}
+
+#[test]
+fn an_empty_unknown_state_counts_as_nothing_playing() {
+    let body = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/api-corpus/issue1515_player_unknown_item_null_timestamp0.json"
+    ))
+    .unwrap();
+    let sim = started(
+        false,
+        Reply {
+            status: 200,
+            retry_after: None,
+            body,
+        },
+    );
+    assert!(matches!(sim.s.playback(), Playback::Nothing { .. }));
+}
+
+#[test]
+fn a_429_holds_every_request_until_retry_after() {
+    let mut sim = started(false, track("T", 0, 300_000, true));
+    let t0 = sim.now;
+    let mut first = true;
+    let mut r = Reply {
+        status: 429,
+        retry_after: Some("120"),
+        body: Vec::new(),
+    };
+    sim.run(t0 + 200_000, |_, _| {
+        if std::mem::take(&mut first) {
+            r.clone()
+        } else {
+            r.status = 200;
+            track("T", 0, 300_000, true)
+        }
+    });
+    let after_429 = sim
+        .sent
+        .iter()
+        .map(|(t, _)| *t)
+        .find(|t| *t > t0 + 5_000)
+        .unwrap();
+    assert!(
+        (t0 + 5_050 + 120_000..=t0 + 5_050 + 121_000).contains(&after_429),
+        "next request at {after_429}"
+    );
+}
+
+#[test]
+fn a_long_429_shows_a_countdown_and_a_short_one_a_stale_badge() {
+    for (retry_after, long) in [("120", true), ("2", false)] {
+        let mut sim = started(false, track("T", 0, 300_000, true));
+        let req = sim.next_request(sim.now + 10_000).unwrap();
+        assert!(is_poll(&req.kind));
+        sim.respond(
+            &Reply {
+                status: 429,
+                retry_after: Some(retry_after),
+                body: b"{\"error\":{\"status\":429,\"reason\":\"QUOTA_EXCEEDED\"}}".to_vec(),
+            },
+            50,
+        );
+        match sim.s.status(sim.now + 1_000).health {
+            Health::RateLimited { remaining_ms } => {
+                assert!(long);
+                assert!(
+                    (119_000..=120_000).contains(&remaining_ms),
+                    "{remaining_ms}"
+                );
+            }
+            Health::Stale { .. } => assert!(!long),
+            other => panic!("{other:?}"),
+        }
+        // The last good state stays.
+        assert_eq!(sim.title().as_deref(), Some("T"));
+    }
+}
+
+#[test]
+fn a_429_without_retry_after_backs_off() {
+    let mut sim = started(false, track("T", 0, 300_000, true));
+    let t0 = sim.now;
+    sim.run(t0 + 120_000, |_, _| reply(429, ""));
+    let times = sim.requests(|_| true);
+    let after: Vec<u64> = times.iter().filter(|t| **t > t0).copied().collect();
+    assert!(after.len() <= 5, "{after:?}");
+    assert!(after.windows(2).all(|w| w[1] - w[0] >= 30_000), "{after:?}");
+}
+
+#[test]
+fn server_errors_back_off_exponentially_then_show_offline() {
+    let mut sim = started(false, track("T", 0, 3_000_000, true));
+    let t0 = sim.now;
+    sim.run(t0 + 600_000, |_, _| reply(503, "Service Unavailable"));
+    let polls: Vec<u64> = sim
+        .requests(is_poll)
+        .into_iter()
+        .filter(|t| *t > t0)
+        .collect();
+    let gaps: Vec<u64> = polls.windows(2).map(|w| w[1] - w[0]).collect();
+    assert!(
+        gaps.iter().all(|g| *g <= 60_050),
+        "capped at a minute: {gaps:?}"
+    );
+    assert!(
+        gaps.iter().rev().take(3).all(|g| *g >= 30_000),
+        "grown: {gaps:?}"
+    );
+    // Stale at first, offline after 60 s without a good answer; the last state stays.
+    assert!(matches!(
+        sim.s.status(t0 + 5_100).health,
+        Health::Stale { .. }
+    ));
+    match sim.s.status(sim.now).health {
+        Health::Offline { for_ms } => assert!(for_ms >= 590_000),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(sim.title().as_deref(), Some("T"));
+}
+
+#[test]
+fn malformed_bodies_and_timeouts_are_failures() {
+    let mut sim = started(false, track("T", 0, 3_000_000, true));
+    let req = sim.next_request(sim.now + 10_000).unwrap();
+    assert!(is_poll(&req.kind));
+    sim.respond(&reply(200, "{\"item\": {\"name\": \"cut off"), 50);
+    assert!(matches!(sim.s.status(sim.now).health, Health::Stale { .. }));
+    assert_eq!(
+        sim.title().as_deref(),
+        Some("T"),
+        "the last good state stays"
+    );
+    sim.next_request(sim.now + 10_000).unwrap();
+    sim.s.on_failure(sim.now + 10_000, Failure::Timeout);
+    assert!(!sim.s.is_busy());
+    sim.next_request(sim.now + 60_000).unwrap();
+    sim.respond(&track("U", 0, 100_000, true), 50);
+    assert_eq!(sim.s.status(sim.now).health, Health::Good);
+    assert_eq!(sim.title().as_deref(), Some("U"));
+}
+
+#[test]
+fn the_ceiling_holds_even_with_zero_delays() {
+    let timing = Timing {
+        poll_playing_ms: 1,
+        poll_paused_ms: 1,
+        poll_idle_ms: 1,
+        poll_idle_max_ms: 1,
+        confirm_ms: 0,
+        backoff_ms: 0,
+        backoff_max_ms: 0,
+        retry_after_default_ms: 0,
+        ..Timing::default()
+    };
+    let mut sim = Sim::new(creds(false));
+    sim.s = Session::new(creds(false), timing, 7);
+    sim.run(300_000, |req, _| match req.kind {
+        RequestKind::Refresh => token("a", None),
+        _ => reply(500, ""),
+    });
+    let times = sim.requests(|_| true);
+    assert!(times.len() >= 100, "{}", times.len());
+    for (i, t) in times.iter().enumerate() {
+        let in_window = times[i..]
+            .iter()
+            .take_while(|u| **u < t + CEILING_WINDOW_MS)
+            .count();
+        assert!(
+            in_window <= CEILING_REQUESTS,
+            "{in_window} requests in 30 s from {t}"
+        );
+    }
+}
+
+#[test]
+fn play_pause_is_optimistic_and_confirmed() {
+    let mut sim = started(false, track("T", 10_000, 300_000, true));
+    let t = sim.now + 2_000;
+    sim.s.press(t, Control::PlayPause).unwrap();
+    match sim.s.playback() {
+        Playback::Item { np, .. } => assert!(!np.is_playing),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        sim.s.position_ms(t + 10_000),
+        Some(12_000),
+        "frozen where it was paused"
+    );
+    sim.now = t;
+    let r = sim.next_request(t).unwrap();
+    assert_eq!(r.kind, RequestKind::Control(ControlCommand::Pause));
+    assert_eq!(
+        (r.method, r.path.as_str()),
+        (Method::Put, "/me/player/pause")
+    );
+    // 200 with an opaque body counts as success.
+    sim.respond(&reply(200, "xyz-not-json"), 80);
+    let confirm = sim.next_request(sim.now + 5_000).unwrap();
+    assert!(is_poll(&confirm.kind));
+    assert_eq!(
+        sim.sent.last().unwrap().0,
+        t + 80 + 400,
+        "a quick confirmation poll"
+    );
+    assert_eq!(sim.s.status(sim.now).notice, None);
+}
+
+#[test]
+fn disallowed_controls_are_not_sent() {
+    // The track fixture disallows resuming while playing; make it paused and disallow it.
+    let mut sim = started(
+        false,
+        reply(
+            200,
+            r#"{"is_playing":false,"progress_ms":5,"item":{"type":"track","name":"T","duration_ms":100000},"actions":{"disallows":{"resuming":true,"skipping_prev":true}}}"#,
+        ),
+    );
+    let t = sim.now;
+    assert_eq!(
+        sim.s.press(t, Control::PlayPause),
+        Err(ControlRefused::Disallowed)
+    );
+    assert_eq!(
+        sim.s.press(t, Control::Previous),
+        Err(ControlRefused::Disallowed)
+    );
+    assert_eq!(sim.s.status(t).notice, Some(Notice::NotAllowed));
+    sim.s.press(t, Control::Next).unwrap();
+    let r = sim.next_request(t).unwrap();
+    assert_eq!(
+        (r.kind, r.method, r.path.as_str()),
+        (
+            RequestKind::Control(ControlCommand::Next),
+            Method::Post,
+            "/me/player/next"
+        )
+    );
+}
+
+#[test]
+fn premium_required_and_no_active_device_become_notices() {
+    for (status, body, notice) in [
+        (
+            403,
+            r#"{"error":{"status":403,"message":"Player command failed: Premium required","reason":"PREMIUM_REQUIRED"}}"#,
+            Notice::PremiumRequired,
+        ),
+        (
+            404,
+            r#"{"error":{"status":404,"message":"Player command failed: No active device found","reason":"NO_ACTIVE_DEVICE"}}"#,
+            Notice::NoActiveDevice,
+        ),
+        (404, "", Notice::NoActiveDevice),
+    ] {
+        let mut sim = started(false, track("T", 0, 300_000, true));
+        sim.s.press(sim.now, Control::Next).unwrap();
+        sim.next_request(sim.now).unwrap();
+        sim.respond(&reply(status, body), 50);
+        assert_eq!(sim.s.status(sim.now).notice, Some(notice));
+        assert_eq!(sim.s.status(sim.now + 5_000).notice, None, "short");
+        assert_eq!(sim.s.status(sim.now).health, Health::Good);
+    }
+}
+
+#[test]
+fn a_403_on_the_player_falls_back_to_currently_playing() {
+    let mut sim = started(
+        false,
+        reply(
+            403,
+            r#"{"error":{"status":403,"message":"Insufficient client scope"}}"#,
+        ),
+    );
+    let r = sim.next_request(sim.now + 1_000).unwrap();
+    assert_eq!(r.kind, RequestKind::Poll(Endpoint::CurrentlyPlaying));
+    assert_eq!(
+        r.path.as_str(),
+        "/me/player/currently-playing?additional_types=track,episode&market=from_token"
+    );
+}
+
+#[test]
+fn a_token_without_the_playback_state_scope_uses_currently_playing() {
+    let mut sim = Sim::new(creds(false));
+    sim.next_request(0).unwrap();
+    sim.respond(
+        &reply(
+            200,
+            r#"{"access_token":"a","expires_in":3600,"scope":"user-read-currently-playing"}"#,
+        ),
+        10,
+    );
+    assert_eq!(
+        sim.next_request(100).unwrap().kind,
+        RequestKind::Poll(Endpoint::CurrentlyPlaying)
+    );
+}
+
+/// A day of listening against a simulated Spotify with random faults: no panic, the
+/// ceiling held, and the final state right once the faults stop.
+#[test]
+fn a_simulated_day_with_random_faults() {
+    let mut rng = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = move || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    };
+    let mut sim = Sim::new(creds(false));
+    let day = 24 * 3_600_000;
+    let mut refresh_gen = 1;
+    let mut current_refresh = String::from("refresh-1");
+    // Tracks of 3 minutes back to back, from t = 0.
+    let title_at = |t: u64| format!("Track {}", t / 180_000);
+    sim.run(day, |req, now| {
+        let faults = now < day - 600_000;
+        let roll = next() % 100;
+        if faults && roll < 3 {
+            return reply(503, "");
+        }
+        if faults && roll < 4 {
+            return Reply {
+                status: 429,
+                retry_after: Some("7"),
+                body: Vec::new(),
+            };
+        }
+        if faults && roll < 5 {
+            return reply(200, "{\"item\": [");
+        }
+        match req.kind {
+            RequestKind::Refresh => {
+                assert!(
+                    req.body
+                        .contains(&format!("refresh_token={current_refresh}")),
+                    "uses the newest refresh token"
+                );
+                refresh_gen += 1;
+                current_refresh = format!("refresh-{refresh_gen}");
+                token(&format!("access-{refresh_gen}"), Some(&current_refresh))
+            }
+            _ => track(&title_at(now), now % 180_000, 180_000, true),
+        }
+    });
+    let times = sim.requests(|_| true);
+    for (i, t) in times.iter().enumerate() {
+        assert!(
+            times[i..]
+                .iter()
+                .take_while(|u| **u < t + CEILING_WINDOW_MS)
+                .count()
+                <= CEILING_REQUESTS
+        );
+    }
+    // 720 polls an hour at one per 5 s, a refresh, and the retries of 5 % faults.
+    let per_hour = times.len() as u64 * 3_600_000 / day;
+    assert!(per_hour <= 800, "{per_hour} requests an hour");
+    assert_eq!(sim.s.status(sim.now).health, Health::Good);
+    let last_poll = *sim.requests(is_poll).last().unwrap();
+    assert_eq!(sim.title(), Some(title_at(last_poll)));
+    match sim.s.playback() {
+        Playback::Item { np, .. } => assert_eq!(np.kind, Kind::Track),
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        size_of::<Session>() < 16 * 1024,
+        "session state {} bytes",
+        size_of::<Session>()
+    );
+}
