@@ -13,8 +13,10 @@ use crate::profile::{ItemLayout, Layout, Profile, Slot, StatusLayout};
 use crate::screen::Screen;
 use crate::text::{Align, marquee_offset};
 use crate::view::{ArtStatus, ViewModel, age_text, countdown_text, short_age_text};
-use crate::widgets::{Icon, draw_art_placeholder, draw_chip, draw_icon, draw_progress, fill_px};
-use tonearm_core::Repeat;
+use crate::widgets::{
+    Icon, draw_art_placeholder, draw_chip, draw_icon, draw_progress, fill_px, progress_change,
+};
+use tonearm_core::{Repeat, TimeText};
 
 /// A part of a screen, redrawn as a unit when its content changes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -198,8 +200,61 @@ impl<'a, C: Palette> Frame<'a, C> {
         }
     }
 
-    /// A fingerprint of what `part` shows: when it is unchanged, the part's pixels are
-    /// too. (The bar's fill is left out: the scene redraws only the changed segment.)
+    /// Whether the progress bar has a knob (color displays, playing, known duration).
+    fn bar_knob(&self) -> bool {
+        !C::MONO && self.vm.has_duration() && self.vm.playing && self.vm.screen != Screen::Offline
+    }
+
+    /// The box a progress tick from fill `a` to fill `b` must redraw (see
+    /// [`progress_change`]); `None` on screens without a bar.
+    pub fn bar_change(&self, a: u32, b: u32) -> Option<Rectangle> {
+        let Layout::Item(l) = self.layout() else {
+            return None;
+        };
+        Some(progress_change::<C>(l.bar, a, b, self.bar_knob()).intersection(&l.bar_area))
+    }
+
+    /// The text of a part the scene redraws glyph by glyph when only its text changed
+    /// (elapsed, total, the big clock or countdown); `None` for other parts.
+    pub fn part_text(&self, part: Part) -> Option<TimeText> {
+        let vm = self.vm;
+        match part {
+            Part::Elapsed => Some(vm.elapsed.clone()),
+            Part::Total => Some(vm.total.clone()),
+            Part::Big => Some(match vm.screen {
+                Screen::RateLimited => countdown_text(vm.retry_in_s.unwrap_or(0)),
+                Screen::Idle => match vm.clock {
+                    Some(c) => {
+                        use core::fmt::Write as _;
+                        let mut t = TimeText::new();
+                        let _ = write!(t, "{}:{:02}", c.hour.min(23), c.minute.min(59));
+                        t
+                    }
+                    None => TimeText::new(),
+                },
+                _ => TimeText::new(),
+            }),
+            _ => None,
+        }
+    }
+
+    /// The box holding every pixel that differs when `part` (see [`Frame::part_text`])
+    /// shows `new` instead of `old`: only the glyphs that changed. `None` when the texts
+    /// cannot be compared glyph by glyph (the whole part must be redrawn).
+    pub fn text_change(&self, part: Part, old: &str, new: &str) -> Option<Rectangle> {
+        let slot = match (self.layout(), part) {
+            (Layout::Item(l), Part::Elapsed) => l.elapsed,
+            (Layout::Item(l), Part::Total) => l.total,
+            (Layout::Status(l), Part::Big) => l.big,
+            _ => return None,
+        };
+        slot.face
+            .changed_area(old, new, slot.rect, slot.baseline, slot.align)
+    }
+
+    /// A fingerprint of what `part` shows: when it and [`Frame::part_text`] are
+    /// unchanged, the part's pixels are too. (The bar's fill and the texts of
+    /// [`Frame::part_text`] are left out: the scene redraws only what of them changed.)
     pub fn part_key(&self, part: Part) -> u32 {
         let vm = self.vm;
         let mut h = Fnv1a::new();
@@ -230,8 +285,8 @@ impl<'a, C: Palette> Frame<'a, C> {
             Part::Bar => {
                 h.write(&[u8::from(vm.playing), u8::from(vm.has_duration())]);
             }
-            Part::Elapsed => hash_str(&mut h, &vm.elapsed),
-            Part::Total => hash_str(&mut h, &vm.total),
+            // The texts of these are compared apart (see `Frame::part_text`).
+            Part::Elapsed | Part::Total | Part::Big => {}
             Part::Controls | Part::Side => {
                 let c = vm.controls;
                 h.write(&[
@@ -245,12 +300,8 @@ impl<'a, C: Palette> Frame<'a, C> {
                     u8::from(vm.offline_s.is_some()),
                 ]);
             }
-            Part::Icon | Part::Heading | Part::Body | Part::Body2 | Part::Big => {
-                h.write_u32(vm.retry_in_s.unwrap_or(u32::MAX));
-                h.write_u32(
-                    vm.clock
-                        .map_or(u32::MAX, |c| u32::from(c.hour) * 60 + u32::from(c.minute)),
-                );
+            Part::Icon | Part::Heading | Part::Body | Part::Body2 => {
+                h.write(&[u8::from(vm.clock.is_some())]);
                 hash_str(&mut h, &vm.message);
             }
             Part::Notice => h.write_u32(vm.notice.map_or(u32::MAX, |n| n as u32)),
@@ -482,8 +533,7 @@ impl<'a, C: Palette> Frame<'a, C> {
                     Role::AccentPaused
                 };
                 let fill = self.bar_fill();
-                let knob = !C::MONO && vm.has_duration() && vm.playing && !offline;
-                draw_progress(l.bar, fill, C::role(role), knob, d)
+                draw_progress(l.bar, fill, C::role(role), self.bar_knob(), d)
             }
             Part::Elapsed => self.line(&vm.elapsed, &l.elapsed, dim(Role::TextDim), None, d),
             Part::Total => self.line(&vm.total, &l.total, dim(Role::TextDim), None, d),
@@ -712,23 +762,10 @@ impl<'a, C: Palette> Frame<'a, C> {
                 self.line(heading, &l.heading, heading_role, None, d)
             }
             Part::Big => {
-                let text: heapless::String<16> = match vm.screen {
-                    Screen::RateLimited => {
-                        let mut t = heapless::String::new();
-                        let _ = t.push_str(&countdown_text(vm.retry_in_s.unwrap_or(0)));
-                        t
-                    }
-                    Screen::Idle => match vm.clock {
-                        Some(c) => {
-                            use core::fmt::Write as _;
-                            let mut t = heapless::String::new();
-                            let _ = write!(t, "{}:{:02}", c.hour.min(23), c.minute.min(59));
-                            t
-                        }
-                        None => return Ok(()),
-                    },
-                    _ => return Ok(()),
-                };
+                let text = self.part_text(Part::Big).unwrap_or_default();
+                if text.is_empty() {
+                    return Ok(());
+                }
                 let role = if idle { Role::TextDim } else { Role::Warning };
                 self.line(&text, &l.big, role, None, d)
             }

@@ -1,7 +1,9 @@
 //! The retained scene: it remembers what each part of the screen shows and, given the
 //! next view model, names only the regions whose content changed. While a track plays,
-//! a tick redraws the changed segment of the progress bar and the elapsed time, never
-//! the whole screen; a screen change redraws everything once.
+//! a tick redraws the glyphs of the elapsed time that changed (`1:23` to `1:24` is one
+//! digit) and the columns of the progress bar that changed, never the whole screen; a
+//! rate-limit countdown and the idle clock tick the same way. A screen change redraws
+//! everything once.
 
 use core::marker::PhantomData;
 
@@ -12,9 +14,10 @@ use crate::band::{BandError, BandRenderer, BandSink};
 use crate::checksum::Fnv1a;
 use crate::color::{Palette, Role};
 use crate::frame::{Frame, MAX_PARTS, Part};
-use crate::profile::{Layout, Profile};
+use crate::profile::Profile;
 use crate::screen::Screen;
 use crate::view::ViewModel;
+use tonearm_core::TimeText;
 
 /// The most regions one update names (beyond this it redraws the whole screen).
 pub const MAX_REGIONS: usize = MAX_PARTS + 1;
@@ -45,10 +48,20 @@ impl Update {
     }
 }
 
+/// What one part showed: its area, its fingerprint and, for the parts redrawn glyph
+/// by glyph, its text.
+#[derive(Debug, Clone)]
+struct ShownPart {
+    part: Part,
+    rect: Rectangle,
+    key: u32,
+    text: Option<TimeText>,
+}
+
 #[derive(Debug, Clone)]
 struct Shown {
     screen: Screen,
-    parts: heapless::Vec<(Part, Rectangle, u32), MAX_PARTS>,
+    parts: heapless::Vec<ShownPart, MAX_PARTS>,
     bar_fill: u32,
 }
 
@@ -112,7 +125,12 @@ impl<C: Palette> Scene<C> {
         let frame = self.frame(vm, now_ms);
         let mut parts = heapless::Vec::new();
         for (part, rect) in frame.parts() {
-            let _ = parts.push((part, rect, frame.part_key(part)));
+            let _ = parts.push(ShownPart {
+                part,
+                rect,
+                key: frame.part_key(part),
+                text: frame.part_text(part),
+            });
         }
         let next = Shown {
             screen: vm.screen,
@@ -150,48 +168,35 @@ impl<C: Palette> Scene<C> {
         frame: &Frame<'_, C>,
     ) -> Option<heapless::Vec<Rectangle, MAX_REGIONS>> {
         let mut out: heapless::Vec<Rectangle, MAX_REGIONS> = heapless::Vec::new();
-        for (part, rect, key) in &new.parts {
-            let before = old.parts.iter().find(|(p, _, _)| p == part);
-            match before {
-                Some((_, r, k)) if k == key && r == rect => {
-                    if *part == Part::Bar && old.bar_fill != new.bar_fill {
-                        out.push(self.bar_segment(frame, old.bar_fill, new.bar_fill)?)
-                            .ok()?;
+        for now in &new.parts {
+            let before = old.parts.iter().find(|p| p.part == now.part);
+            let region = match before {
+                Some(b) if b.key == now.key && b.rect == now.rect => {
+                    match (&b.text, &now.text) {
+                        // Only the glyphs that changed (or the whole part if the texts
+                        // cannot be compared glyph by glyph).
+                        (Some(t0), Some(t1)) if t0 != t1 => {
+                            Some(frame.text_change(now.part, t0, t1).unwrap_or(now.rect))
+                        }
+                        // Only the bar's columns that changed.
+                        _ if now.part == Part::Bar && old.bar_fill != new.bar_fill => {
+                            frame.bar_change(old.bar_fill, new.bar_fill)
+                        }
+                        _ => None,
                     }
                 }
-                _ => out.push(*rect).ok()?,
+                _ => Some(now.rect),
+            };
+            if let Some(r) = region.filter(|r| !r.is_zero_sized()) {
+                out.push(r).ok()?;
             }
         }
-        for (part, rect, _) in &old.parts {
-            if !new.parts.iter().any(|(p, _, _)| p == part) {
-                out.push(*rect).ok()?;
+        for gone in &old.parts {
+            if !new.parts.iter().any(|p| p.part == gone.part) {
+                out.push(gone.rect).ok()?;
             }
         }
         Some(out)
-    }
-
-    /// The columns of the bar that differ between fills `a` and `b` (with the rounded
-    /// end and the knob).
-    fn bar_segment(&self, frame: &Frame<'_, C>, a: u32, b: u32) -> Option<Rectangle> {
-        let Layout::Item(l) = frame.layout() else {
-            return None;
-        };
-        // The knob's radius and a pixel of antialiasing-free margin.
-        let reach = if C::MONO {
-            1
-        } else {
-            i32::try_from((l.bar.size.height + 6) / 2 + 2).ok()?
-        };
-        let x0 = l.bar.top_left.x + i32::try_from(a.min(b)).ok()? - reach;
-        let x1 = l.bar.top_left.x + i32::try_from(a.max(b)).ok()? + reach;
-        let seg = Rectangle::with_corners(
-            Point::new(x0, l.bar_area.top_left.y),
-            Point::new(
-                x1,
-                l.bar_area.top_left.y + i32::try_from(l.bar_area.size.height).ok()? - 1,
-            ),
-        );
-        Some(seg.intersection(&l.bar_area))
     }
 
     /// Updates and draws the changed regions straight into `target`.
@@ -396,9 +401,10 @@ mod tests {
             let full = u64::from(profile.size().width * profile.size().height);
             for (full_redraw, px) in &steps[1..6] {
                 assert!(!full_redraw);
-                // A playback tick: the bar segment and the elapsed time only.
+                // A playback tick: the changed digits of the elapsed time and the
+                // knob's few columns of the bar (at most 264 pixels, under 0.5%).
                 assert!(
-                    *px * 100 <= full * 2,
+                    *px * 1000 <= full * 5,
                     "{profile:?}: tick wrote {px} of {full}"
                 );
             }
@@ -406,8 +412,87 @@ mod tests {
         let steps = run::<BinaryColor>(Profile::Mono128x64, &transitions());
         for (full_redraw, px) in &steps[1..6] {
             assert!(!full_redraw);
-            assert!(*px * 100 <= 128 * 64 * 6, "mono tick wrote {px}");
+            // The changed digits of the elapsed time and a column of the bar's interior
+            // (at most 91 pixels, under 1.2%).
+            assert!(*px * 1000 <= 128 * 64 * 12, "mono tick wrote {px}");
         }
+    }
+
+    /// Ticks across minute and hour boundaries, a rate-limit countdown and the idle
+    /// clock: every one redraws only its changed glyphs, and the composite stays equal
+    /// to a full redraw.
+    #[test]
+    fn text_ticks_redraw_changed_glyphs_only() {
+        let mut states = Vec::new();
+        let base = playing();
+        for (i, pos) in [58_000, 59_000, 60_000, 61_000, 599_000, 600_000, 3_599_000]
+            .into_iter()
+            .enumerate()
+        {
+            let mut vm = base.clone();
+            vm.set_position(pos, Some(4_000_000));
+            states.push((i as u64 * 1000, vm));
+        }
+        for s in [42, 41, 40, 39, 10, 9, 0] {
+            let mut rl = ViewModel::new(Screen::RateLimited);
+            rl.retry_in_s = Some(s);
+            states.push((100_000 + u64::from(60 - s) * 1000, rl));
+        }
+        for m in [58, 59, 0] {
+            let mut idle = ViewModel::new(Screen::Idle);
+            idle.clock = Some(crate::view::ClockTime { hour: 9, minute: m });
+            states.push((200_000 + u64::from(m) * 60_000, idle));
+        }
+        for profile in [Profile::Landscape320x240, Profile::Square240x240] {
+            let steps = run::<Rgb565>(profile, &states);
+            let full = u64::from(profile.size().width * profile.size().height);
+            // Within a minute: one digit and the knob's few columns.
+            assert!(steps[1].1 * 100 <= full, "{profile:?}: {:?}", steps[1]);
+            // A countdown second: one or two big digits, not the screen.
+            assert!(
+                !steps[8].0 && steps[8].1 * 100 <= full * 2,
+                "{profile:?}: {:?}",
+                steps[8]
+            );
+        }
+        let steps = run::<BinaryColor>(Profile::Mono128x64, &states);
+        assert!(steps[1].1 <= 80, "mono: {:?}", steps[1]);
+        // (The big slot is 128x22: 2816 pixels.)
+        assert!(
+            !steps[8].0 && steps[8].1 <= 300,
+            "mono countdown: {:?}",
+            steps[8]
+        );
+    }
+
+    #[test]
+    fn changed_glyphs_of_a_time() {
+        let f = &crate::fonts::MONO_TIME;
+        let area = Rectangle::new(Point::new(0, 52), Size::new(36, 12));
+        let one = f
+            .changed_area("1:23", "1:24", area, 62, crate::text::Align::Left)
+            .unwrap();
+        let x3 = f.width("1:2") as i32;
+        assert!(
+            one.top_left.x >= x3 && one.size.width <= f.width("4") + 1,
+            "{one:?}"
+        );
+        assert!(
+            f.changed_area("1:23", "1:23", area, 62, crate::text::Align::Left)
+                .unwrap()
+                .is_zero_sized()
+        );
+        // A right-aligned text that grows shifts every glyph.
+        let right = Rectangle::new(Point::new(92, 52), Size::new(36, 12));
+        let all = f
+            .changed_area("9:59", "10:00", right, 62, crate::text::Align::Right)
+            .unwrap();
+        assert!(all.size.width >= f.width("0:00"), "{all:?}");
+        // Text that does not fit is redrawn whole.
+        assert!(
+            f.changed_area("1:23", "12:34:56:78:90", area, 62, crate::text::Align::Left)
+                .is_none()
+        );
     }
 
     #[test]

@@ -110,7 +110,7 @@ impl Face {
     }
 
     /// Calls `f` with each glyph of `text` in order; stops early when `f` returns `false`.
-    fn for_each_glyph(&self, text: &str, mut f: impl FnMut(usize, Glyph<'_>) -> bool) {
+    fn for_each_glyph<'f>(&'f self, text: &str, mut f: impl FnMut(usize, Glyph<'f>) -> bool) {
         let ja_first = prefers_japanese(text);
         let (han1, han2) = if ja_first {
             (&self.japanese, &self.chinese)
@@ -279,6 +279,94 @@ impl Face {
         text.get(..cut).map_or(0, |s| s.trim_end().len())
     }
 
+    /// The x where `text` starts in `area` with `align`, when it fits (text that does
+    /// not fit starts at the left edge, cut or scrolled).
+    fn line_x(&self, text: &str, area: Rectangle, align: Align) -> Option<i32> {
+        let width = self.width(text);
+        let slack = i32::try_from(area.size.width.checked_sub(width)?).ok()?;
+        let x0 = area.top_left.x;
+        Some(match align {
+            Align::Left => x0,
+            Align::Center => x0 + slack / 2,
+            Align::Right => x0 + slack,
+        })
+    }
+
+    /// The box `g` inks when drawn with its baseline origin at `at` (`None`: nothing).
+    fn ink_box(&self, g: Glyph<'_>, at: Point) -> Option<Rectangle> {
+        match g {
+            Glyph::Font(font, c) => font
+                .get_rendered_dimensions(c, at, VerticalPosition::Baseline)
+                .ok()
+                .and_then(|d| d.bounding_box),
+            Glyph::Missing => {
+                let h = i32::try_from(self.missing.height).ok()?;
+                Some(Rectangle::new(at + Point::new(1, -h), self.missing))
+            }
+        }
+    }
+
+    /// The glyphs of `text` (at most [`DIFF_GLYPHS`]) with their x when the line
+    /// starts at `x0`; `None` when there are more.
+    fn glyph_xs(
+        &self,
+        text: &str,
+        x0: i32,
+    ) -> Option<heapless::Vec<(Glyph<'_>, i32), DIFF_GLYPHS>> {
+        let mut out = heapless::Vec::new();
+        let mut x = x0;
+        let mut fits = true;
+        self.for_each_glyph(text, |_, g| {
+            fits = out.push((g, x)).is_ok();
+            x = x.saturating_add(i32::try_from(self.advance(g)).unwrap_or(i32::MAX));
+            fits
+        });
+        fits.then_some(out)
+    }
+
+    /// The smallest rectangle holding every pixel that differs between `old` and `new`
+    /// drawn by [`Face::draw_line`] in `area` (same baseline, alignment and color):
+    /// the ink of each glyph that is not the same glyph at the same place in both, so
+    /// `1:23` to `1:24` is one digit. Zero-sized when nothing differs; `None` (redraw
+    /// the whole area) when either text does not fit or is longer than [`DIFF_GLYPHS`].
+    pub fn changed_area(
+        &self,
+        old: &str,
+        new: &str,
+        area: Rectangle,
+        baseline_y: i32,
+        align: Align,
+    ) -> Option<Rectangle> {
+        let ox = self.line_x(old, area, align)?;
+        let nx = self.line_x(new, area, align)?;
+        let a = self.glyph_xs(old, ox)?;
+        let b = self.glyph_xs(new, nx)?;
+        let mut lo = Point::new(i32::MAX, i32::MAX);
+        let mut hi = Point::new(i32::MIN, i32::MIN);
+        let mut add = |r: Option<Rectangle>| {
+            if let Some(r) = r.filter(|r| !r.is_zero_sized()) {
+                let br = r.bottom_right().unwrap_or(r.top_left);
+                lo = lo.component_min(r.top_left);
+                hi = hi.component_max(br);
+            }
+        };
+        for i in 0..a.len().max(b.len()) {
+            let (ga, gb) = (a.get(i), b.get(i));
+            let same = match (ga, gb) {
+                (Some(&(g, x)), Some(&(h, y))) => same_glyph(g, h) && x == y,
+                _ => false,
+            };
+            if !same {
+                add(ga.and_then(|&(g, x)| self.ink_box(g, Point::new(x, baseline_y))));
+                add(gb.and_then(|&(g, x)| self.ink_box(g, Point::new(x, baseline_y))));
+            }
+        }
+        if lo.x > hi.x || lo.y > hi.y {
+            return Some(Rectangle::new(area.top_left, Size::zero()));
+        }
+        Some(Rectangle::with_corners(lo, hi).intersection(&area))
+    }
+
     /// Draws one line of `text` in `area` with its baseline at `baseline_y`, clipped to
     /// `area`. Text wider than the area ends in an ellipsis, unless `scroll` gives a
     /// marquee offset, in which case the whole text is drawn shifted left by it.
@@ -294,15 +382,8 @@ impl Face {
         target: &mut D,
     ) -> Result<(), D::Error> {
         let mut clipped = target.clipped(&area);
-        let width = self.width(text);
         let x0 = area.top_left.x;
-        if width <= area.size.width {
-            let slack = i32::try_from(area.size.width - width).unwrap_or(0);
-            let x = match align {
-                Align::Left => x0,
-                Align::Center => x0 + slack / 2,
-                Align::Right => x0 + slack,
-            };
+        if let Some(x) = self.line_x(text, area, align) {
             self.draw(text, Point::new(x, baseline_y), color, &mut clipped)?;
             return Ok(());
         }
@@ -317,6 +398,18 @@ impl Face {
         let x = x0 + i32::try_from(w).unwrap_or(0);
         self.draw(ELLIPSIS, Point::new(x, baseline_y), color, &mut clipped)?;
         Ok(())
+    }
+}
+
+/// The most glyphs [`Face::changed_area`] compares (times, countdowns, the clock).
+pub const DIFF_GLYPHS: usize = 12;
+
+/// Whether two glyphs draw the same pixels at the same origin.
+fn same_glyph(a: Glyph<'_>, b: Glyph<'_>) -> bool {
+    match (a, b) {
+        (Glyph::Font(fa, ca), Glyph::Font(fb, cb)) => core::ptr::eq(fa, fb) && ca == cb,
+        (Glyph::Missing, Glyph::Missing) => true,
+        _ => false,
     }
 }
 

@@ -263,14 +263,76 @@ pub fn draw_progress<C: Palette, D: DrawTarget<Color = C>>(
         .draw(d)?;
     }
     if knob {
-        let kd = h + 6;
-        let x = area.top_left.x + i32::try_from(fill).unwrap_or(0);
-        let cy = area.top_left.y + i32::try_from(h / 2).unwrap_or(0);
-        Circle::with_center(Point::new(x, cy), kd)
+        knob_circle(area, fill)
             .into_styled(PrimitiveStyle::with_fill(C::role(Role::Text)))
             .draw(d)?;
     }
     Ok(())
+}
+
+/// The knob of a color progress bar filled `fill` pixels (3 pixels beyond the track
+/// above and below).
+fn knob_circle(area: Rectangle, fill: u32) -> Circle {
+    let h = area.size.height;
+    let x = area.top_left.x + i32::try_from(fill).unwrap_or(0);
+    let cy = area.top_left.y + i32::try_from(h / 2).unwrap_or(0);
+    Circle::with_center(Point::new(x, cy), h + 6)
+}
+
+/// The smallest box holding both `a` and `b` (a zero-sized one counts as nothing).
+pub fn union(a: Rectangle, b: Rectangle) -> Rectangle {
+    match (a.bottom_right(), b.bottom_right()) {
+        (None, _) => b,
+        (_, None) => a,
+        (Some(a1), Some(b1)) => {
+            Rectangle::with_corners(a.top_left.component_min(b.top_left), a1.component_max(b1))
+        }
+    }
+}
+
+/// A box holding every pixel that differs between [`draw_progress`] with fill `a` and
+/// with fill `b` (same `area`, color and knob): what a progress tick must redraw.
+/// Zero-sized when both draw the same pixels.
+///
+/// At 128x64 that is the interior rows of the columns between the two fills (the
+/// outline is lit either way); on color displays, the rounded end of the fill and the
+/// knob at both places.
+pub fn progress_change<C: Palette>(area: Rectangle, a: u32, b: u32, knob: bool) -> Rectangle {
+    let (w, h) = (area.size.width, area.size.height);
+    let (a, b) = (a.min(b).min(w), a.max(b).min(w));
+    let nothing = Rectangle::new(area.top_left, Size::zero());
+    if a == b {
+        return nothing;
+    }
+    let x = |f: u32| area.top_left.x + i32::try_from(f).unwrap_or(0);
+    if C::MONO {
+        // The outline is lit either way: only the interior can change.
+        let (a, b) = (a.max(1), b.min(w.saturating_sub(1)));
+        return Rectangle::new(
+            Point::new(x(a), area.top_left.y + 1),
+            Size::new(b.saturating_sub(a), h.saturating_sub(2)),
+        );
+    }
+    // The fill ends at this column (exclusive); its right corners are rounded.
+    let end = |f: u32| if f == 0 { 0 } else { f.max(h) };
+    let fill = if end(a) == end(b) {
+        nothing
+    } else {
+        let from = end(a).saturating_sub(h / 2);
+        Rectangle::new(
+            Point::new(x(from), area.top_left.y),
+            Size::new(end(b) - from, h),
+        )
+    };
+    if knob {
+        let knobs = union(
+            knob_circle(area, a).bounding_box(),
+            knob_circle(area, b).bounding_box(),
+        );
+        union(fill, knobs)
+    } else {
+        fill
+    }
 }
 
 /// A rounded chip with text (badges): `bg` box, `fg` text, right- or left-anchored in
@@ -430,7 +492,7 @@ pub fn draw_art_placeholder<C: Palette, D: DrawTarget<Color = C>>(
 mod tests {
     use super::*;
     use embedded_graphics::mock_display::MockDisplay;
-    use embedded_graphics::pixelcolor::BinaryColor;
+    use embedded_graphics::pixelcolor::{BinaryColor, Rgb565};
 
     #[test]
     fn fill_rounding_and_ends() {
@@ -477,6 +539,80 @@ mod tests {
             draw_progress(area, fill, BinaryColor::On, false, &mut d).unwrap();
             d.assert_pattern(&rows);
         }
+    }
+
+    /// A small frame buffer for comparing two drawings.
+    struct Grid<C>([[C; 48]; 24]);
+
+    impl<C: PixelColor> OriginDimensions for Grid<C> {
+        fn size(&self) -> Size {
+            Size::new(48, 24)
+        }
+    }
+
+    impl<C: PixelColor> DrawTarget for Grid<C> {
+        type Color = C;
+        type Error = core::convert::Infallible;
+        fn draw_iter<I: IntoIterator<Item = Pixel<C>>>(
+            &mut self,
+            it: I,
+        ) -> Result<(), Self::Error> {
+            for Pixel(p, c) in it {
+                if (0..48).contains(&p.x) && (0..24).contains(&p.y) {
+                    self.0[p.y as usize][p.x as usize] = c;
+                }
+            }
+            Ok(())
+        }
+    }
+
+    /// For every pair of fills, every pixel that differs lies in `progress_change`, and
+    /// the change is no wider than the fills' distance plus a knob.
+    fn check_progress_change<C: Palette>(area: Rectangle, knob: bool) {
+        let draw = |fill: u32| {
+            let mut g = Grid([[C::role(Role::Background); 48]; 24]);
+            draw_progress(area, fill, C::role(Role::Accent), knob, &mut g).unwrap();
+            g
+        };
+        let w = area.size.width;
+        for a in 0..=w + 1 {
+            let ga = draw(a);
+            for b in 0..=w + 1 {
+                let gb = draw(b);
+                let change = progress_change::<C>(area, a, b, knob);
+                let mut differs = 0;
+                for y in 0..24 {
+                    for x in 0..48 {
+                        if ga.0[y][x] != gb.0[y][x] {
+                            differs += 1;
+                            let p = Point::new(x as i32, y as i32);
+                            assert!(change.contains(p), "{a}->{b}: {p:?} outside {change:?}");
+                        }
+                    }
+                }
+                assert_eq!(differs == 0, change.is_zero_sized() || a == b, "{a}->{b}");
+                let span = a.min(w).abs_diff(b.min(w));
+                assert!(
+                    change.size.width <= span + area.size.height + 7,
+                    "{a}->{b}: {change:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn progress_change_holds_every_changed_pixel() {
+        let area = Rectangle::new(Point::new(6, 8), Size::new(30, 4));
+        check_progress_change::<Rgb565>(area, true);
+        check_progress_change::<Rgb565>(area, false);
+        check_progress_change::<BinaryColor>(
+            Rectangle::new(Point::new(2, 3), Size::new(40, 5)),
+            false,
+        );
+        // At 128x64 a one-pixel step is three pixels: the interior of one column.
+        let mono = Rectangle::new(Point::new(0, 44), Size::new(128, 5));
+        let c = progress_change::<BinaryColor>(mono, 20, 21, false);
+        assert_eq!(c, Rectangle::new(Point::new(20, 45), Size::new(1, 3)));
     }
 
     #[test]
