@@ -1,5 +1,7 @@
 //! Shared helpers for Tonearm's cross-crate tests (see `tests/integration/`).
 
+pub mod fake_spotify;
+
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;

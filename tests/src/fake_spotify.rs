@@ -1,0 +1,1364 @@
+//! A fake Spotify: a real HTTP server on `127.0.0.1:0`, scriptable per test.
+//!
+//! Built on `tiny_http` (blocking, no async runtime). The server runs on its own thread
+//! and answers each request on a thread of its own, so a slow or hanging reply never holds
+//! up the next request. It serves both hosts Spotify uses on one port:
+//!
+//! | route | method and path |
+//! | --- | --- |
+//! | [`Route::Token`] | `POST /api/token` (accounts: [`FakeSpotify::accounts_base`]) |
+//! | [`Route::Player`] | `GET /v1/me/player` (API: [`FakeSpotify::api_base`]) |
+//! | [`Route::CurrentlyPlaying`] | `GET /v1/me/player/currently-playing` |
+//! | [`Route::Play`], [`Route::Pause`] | `PUT /v1/me/player/play`, `PUT /v1/me/player/pause` |
+//! | [`Route::Next`], [`Route::Previous`] | `POST /v1/me/player/next`, `POST /v1/me/player/previous` |
+//!
+//! Anything else gets a 404 (wrong method: 405) and is recorded like every request.
+//!
+//! # Scripting
+//!
+//! Each route has a queue of scripted [`Reply`]s, consumed one per request, and a default
+//! used when the queue is empty ([`FakeSpotify::push`], [`FakeSpotify::set_default`]).
+//! Defaults: 204 for the player and control routes; the token model for the token route.
+//!
+//! The **token model** behaves like Spotify's accounts service: it knows the client id (and,
+//! optionally, the secret), the valid refresh tokens, the valid access tokens with their
+//! expiry and the pending authorization codes. `POST /api/token` checks the client (Basic auth
+//! with the secret, or `client_id` in the body for PKCE), then the grant: a refresh with an
+//! unknown or revoked refresh token gives 400 `invalid_grant`, a wrong client 400
+//! `invalid_client`. Whether a refresh hands out a new refresh token, and whether the old one
+//! is revoked then, is the [`Rotation`] setting.
+//!
+//! API routes first check `Authorization: Bearer <token>` against the model (unless turned
+//! off with [`FakeSpotify::set_require_auth`]): an unknown or expired access token gets a
+//! 401 without consuming a scripted reply, as Spotify would.
+//!
+//! ```
+//! use std::time::Duration;
+//! use tonearm_tests::fake_spotify::{FakeSpotify, Reply, Rotation, Route};
+//!
+//! let fake = FakeSpotify::start();
+//! fake.set_client("my-client", Some("my-secret"));
+//! fake.add_refresh_token("refresh-0");
+//! fake.set_rotation(Rotation::RotateAndRevokeOld);
+//! let access = fake.add_access_token(Duration::from_secs(3600));
+//! fake.set_default(Route::Player, Reply::json(200, r#"{"is_playing":true}"#));
+//! fake.push(Route::Player, Reply::rate_limited(Some(7)));
+//! fake.push(Route::Next, Reply::player_error(403, "PREMIUM_REQUIRED", "Premium required"));
+//! // Point the client at fake.api_base() and fake.accounts_base(); afterwards:
+//! assert!(fake.requests().is_empty());
+//! # let _ = access;
+//! ```
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::fmt::Write as _;
+use std::io::{Read, Write};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use sha2::{Digest as _, Sha256};
+
+/// The longest request body the fake reads; the rest is ignored.
+const MAX_REQUEST_BODY: u64 = 1 << 20;
+
+/// How long a hanging reply holds its connection at most (it lets go at once when the
+/// server is dropped), so that no test can leave a thread behind for long.
+const MAX_HANG: Duration = Duration::from_secs(120);
+
+/// The endpoints the fake serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Route {
+    /// `POST /api/token`.
+    Token,
+    /// `GET /v1/me/player`.
+    Player,
+    /// `GET /v1/me/player/currently-playing`.
+    CurrentlyPlaying,
+    /// `PUT /v1/me/player/play`.
+    Play,
+    /// `PUT /v1/me/player/pause`.
+    Pause,
+    /// `POST /v1/me/player/next`.
+    Next,
+    /// `POST /v1/me/player/previous`.
+    Previous,
+    /// Any other path (always answered 404, or 405 for a known path with the wrong method).
+    Unknown,
+}
+
+impl Route {
+    /// The route for a method and a path (without the query).
+    pub fn of(method: &str, path: &str) -> (Route, bool) {
+        let (route, want) = match path {
+            "/api/token" => (Route::Token, "POST"),
+            "/v1/me/player" => (Route::Player, "GET"),
+            "/v1/me/player/currently-playing" => (Route::CurrentlyPlaying, "GET"),
+            "/v1/me/player/play" => (Route::Play, "PUT"),
+            "/v1/me/player/pause" => (Route::Pause, "PUT"),
+            "/v1/me/player/next" => (Route::Next, "POST"),
+            "/v1/me/player/previous" => (Route::Previous, "POST"),
+            _ => return (Route::Unknown, false),
+        };
+        (route, method.eq_ignore_ascii_case(want))
+    }
+}
+
+/// How a reply's body goes over the wire.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Delivery {
+    /// All at once, with `Content-Length`.
+    Whole,
+    /// `Content-Length` up front, then `chunk` bytes every `interval`.
+    Trickle { chunk: usize, interval: Duration },
+    /// Chunked transfer encoding: the first `sent` bytes as a valid chunk, then broken
+    /// chunk framing, so the client's body ends early with an error.
+    Truncated { sent: usize },
+    /// The request is read and never answered (until the server is dropped).
+    Hang,
+    /// Bytes that are not HTTP at all instead of a status line.
+    Garbage,
+}
+
+/// One scripted answer: status, headers, body and how it is delivered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[must_use]
+pub struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+    delay: Duration,
+    delivery: Delivery,
+}
+
+impl Reply {
+    /// A reply with `status`, no headers and an empty body.
+    pub fn new(status: u16) -> Reply {
+        Reply {
+            status,
+            headers: Vec::new(),
+            body: Vec::new(),
+            delay: Duration::ZERO,
+            delivery: Delivery::Whole,
+        }
+    }
+
+    /// 204 No Content (nothing playing; or a control's documented success).
+    pub fn no_content() -> Reply {
+        Reply::new(204)
+    }
+
+    /// `status` with a JSON body (`Content-Type: application/json`). The body is sent
+    /// as given, so it may be malformed on purpose.
+    pub fn json(status: u16, body: impl Into<Vec<u8>>) -> Reply {
+        Reply::new(status)
+            .header("Content-Type", "application/json; charset=utf-8")
+            .body(body)
+    }
+
+    /// A control's seen-in-the-wild success: 200 with an opaque, non-JSON body.
+    pub fn opaque_ok() -> Reply {
+        Reply::new(200)
+            .header("Content-Type", "text/plain")
+            .body("5f2c0e6a1d9b4c7e8a3f")
+    }
+
+    /// A Web API error: `{"error":{"status":..,"message":..}}`.
+    pub fn api_error(status: u16, message: &str) -> Reply {
+        let body = serde_json::json!({"error": {"status": status, "message": message}});
+        Reply::json(status, body.to_string())
+    }
+
+    /// A player error with a `reason`, e.g. 403 `PREMIUM_REQUIRED`, 404 `NO_ACTIVE_DEVICE`.
+    pub fn player_error(status: u16, reason: &str, message: &str) -> Reply {
+        let body = serde_json::json!({
+            "error": {"status": status, "message": message, "reason": reason}
+        });
+        Reply::json(status, body.to_string())
+    }
+
+    /// 429, with a lower-case `retry-after: secs` header when `retry_after` is given.
+    pub fn rate_limited(retry_after: Option<u64>) -> Reply {
+        let reply = Reply::api_error(429, "API rate limit exceeded");
+        match retry_after {
+            Some(secs) => reply.header("retry-after", &secs.to_string()),
+            None => reply,
+        }
+    }
+
+    /// 400 `invalid_grant` from the token endpoint (refresh token expired or revoked).
+    pub fn invalid_grant() -> Reply {
+        token_error("invalid_grant", "Refresh token revoked")
+    }
+
+    /// 400 `invalid_client` from the token endpoint (wrong client id or secret).
+    pub fn invalid_client() -> Reply {
+        token_error("invalid_client", "Invalid client")
+    }
+
+    /// Adds a response header, sent with exactly this spelling.
+    pub fn header(mut self, name: &str, value: &str) -> Reply {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Replaces the body.
+    pub fn body(mut self, body: impl Into<Vec<u8>>) -> Reply {
+        self.body = body.into();
+        self
+    }
+
+    /// Waits this long before sending anything (a slow server).
+    pub fn delay(mut self, delay: Duration) -> Reply {
+        self.delay = delay;
+        self
+    }
+
+    /// Sends the body `chunk` bytes at a time, `interval` apart, after an honest
+    /// `Content-Length` (a slow body; shows whether a client streams).
+    pub fn trickle(mut self, chunk: usize, interval: Duration) -> Reply {
+        self.delivery = Delivery::Trickle {
+            chunk: chunk.max(1),
+            interval,
+        };
+        self
+    }
+
+    /// Sends the head and the first `sent` bytes of the body, then breaks the chunked
+    /// framing: the client sees a body that ends early with an error.
+    pub fn truncated_after(mut self, sent: usize) -> Reply {
+        self.delivery = Delivery::Truncated { sent };
+        self
+    }
+
+    /// Reads the request and never answers (until the fake is dropped, at most two
+    /// minutes): the client must give up by itself.
+    pub fn hang() -> Reply {
+        Reply {
+            delivery: Delivery::Hang,
+            ..Reply::new(0)
+        }
+    }
+
+    /// Answers with bytes that are not an HTTP response.
+    pub fn garbage() -> Reply {
+        Reply {
+            delivery: Delivery::Garbage,
+            ..Reply::new(0)
+        }
+    }
+
+    /// The status code.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+}
+
+fn token_error(error: &str, description: &str) -> Reply {
+    let body = serde_json::json!({"error": error, "error_description": description});
+    Reply::json(400, body.to_string())
+}
+
+/// What a refresh does with the refresh token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Rotation {
+    /// No `refresh_token` in the response: the client keeps the one it has (the default).
+    #[default]
+    Never,
+    /// A new `refresh_token` in every response; the old one stays valid.
+    Rotate,
+    /// A new `refresh_token` in every response, and the old one is revoked at once.
+    RotateAndRevokeOld,
+}
+
+/// One request the fake received.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordedRequest {
+    /// The route it matched.
+    pub route: Route,
+    /// `GET`, `PUT`, ...
+    pub method: String,
+    /// Path and query, as sent.
+    pub path_and_query: String,
+    /// Headers in the order received (names as sent).
+    pub headers: Vec<(String, String)>,
+    /// The body (at most 1 MiB is read).
+    pub body: Vec<u8>,
+    /// When it arrived, since the fake started.
+    pub at: Duration,
+}
+
+impl RecordedRequest {
+    /// The first header named `name` (any case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The path without the query.
+    pub fn path(&self) -> &str {
+        self.path_and_query
+            .split_once('?')
+            .map_or(self.path_and_query.as_str(), |(p, _)| p)
+    }
+
+    /// The query (after `?`), if any.
+    pub fn query(&self) -> Option<&str> {
+        self.path_and_query.split_once('?').map(|(_, q)| q)
+    }
+
+    /// The form fields of an `application/x-www-form-urlencoded` body, decoded.
+    pub fn form(&self) -> Vec<(String, String)> {
+        parse_form(&self.body)
+    }
+
+    /// The decoded form field `name`.
+    pub fn form_field(&self, name: &str) -> Option<String> {
+        self.form()
+            .into_iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v)
+    }
+}
+
+/// A pending authorization code (the `/authorize` step happened "before").
+#[derive(Clone, Debug)]
+struct AuthCode {
+    redirect_uri: String,
+    /// `Some` for PKCE: base64url(SHA-256(verifier)), no padding.
+    code_challenge: Option<String>,
+}
+
+#[derive(Debug)]
+struct TokenModel {
+    client_id: String,
+    client_secret: Option<String>,
+    refresh_tokens: HashSet<String>,
+    /// Access token -> when it expires.
+    access_tokens: HashMap<String, Instant>,
+    codes: HashMap<String, AuthCode>,
+    rotation: Rotation,
+    expires_in: u64,
+    access_token_len: usize,
+    scope: String,
+    issued: u64,
+}
+
+impl TokenModel {
+    fn new_token(&mut self, kind: &str, len: usize) -> String {
+        self.issued += 1;
+        let mut token = format!("{kind}-{}-", self.issued);
+        // Padded with a repeating, token-safe alphabet up to `len` (tokens are long).
+        let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let mut i = self.issued as usize;
+        while token.len() < len {
+            token.push(char::from(alphabet[i % alphabet.len()]));
+            i = i.wrapping_mul(31).wrapping_add(7);
+        }
+        token
+    }
+
+    fn issue_access(&mut self, now: Instant) -> String {
+        let token = self.new_token("access", self.access_token_len);
+        self.access_tokens
+            .insert(token.clone(), now + Duration::from_secs(self.expires_in));
+        token
+    }
+
+    fn access_valid(&self, token: &str, now: Instant) -> bool {
+        self.access_tokens.get(token).is_some_and(|exp| now < *exp)
+    }
+}
+
+#[derive(Debug)]
+struct State {
+    queues: HashMap<Route, VecDeque<Reply>>,
+    defaults: HashMap<Route, Reply>,
+    tokens: TokenModel,
+    require_auth: bool,
+    requests: Vec<RecordedRequest>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    state: Mutex<State>,
+    /// Wakes hanging replies and `wait_for_requests` callers.
+    changed: Condvar,
+    stop: AtomicBool,
+    started: Instant,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panicking test thread must not wedge every other test using this fake.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The fake server. Dropping it stops the server and releases hanging replies.
+pub struct FakeSpotify {
+    shared: Arc<Shared>,
+    server: Arc<tiny_http::Server>,
+    addr: SocketAddr,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl FakeSpotify {
+    /// Starts a fake on `127.0.0.1` with a free port. Panics if it cannot bind (a test
+    /// helper: the test cannot go on then).
+    pub fn start() -> FakeSpotify {
+        FakeSpotify::try_start().unwrap_or_else(|e| panic!("cannot start the fake Spotify: {e}"))
+    }
+
+    /// Starts a fake on `127.0.0.1` with a free port.
+    pub fn try_start() -> Result<FakeSpotify, Box<dyn std::error::Error + Send + Sync>> {
+        let server = Arc::new(tiny_http::Server::http("127.0.0.1:0")?);
+        let addr = server
+            .server_addr()
+            .to_ip()
+            .ok_or("the fake's listener has no IP address")?;
+        let mut defaults = HashMap::new();
+        for route in [
+            Route::Player,
+            Route::CurrentlyPlaying,
+            Route::Play,
+            Route::Pause,
+            Route::Next,
+            Route::Previous,
+        ] {
+            defaults.insert(route, Reply::no_content());
+        }
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State {
+                queues: HashMap::new(),
+                defaults,
+                tokens: TokenModel {
+                    client_id: "tonearm-test-client".to_owned(),
+                    client_secret: None,
+                    refresh_tokens: HashSet::new(),
+                    access_tokens: HashMap::new(),
+                    codes: HashMap::new(),
+                    rotation: Rotation::Never,
+                    expires_in: 3600,
+                    access_token_len: 64,
+                    scope: "user-read-currently-playing user-read-playback-state \
+                            user-modify-playback-state"
+                        .to_owned(),
+                    issued: 0,
+                },
+                require_auth: true,
+                requests: Vec::new(),
+            }),
+            changed: Condvar::new(),
+            stop: AtomicBool::new(false),
+            started: Instant::now(),
+        });
+        let thread = {
+            let shared = Arc::clone(&shared);
+            let server = Arc::clone(&server);
+            std::thread::Builder::new()
+                .name("fake-spotify".to_owned())
+                .spawn(move || serve(&server, &shared))?
+        };
+        Ok(FakeSpotify {
+            shared,
+            server,
+            addr,
+            thread: Some(thread),
+        })
+    }
+
+    /// The listening address (always `127.0.0.1:<port>`).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The Web API base, `http://127.0.0.1:<port>/v1` (the config's `api_base`).
+    pub fn api_base(&self) -> String {
+        format!("{}/v1", self.base_url())
+    }
+
+    /// The accounts base, `http://127.0.0.1:<port>` (the config's `accounts_base`).
+    pub fn accounts_base(&self) -> String {
+        self.base_url()
+    }
+
+    /// A full URL for `path_and_query` (which starts with `/`).
+    pub fn url(&self, path_and_query: &str) -> String {
+        format!("{}{path_and_query}", self.base_url())
+    }
+
+    /// Queues `reply` as the next answer on `route` (after those already queued).
+    pub fn push(&self, route: Route, reply: Reply) {
+        self.shared
+            .lock()
+            .queues
+            .entry(route)
+            .or_default()
+            .push_back(reply);
+    }
+
+    /// The answer on `route` once its queue is empty. For [`Route::Token`] this replaces the
+    /// token model; [`FakeSpotify::clear_default`] restores it.
+    pub fn set_default(&self, route: Route, reply: Reply) {
+        self.shared.lock().defaults.insert(route, reply);
+    }
+
+    /// Removes `route`'s default: the token model for [`Route::Token`], 204 for the others.
+    pub fn clear_default(&self, route: Route) {
+        let mut state = self.shared.lock();
+        if route == Route::Token || route == Route::Unknown {
+            state.defaults.remove(&route);
+        } else {
+            state.defaults.insert(route, Reply::no_content());
+        }
+    }
+
+    /// How many scripted replies are still queued on `route`.
+    pub fn queued(&self, route: Route) -> usize {
+        self.shared.lock().queues.get(&route).map_or(0, VecDeque::len)
+    }
+
+    /// Whether API routes check the bearer token (default: yes).
+    pub fn set_require_auth(&self, on: bool) {
+        self.shared.lock().require_auth = on;
+    }
+
+    /// The registered client: its id, and its secret (`None`: PKCE only).
+    pub fn set_client(&self, client_id: &str, client_secret: Option<&str>) {
+        let mut state = self.shared.lock();
+        state.tokens.client_id = client_id.to_owned();
+        state.tokens.client_secret = client_secret.map(str::to_owned);
+    }
+
+    /// What a refresh does with the refresh token.
+    pub fn set_rotation(&self, rotation: Rotation) {
+        self.shared.lock().tokens.rotation = rotation;
+    }
+
+    /// `expires_in` of issued access tokens, in seconds (they really expire then).
+    pub fn set_expires_in(&self, secs: u64) {
+        self.shared.lock().tokens.expires_in = secs;
+    }
+
+    /// The length of issued access tokens (Spotify's reach about 600 characters).
+    pub fn set_access_token_len(&self, len: usize) {
+        self.shared.lock().tokens.access_token_len = len;
+    }
+
+    /// Makes `token` a valid refresh token.
+    pub fn add_refresh_token(&self, token: &str) {
+        self.shared
+            .lock()
+            .tokens
+            .refresh_tokens
+            .insert(token.to_owned());
+    }
+
+    /// Revokes one refresh token (a later refresh with it gets `invalid_grant`).
+    pub fn revoke_refresh_token(&self, token: &str) {
+        self.shared.lock().tokens.refresh_tokens.remove(token);
+    }
+
+    /// Revokes every refresh token (the 6-month expiry, or the user removed the app).
+    pub fn revoke_all_refresh_tokens(&self) {
+        self.shared.lock().tokens.refresh_tokens.clear();
+    }
+
+    /// The refresh tokens valid now, sorted.
+    pub fn refresh_tokens(&self) -> Vec<String> {
+        let mut tokens: Vec<String> = self
+            .shared
+            .lock()
+            .tokens
+            .refresh_tokens
+            .iter()
+            .cloned()
+            .collect();
+        tokens.sort();
+        tokens
+    }
+
+    /// Issues an access token valid for `ttl` and returns it.
+    pub fn add_access_token(&self, ttl: Duration) -> String {
+        let mut state = self.shared.lock();
+        let len = state.tokens.access_token_len;
+        let token = state.tokens.new_token("access", len);
+        state
+            .tokens
+            .access_tokens
+            .insert(token.clone(), Instant::now() + ttl);
+        token
+    }
+
+    /// Expires every access token issued so far (the next API call gets 401).
+    pub fn expire_access_tokens(&self) {
+        self.shared.lock().tokens.access_tokens.clear();
+    }
+
+    /// The access tokens valid now, sorted.
+    pub fn access_tokens(&self) -> Vec<String> {
+        let state = self.shared.lock();
+        let now = Instant::now();
+        let mut tokens: Vec<String> = state
+            .tokens
+            .access_tokens
+            .iter()
+            .filter(|(_, exp)| now < **exp)
+            .map(|(t, _)| t.clone())
+            .collect();
+        tokens.sort();
+        tokens
+    }
+
+    /// Registers an authorization code, as if the user had just approved the app with
+    /// `redirect_uri`. With `code_challenge` (S256) the exchange must bring the matching
+    /// `code_verifier` (PKCE). Codes are single-use.
+    pub fn add_auth_code(&self, code: &str, redirect_uri: &str, code_challenge: Option<&str>) {
+        self.shared.lock().tokens.codes.insert(
+            code.to_owned(),
+            AuthCode {
+                redirect_uri: redirect_uri.to_owned(),
+                code_challenge: code_challenge.map(str::to_owned),
+            },
+        );
+    }
+
+    /// Every request received so far, in order of arrival.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.shared.lock().requests.clone()
+    }
+
+    /// The requests received on `route`.
+    pub fn requests_to(&self, route: Route) -> Vec<RecordedRequest> {
+        self.shared
+            .lock()
+            .requests
+            .iter()
+            .filter(|r| r.route == route)
+            .cloned()
+            .collect()
+    }
+
+    /// Waits until at least `n` requests arrived or `timeout` passed; returns them all.
+    pub fn wait_for_requests(&self, n: usize, timeout: Duration) -> Vec<RecordedRequest> {
+        let deadline = Instant::now() + timeout;
+        let mut state = self.shared.lock();
+        while state.requests.len() < n {
+            let now = Instant::now();
+            if now >= deadline {
+                break;
+            }
+            state = match self.shared.changed.wait_timeout(state, deadline - now) {
+                Ok((guard, _)) => guard,
+                Err(e) => e.into_inner().0,
+            };
+        }
+        state.requests.clone()
+    }
+
+    /// Time since the fake started (the clock of [`RecordedRequest::at`]).
+    pub fn elapsed(&self) -> Duration {
+        self.shared.started.elapsed()
+    }
+}
+
+impl std::fmt::Debug for FakeSpotify {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FakeSpotify")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for FakeSpotify {
+    fn drop(&mut self) {
+        self.shared.stop.store(true, Ordering::SeqCst);
+        {
+            // Take the lock so no hanging reply misses the wake-up.
+            let _state = self.shared.lock();
+            self.shared.changed.notify_all();
+        }
+        self.server.unblock();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The accept loop: each request is answered on its own thread.
+fn serve(server: &tiny_http::Server, shared: &Arc<Shared>) {
+    while !shared.stop.load(Ordering::SeqCst) {
+        let request = match server.recv_timeout(Duration::from_millis(50)) {
+            Ok(Some(request)) => request,
+            Ok(None) => continue,
+            Err(_) => break,
+        };
+        let shared = Arc::clone(shared);
+        let spawned = std::thread::Builder::new()
+            .name("fake-spotify-request".to_owned())
+            .spawn(move || handle(request, &shared));
+        if spawned.is_err() {
+            // Out of threads: the request is dropped, which answers 500.
+            continue;
+        }
+    }
+}
+
+fn handle(mut request: tiny_http::Request, shared: &Shared) {
+    let at = shared.started.elapsed();
+    let method = request.method().as_str().to_owned();
+    let path_and_query = request.url().to_owned();
+    let headers: Vec<(String, String)> = request
+        .headers()
+        .iter()
+        .map(|h| (h.field.as_str().as_str().to_owned(), h.value.as_str().to_owned()))
+        .collect();
+    let mut body = Vec::new();
+    let _ = request
+        .as_reader()
+        .take(MAX_REQUEST_BODY)
+        .read_to_end(&mut body);
+    let path = path_and_query
+        .split_once('?')
+        .map_or(path_and_query.as_str(), |(p, _)| p);
+    let (route, method_ok) = Route::of(&method, path);
+    let recorded = RecordedRequest {
+        route,
+        method,
+        path_and_query: path_and_query.clone(),
+        headers,
+        body,
+        at,
+    };
+    let reply = {
+        let mut state = shared.lock();
+        let reply = decide(&mut state, &recorded, method_ok);
+        state.requests.push(recorded);
+        shared.changed.notify_all();
+        reply
+    };
+    deliver(request, &reply, shared);
+}
+
+/// The answer to one request (called with the state locked).
+fn decide(state: &mut State, req: &RecordedRequest, method_ok: bool) -> Reply {
+    if req.route == Route::Unknown {
+        return Reply::api_error(404, "Service not found");
+    }
+    if !method_ok {
+        return Reply::api_error(405, "Method not allowed");
+    }
+    let now = Instant::now();
+    if req.route != Route::Token && state.require_auth {
+        let token = req
+            .header("authorization")
+            .and_then(|v| strip_prefix_ignore_case(v, "Bearer "))
+            .map(str::trim);
+        match token {
+            None => return Reply::api_error(401, "No token provided"),
+            Some(t) if !state.tokens.access_valid(t, now) => {
+                return Reply::api_error(401, "The access token expired");
+            }
+            Some(_) => {}
+        }
+    }
+    if let Some(reply) = state
+        .queues
+        .get_mut(&req.route)
+        .and_then(VecDeque::pop_front)
+    {
+        return reply;
+    }
+    if let Some(reply) = state.defaults.get(&req.route) {
+        return reply.clone();
+    }
+    // Only the token route lacks a default: the model answers.
+    token_endpoint(&mut state.tokens, req, now)
+}
+
+/// The token model's answer to `POST /api/token`.
+fn token_endpoint(model: &mut TokenModel, req: &RecordedRequest, now: Instant) -> Reply {
+    let form = parse_form(&req.body);
+    let field = |name: &str| {
+        form.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    // The client: Basic auth (with the secret), or client_id in the body (PKCE).
+    let pkce = match req.header("authorization") {
+        Some(value) => {
+            let Some(encoded) = strip_prefix_ignore_case(value, "Basic ") else {
+                return Reply::invalid_client();
+            };
+            let Ok(decoded) = STANDARD.decode(encoded.trim()) else {
+                return Reply::invalid_client();
+            };
+            let decoded = String::from_utf8_lossy(&decoded);
+            let Some((id, secret)) = decoded.split_once(':') else {
+                return Reply::invalid_client();
+            };
+            if id != model.client_id || model.client_secret.as_deref() != Some(secret) {
+                return Reply::invalid_client();
+            }
+            false
+        }
+        None => {
+            if field("client_id") != Some(model.client_id.as_str()) {
+                return Reply::invalid_client();
+            }
+            true
+        }
+    };
+    match field("grant_type") {
+        Some("refresh_token") => {
+            let Some(old) = field("refresh_token") else {
+                return token_error("invalid_request", "refresh_token must be supplied");
+            };
+            if !model.refresh_tokens.contains(old) {
+                return Reply::invalid_grant();
+            }
+            let old = old.to_owned();
+            let access = model.issue_access(now);
+            let refresh = match model.rotation {
+                Rotation::Never => None,
+                Rotation::Rotate | Rotation::RotateAndRevokeOld => {
+                    if model.rotation == Rotation::RotateAndRevokeOld {
+                        model.refresh_tokens.remove(&old);
+                    }
+                    let new = model.new_token("refresh", 131);
+                    model.refresh_tokens.insert(new.clone());
+                    Some(new)
+                }
+            };
+            token_reply(model, &access, refresh.as_deref())
+        }
+        Some("authorization_code") => {
+            let Some(code) = field("code").and_then(|c| model.codes.remove(c)) else {
+                return token_error("invalid_grant", "Invalid authorization code");
+            };
+            if field("redirect_uri") != Some(code.redirect_uri.as_str()) {
+                return token_error("invalid_grant", "Invalid redirect URI");
+            }
+            if pkce {
+                let Some(challenge) = code.code_challenge.as_deref() else {
+                    return Reply::invalid_client();
+                };
+                let verifier = field("code_verifier").unwrap_or_default();
+                let computed = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+                if computed != challenge {
+                    return token_error("invalid_grant", "code_verifier was incorrect");
+                }
+            }
+            let access = model.issue_access(now);
+            let refresh = model.new_token("refresh", 131);
+            model.refresh_tokens.insert(refresh.clone());
+            token_reply(model, &access, Some(&refresh))
+        }
+        _ => token_error(
+            "unsupported_grant_type",
+            "grant_type parameter is missing or unsupported",
+        ),
+    }
+}
+
+fn token_reply(model: &TokenModel, access: &str, refresh: Option<&str>) -> Reply {
+    let mut body = serde_json::json!({
+        "access_token": access,
+        "token_type": "Bearer",
+        "expires_in": model.expires_in,
+        "scope": model.scope,
+    });
+    if let (Some(refresh), Some(obj)) = (refresh, body.as_object_mut()) {
+        obj.insert("refresh_token".to_owned(), refresh.into());
+    }
+    Reply::json(200, body.to_string())
+}
+
+fn strip_prefix_ignore_case<'a>(value: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = value.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| value.get(prefix.len()..))
+        .flatten()
+}
+
+/// Decodes an `application/x-www-form-urlencoded` body (`+` is a space, `%XX` a byte).
+pub fn parse_form(body: &[u8]) -> Vec<(String, String)> {
+    body.split(|b| *b == b'&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let mut it = pair.splitn(2, |b| *b == b'=');
+            let key = it.next().unwrap_or_default();
+            let value = it.next().unwrap_or_default();
+            (percent_decode(key), percent_decode(value))
+        })
+        .collect()
+}
+
+fn percent_decode(input: &[u8]) -> String {
+    let mut out = Vec::with_capacity(input.len());
+    let mut i = 0;
+    while let Some(&b) = input.get(i) {
+        match b {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = input
+                    .get(i + 1..i + 3)
+                    .and_then(|h| std::str::from_utf8(h).ok())
+                    .and_then(|h| u8::from_str_radix(h, 16).ok());
+                if let Some(byte) = hex {
+                    out.push(byte);
+                    i += 2;
+                } else {
+                    out.push(b'%');
+                }
+            }
+            _ => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn reason_phrase(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        204 => "No Content",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => "Status",
+    }
+}
+
+/// Writes `reply` to the client. The response is written by hand on the raw connection,
+/// so header names keep their spelling and trickled chunks really leave one by one.
+fn deliver(request: tiny_http::Request, reply: &Reply, shared: &Shared) {
+    if !reply.delay.is_zero() && !sleep_unless_stopped(shared, reply.delay) {
+        return;
+    }
+    match reply.delivery {
+        Delivery::Hang => {
+            sleep_unless_stopped(shared, MAX_HANG);
+            // Dropping the request now answers 500 on a connection nobody waits on.
+            drop(request);
+            return;
+        }
+        Delivery::Garbage => {
+            let mut writer = request.into_writer();
+            let _ = writer.write_all(b"THIS IS NOT HTTP\r\n\x00\x01\x02\r\n\r\n");
+            let _ = writer.flush();
+            return;
+        }
+        _ => {}
+    }
+    let status = reply.status;
+    let mut head = format!("HTTP/1.1 {status} {}\r\n", reason_phrase(status));
+    for (name, value) in &reply.headers {
+        let _ = write!(head, "{name}: {value}\r\n");
+    }
+    let no_body = status == 204 || status == 304 || (100..200).contains(&status);
+    match reply.delivery {
+        Delivery::Truncated { .. } => head.push_str("Transfer-Encoding: chunked\r\n"),
+        _ if no_body => {}
+        _ => {
+            let _ = write!(head, "Content-Length: {}\r\n", reply.body.len());
+        }
+    }
+    head.push_str("\r\n");
+    let mut writer = request.into_writer();
+    if writer.write_all(head.as_bytes()).is_err() {
+        return;
+    }
+    if no_body {
+        let _ = writer.flush();
+        return;
+    }
+    match reply.delivery {
+        Delivery::Trickle { chunk, interval } => {
+            for (i, piece) in reply.body.chunks(chunk).enumerate() {
+                if i > 0 && !sleep_unless_stopped(shared, interval) {
+                    return;
+                }
+                if writer.write_all(piece).and_then(|()| writer.flush()).is_err() {
+                    return;
+                }
+            }
+        }
+        Delivery::Truncated { sent } => {
+            let piece = reply.body.get(..sent).unwrap_or(&reply.body);
+            let _ = write!(writer, "{:x}\r\n", piece.len());
+            let _ = writer.write_all(piece);
+            // Not a chunk-size line: the client's chunk decoder fails here.
+            let _ = writer.write_all(b"\r\nnot-a-chunk-size\r\n");
+        }
+        _ => {
+            let _ = writer.write_all(&reply.body);
+        }
+    }
+    let _ = writer.flush();
+}
+
+/// Sleeps for `duration`, waking early if the fake is dropped. Returns false if it was.
+fn sleep_unless_stopped(shared: &Shared, duration: Duration) -> bool {
+    let deadline = Instant::now() + duration;
+    let mut state = shared.lock();
+    loop {
+        if shared.stop.load(Ordering::SeqCst) {
+            return false;
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return true;
+        }
+        state = match shared.changed.wait_timeout(state, deadline - now) {
+            Ok((guard, _)) => guard,
+            Err(e) => e.into_inner().0,
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{BufRead, BufReader};
+    use std::net::TcpStream;
+
+    /// A minimal raw client (so the fake's own tests do not depend on the code under test).
+    fn raw(fake: &FakeSpotify, request: &str) -> String {
+        let mut stream = TcpStream::connect(fake.addr()).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .expect("timeout");
+        stream.write_all(request.as_bytes()).expect("write");
+        let mut out = Vec::new();
+        let _ = stream.read_to_end(&mut out);
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    fn get(fake: &FakeSpotify, path: &str, token: Option<&str>) -> String {
+        let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
+        raw(
+            fake,
+            &format!("GET {path} HTTP/1.1\r\nHost: x\r\n{auth}Connection: close\r\n\r\n"),
+        )
+    }
+
+    fn post_token(fake: &FakeSpotify, auth: Option<&str>, form: &str) -> String {
+        let auth = auth.map_or(String::new(), |a| format!("Authorization: {a}\r\n"));
+        raw(
+            fake,
+            &format!(
+                "POST /api/token HTTP/1.1\r\nHost: x\r\n{auth}Content-Type: \
+                 application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\
+                 Connection: close\r\n\r\n{form}",
+                form.len()
+            ),
+        )
+    }
+
+    fn body_json(response: &str) -> serde_json::Value {
+        let body = response.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+        serde_json::from_str(body).unwrap_or(serde_json::Value::Null)
+    }
+
+    fn basic(id: &str, secret: &str) -> String {
+        format!("Basic {}", STANDARD.encode(format!("{id}:{secret}")))
+    }
+
+    #[test]
+    fn scripted_replies_come_in_order_then_the_default() {
+        let fake = FakeSpotify::start();
+        fake.set_require_auth(false);
+        fake.push(Route::Player, Reply::json(200, "{\"a\":1}"));
+        fake.push(Route::Player, Reply::server_error_for_test());
+        assert_eq!(fake.queued(Route::Player), 2);
+        let first = get(&fake, "/v1/me/player?market=from_token", None);
+        assert!(first.starts_with("HTTP/1.1 200 "), "{first}");
+        assert!(first.ends_with("{\"a\":1}"), "{first}");
+        assert!(get(&fake, "/v1/me/player", None).starts_with("HTTP/1.1 503 "));
+        let third = get(&fake, "/v1/me/player", None);
+        assert!(third.starts_with("HTTP/1.1 204 "), "{third}");
+        assert!(!third.contains("Content-Length"), "{third}");
+        let reqs = fake.requests_to(Route::Player);
+        assert_eq!(reqs.len(), 3);
+        assert_eq!(reqs[0].query(), Some("market=from_token"));
+        assert_eq!(reqs[0].path(), "/v1/me/player");
+        assert!(reqs[0].at <= reqs[1].at && reqs[1].at <= reqs[2].at);
+    }
+
+    impl Reply {
+        fn server_error_for_test() -> Reply {
+            Reply::api_error(503, "Service unavailable")
+        }
+    }
+
+    #[test]
+    fn api_routes_check_the_bearer_token_without_consuming_the_script() {
+        let fake = FakeSpotify::start();
+        fake.push(Route::CurrentlyPlaying, Reply::json(200, "{}"));
+        let no_token = get(&fake, "/v1/me/player/currently-playing", None);
+        assert!(no_token.starts_with("HTTP/1.1 401 "), "{no_token}");
+        let wrong = get(&fake, "/v1/me/player/currently-playing", Some("nope"));
+        assert!(wrong.starts_with("HTTP/1.1 401 "), "{wrong}");
+        assert_eq!(body_json(&wrong)["error"]["status"], 401);
+        assert_eq!(fake.queued(Route::CurrentlyPlaying), 1);
+        let token = fake.add_access_token(Duration::from_secs(60));
+        let ok = get(&fake, "/v1/me/player/currently-playing", Some(&token));
+        assert!(ok.starts_with("HTTP/1.1 200 "), "{ok}");
+        fake.expire_access_tokens();
+        let expired = get(&fake, "/v1/me/player/currently-playing", Some(&token));
+        assert!(expired.starts_with("HTTP/1.1 401 "), "{expired}");
+        let short = fake.add_access_token(Duration::from_millis(1));
+        std::thread::sleep(Duration::from_millis(20));
+        let timed_out = get(&fake, "/v1/me/player", Some(&short));
+        assert!(timed_out.starts_with("HTTP/1.1 401 "), "{timed_out}");
+    }
+
+    #[test]
+    fn unknown_paths_and_wrong_methods() {
+        let fake = FakeSpotify::start();
+        assert!(get(&fake, "/v1/me/nothing", None).starts_with("HTTP/1.1 404 "));
+        assert!(get(&fake, "/v1/me/player/next", None).starts_with("HTTP/1.1 405 "));
+        assert_eq!(fake.requests()[1].route, Route::Next);
+    }
+
+    #[test]
+    fn refresh_without_rotation_keeps_the_refresh_token() {
+        let fake = FakeSpotify::start();
+        fake.set_client("cid", Some("secret"));
+        fake.add_refresh_token("r0");
+        let resp = post_token(
+            &fake,
+            Some(&basic("cid", "secret")),
+            "grant_type=refresh_token&refresh_token=r0",
+        );
+        assert!(resp.starts_with("HTTP/1.1 200 "), "{resp}");
+        let json = body_json(&resp);
+        assert_eq!(json["token_type"], "Bearer");
+        assert_eq!(json["expires_in"], 3600);
+        assert!(json.get("refresh_token").is_none());
+        let access = json["access_token"].as_str().unwrap_or_default();
+        assert_eq!(fake.access_tokens(), vec![access.to_owned()]);
+        assert_eq!(fake.refresh_tokens(), vec!["r0".to_owned()]);
+        let player = get(&fake, "/v1/me/player", Some(access));
+        assert!(player.starts_with("HTTP/1.1 204 "), "{player}");
+        let req = &fake.requests_to(Route::Token)[0];
+        assert_eq!(req.form_field("refresh_token").as_deref(), Some("r0"));
+    }
+
+    #[test]
+    fn rotation_with_revocation_invalidates_the_old_refresh_token() {
+        let fake = FakeSpotify::start();
+        fake.set_client("cid", None);
+        fake.set_rotation(Rotation::RotateAndRevokeOld);
+        fake.set_access_token_len(600);
+        fake.add_refresh_token("r0");
+        let resp = post_token(
+            &fake,
+            None,
+            "grant_type=refresh_token&refresh_token=r0&client_id=cid",
+        );
+        let json = body_json(&resp);
+        let new = json["refresh_token"].as_str().unwrap_or_default().to_owned();
+        assert!(!new.is_empty() && new != "r0", "{resp}");
+        assert_eq!(json["access_token"].as_str().map(str::len), Some(600));
+        assert_eq!(fake.refresh_tokens(), vec![new.clone()]);
+        let again = post_token(
+            &fake,
+            None,
+            "grant_type=refresh_token&refresh_token=r0&client_id=cid",
+        );
+        assert!(again.starts_with("HTTP/1.1 400 "), "{again}");
+        assert_eq!(body_json(&again)["error"], "invalid_grant");
+        let with_new = post_token(
+            &fake,
+            None,
+            &format!("grant_type=refresh_token&refresh_token={new}&client_id=cid"),
+        );
+        assert!(with_new.starts_with("HTTP/1.1 200 "), "{with_new}");
+    }
+
+    #[test]
+    fn rotation_without_revocation_keeps_both() {
+        let fake = FakeSpotify::start();
+        fake.set_client("cid", None);
+        fake.set_rotation(Rotation::Rotate);
+        fake.add_refresh_token("r0");
+        let resp = post_token(
+            &fake,
+            None,
+            "grant_type=refresh_token&refresh_token=r0&client_id=cid",
+        );
+        let new = body_json(&resp)["refresh_token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let mut expected = vec!["r0".to_owned(), new];
+        expected.sort();
+        assert_eq!(fake.refresh_tokens(), expected);
+    }
+
+    #[test]
+    fn wrong_client_credentials_are_invalid_client() {
+        let fake = FakeSpotify::start();
+        fake.set_client("cid", Some("secret"));
+        fake.add_refresh_token("r0");
+        let form = "grant_type=refresh_token&refresh_token=r0";
+        for auth in [
+            Some(basic("cid", "wrong")),
+            Some(basic("other", "secret")),
+            Some("Basic !!!".to_owned()),
+            Some("Bearer x".to_owned()),
+            None,
+        ] {
+            let resp = post_token(&fake, auth.as_deref(), form);
+            assert!(resp.starts_with("HTTP/1.1 400 "), "{resp}");
+            assert_eq!(body_json(&resp)["error"], "invalid_client", "{auth:?}");
+        }
+        // PKCE with the wrong client id.
+        let resp = post_token(&fake, None, &format!("{form}&client_id=other"));
+        assert_eq!(body_json(&resp)["error"], "invalid_client");
+        // Revoked: invalid_grant.
+        fake.revoke_all_refresh_tokens();
+        let resp = post_token(&fake, Some(&basic("cid", "secret")), form);
+        assert_eq!(body_json(&resp)["error"], "invalid_grant");
+    }
+
+    #[test]
+    fn pkce_code_exchange_checks_the_verifier() {
+        let fake = FakeSpotify::start();
+        fake.set_client("cid", None);
+        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+        // RFC 7636, appendix B.
+        let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+        let redirect = "http://127.0.0.1:8888/callback";
+        fake.add_auth_code("code1", redirect, Some(challenge));
+        fake.add_auth_code("code2", redirect, Some(challenge));
+        let form = |code: &str, v: &str| {
+            format!(
+                "grant_type=authorization_code&code={code}&redirect_uri=http%3A%2F%2F127.0.0.1\
+                 %3A8888%2Fcallback&client_id=cid&code_verifier={v}"
+            )
+        };
+        let bad = post_token(&fake, None, &form("code1", "wrong-verifier"));
+        assert_eq!(body_json(&bad)["error"], "invalid_grant", "{bad}");
+        let good = post_token(&fake, None, &form("code2", verifier));
+        assert!(good.starts_with("HTTP/1.1 200 "), "{good}");
+        let refresh = body_json(&good)["refresh_token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert_eq!(fake.refresh_tokens(), vec![refresh]);
+        // Single use.
+        let reuse = post_token(&fake, None, &form("code2", verifier));
+        assert_eq!(body_json(&reuse)["error"], "invalid_grant");
+    }
+
+    #[test]
+    fn scripted_token_replies_override_the_model() {
+        let fake = FakeSpotify::start();
+        fake.set_client("cid", Some("s"));
+        fake.add_refresh_token("r0");
+        fake.push(Route::Token, Reply::invalid_client());
+        let form = "grant_type=refresh_token&refresh_token=r0";
+        let first = post_token(&fake, Some(&basic("cid", "s")), form);
+        assert_eq!(body_json(&first)["error"], "invalid_client");
+        let second = post_token(&fake, Some(&basic("cid", "s")), form);
+        assert!(second.starts_with("HTTP/1.1 200 "), "{second}");
+    }
+
+    #[test]
+    fn rate_limit_header_is_sent_lower_case() {
+        let fake = FakeSpotify::start();
+        fake.set_require_auth(false);
+        fake.push(Route::Player, Reply::rate_limited(Some(7)));
+        fake.push(Route::Player, Reply::rate_limited(None));
+        let with = get(&fake, "/v1/me/player", None);
+        assert!(with.starts_with("HTTP/1.1 429 "), "{with}");
+        assert!(with.contains("\r\nretry-after: 7\r\n"), "{with}");
+        let without = get(&fake, "/v1/me/player", None);
+        assert!(!without.to_ascii_lowercase().contains("retry-after"));
+    }
+
+    #[test]
+    fn controls_answer_as_scripted() {
+        let fake = FakeSpotify::start();
+        fake.set_require_auth(false);
+        fake.push(Route::Play, Reply::opaque_ok());
+        fake.push(
+            Route::Next,
+            Reply::player_error(403, "PREMIUM_REQUIRED", "Premium required"),
+        );
+        fake.push(
+            Route::Previous,
+            Reply::player_error(404, "NO_ACTIVE_DEVICE", "No active device"),
+        );
+        let send = |m: &str, p: &str| {
+            raw(
+                &fake,
+                &format!("{m} {p} HTTP/1.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
+            )
+        };
+        assert!(send("PUT", "/v1/me/player/play").starts_with("HTTP/1.1 200 "));
+        assert!(send("PUT", "/v1/me/player/pause").starts_with("HTTP/1.1 204 "));
+        let next = send("POST", "/v1/me/player/next");
+        assert_eq!(body_json(&next)["error"]["reason"], "PREMIUM_REQUIRED");
+        let prev = send("POST", "/v1/me/player/previous");
+        assert!(prev.starts_with("HTTP/1.1 404 "));
+        assert_eq!(body_json(&prev)["error"]["reason"], "NO_ACTIVE_DEVICE");
+    }
+
+    #[test]
+    fn hanging_reply_is_released_when_the_fake_is_dropped() {
+        let fake = FakeSpotify::start();
+        fake.set_require_auth(false);
+        fake.push(Route::Player, Reply::hang());
+        let mut stream = TcpStream::connect(fake.addr()).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_millis(300)))
+            .expect("timeout");
+        stream
+            .write_all(b"GET /v1/me/player HTTP/1.1\r\nConnection: close\r\n\r\n")
+            .expect("write");
+        let mut line = String::new();
+        let got = BufReader::new(&stream).read_line(&mut line);
+        assert!(got.is_err(), "a hanging reply answered: {line:?}");
+        assert_eq!(fake.wait_for_requests(1, Duration::from_secs(5)).len(), 1);
+        let started = Instant::now();
+        drop(fake);
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn form_decoding() {
+        assert_eq!(
+            parse_form(b"a=1&b=x+y%2Fz&c&d=%zz&&e=%41"),
+            vec![
+                ("a".to_owned(), "1".to_owned()),
+                ("b".to_owned(), "x y/z".to_owned()),
+                ("c".to_owned(), String::new()),
+                ("d".to_owned(), "%zz".to_owned()),
+                ("e".to_owned(), "A".to_owned()),
+            ]
+        );
+    }
+}
