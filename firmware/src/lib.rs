@@ -9,7 +9,9 @@
 //! - [`Scene`]: the retained scene that redraws only what changed;
 //! - [`band`]: the band renderer (no frame buffer needed) and [`checksum`]: the frame
 //!   checksum boards and the host print;
-//! - [`text`] and [`fonts`]: Unicode text through a per-character font fallback chain.
+//! - [`text`] and [`fonts`]: Unicode text through a per-character font fallback chain;
+//! - [`App`] (in [`app`]): the session and the scene joined, the one thing every shell
+//!   drives.
 #![cfg_attr(not(test), no_std)]
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
@@ -23,6 +25,7 @@
     )
 )]
 
+pub mod app;
 pub mod band;
 pub mod checksum;
 pub mod color;
@@ -35,6 +38,7 @@ pub mod text;
 pub mod view;
 pub mod widgets;
 
+pub use app::App;
 pub use band::{BandError, BandRenderer, BandSink, BandTarget, DrawTargetSink};
 pub use checksum::{ChecksumColor, ChecksumSink, Fnv1a, checksum_pixels};
 pub use color::{Palette, Role};

@@ -1,0 +1,195 @@
+//! The app: the session's state becomes the right screen, and steady playback redraws
+//! only small regions.
+
+use embedded_graphics::pixelcolor::Rgb565;
+use embedded_graphics::prelude::*;
+use tonearm_core::Secret;
+use tonearm_core::session::{Action, Control, Credentials, RequestKind, Session, Timing};
+use tonearm_core::text::bounded;
+use tonearm_firmware::{App, Profile, Screen};
+
+/// A frame buffer that counts the pixels written.
+struct Canvas {
+    size: Size,
+    px: Vec<Rgb565>,
+    written: u64,
+}
+
+impl Canvas {
+    fn new(size: Size) -> Self {
+        Canvas {
+            size,
+            px: vec![Rgb565::BLACK; (size.width * size.height) as usize],
+            written: 0,
+        }
+    }
+}
+
+impl OriginDimensions for Canvas {
+    fn size(&self) -> Size {
+        self.size
+    }
+}
+
+impl DrawTarget for Canvas {
+    type Color = Rgb565;
+    type Error = core::convert::Infallible;
+    fn draw_iter<I: IntoIterator<Item = Pixel<Rgb565>>>(
+        &mut self,
+        pixels: I,
+    ) -> Result<(), Self::Error> {
+        for Pixel(p, c) in pixels {
+            if p.x >= 0
+                && p.y >= 0
+                && (p.x as u32) < self.size.width
+                && (p.y as u32) < self.size.height
+            {
+                self.px[(p.y as u32 * self.size.width + p.x as u32) as usize] = c;
+                self.written += 1;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn creds(refresh: bool) -> Credentials {
+    Credentials {
+        client_id: bounded("id").0,
+        client_secret: None,
+        refresh_token: refresh.then(|| Secret::new("r").unwrap()),
+    }
+}
+
+fn app(refresh: bool) -> App<Rgb565> {
+    App::new(
+        Profile::Landscape320x240,
+        Session::new(creds(refresh), Timing::default(), 3),
+    )
+}
+
+/// Answers the app's requests until `until`, with `player` for polls.
+fn serve(app: &mut App<Rgb565>, now: &mut u64, until: u64, player: &dyn Fn(u64) -> (u16, String)) {
+    loop {
+        match app.poll(*now) {
+            Action::Send(req) => {
+                let (status, body) = match req.kind {
+                    RequestKind::Refresh => {
+                        (200, r#"{"access_token":"a","expires_in":3600}"#.to_string())
+                    }
+                    RequestKind::Poll(_) => player(*now),
+                    RequestKind::Control(_) => (204, String::new()),
+                };
+                *now += 40;
+                app.on_head(*now, status, None);
+                app.on_body(body.as_bytes());
+                app.on_end(*now);
+            }
+            Action::WaitUntil(t) if t <= until => *now = t,
+            _ => {
+                *now = until;
+                return;
+            }
+        }
+    }
+}
+
+fn playing(now: u64) -> (u16, String) {
+    (
+        200,
+        format!(
+            r#"{{"is_playing":true,"progress_ms":{},"currently_playing_type":"track","item":{{"type":"track","name":"Song","duration_ms":600000,"artists":[{{"name":"Band"}}],"album":{{"name":"Album"}}}}}}"#,
+            now % 600_000
+        ),
+    )
+}
+
+#[test]
+fn without_a_refresh_token_it_asks_for_a_login() {
+    let mut app = app(false);
+    assert_eq!(app.view(0).screen, Screen::LoginNeeded);
+    assert_eq!(app.poll(0), Action::Wait);
+}
+
+#[test]
+fn screens_follow_the_session() {
+    let mut app = app(true);
+    let mut now = 0;
+    assert_eq!(app.view(now).screen, Screen::Idle, "nothing heard yet");
+    serve(&mut app, &mut now, 1_000, &playing);
+    let vm = app.view(now).clone();
+    assert_eq!(
+        (vm.screen, vm.title.as_str(), vm.subtitle.as_str()),
+        (Screen::NowPlaying, "Song", "Band")
+    );
+
+    // Pause: optimistic, then confirmed.
+    app.press(now, Control::PlayPause).unwrap();
+    assert_eq!(app.view(now).screen, Screen::Paused);
+
+    // Spotify goes away: the last state stays with a stale badge, then offline.
+    let t = now;
+    serve(&mut app, &mut now, t + 30_000, &|_| (503, String::new()));
+    let vm = app.view(now).clone();
+    assert!(vm.stale_s.is_some(), "{vm:?}");
+    assert_eq!(vm.title.as_str(), "Song");
+    serve(&mut app, &mut now, t + 200_000, &|_| (503, String::new()));
+    let vm = app.view(now).clone();
+    assert_eq!(vm.screen, Screen::Offline);
+    assert!(vm.offline_s.unwrap() >= 60);
+
+    // A long 429: the countdown.
+    let until = now + 70_000;
+    serve(&mut app, &mut now, until, &playing);
+    assert_eq!(app.view(now).screen, Screen::NowPlaying);
+    let t = now;
+    assert!(matches!(app.poll(t + 10_000), Action::Send(_)));
+    app.on_head(t + 10_000, 429, Some("90"));
+    app.on_end(t + 10_000);
+    let vm = app.view(t + 11_000).clone();
+    assert_eq!(vm.screen, Screen::RateLimited);
+    assert!(
+        (88..=91).contains(&vm.retry_in_s.unwrap()),
+        "{:?}",
+        vm.retry_in_s
+    );
+
+    // Nothing playing: idle with the clock, blank after ten minutes.
+    now = t + 200_000;
+    let until = now + 1;
+    serve(&mut app, &mut now, until, &|_| (204, String::new()));
+    app.set_clock(Some(tonearm_firmware::ClockTime { hour: 7, minute: 5 }));
+    let vm = app.view(now).clone();
+    assert_eq!(vm.screen, Screen::Idle);
+    assert!(vm.clock.is_some());
+    assert!(!app.is_blank(now));
+    let until = now + 11 * 60_000;
+    serve(&mut app, &mut now, until, &|_| (204, String::new()));
+    assert!(app.is_blank(now));
+}
+
+#[test]
+fn steady_playback_redraws_small_regions() {
+    let mut app = app(true);
+    let mut now = 0;
+    serve(&mut app, &mut now, 1_000, &playing);
+    let mut canvas = Canvas::new(Size::new(320, 240));
+    let first = app.redraw(now, &mut canvas).unwrap();
+    assert!(first.full);
+    let full = canvas.written;
+    canvas.written = 0;
+    // A minute of ticks, each at the next frame time, with polls answered.
+    let start = now;
+    while now < start + 60_000 {
+        let next = app.next_frame_ms(now);
+        assert!(next > now);
+        serve(&mut app, &mut now, next, &playing);
+        let u = app.redraw(now, &mut canvas).unwrap();
+        assert!(!u.full, "no full redraw while one track plays");
+    }
+    let share = canvas.written as f64 / (full as f64 * 60.0);
+    assert!(
+        share < 0.03,
+        "pixels written per second: {:.2}% of a full redraw",
+        share * 100.0
+    );
+}
