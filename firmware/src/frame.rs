@@ -14,7 +14,8 @@ use crate::screen::Screen;
 use crate::text::{Align, marquee_offset};
 use crate::view::{ArtStatus, ViewModel, age_text, countdown_text, short_age_text};
 use crate::widgets::{
-    Icon, draw_art_placeholder, draw_chip, draw_icon, draw_progress, fill_px, progress_change,
+    CHIP_PAD, Icon, draw_art_placeholder, draw_chip, draw_icon, draw_progress, fill_px,
+    progress_change,
 };
 use tonearm_core::{Repeat, TimeText};
 
@@ -56,6 +57,12 @@ pub enum Part {
     /// The notice overlay (drawn last, over everything).
     Notice,
 }
+
+/// The narrowest room the header gives the device name ("on Kitch...").
+const MIN_DEVICE_PX: u32 = 56;
+
+/// The line height of a status hint wrapped onto two lines.
+const STATUS_LINE_PX: i32 = 17;
 
 /// The most parts a screen has.
 pub const MAX_PARTS: usize = 16;
@@ -113,23 +120,74 @@ impl<'a, C: Palette> Frame<'a, C> {
                     // "Retrying automatically in" goes between heading and countdown.
                     l.body.rect.top_left.y = l.heading.rect.top_left.y + 25;
                     l.body.baseline = l.heading.baseline + 23;
-                    l.big.rect.top_left.y += 8;
-                    l.big.baseline += 8;
+                    l.big.rect.top_left.y += 20;
+                    l.big.baseline += 20;
+                }
+                let no_big = vm.screen != Screen::RateLimited
+                    && !(vm.screen == Screen::Idle && vm.clock.is_some());
+                if no_big && !C::MONO {
+                    // Without a big number, close the gap it leaves and center the rest.
+                    if let Some(icon) = &mut l.icon {
+                        icon.top_left.y += 16;
+                    }
+                    l.heading.rect.top_left.y += 16;
+                    l.heading.baseline += 16;
+                    for slot in [&mut l.body, &mut l.body2] {
+                        slot.rect.top_left.y -= 20;
+                        slot.baseline -= 20;
+                    }
                 }
                 Layout::Status(l)
             }
             Layout::Item(mut l) => {
                 if let Some(h) = &mut l.header {
-                    // Room for the device name unless a badge sits at the right.
-                    let badge = self.vm.stale_s.is_some() || self.vm.screen == Screen::Offline;
-                    if !badge {
-                        let right = l.badge.rect.top_left.x
-                            + i32::try_from(l.badge.rect.size.width).unwrap_or(0);
-                        h.rect.size.width = u32::try_from(right - h.rect.top_left.x).unwrap_or(0);
-                    }
+                    // The header reaches the badge's chip (with a gap), or the right edge.
+                    let right = l.badge.rect.top_left.x
+                        + i32::try_from(l.badge.rect.size.width).unwrap_or(0);
+                    let end = match self.badge() {
+                        Some((text, _)) => {
+                            let chip = (l.badge.face.width(&text) + 2 * CHIP_PAD)
+                                .min(l.badge.rect.size.width);
+                            right - i32::try_from(chip).unwrap_or(0) - 8
+                        }
+                        None => right,
+                    };
+                    h.rect.size.width = u32::try_from(end - h.rect.top_left.x).unwrap_or(0);
                 }
                 Layout::Item(l)
             }
+        }
+    }
+
+    /// The badge's text and color: offline with how long, the age of stale data, or
+    /// (at 128x64, where there is no header) paused.
+    fn badge(&self) -> Option<(heapless::String<32>, Role)> {
+        let vm = self.vm;
+        let age = |s: u32| {
+            if C::MONO {
+                short_age_text(s)
+            } else {
+                age_text(s)
+            }
+        };
+        let mut t = heapless::String::new();
+        if let Some(s) = vm.offline_s.filter(|_| vm.screen == Screen::Offline) {
+            let _ = t.push_str(if C::MONO {
+                "Offline "
+            } else {
+                "Offline \u{b7} "
+            });
+            let _ = t.push_str(&age(s));
+            Some((t, Role::Error))
+        } else if let Some(s) = vm.stale_s {
+            let _ = t.push_str(&age(s));
+            let _ = t.push_str(" ago");
+            Some((t, Role::Warning))
+        } else if C::MONO && vm.screen == Screen::Paused {
+            let _ = t.push_str("PAUSED");
+            Some((t, Role::Text))
+        } else {
+            None
         }
     }
 
@@ -280,8 +338,14 @@ impl<'a, C: Palette> Frame<'a, C> {
                 hash_str(&mut h, &vm.title);
                 h.write_u32(self.title_scroll().unwrap_or(u32::MAX));
             }
-            Part::Subtitle => hash_str(&mut h, &vm.subtitle),
-            Part::Detail => hash_str(&mut h, &vm.detail),
+            Part::Subtitle => {
+                h.write(&[u8::from(vm.notice.is_some())]);
+                hash_str(&mut h, &vm.subtitle);
+            }
+            Part::Detail => {
+                h.write(&[u8::from(vm.notice.is_some())]);
+                hash_str(&mut h, &vm.detail);
+            }
             Part::Bar => {
                 h.write(&[u8::from(vm.playing), u8::from(vm.has_duration())]);
             }
@@ -399,11 +463,11 @@ impl<'a, C: Palette> Frame<'a, C> {
                 let w = slot
                     .face
                     .draw(label, Point::new(x, slot.baseline), C::role(role), d)?;
-                if !vm.device.is_empty() {
-                    let x = x + i32::try_from(w).unwrap_or(0) + 6;
-                    let right =
-                        slot.rect.top_left.x + i32::try_from(slot.rect.size.width).unwrap_or(0);
-                    let width = u32::try_from(right - x).unwrap_or(0);
+                let x = x + i32::try_from(w).unwrap_or(0) + 6;
+                let right = slot.rect.top_left.x + i32::try_from(slot.rect.size.width).unwrap_or(0);
+                let width = u32::try_from(right - x).unwrap_or(0);
+                // The device only where a few letters of its name fit, never "o...".
+                if !vm.device.is_empty() && width >= MIN_DEVICE_PX {
                     let r = Rectangle::new(
                         Point::new(x, slot.rect.top_left.y),
                         Size::new(width, slot.rect.size.height),
@@ -424,37 +488,10 @@ impl<'a, C: Palette> Frame<'a, C> {
                 Ok(())
             }
             Part::Badge => {
+                let Some((text, bg)) = self.badge() else {
+                    return Ok(());
+                };
                 let slot = &l.badge;
-                let (text, bg): (heapless::String<32>, Role) =
-                    if let Some(s) = vm.offline_s.filter(|_| offline) {
-                        let mut t = heapless::String::new();
-                        let _ = t.push_str(if C::MONO {
-                            "OFFLINE "
-                        } else {
-                            "Offline \u{b7} "
-                        });
-                        let _ = t.push_str(&if C::MONO {
-                            short_age_text(s)
-                        } else {
-                            age_text(s)
-                        });
-                        (t, Role::Error)
-                    } else if let Some(s) = vm.stale_s {
-                        let mut t = heapless::String::new();
-                        let _ = t.push_str(&if C::MONO {
-                            short_age_text(s)
-                        } else {
-                            age_text(s)
-                        });
-                        let _ = t.push_str(" ago");
-                        (t, Role::Warning)
-                    } else if C::MONO && vm.screen == Screen::Paused {
-                        let mut t = heapless::String::new();
-                        let _ = t.push_str("PAUSED");
-                        (t, Role::Text)
-                    } else {
-                        return Ok(());
-                    };
                 let align = if C::MONO { Align::Center } else { slot.align };
                 let fg = C::role(Role::Background);
                 draw_chip(
@@ -524,6 +561,8 @@ impl<'a, C: Palette> Frame<'a, C> {
                 };
                 self.line(title, &l.title, dim(Role::Text), self.title_scroll(), d)
             }
+            // At 128x64 the notice covers these (an accent would peek out above it).
+            Part::Subtitle | Part::Detail if C::MONO && vm.notice.is_some() => Ok(()),
             Part::Subtitle => self.line(&vm.subtitle, &l.subtitle, dim(Role::TextDim), None, d),
             Part::Detail => self.line(&vm.detail, &l.detail, dim(Role::TextFaint), None, d),
             Part::Bar => {
@@ -817,7 +856,18 @@ impl<'a, C: Palette> Frame<'a, C> {
                     )?;
                     return Ok(());
                 }
-                self.line(body2, &l.body2, Role::TextFaint, None, d)
+                // A hint too long for one line goes on two.
+                let slot = l.body2;
+                match slot.face.wrap_at(body2, slot.rect.size.width) {
+                    Some(at) => {
+                        let (first, rest) = body2.split_at(at);
+                        self.line(first, &slot, Role::TextFaint, None, d)?;
+                        let mut next = slot;
+                        next.baseline += STATUS_LINE_PX;
+                        self.line(rest.trim_start(), &next, Role::TextFaint, None, d)
+                    }
+                    None => self.line(body2, &slot, Role::TextFaint, None, d),
+                }
             }
             Part::Notice => self.draw_notice(l.notice, d),
             _ => Ok(()),

@@ -211,16 +211,19 @@ fn mono_item() -> ItemLayout {
         header: None,
         badge: slot(32, 52, 64, 12, 61, &fonts::MONO_TIME, Align::Center),
         art: None,
-        title: slot(0, 0, 128, 15, 11, &fonts::MONO_TITLE, Align::Left),
-        subtitle: slot(0, 15, 128, 13, 25, &fonts::MONO_SMALL, Align::Left),
-        detail: slot(0, 28, 128, 13, 38, &fonts::MONO_SMALL, Align::Left),
+        // Baselines low enough for accents on capitals (Á is 14 px tall in the title
+        // face, 11 px in the small one) and descenders clear of the next line.
+        title: slot(0, 0, 128, 17, 14, &fonts::MONO_TITLE, Align::Left),
+        subtitle: slot(0, 16, 128, 13, 27, &fonts::MONO_SMALL, Align::Left),
+        detail: slot(0, 29, 128, 13, 40, &fonts::MONO_SMALL, Align::Left),
         bar: rect(0, 44, 128, 5),
         bar_area: rect(0, 44, 128, 5),
         elapsed: slot(0, 52, 36, 12, 62, &fonts::MONO_TIME, Align::Left),
         total: slot(92, 52, 36, 12, 62, &fonts::MONO_TIME, Align::Right),
         controls: rect(36, 52, 56, 12),
         side: None,
-        notice: rect(0, 14, 128, 28),
+        // Below the title, above the bar.
+        notice: rect(0, 17, 128, 26),
     }
 }
 
@@ -260,11 +263,12 @@ fn color_status(size: Size) -> StatusLayout {
             &fonts::SMALL_L,
             Align::Center,
         ),
+        // Room for a hint wrapped onto two lines.
         body2: slot(
             8,
             top + 186,
             w - 16,
-            22,
+            40,
             top + 202,
             &fonts::SMALL_L,
             Align::Center,

@@ -248,6 +248,31 @@ impl Face {
         result.map(|()| x)
     }
 
+    /// Where to break `text` to show it on two lines of `max` pixels: the byte index of
+    /// the space that makes the longer line shortest (balanced lines, no orphan word),
+    /// else of the last space whose first line fits; `None` when it fits on one line or
+    /// has no such space.
+    pub fn wrap_at(&self, text: &str, max: u32) -> Option<usize> {
+        if self.width(text) <= max {
+            return None;
+        }
+        let mut best: Option<(u32, usize)> = None;
+        let mut last_fit = None;
+        for (i, _) in text.char_indices().filter(|(_, c)| *c == ' ') {
+            let (head, tail) = (text.get(..i)?, text.get(i..)?.trim_start());
+            let (wh, wt) = (self.width(head), self.width(tail));
+            if i == 0 || wh > max {
+                continue;
+            }
+            last_fit = Some(i);
+            let longer = wh.max(wt);
+            if wt <= max && best.is_none_or(|(w, _)| longer < w) {
+                best = Some((longer, i));
+            }
+        }
+        best.map(|(_, i)| i).or(last_fit)
+    }
+
     /// The byte length of the longest prefix of `text` that, followed by an ellipsis,
     /// fits in `max` pixels (trailing spaces dropped).
     pub fn ellipsis_cut(&self, text: &str, max: u32) -> usize {
@@ -524,6 +549,26 @@ mod tests {
         // Trailing spaces go before the ellipsis.
         let cut = f.ellipsis_cut(long, f.width("Hello ") + f.width(ELLIPSIS));
         assert_eq!(&long[..cut], "Hello");
+    }
+
+    #[test]
+    fn wraps_at_the_last_space_that_fits() {
+        let f = &fonts::SMALL_L;
+        let t = "Fix config.toml, then restart tonearm";
+        assert_eq!(f.wrap_at(t, 1000), None);
+        // Balanced lines, not "..., then restart" and an orphan "tonearm".
+        let at = f
+            .wrap_at(t, f.width("Fix config.toml, then restart"))
+            .unwrap();
+        assert_eq!(
+            (&t[..at], &t[at + 1..]),
+            ("Fix config.toml, then", "restart tonearm")
+        );
+        // The last space that fits when no split fits both lines.
+        let long = "a bbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+        assert_eq!(f.wrap_at(long, f.width("a bbb")), Some(1));
+        assert_eq!(f.wrap_at("Unbreakable", 10), None);
+        assert_eq!(f.wrap_at(" x", 1), None);
     }
 
     #[test]

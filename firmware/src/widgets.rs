@@ -335,6 +335,9 @@ pub fn progress_change<C: Palette>(area: Rectangle, a: u32, b: u32, knob: bool) 
     }
 }
 
+/// The room on each side of a chip's text.
+pub const CHIP_PAD: u32 = 5;
+
 /// A rounded chip with text (badges): `bg` box, `fg` text, right- or left-anchored in
 /// `area` according to `align`. Returns the chip's rectangle.
 #[allow(clippy::too_many_arguments)]
@@ -348,7 +351,7 @@ pub fn draw_chip<D: DrawTarget>(
     bg: D::Color,
     d: &mut D,
 ) -> Result<Rectangle, D::Error> {
-    let pad = 5u32;
+    let pad = CHIP_PAD;
     let w = (face.width(text) + 2 * pad).min(area.size.width);
     let x = match align {
         Align::Left => area.top_left.x,
