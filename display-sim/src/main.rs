@@ -10,6 +10,8 @@ use clap::{Parser, Subcommand};
 
 mod parse_cmd;
 mod render_cmd;
+#[allow(dead_code)] // Wired to the headless loop later.
+mod transport;
 
 /// A Spotify "now playing" desk display.
 #[derive(Debug, Parser)]

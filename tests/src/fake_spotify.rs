@@ -115,6 +115,8 @@ enum Delivery {
     Whole,
     /// `Content-Length` up front, then `chunk` bytes every `interval`.
     Trickle { chunk: usize, interval: Duration },
+    /// Chunked transfer encoding (no `Content-Length`), `chunk` bytes per chunk.
+    Chunked { chunk: usize },
     /// Chunked transfer encoding: the first `sent` bytes as a valid chunk, then broken
     /// chunk framing, so the client's body ends early with an error.
     Truncated { sent: usize },
@@ -224,6 +226,15 @@ impl Reply {
         self.delivery = Delivery::Trickle {
             chunk: chunk.max(1),
             interval,
+        };
+        self
+    }
+
+    /// Sends the body with chunked transfer encoding, `chunk` bytes per chunk, so the
+    /// client cannot know its length up front.
+    pub fn chunked(mut self, chunk: usize) -> Reply {
+        self.delivery = Delivery::Chunked {
+            chunk: chunk.max(1),
         };
         self
     }
@@ -527,7 +538,11 @@ impl FakeSpotify {
 
     /// How many scripted replies are still queued on `route`.
     pub fn queued(&self, route: Route) -> usize {
-        self.shared.lock().queues.get(&route).map_or(0, VecDeque::len)
+        self.shared
+            .lock()
+            .queues
+            .get(&route)
+            .map_or(0, VecDeque::len)
     }
 
     /// Whether API routes check the bearer token (default: yes).
@@ -723,7 +738,12 @@ fn handle(mut request: tiny_http::Request, shared: &Shared) {
     let headers: Vec<(String, String)> = request
         .headers()
         .iter()
-        .map(|h| (h.field.as_str().as_str().to_owned(), h.value.as_str().to_owned()))
+        .map(|h| {
+            (
+                h.field.as_str().as_str().to_owned(),
+                h.value.as_str().to_owned(),
+            )
+        })
         .collect();
     let mut body = Vec::new();
     let _ = request
@@ -977,7 +997,9 @@ fn deliver(request: tiny_http::Request, reply: &Reply, shared: &Shared) {
     }
     let no_body = status == 204 || status == 304 || (100..200).contains(&status);
     match reply.delivery {
-        Delivery::Truncated { .. } => head.push_str("Transfer-Encoding: chunked\r\n"),
+        Delivery::Truncated { .. } | Delivery::Chunked { .. } if !no_body => {
+            head.push_str("Transfer-Encoding: chunked\r\n");
+        }
         _ if no_body => {}
         _ => {
             let _ = write!(head, "Content-Length: {}\r\n", reply.body.len());
@@ -998,10 +1020,22 @@ fn deliver(request: tiny_http::Request, reply: &Reply, shared: &Shared) {
                 if i > 0 && !sleep_unless_stopped(shared, interval) {
                     return;
                 }
-                if writer.write_all(piece).and_then(|()| writer.flush()).is_err() {
+                if writer
+                    .write_all(piece)
+                    .and_then(|()| writer.flush())
+                    .is_err()
+                {
                     return;
                 }
             }
+        }
+        Delivery::Chunked { chunk } => {
+            for piece in reply.body.chunks(chunk) {
+                let _ = write!(writer, "{:x}\r\n", piece.len());
+                let _ = writer.write_all(piece);
+                let _ = writer.write_all(b"\r\n");
+            }
+            let _ = writer.write_all(b"0\r\n\r\n");
         }
         Delivery::Truncated { sent } => {
             let piece = reply.body.get(..sent).unwrap_or(&reply.body);
@@ -1178,7 +1212,10 @@ mod tests {
             "grant_type=refresh_token&refresh_token=r0&client_id=cid",
         );
         let json = body_json(&resp);
-        let new = json["refresh_token"].as_str().unwrap_or_default().to_owned();
+        let new = json["refresh_token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
         assert!(!new.is_empty() && new != "r0", "{resp}");
         assert_eq!(json["access_token"].as_str().map(str::len), Some(600));
         assert_eq!(fake.refresh_tokens(), vec![new.clone()]);
