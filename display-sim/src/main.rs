@@ -8,15 +8,20 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod demo;
+mod demo_cmd;
 mod parse_cmd;
 mod render_cmd;
-#[allow(dead_code)] // Wired to the headless loop later.
-mod transport;
+mod shell;
 
 /// A Spotify "now playing" desk display.
 #[derive(Debug, Parser)]
 #[command(name = "tonearm", version, about, propagate_version = true)]
 struct Cli {
+    /// More log output on stderr (-v info, -vv debug); `RUST_LOG` also works. Secrets are
+    /// never logged.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
     #[command(subcommand)]
     command: Command,
 }
@@ -27,13 +32,37 @@ enum Command {
     Parse(parse_cmd::ParseArgs),
     /// Render the screen for a currently-playing body into a PNG, headlessly (no SDL).
     Render(render_cmd::RenderArgs),
+    /// A scripted listening session that shows every screen (no Spotify account needed).
+    Demo(demo_cmd::DemoArgs),
+}
+
+/// Set by Ctrl-C (SIGINT) and SIGTERM: the loops end cleanly and exit 0.
+static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether Ctrl-C was pressed.
+pub(crate) fn interrupted() -> bool {
+    INTERRUPTED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(default))
+        .format_timestamp_millis()
+        .init();
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    init_logging(cli.verbose);
+    let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, std::sync::atomic::Ordering::Relaxed));
     let result = match cli.command {
         Command::Parse(args) => parse_cmd::run(&args),
         Command::Render(args) => render_cmd::run(&args),
+        Command::Demo(args) => demo_cmd::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -61,7 +61,7 @@ fn validate(args: &RenderArgs) -> anyhow::Result<Options> {
     })
 }
 
-fn parse_profile(s: &str) -> Result<Profile, String> {
+pub(crate) fn parse_profile(s: &str) -> Result<Profile, String> {
     Profile::from_name(s)
         .ok_or_else(|| format!("unknown display {s:?}: use 320x240, 240x240 or 128x64"))
 }
@@ -102,7 +102,7 @@ where
 
 /// Writes `bytes`-producing `save` to `out` atomically: a temporary file beside it,
 /// synced, then renamed over it. On any error the temporary file is removed.
-fn write_atomically(
+pub(crate) fn write_atomically(
     out: &Path,
     save: impl FnOnce(&Path) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {

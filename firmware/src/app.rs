@@ -67,6 +67,12 @@ impl<C: Palette> App<C> {
         &self.session
     }
 
+    /// Replaces the session (a new login, or the demo's next act); the screen follows at
+    /// the next redraw.
+    pub fn replace_session(&mut self, session: Session) {
+        self.session = session;
+    }
+
     /// The display profile.
     pub fn profile(&self) -> Profile {
         self.scene.profile()

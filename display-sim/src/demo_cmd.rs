@@ -1,0 +1,81 @@
+//! `tonearm demo`: the scripted listening session (see [`crate::demo`]).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use embedded_graphics::pixelcolor::{BinaryColor, Rgb565, Rgb888};
+use tonearm_core::session::Session;
+use tonearm_firmware::{App, Palette, Profile};
+
+use crate::demo::{DemoNetwork, demo_credentials, demo_timing};
+use crate::shell::{Clock, Discard, Headless, LoopOptions, run_loop};
+
+/// Arguments of `tonearm demo` (and the display options `run` shares).
+#[derive(Debug, Clone, clap::Args)]
+pub struct DemoArgs {
+    /// The display profile.
+    #[arg(long, default_value = "320x240", value_name = "320x240|240x240|128x64")]
+    pub display: String,
+    /// Run the script K times faster than real time (1 to 100).
+    #[arg(long, value_name = "K", default_value_t = 1)]
+    pub speed: u32,
+    /// No window: the same loop, for tests and servers.
+    #[arg(long)]
+    pub headless: bool,
+    /// Print one JSON line per screen change on stdout: {"t_ms","screen","title"}.
+    #[arg(long)]
+    pub events: bool,
+    /// Write the screen as PNG whenever it changes (atomically).
+    #[arg(long, value_name = "PNG")]
+    pub snapshot: Option<PathBuf>,
+    /// Exit 0 after this many seconds (real time).
+    #[arg(long, value_name = "SECS")]
+    pub duration: Option<f64>,
+}
+
+impl DemoArgs {
+    /// The loop options these arguments ask for (validated).
+    pub fn loop_options(&self) -> anyhow::Result<LoopOptions> {
+        let duration = match self.duration {
+            Some(s) if s.is_finite() && s >= 0.0 => Some(Duration::from_secs_f64(s)),
+            Some(s) => anyhow::bail!("invalid --duration {s}: use a number of seconds"),
+            None => None,
+        };
+        Ok(LoopOptions {
+            events: self.events,
+            snapshot: self.snapshot.clone(),
+            duration,
+        })
+    }
+}
+
+/// Runs `tonearm demo`.
+pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
+    let profile = crate::render_cmd::parse_profile(&args.display).map_err(anyhow::Error::msg)?;
+    if !(1..=100).contains(&args.speed) {
+        anyhow::bail!("invalid --speed {}: use 1 to 100", args.speed);
+    }
+    let opts = args.loop_options()?;
+    match profile {
+        Profile::Mono128x64 => demo::<BinaryColor>(profile, args, &opts),
+        _ => demo::<Rgb565>(profile, args, &opts),
+    }
+}
+
+fn demo<C: Palette + Into<Rgb888>>(
+    profile: Profile,
+    args: &DemoArgs,
+    opts: &LoopOptions,
+) -> anyhow::Result<()> {
+    let seed = u64::from(std::process::id());
+    let mut app: App<C> = App::new(
+        profile,
+        Session::new(demo_credentials(), demo_timing(), seed),
+    );
+    let mut net = DemoNetwork::new(seed);
+    let clock = Clock::new(args.speed);
+    if !args.headless {
+        anyhow::bail!("the window is not built yet: use --headless");
+    }
+    run_loop(&mut app, &mut net, &mut Headless, &mut Discard, clock, opts)
+}

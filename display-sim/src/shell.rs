@@ -1,0 +1,303 @@
+//! The desktop shell's loop: it drives the firmware's [`App`] with a clock, a network and
+//! an output (headless or a window). It does the I/O and nothing else: every rule lives
+//! in the app and the session.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use embedded_graphics::pixelcolor::Rgb888;
+use embedded_graphics::prelude::*;
+use embedded_graphics_simulator::{OutputSettingsBuilder, SimulatorDisplay};
+use tonearm_core::session::{Action, Control, Failure, Request, Session, TokenUpdate};
+use tonearm_firmware::{App, Palette, Screen};
+
+/// One step of a response, as the network delivers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NetEvent {
+    /// The status and the `Retry-After` header.
+    Head {
+        /// HTTP status.
+        status: u16,
+        /// The `Retry-After` value, if the header was present (any case).
+        retry_after: Option<String>,
+    },
+    /// A chunk of the body.
+    Body(Vec<u8>),
+    /// The response is complete.
+    End,
+    /// No (complete) response.
+    Failure(Failure),
+}
+
+/// Performs requests. One is in flight at a time (the session never asks for more).
+pub trait Network {
+    /// Starts `req`; its response arrives through [`Network::next_event`].
+    fn start(&mut self, req: Request, now_ms: u64);
+    /// The next event of the response in flight, waiting at most `timeout`.
+    fn next_event(&mut self, timeout: Duration) -> Option<NetEvent>;
+    /// A session to replace the app's with, now (the demo's script starts a new one at
+    /// some acts). `busy`: a request is in flight (then keep the current one).
+    fn new_session(&mut self, _now_ms: u64, _busy: bool) -> Option<Session> {
+        None
+    }
+}
+
+/// Monotonic time for the app: real time, or real time sped up (the demo's `--speed`).
+#[derive(Debug, Clone, Copy)]
+pub struct Clock {
+    start: Instant,
+    speed: u32,
+}
+
+impl Clock {
+    /// A clock starting at 0 now, running `speed` times faster than real time.
+    pub fn new(speed: u32) -> Self {
+        Clock {
+            start: Instant::now(),
+            speed: speed.max(1),
+        }
+    }
+
+    /// Milliseconds since the start, in app time.
+    pub fn now_ms(&self) -> u64 {
+        let real = u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX);
+        real.saturating_mul(u64::from(self.speed))
+    }
+
+    /// Real milliseconds since the start.
+    pub fn real_ms(&self) -> u64 {
+        u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// The real duration of `ms` of app time.
+    pub fn real(&self, ms: u64) -> Duration {
+        Duration::from_millis(ms / u64::from(self.speed))
+    }
+}
+
+/// What a window (or nothing) reports while the loop waits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UiEvent {
+    /// A button.
+    Press(Control),
+    /// Close the window, Q, Esc, Ctrl-C.
+    Quit,
+}
+
+/// Where frames go besides the event stream and snapshots: a window, or nothing.
+pub trait Output<C: PixelColor> {
+    /// Shows `display` (only called when something was redrawn, or `blank` changed).
+    fn present(&mut self, display: &SimulatorDisplay<C>, blank: bool) -> anyhow::Result<()>;
+    /// Waits up to `timeout` for user input.
+    fn wait(&mut self, timeout: Duration) -> Option<UiEvent>;
+    /// The longest the loop may block on the network before looking at the UI again.
+    fn max_block(&self) -> Duration;
+}
+
+/// No window: the loop just sleeps.
+pub struct Headless;
+
+impl<C: PixelColor> Output<C> for Headless {
+    fn present(&mut self, _display: &SimulatorDisplay<C>, _blank: bool) -> anyhow::Result<()> {
+        Ok(())
+    }
+    fn wait(&mut self, timeout: Duration) -> Option<UiEvent> {
+        if crate::interrupted() {
+            return Some(UiEvent::Quit);
+        }
+        std::thread::sleep(timeout.min(Duration::from_millis(200)));
+        crate::interrupted().then_some(UiEvent::Quit)
+    }
+    fn max_block(&self) -> Duration {
+        Duration::from_millis(200)
+    }
+}
+
+/// One line of `--events`.
+#[derive(serde::Serialize)]
+struct ScreenEvent<'a> {
+    /// Real ms since the start.
+    t_ms: u64,
+    screen: &'a str,
+    title: Option<&'a str>,
+}
+
+/// Options of the loop shared by `run` and `demo`.
+#[derive(Debug, Clone, Default)]
+pub struct LoopOptions {
+    /// Print one JSON line per screen (or title) change on stdout.
+    pub events: bool,
+    /// Write the screen as PNG whenever it changes (atomically).
+    pub snapshot: Option<PathBuf>,
+    /// Exit 0 after this long (real time), even while a request hangs.
+    pub duration: Option<Duration>,
+}
+
+/// Where refreshed tokens go: the token store, or nowhere (the demo).
+pub trait TokenSink {
+    /// Fresh tokens: persist them now.
+    fn tokens(&mut self, update: TokenUpdate) -> anyhow::Result<()>;
+}
+
+/// Tokens that are not kept (the demo).
+pub struct Discard;
+
+impl TokenSink for Discard {
+    fn tokens(&mut self, _update: TokenUpdate) -> anyhow::Result<()> {
+        Ok(())
+    }
+}
+
+/// Runs the app until the window closes, Ctrl-C, or `duration` passes.
+pub fn run_loop<C, N, O, T>(
+    app: &mut App<C>,
+    net: &mut N,
+    out: &mut O,
+    tokens: &mut T,
+    clock: Clock,
+    opts: &LoopOptions,
+) -> anyhow::Result<()>
+where
+    C: Palette + Into<Rgb888>,
+    N: Network,
+    O: Output<C>,
+    T: TokenSink,
+{
+    let size = app.profile().size();
+    let mut display: SimulatorDisplay<C> = SimulatorDisplay::with_default_color(size, C::default());
+    let deadline = opts
+        .duration
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    let mut in_flight = false;
+    let mut net_wake = 0u64;
+    let mut last_event: Option<(Screen, String)> = None;
+    let mut was_blank = false;
+    let stdout = std::io::stdout();
+    loop {
+        if deadline.is_some_and(|d| clock.real_ms() >= d) {
+            return Ok(());
+        }
+        let now = clock.now_ms();
+        if let Some(session) = net.new_session(now, in_flight) {
+            app.replace_session(session);
+        }
+        if !in_flight {
+            match app.poll(now) {
+                Action::Send(req) => {
+                    log::debug!("request {:?} {}", req.method, req.path);
+                    net.start(req, now);
+                    in_flight = true;
+                }
+                Action::WaitUntil(t) => net_wake = t,
+                Action::Wait => net_wake = u64::MAX,
+            }
+        }
+        if let Some(update) = app.take_token_update() {
+            tokens.tokens(update)?;
+        }
+
+        // Draw what changed; report screen changes.
+        let blank = app.is_blank(now);
+        let update = app.redraw(now, &mut display).map_err(|e| match e {})?;
+        let vm = app.last_view();
+        let key = (vm.screen, vm.title.to_string());
+        let changed_screen = last_event.as_ref() != Some(&key);
+        if changed_screen {
+            if opts.events {
+                let line = serde_json::to_string(&ScreenEvent {
+                    t_ms: clock.real_ms(),
+                    screen: vm.screen.name(),
+                    title: (!vm.title.is_empty()).then_some(vm.title.as_str()),
+                })?;
+                let mut lock = stdout.lock();
+                writeln!(lock, "{line}").context("cannot write events")?;
+                lock.flush().context("cannot write events")?;
+            }
+            if let Some(path) = &opts.snapshot {
+                let image = display.to_rgb_output_image(&OutputSettingsBuilder::new().build());
+                crate::render_cmd::write_atomically(path, |p| {
+                    image.save_png(p).context("cannot encode PNG")
+                })?;
+            }
+            last_event = Some(key);
+        }
+        if !update.is_empty() || blank != was_blank {
+            out.present(&display, blank)?;
+            was_blank = blank;
+        }
+
+        // Wait for the next thing: a response, the next frame, the next request, input.
+        let now = clock.now_ms();
+        let mut wake = app.next_frame_ms(now);
+        if !in_flight {
+            wake = wake.min(net_wake);
+        }
+        let mut timeout = clock.real(wake.saturating_sub(now));
+        if let Some(d) = deadline {
+            timeout = timeout.min(Duration::from_millis(d.saturating_sub(clock.real_ms())));
+        }
+        if in_flight {
+            if let Some(ev) = net.next_event(timeout.min(out.max_block())) {
+                in_flight = feed(app, ev, clock.now_ms());
+                // Take everything that has arrived before drawing again.
+                while in_flight {
+                    match net.next_event(Duration::ZERO) {
+                        Some(ev) => in_flight = feed(app, ev, clock.now_ms()),
+                        None => break,
+                    }
+                }
+            }
+            if let Some(ev) = out.wait(Duration::ZERO) {
+                if handle_ui(app, ev, clock.now_ms()) {
+                    return Ok(());
+                }
+            }
+        } else if let Some(ev) = out.wait(timeout) {
+            if handle_ui(app, ev, clock.now_ms()) {
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// Feeds one network event; returns whether the request is still in flight.
+fn feed<C: Palette>(app: &mut App<C>, ev: NetEvent, now: u64) -> bool {
+    match ev {
+        NetEvent::Head {
+            status,
+            retry_after,
+        } => {
+            log::debug!("response {status}");
+            app.on_head(now, status, retry_after.as_deref());
+            true
+        }
+        NetEvent::Body(chunk) => {
+            app.on_body(&chunk);
+            true
+        }
+        NetEvent::End => {
+            app.on_end(now);
+            false
+        }
+        NetEvent::Failure(f) => {
+            log::info!("request failed: {f:?}");
+            app.on_failure(now, f);
+            false
+        }
+    }
+}
+
+/// Handles input; returns `true` to quit.
+fn handle_ui<C: Palette>(app: &mut App<C>, ev: UiEvent, now: u64) -> bool {
+    match ev {
+        UiEvent::Quit => true,
+        UiEvent::Press(control) => {
+            if let Err(why) = app.press(now, control) {
+                log::info!("{control:?} not sent: {why:?}");
+            }
+            false
+        }
+    }
+}
