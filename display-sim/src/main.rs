@@ -14,6 +14,8 @@ mod parse_cmd;
 mod render_cmd;
 mod shell;
 #[allow(dead_code)] // Wired to the headless loop later.
+mod config;
+#[allow(dead_code)] // Wired to the headless loop later.
 mod transport;
 
 /// A Spotify "now playing" desk display.

@@ -1,0 +1,746 @@
+//! The desktop shell's configuration: a TOML file plus environment overrides, turned into
+//! a validated [`Config`] in one step.
+//!
+//! The file lives at the platform's config directory (`~/.config/tonearm/config.toml` on
+//! Linux, see [`default_path`]); `--config PATH` overrides it. Keys:
+//!
+//! | key | type | default |
+//! | --- | --- | --- |
+//! | `client_id` | string | required (here or in `SPOTIFY_CLIENT_ID`) |
+//! | `client_secret` | string | none: PKCE |
+//! | `refresh_token` | string | none (seeds the token store when it is empty) |
+//! | `api_base` | URL | `https://api.spotify.com/v1` |
+//! | `accounts_base` | URL | `https://accounts.spotify.com` |
+//! | `display` | `320x240`, `240x240` or `128x64` | `320x240` |
+//! | `poll_playing_s` | integer, 2..=60 | 5 |
+//! | `poll_paused_s` | integer, 2..=600 | 15 |
+//! | `poll_idle_s` | integer, 10..=3600 (the longest idle interval) | 60 |
+//!
+//! `SPOTIFY_CLIENT_ID`, `SPOTIFY_CLIENT_SECRET` and `SPOTIFY_REFRESH_TOKEN` override the
+//! file (an empty variable counts as unset). Unknown keys are errors (a typo must not
+//! silently do nothing). Every error is one line naming the file, the line and the key;
+//! secret values never appear in errors or in `Debug` output.
+
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use toml::Spanned;
+use tonearm_firmware::Profile;
+
+/// The file name inside the config directory.
+pub const FILE_NAME: &str = "config.toml";
+
+/// The default Web API base.
+pub const DEFAULT_API_BASE: &str = "https://api.spotify.com/v1";
+/// The default accounts base.
+pub const DEFAULT_ACCOUNTS_BASE: &str = "https://accounts.spotify.com";
+
+/// The environment variable for `client_id`.
+pub const ENV_CLIENT_ID: &str = "SPOTIFY_CLIENT_ID";
+/// The environment variable for `client_secret`.
+pub const ENV_CLIENT_SECRET: &str = "SPOTIFY_CLIENT_SECRET";
+/// The environment variable for `refresh_token`.
+pub const ENV_REFRESH_TOKEN: &str = "SPOTIFY_REFRESH_TOKEN";
+
+/// A secret string (client secret, token) that never shows in `Debug` and has no `Display`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretString(String);
+
+impl SecretString {
+    /// Wraps `value`.
+    pub fn new(value: impl Into<String>) -> Self {
+        SecretString(value.into())
+    }
+
+    /// The secret itself: only for putting it on the wire or into the token file.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SecretString {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SecretString(<{} bytes redacted>)", self.0.len())
+    }
+}
+
+/// Where a value came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// An environment variable.
+    Env,
+    /// The config file.
+    File,
+}
+
+/// The validated configuration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// The config file (whether or not it existed).
+    pub path: PathBuf,
+    /// The Spotify app's client id (not secret, but not shown needlessly either).
+    pub client_id: String,
+    /// The client secret; `None` means PKCE.
+    pub client_secret: Option<SecretString>,
+    /// A refresh token to seed the token store with when it is empty, and where it came from.
+    pub refresh_token: Option<(SecretString, Origin)>,
+    /// The Web API base, without a trailing `/`.
+    pub api_base: String,
+    /// The accounts base, without a trailing `/`.
+    pub accounts_base: String,
+    /// The display profile.
+    pub display: Profile,
+    /// Poll interval while playing.
+    pub poll_playing: Duration,
+    /// Poll interval while paused.
+    pub poll_paused: Duration,
+    /// Longest poll interval while nothing plays.
+    pub poll_idle: Duration,
+}
+
+/// Why the configuration cannot be used. Each is one line; none shows a secret.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// No config directory could be determined (no home directory). Pass `--config PATH`.
+    #[error("no config directory on this system (no home directory?): pass --config PATH")]
+    NoConfigDir,
+    /// The file exists (or was named with `--config`) but cannot be read.
+    #[error("{}: cannot read: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML.
+    #[error("{}:{line}: {message}", path.display())]
+    Syntax {
+        /// The file.
+        path: PathBuf,
+        /// The 1-based line.
+        line: usize,
+        /// What the TOML parser said.
+        message: String,
+    },
+    /// A key that this program does not know (a typo?).
+    #[error("{}:{line}: unknown key `{key}` (known keys: {})", path.display(), KEYS.join(", "))]
+    UnknownKey {
+        /// The file.
+        path: PathBuf,
+        /// The 1-based line.
+        line: usize,
+        /// The key as written.
+        key: String,
+    },
+    /// A known key with a value that cannot be used. `line` is `None` for a value that came
+    /// from the environment.
+    #[error("{}: {key}: {message}", Where(path, *line, key))]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// The 1-based line in the file, or `None` when the value came from the environment.
+        line: Option<usize>,
+        /// The key (or the environment variable).
+        key: String,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+    /// `client_id` is missing from both the file and the environment.
+    #[error(
+        "{}: no client_id: set client_id in the file or SPOTIFY_CLIENT_ID (your app's id from the Spotify developer dashboard)",
+        path.display()
+    )]
+    MissingClientId {
+        /// The file.
+        path: PathBuf,
+    },
+}
+
+/// `path:line` or `path (environment)` for messages.
+struct Where<'a>(&'a Path, Option<usize>, &'a str);
+
+impl fmt::Display for Where<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.1 {
+            Some(line) => write!(f, "{}:{line}", self.0.display()),
+            None => write!(f, "{} (environment)", self.0.display()),
+        }
+    }
+}
+
+/// Every key the file may hold.
+pub const KEYS: &[&str] = &[
+    "client_id",
+    "client_secret",
+    "refresh_token",
+    "api_base",
+    "accounts_base",
+    "display",
+    "poll_playing_s",
+    "poll_paused_s",
+    "poll_idle_s",
+];
+
+/// Keys whose values are secret: their values never appear in messages.
+const SECRET_KEYS: &[&str] = &["client_secret", "refresh_token"];
+
+/// The file as written: every value with its span, no interpretation yet.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    client_id: Option<Spanned<toml::Value>>,
+    client_secret: Option<Spanned<toml::Value>>,
+    refresh_token: Option<Spanned<toml::Value>>,
+    api_base: Option<Spanned<toml::Value>>,
+    accounts_base: Option<Spanned<toml::Value>>,
+    display: Option<Spanned<toml::Value>>,
+    poll_playing_s: Option<Spanned<toml::Value>>,
+    poll_paused_s: Option<Spanned<toml::Value>>,
+    poll_idle_s: Option<Spanned<toml::Value>>,
+}
+
+/// The platform's config file: `<config dir>/tonearm/config.toml`.
+pub fn default_path() -> Result<PathBuf, ConfigError> {
+    directories::ProjectDirs::from("", "", "tonearm")
+        .map(|dirs| dirs.config_dir().join(FILE_NAME))
+        .ok_or(ConfigError::NoConfigDir)
+}
+
+impl Config {
+    /// Loads the config from `path` (or [`default_path`]) with the process environment.
+    pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
+        Config::load_with_env(path, &|name| std::env::var(name).ok())
+    }
+
+    /// Loads the config from `path` (or [`default_path`]), reading environment variables
+    /// through `env`. A missing file is an error only when `path` was given explicitly.
+    pub fn load_with_env(
+        path: Option<&Path>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let (path, explicit) = match path {
+            Some(p) => (p.to_path_buf(), true),
+            None => (default_path()?, false),
+        };
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => String::new(),
+            Err(source) => return Err(ConfigError::Read { path, source }),
+        };
+        Config::parse(&text, &path, env)
+    }
+
+    /// Turns a file's text (and the environment) into a validated config. `path` is only
+    /// used in messages and kept in [`Config::path`].
+    pub fn parse(
+        text: &str,
+        path: &Path,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let raw: RawFile = toml::from_str(text).map_err(|e| toml_error(&e, text, path))?;
+        let p = Parser { text, path };
+        let env_value = |name: &str| {
+            env(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+
+        let client_id = match env_value(ENV_CLIENT_ID) {
+            Some(v) => Some(p.check_token_chars(v, ENV_CLIENT_ID, None)?),
+            None => p.opt_string(raw.client_id.as_ref(), "client_id")?,
+        };
+        let client_id = client_id.ok_or_else(|| ConfigError::MissingClientId {
+            path: path.to_path_buf(),
+        })?;
+
+        let client_secret = match env_value(ENV_CLIENT_SECRET) {
+            Some(v) => Some(p.check_token_chars(v, ENV_CLIENT_SECRET, None)?),
+            None => p.opt_string(raw.client_secret.as_ref(), "client_secret")?,
+        }
+        .map(SecretString::new);
+
+        let refresh_token = match env_value(ENV_REFRESH_TOKEN) {
+            Some(v) => Some((
+                p.check_token_chars(v, ENV_REFRESH_TOKEN, None)?,
+                Origin::Env,
+            )),
+            None => p
+                .opt_string(raw.refresh_token.as_ref(), "refresh_token")?
+                .map(|v| (v, Origin::File)),
+        }
+        .map(|(v, o)| (SecretString::new(v), o));
+
+        let api_base = p.base_url(raw.api_base.as_ref(), "api_base", DEFAULT_API_BASE)?;
+        let accounts_base = p.base_url(
+            raw.accounts_base.as_ref(),
+            "accounts_base",
+            DEFAULT_ACCOUNTS_BASE,
+        )?;
+
+        let display = match raw.display.as_ref() {
+            None => Profile::Landscape320x240,
+            Some(v) => {
+                let name = p.string(v, "display")?;
+                Profile::from_name(&name).ok_or_else(|| {
+                    p.invalid(
+                        v,
+                        "display",
+                        format!("`{name}` is not a display: use 320x240, 240x240 or 128x64"),
+                    )
+                })?
+            }
+        };
+
+        Ok(Config {
+            path: path.to_path_buf(),
+            client_id,
+            client_secret,
+            refresh_token,
+            api_base,
+            accounts_base,
+            display,
+            poll_playing: p.seconds(raw.poll_playing_s.as_ref(), "poll_playing_s", 5, 2..61)?,
+            poll_paused: p.seconds(raw.poll_paused_s.as_ref(), "poll_paused_s", 15, 2..601)?,
+            poll_idle: p.seconds(raw.poll_idle_s.as_ref(), "poll_idle_s", 60, 10..3601)?,
+        })
+    }
+
+    /// The token file's path: `token.json` beside the config file.
+    pub fn token_path(&self) -> PathBuf {
+        self.path
+            .parent()
+            .map_or_else(|| PathBuf::from("token.json"), |d| d.join("token.json"))
+    }
+}
+
+/// The 1-based line of byte offset `at` in `text`.
+fn line_of(text: &str, at: usize) -> usize {
+    let at = at.min(text.len());
+    text.as_bytes()
+        .get(..at)
+        .map_or(0, |b| b.iter().filter(|c| **c == b'\n').count())
+        + 1
+}
+
+/// The key written on the line holding `at` (`key = ...`), if there is one.
+fn key_on_line(text: &str, at: usize) -> Option<String> {
+    let at = at.min(text.len());
+    let start = text.get(..at)?.rfind('\n').map_or(0, |i| i + 1);
+    let line = text.get(start..)?.lines().next()?;
+    let (key, _) = line.split_once('=')?;
+    let key = key.trim().trim_matches('"').trim_matches('\'');
+    (!key.is_empty()).then(|| key.to_owned())
+}
+
+/// Turns a TOML error into a one-line error with the line and, where there is one, the key.
+fn toml_error(err: &toml::de::Error, text: &str, path: &Path) -> ConfigError {
+    let at = err.span().map_or(0, |s| s.start);
+    let line = line_of(text, at);
+    let message = err
+        .message()
+        .lines()
+        .next()
+        .unwrap_or("invalid TOML")
+        .trim();
+    if message.starts_with("unknown field") {
+        // The span covers the key itself.
+        let key = err
+            .span()
+            .and_then(|s| text.get(s))
+            .map(|k| k.trim().trim_matches('"').trim_matches('\'').to_owned())
+            .or_else(|| key_on_line(text, at))
+            .unwrap_or_default();
+        return ConfigError::UnknownKey {
+            path: path.to_path_buf(),
+            line,
+            key,
+        };
+    }
+    let key = key_on_line(text, at);
+    let secret = key.as_deref().is_some_and(|k| SECRET_KEYS.contains(&k));
+    let message = if secret {
+        // The parser may quote the value: never show a secret's.
+        "invalid value (not shown: it is secret)".to_owned()
+    } else {
+        message.to_owned()
+    };
+    match key {
+        Some(key) => ConfigError::Invalid {
+            path: path.to_path_buf(),
+            line: Some(line),
+            key,
+            message,
+        },
+        None => ConfigError::Syntax {
+            path: path.to_path_buf(),
+            line,
+            message,
+        },
+    }
+}
+
+/// Validation helpers over one file's text.
+struct Parser<'a> {
+    text: &'a str,
+    path: &'a Path,
+}
+
+impl Parser<'_> {
+    fn line(&self, span: Range<usize>) -> usize {
+        line_of(self.text, span.start)
+    }
+
+    fn invalid(&self, v: &Spanned<toml::Value>, key: &str, message: String) -> ConfigError {
+        ConfigError::Invalid {
+            path: self.path.to_path_buf(),
+            line: Some(self.line(v.span())),
+            key: key.to_owned(),
+            message,
+        }
+    }
+
+    fn string(&self, v: &Spanned<toml::Value>, key: &str) -> Result<String, ConfigError> {
+        match v.get_ref() {
+            toml::Value::String(s) => Ok(s.trim().to_owned()),
+            other => Err(self.invalid(
+                v,
+                key,
+                format!("must be a string, not {}", other.type_str()),
+            )),
+        }
+    }
+
+    /// A non-empty string of printable, non-space ASCII (ids, secrets, tokens).
+    fn opt_string(
+        &self,
+        v: Option<&Spanned<toml::Value>>,
+        key: &str,
+    ) -> Result<Option<String>, ConfigError> {
+        let Some(v) = v else { return Ok(None) };
+        let s = self.string(v, key)?;
+        self.check_token_chars(s, key, Some(v.span())).map(Some)
+    }
+
+    fn check_token_chars(
+        &self,
+        s: String,
+        key: &str,
+        span: Option<Range<usize>>,
+    ) -> Result<String, ConfigError> {
+        let problem = if s.is_empty() {
+            Some("is empty: remove the line or give a value")
+        } else if !s.bytes().all(|b| b.is_ascii_graphic()) {
+            Some("holds spaces or characters that cannot be in it (a paste with a line break?)")
+        } else {
+            None
+        };
+        match problem {
+            None => Ok(s),
+            Some(message) => Err(ConfigError::Invalid {
+                path: self.path.to_path_buf(),
+                line: span.map(|s| self.line(s)),
+                key: key.to_owned(),
+                message: message.to_owned(),
+            }),
+        }
+    }
+
+    fn base_url(
+        &self,
+        v: Option<&Spanned<toml::Value>>,
+        key: &str,
+        default: &str,
+    ) -> Result<String, ConfigError> {
+        let Some(v) = v else {
+            return Ok(default.to_owned());
+        };
+        let s = self.string(v, key)?;
+        let s = s.trim_end_matches('/').to_owned();
+        let lower = s.to_ascii_lowercase();
+        let host = lower
+            .strip_prefix("https://")
+            .or_else(|| lower.strip_prefix("http://"))
+            .map(|rest| rest.split(['/', '?', '#']).next().unwrap_or_default());
+        let message = match host {
+            None => Some("must start with https://".to_owned()),
+            Some("") => Some("has no host".to_owned()),
+            Some(h) if h.contains('@') => Some("must not hold credentials".to_owned()),
+            Some(_) if s.contains(['?', '#']) || s.bytes().any(|b| !b.is_ascii_graphic()) => {
+                Some("must be a plain base URL (no spaces, query or fragment)".to_owned())
+            }
+            Some(h) if lower.starts_with("http://") => {
+                let hostname = if h.starts_with('[') {
+                    h.split_inclusive(']').next().unwrap_or(h)
+                } else {
+                    h.split(':').next().unwrap_or(h)
+                };
+                (hostname != "127.0.0.1" && hostname != "[::1]").then(|| {
+                    format!(
+                        "plain http is allowed only to 127.0.0.1 and [::1], not {hostname}: use https"
+                    )
+                })
+            }
+            Some(_) => None,
+        };
+        match message {
+            None => Ok(s),
+            Some(m) => Err(self.invalid(v, key, m)),
+        }
+    }
+
+    fn seconds(
+        &self,
+        v: Option<&Spanned<toml::Value>>,
+        key: &str,
+        default: u64,
+        range: Range<u64>,
+    ) -> Result<Duration, ConfigError> {
+        let Some(v) = v else {
+            return Ok(Duration::from_secs(default));
+        };
+        let bad = || {
+            self.invalid(
+                v,
+                key,
+                format!(
+                    "must be a whole number of seconds from {} to {}",
+                    range.start,
+                    range.end.saturating_sub(1)
+                ),
+            )
+        };
+        match v.get_ref() {
+            toml::Value::Integer(n) => {
+                let n = u64::try_from(*n).map_err(|_| bad())?;
+                if range.contains(&n) {
+                    Ok(Duration::from_secs(n))
+                } else {
+                    Err(bad())
+                }
+            }
+            _ => Err(bad()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(text, Path::new("/cfg/tonearm/config.toml"), &no_env)
+    }
+
+    fn err(text: &str) -> String {
+        let e = parse(text).expect_err(text);
+        let s = e.to_string();
+        assert!(!s.contains('\n'), "not one line: {s}");
+        s
+    }
+
+    #[test]
+    fn minimal_file_gets_the_defaults() {
+        let c = parse("client_id = \"abc123\"\n").expect("ok");
+        assert_eq!(c.client_id, "abc123");
+        assert_eq!(c.client_secret, None);
+        assert_eq!(c.refresh_token, None);
+        assert_eq!(c.api_base, DEFAULT_API_BASE);
+        assert_eq!(c.accounts_base, DEFAULT_ACCOUNTS_BASE);
+        assert_eq!(c.display, Profile::Landscape320x240);
+        assert_eq!(c.poll_playing, Duration::from_secs(5));
+        assert_eq!(c.poll_paused, Duration::from_secs(15));
+        assert_eq!(c.poll_idle, Duration::from_secs(60));
+        assert_eq!(c.token_path(), Path::new("/cfg/tonearm/token.json"));
+    }
+
+    #[test]
+    fn full_file() {
+        let c = parse(
+            r#"
+# comment
+client_id = "abc"
+client_secret = "s3cr3t"
+refresh_token = "AQB-refresh"
+api_base = "http://127.0.0.1:8080/v1/"
+accounts_base = "http://[::1]:9090"
+display = "128x64"
+poll_playing_s = 4
+poll_paused_s = 30
+poll_idle_s = 120
+"#,
+        )
+        .expect("ok");
+        assert_eq!(
+            c.client_secret.as_ref().map(SecretString::expose),
+            Some("s3cr3t")
+        );
+        assert_eq!(
+            c.refresh_token.as_ref().map(|(t, o)| (t.expose(), *o)),
+            Some(("AQB-refresh", Origin::File))
+        );
+        assert_eq!(c.api_base, "http://127.0.0.1:8080/v1");
+        assert_eq!(c.accounts_base, "http://[::1]:9090");
+        assert_eq!(c.display, Profile::Mono128x64);
+        assert_eq!(c.poll_playing, Duration::from_secs(4));
+        assert_eq!(c.poll_paused, Duration::from_secs(30));
+        assert_eq!(c.poll_idle, Duration::from_secs(120));
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let env = |name: &str| match name {
+            ENV_CLIENT_ID => Some("env-id".to_owned()),
+            ENV_CLIENT_SECRET => Some(" env-secret\n".to_owned()),
+            ENV_REFRESH_TOKEN => Some("env-refresh".to_owned()),
+            _ => None,
+        };
+        let text = "client_id = \"file-id\"\nclient_secret = \"file-secret\"\n\
+                    refresh_token = \"file-refresh\"\n";
+        let c = Config::parse(text, Path::new("c.toml"), &env).expect("ok");
+        assert_eq!(c.client_id, "env-id");
+        assert_eq!(
+            c.client_secret.as_ref().map(SecretString::expose),
+            Some("env-secret")
+        );
+        assert_eq!(
+            c.refresh_token.as_ref().map(|(t, o)| (t.expose(), *o)),
+            Some(("env-refresh", Origin::Env))
+        );
+        // Only the environment, no file at all.
+        let c = Config::parse("", Path::new("c.toml"), &env).expect("ok");
+        assert_eq!(c.client_id, "env-id");
+        // An empty variable counts as unset.
+        let empty = |name: &str| (name == ENV_CLIENT_ID).then(String::new);
+        let c = Config::parse(text, Path::new("c.toml"), &empty).expect("ok");
+        assert_eq!(c.client_id, "file-id");
+    }
+
+    #[test]
+    fn errors_name_the_file_the_line_and_the_key() {
+        let cases: &[(&str, &str)] = &[
+            (
+                "client_id = \"a\"\nclient_secrt = \"x\"\n",
+                "/cfg/tonearm/config.toml:2: unknown key `client_secrt`",
+            ),
+            (
+                "client_id = \"a\"\n\n\npoll_playing_s = \"5\"\n",
+                "/cfg/tonearm/config.toml:4: poll_playing_s: must be a whole number",
+            ),
+            (
+                "client_id = \"a\"\npoll_paused_s = 0\n",
+                "config.toml:2: poll_paused_s: must be a whole number of seconds from 2 to 600",
+            ),
+            (
+                "client_id = \"a\"\npoll_idle_s = -5\n",
+                "config.toml:2: poll_idle_s:",
+            ),
+            (
+                "client_id = \"a\"\npoll_playing_s = 1.5\n",
+                "config.toml:2: poll_playing_s:",
+            ),
+            (
+                "client_id = \"a\"\ndisplay = \"640x480\"\n",
+                "config.toml:2: display: `640x480` is not a display",
+            ),
+            (
+                "client_id = \"a\"\ndisplay = 320\n",
+                "config.toml:2: display: must be a string, not integer",
+            ),
+            (
+                "client_id = \"a\"\napi_base = \"http://api.spotify.com/v1\"\n",
+                "config.toml:2: api_base: plain http is allowed only to 127.0.0.1 and [::1]",
+            ),
+            (
+                "client_id = \"a\"\naccounts_base = \"http://localhost:9/\"\n",
+                "config.toml:2: accounts_base: plain http is allowed only",
+            ),
+            (
+                "client_id = \"a\"\napi_base = \"ftp://x\"\n",
+                "config.toml:2: api_base: must start with https://",
+            ),
+            (
+                "client_id = \"a\"\napi_base = \"https://u:p@x\"\n",
+                "config.toml:2: api_base: must not hold credentials",
+            ),
+            ("client_id = \"\"\n", "config.toml:1: client_id: is empty"),
+            (
+                "client_id = \"a b\"\n",
+                "config.toml:1: client_id: holds spaces",
+            ),
+            (
+                "client_id = \"a\"\nclient_id = \"b\"\n",
+                "config.toml:2: client_id:",
+            ),
+            ("client_id = \"a\"\nthis is not toml\n", "config.toml:2: "),
+            ("poll_playing_s = 5\n", "config.toml: no client_id"),
+            (
+                "client_id = \"a\"\n[section]\nx = 1\n",
+                "config.toml:2: unknown key `section`",
+            ),
+        ];
+        for (text, want) in cases {
+            let got = err(text);
+            assert!(got.contains(want), "{text:?}\n got: {got}\nwant: {want}");
+        }
+    }
+
+    #[test]
+    fn secrets_never_show_in_errors_or_debug() {
+        let secret = "VERY-SECRET-VALUE";
+        let texts = [
+            format!("client_id = \"a\"\nclient_secret = \"{secret}\nrefresh_token = 1\n"),
+            format!("client_id = \"a\"\nclient_secret = \"{secret} x\"\n"),
+            format!("client_id = \"a\"\nrefresh_token = [\"{secret}\"]\n"),
+            format!("client_id = \"a\"\nrefresh_token = \"{secret}\" junk\n"),
+        ];
+        for text in &texts {
+            let e = parse(text).expect_err(text);
+            for shown in [e.to_string(), format!("{e:?}")] {
+                assert!(!shown.contains(secret), "{shown}");
+            }
+        }
+        let env = |name: &str| (name == ENV_REFRESH_TOKEN).then(|| format!("{secret} {secret}"));
+        let e = Config::parse("client_id = \"a\"", Path::new("c.toml"), &env).expect_err("bad");
+        assert!(!e.to_string().contains(secret));
+        assert!(e.to_string().contains("SPOTIFY_REFRESH_TOKEN"), "{e}");
+        assert!(e.to_string().contains("(environment)"), "{e}");
+        let ok = parse(&format!(
+            "client_id = \"a\"\nclient_secret = \"{secret}\"\nrefresh_token = \"{secret}\"\n"
+        ))
+        .expect("ok");
+        let debug = format!("{ok:?}");
+        assert!(!debug.contains(secret), "{debug}");
+        assert!(debug.contains("redacted"), "{debug}");
+    }
+
+    #[test]
+    fn loading_files() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("config.toml");
+        // An explicit path that does not exist is an error.
+        let e = Config::load_with_env(Some(&path), &no_env).expect_err("missing");
+        assert!(matches!(e, ConfigError::Read { .. }), "{e}");
+        assert!(e.to_string().contains("config.toml: cannot read"), "{e}");
+        std::fs::write(&path, "client_id = \"from-file\"\n").expect("write");
+        let c = Config::load_with_env(Some(&path), &no_env).expect("ok");
+        assert_eq!(c.client_id, "from-file");
+        assert_eq!(c.path, path);
+        assert_eq!(c.token_path(), dir.path().join("token.json"));
+    }
+
+    #[test]
+    fn default_path_is_under_the_config_dir() {
+        // directories needs a home directory; on the test machines there is one.
+        if let Ok(p) = default_path() {
+            assert!(p.ends_with("tonearm/config.toml"), "{}", p.display());
+        }
+    }
+}
