@@ -278,7 +278,10 @@ impl core::fmt::Debug for Request {
 
 /// What to do next.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[allow(clippy::large_enum_variant, reason = "no alloc to box into; one lives at a time")]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "no alloc to box into; one lives at a time"
+)]
 pub enum Action {
     /// Send this request now and report its response.
     Send(Request),
@@ -305,7 +308,10 @@ pub enum Failure {
 
 /// The last thing the session has heard about playback.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[allow(clippy::large_enum_variant, reason = "no alloc to box into; stored once")]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "no alloc to box into; stored once"
+)]
 pub enum Playback {
     /// Nothing heard yet.
     Unknown,
@@ -405,7 +411,10 @@ struct InFlight {
 
 /// The parser a response body goes into.
 #[derive(Debug, Clone)]
-#[allow(clippy::large_enum_variant, reason = "no alloc to box into; stored once")]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "no alloc to box into; stored once"
+)]
 enum Body {
     Ignore,
     Player(NowPlayingParser),

@@ -31,6 +31,10 @@ pub struct DemoArgs {
     /// Exit 0 after this many seconds (real time).
     #[arg(long, value_name = "SECS")]
     pub duration: Option<f64>,
+    /// Window scale: each display pixel becomes K x K screen pixels (default: 2, or 5 for
+    /// 128x64).
+    #[arg(long, value_name = "K")]
+    pub scale: Option<u32>,
 }
 
 impl DemoArgs {
@@ -62,20 +66,32 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
     }
 }
 
-fn demo<C: Palette + Into<Rgb888>>(
-    profile: Profile,
-    args: &DemoArgs,
-    opts: &LoopOptions,
-) -> anyhow::Result<()> {
+fn demo<C>(profile: Profile, args: &DemoArgs, opts: &LoopOptions) -> anyhow::Result<()>
+where
+    C: Palette + Into<Rgb888> + From<Rgb888>,
+{
     let seed = u64::from(std::process::id());
     let mut app: App<C> = App::new(
         profile,
         Session::new(demo_credentials(), demo_timing(), seed),
     );
     let mut net = DemoNetwork::new(seed);
-    let clock = Clock::new(args.speed);
-    if !args.headless {
-        anyhow::bail!("the window is not built yet: use --headless");
+    if args.headless {
+        let clock = Clock::new(args.speed);
+        return run_loop(&mut app, &mut net, &mut Headless, &mut Discard, clock, opts);
     }
-    run_loop(&mut app, &mut net, &mut Headless, &mut Discard, clock, opts)
+    #[cfg(feature = "window")]
+    {
+        let scale = args
+            .scale
+            .unwrap_or_else(|| crate::window::default_scale(profile));
+        if !(1..=16).contains(&scale) {
+            anyhow::bail!("invalid --scale {scale}: use 1 to 16");
+        }
+        let mut window = crate::window::WindowOutput::new(profile, scale, "Tonearm demo")?;
+        let clock = Clock::new(args.speed);
+        run_loop(&mut app, &mut net, &mut window, &mut Discard, clock, opts)
+    }
+    #[cfg(not(feature = "window"))]
+    anyhow::bail!("this build has no window (the `window` feature is off): use --headless")
 }

@@ -8,15 +8,19 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+#[allow(dead_code)] // Wired to the headless loop later.
+mod config;
 mod demo;
 mod demo_cmd;
+#[allow(dead_code)] // Used by `run` once the config and token store land.
+mod net;
 mod parse_cmd;
 mod render_cmd;
 mod shell;
 #[allow(dead_code)] // Wired to the headless loop later.
-mod config;
-#[allow(dead_code)] // Wired to the headless loop later.
 mod transport;
+#[cfg(feature = "window")]
+mod window;
 
 /// A Spotify "now playing" desk display.
 #[derive(Debug, Parser)]
@@ -55,6 +59,9 @@ fn init_logging(verbose: u8) {
         _ => "debug",
     };
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(default))
+        // ureq_proto dumps raw requests, Authorization included, at trace: never allow it.
+        .filter_module("ureq_proto", log::LevelFilter::Info)
+        .filter_module("ureq", log::LevelFilter::Info)
         .format_timestamp_millis()
         .init();
 }

@@ -249,15 +249,15 @@ where
                     }
                 }
             }
-            if let Some(ev) = out.wait(Duration::ZERO) {
-                if handle_ui(app, ev, clock.now_ms()) {
-                    return Ok(());
-                }
-            }
-        } else if let Some(ev) = out.wait(timeout) {
-            if handle_ui(app, ev, clock.now_ms()) {
+            if let Some(ev) = out.wait(Duration::ZERO)
+                && handle_ui(app, ev, clock.now_ms())
+            {
                 return Ok(());
             }
+        } else if let Some(ev) = out.wait(timeout)
+            && handle_ui(app, ev, clock.now_ms())
+        {
+            return Ok(());
         }
     }
 }

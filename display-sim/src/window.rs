@@ -1,0 +1,140 @@
+//! The SDL window (the `window` cargo feature, on by default): the simulator display,
+//! scaled, redrawn only when the app drew something, and the keys.
+
+use std::time::{Duration, Instant};
+
+use anyhow::bail;
+use embedded_graphics::pixelcolor::{BinaryColor, Rgb888};
+use embedded_graphics::prelude::*;
+use embedded_graphics_simulator::sdl2::{Keycode, Mod};
+use embedded_graphics_simulator::{
+    BinaryColorTheme, OutputSettingsBuilder, SimulatorDisplay, SimulatorEvent, Window,
+};
+use tonearm_core::session::Control;
+use tonearm_firmware::Profile;
+
+use crate::shell::{Output, UiEvent};
+
+/// How often the window looks at its events while the app has nothing to do.
+const EVENT_POLL: Duration = Duration::from_millis(15);
+
+/// The default scale: a comfortable window on a desktop.
+pub fn default_scale(profile: Profile) -> u32 {
+    match profile {
+        Profile::Mono128x64 => 5,
+        _ => 2,
+    }
+}
+
+/// An SDL window showing the display.
+pub struct WindowOutput {
+    window: Window,
+    opened: bool,
+}
+
+impl WindowOutput {
+    /// A window for `profile` at `scale` (opened at the first frame).
+    pub fn new(profile: Profile, scale: u32, title: &str) -> anyhow::Result<Self> {
+        if cfg!(target_os = "linux")
+            && std::env::var_os("DISPLAY").is_none()
+            && std::env::var_os("WAYLAND_DISPLAY").is_none()
+        {
+            bail!(
+                "no display to open a window on (DISPLAY is not set): use --headless, or run under a desktop or Xvfb"
+            );
+        }
+        let mut settings = OutputSettingsBuilder::new().scale(scale);
+        if profile == Profile::Mono128x64 {
+            settings = settings.theme(BinaryColorTheme::OledWhite);
+        }
+        let mut window = Window::new(title, &settings.build());
+        // Frames come only when something changed; no need to cap them.
+        window.set_max_fps(1000);
+        Ok(WindowOutput {
+            window,
+            opened: false,
+        })
+    }
+}
+
+/// The keys: Space play/pause, Right next, Left previous; Q, Esc, Ctrl-C quit.
+fn key(keycode: Keycode, keymod: Mod) -> Option<UiEvent> {
+    let ctrl = keymod.intersects(Mod::LCTRLMOD | Mod::RCTRLMOD);
+    match keycode {
+        Keycode::Space => Some(UiEvent::Press(Control::PlayPause)),
+        Keycode::Right => Some(UiEvent::Press(Control::Next)),
+        Keycode::Left => Some(UiEvent::Press(Control::Previous)),
+        Keycode::Q | Keycode::Escape => Some(UiEvent::Quit),
+        Keycode::C if ctrl => Some(UiEvent::Quit),
+        _ => None,
+    }
+}
+
+impl<C> Output<C> for WindowOutput
+where
+    C: PixelColor + Into<Rgb888> + From<Rgb888> + Default,
+{
+    fn present(&mut self, display: &SimulatorDisplay<C>, blank: bool) -> anyhow::Result<()> {
+        let window = &mut self.window;
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            if blank {
+                // The app asked for the display to go dark (a long idle).
+                let dark = SimulatorDisplay::<C>::with_default_color(
+                    display.size(),
+                    C::from(Rgb888::BLACK),
+                );
+                window.update(&dark);
+            } else {
+                window.update(display);
+            }
+        }));
+        if result.is_err() {
+            bail!(
+                "cannot open or update the window (is SDL able to reach a display?): use --headless"
+            );
+        }
+        self.opened = true;
+        Ok(())
+    }
+
+    fn wait(&mut self, timeout: Duration) -> Option<UiEvent> {
+        let until = Instant::now() + timeout;
+        loop {
+            if crate::interrupted() {
+                return Some(UiEvent::Quit);
+            }
+            if self.opened {
+                for event in self.window.events() {
+                    match event {
+                        SimulatorEvent::Quit => return Some(UiEvent::Quit),
+                        SimulatorEvent::KeyDown {
+                            keycode,
+                            keymod,
+                            repeat: false,
+                        } => {
+                            if let Some(ev) = key(keycode, keymod) {
+                                return Some(ev);
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            let now = Instant::now();
+            if now >= until {
+                return None;
+            }
+            std::thread::sleep(EVENT_POLL.min(until - now));
+        }
+    }
+
+    fn max_block(&self) -> Duration {
+        EVENT_POLL
+    }
+}
+
+/// `BinaryColor` draws through a theme; a dark frame is all-off.
+#[allow(dead_code)]
+fn _assert_binary_color_is_supported(c: BinaryColor) -> Rgb888 {
+    c.into()
+}
