@@ -20,7 +20,12 @@ stage() { # stage NAME COMMAND...
   echo "<== $name: ${dt}s" >&2
 }
 
-stage "install" rust_need
+install_all() {
+  rust_need
+  # SDL for the window feature; Xvfb, xdotool and xwd for the window's end-to-end tests.
+  apt_need libsdl2-dev pkg-config xvfb xdotool x11-apps
+}
+stage "install" install_all
 stage "fmt" cargo fmt --all -- --check
 stage "clippy" cargo clippy --workspace --all-targets --locked -- -D warnings
 # Property tests: a bounded number of cases in CI; PROPTEST_CASES=100000 for a long run.
