@@ -18,6 +18,8 @@ mod parse_cmd;
 mod render_cmd;
 mod shell;
 #[allow(dead_code)] // Wired to the headless loop later.
+mod token_store;
+#[allow(dead_code)] // Wired to the headless loop later.
 mod transport;
 #[cfg(feature = "window")]
 mod window;
