@@ -22,8 +22,9 @@ stage() { # stage NAME COMMAND...
 
 install_all() {
   rust_need
-  # SDL for the window feature; Xvfb, xdotool and xwd for the window's end-to-end tests.
-  apt_need libsdl2-dev pkg-config xvfb xdotool x11-apps
+  # SDL for the window feature; Xvfb, xdotool and ImageMagick's import for the window's
+  # end-to-end tests.
+  apt_need libsdl2-dev pkg-config xvfb xdotool imagemagick
 }
 stage "install" install_all
 stage "fmt" cargo fmt --all -- --check

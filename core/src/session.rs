@@ -766,9 +766,6 @@ impl Session {
         if self.halted.is_some() {
             return Err(ControlRefused::Halted);
         }
-        if self.pending_control.is_some() {
-            return Err(ControlRefused::Busy);
-        }
         let Playback::Item { np, received_ms } = &mut self.playback else {
             return Err(ControlRefused::NothingPlaying);
         };
@@ -787,21 +784,34 @@ impl Session {
             self.generation = self.generation.wrapping_add(1);
             return Err(ControlRefused::Disallowed);
         };
-        // Optimistic play/pause: freeze or restart the position now.
+        // A second press before the first went out: play/pause twice cancels out; any
+        // other pair keeps the first.
+        let cancels = matches!(
+            (self.pending_control, command),
+            (Some(ControlCommand::Pause), ControlCommand::Play)
+                | (Some(ControlCommand::Play), ControlCommand::Pause)
+        );
+        if self.pending_control.is_some() && !cancels {
+            return Err(ControlRefused::Busy);
+        }
+        // Optimistic play/pause: freeze or restart the position now. The flags Spotify
+        // sends describe the old state ("resuming" is disallowed while playing): flip
+        // them too, so the opposite press works before the next poll.
         match command {
-            ControlCommand::Pause => {
+            ControlCommand::Pause | ControlCommand::Play => {
+                let playing = command == ControlCommand::Play;
                 np.progress_ms = Some(position_ms(np, *received_ms, now_ms));
-                np.is_playing = false;
+                np.is_playing = playing;
                 *received_ms = now_ms;
-            }
-            ControlCommand::Play => {
-                np.progress_ms = Some(position_ms(np, *received_ms, now_ms));
-                np.is_playing = true;
-                *received_ms = now_ms;
+                if playing {
+                    np.disallows.pausing = false;
+                } else {
+                    np.disallows.resuming = false;
+                }
             }
             ControlCommand::Next | ControlCommand::Previous => {}
         }
-        self.pending_control = Some(command);
+        self.pending_control = if cancels { None } else { Some(command) };
         self.generation = self.generation.wrapping_add(1);
         Ok(())
     }

@@ -635,6 +635,42 @@ fn play_pause_is_optimistic_and_confirmed() {
 }
 
 #[test]
+fn play_pause_twice_before_sending_cancels_and_the_opposite_works_at_once() {
+    // Spotify disallows "resuming" while playing; after an optimistic pause it must work.
+    let mut sim = started(false, track("T", 10_000, 300_000, true));
+    let t = sim.now + 1_000;
+    sim.s.press(t, Control::PlayPause).unwrap();
+    sim.s.press(t + 100, Control::PlayPause).unwrap();
+    match sim.s.playback() {
+        Playback::Item { np, .. } => assert!(np.is_playing),
+        other => panic!("{other:?}"),
+    }
+    // Nothing to send: the two presses cancelled out.
+    sim.now = t + 100;
+    let next = sim.next_request(t + 200);
+    assert!(next.is_none(), "{next:?}");
+    // Pause goes out; then resume works before any poll confirms the pause.
+    sim.s.press(sim.now, Control::PlayPause).unwrap();
+    assert_eq!(
+        sim.next_request(sim.now).unwrap().kind,
+        RequestKind::Control(ControlCommand::Pause)
+    );
+    sim.respond(&reply(204, ""), 30);
+    sim.s.press(sim.now + 50, Control::PlayPause).unwrap();
+    assert_eq!(
+        sim.next_request(sim.now + 50).unwrap().kind,
+        RequestKind::Control(ControlCommand::Play)
+    );
+    // A different press while one waits is refused, not queued behind it.
+    sim.respond(&reply(204, ""), 30);
+    sim.s.press(sim.now, Control::Next).unwrap();
+    assert_eq!(
+        sim.s.press(sim.now, Control::Previous),
+        Err(ControlRefused::Busy)
+    );
+}
+
+#[test]
 fn disallowed_controls_are_not_sent() {
     // The track fixture disallows resuming while playing; make it paused and disallow it.
     let mut sim = started(

@@ -2,3 +2,4 @@
 
 mod golden;
 mod parse_cli;
+mod window;

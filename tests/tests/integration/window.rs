@@ -1,0 +1,177 @@
+//! The real SDL window under Xvfb: the demo draws what the app draws, the progress moves,
+//! keys sent with xdotool act, and Q quits cleanly.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{Receiver, channel};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use tonearm_tests::xvfb::{Image, Xvfb};
+
+/// The demo in a window on `x`, with its event stream read on a thread.
+struct Demo {
+    child: Child,
+    events: Receiver<Value>,
+    seen: Vec<Value>,
+}
+
+impl Demo {
+    fn start(x: &Xvfb, args: &[&str]) -> Demo {
+        let mut child = Command::new(tonearm_tests::tonearm_bin())
+            .args(["demo", "--events", "--scale", "1"])
+            .args(args)
+            .env("DISPLAY", x.display())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("tonearm demo starts");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, events) = channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let v: Value = serde_json::from_str(&line).expect("each event line is JSON");
+                if tx.send(v).is_err() {
+                    break;
+                }
+            }
+        });
+        Demo {
+            child,
+            events,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Waits for an event with this screen (and title, if given).
+    fn wait_for(&mut self, screen: &str, title: Option<&str>, timeout: Duration) -> Value {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let ev = self
+                .events
+                .recv_timeout(left)
+                .unwrap_or_else(|_| panic!("no {screen} {title:?} event; saw {:?}", self.seen));
+            self.seen.push(ev.clone());
+            if ev["screen"] == screen && title.is_none_or(|t| ev["title"] == t) {
+                return ev;
+            }
+        }
+    }
+}
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn xvfb() -> Xvfb {
+    Xvfb::start().expect("Xvfb runs (scripts/test.sh installs it)")
+}
+
+/// Rows of the 320x240 layout above the progress bar (header, art, title, artists, album):
+/// they do not change while one track plays.
+const STILL_ROWS: u32 = 120;
+/// The rows of the progress bar and the times.
+const PROGRESS_ROWS: (u32, u32) = (140, 200);
+
+#[test]
+fn the_window_shows_the_apps_frames_and_the_progress_moves() {
+    let x = xvfb();
+    let dir = std::env::temp_dir().join(format!("tonearm-window-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let snapshot = dir.join("snap.png");
+    let mut demo = Demo::start(&x, &["--snapshot", snapshot.to_str().unwrap()]);
+    demo.wait_for("now_playing", Some("Karma Police"), Duration::from_secs(30));
+    let id = x
+        .window("Tonearm demo", Duration::from_secs(10))
+        .expect("the window exists");
+    std::thread::sleep(Duration::from_millis(500));
+    let first = x.capture(&id);
+    assert_eq!(
+        (first.width, first.height),
+        (320, 240),
+        "scale 1: the display's size"
+    );
+    // The snapshot is the app's own frame of this screen: the window shows the same pixels
+    // wherever nothing animates.
+    let snap = Image::from_png(&snapshot);
+    assert_eq!(
+        snap.diff_rows(&first, 0, STILL_ROWS),
+        0,
+        "the window differs from the app's frame"
+    );
+    // Not a blank window: the header's green and the title's white are there.
+    assert!(
+        first.pixels.iter().any(|p| p[1] > 150 && p[0] < 100),
+        "no green"
+    );
+    assert!(
+        first
+            .pixels
+            .iter()
+            .any(|p| p[0] > 230 && p[1] > 230 && p[2] > 230),
+        "no white"
+    );
+    std::thread::sleep(Duration::from_millis(2_200));
+    let second = x.capture(&id);
+    assert!(
+        first.diff_rows(&second, PROGRESS_ROWS.0, PROGRESS_ROWS.1) > 0,
+        "the progress did not move"
+    );
+    assert_eq!(
+        first.diff_rows(&second, 0, STILL_ROWS),
+        0,
+        "the still part changed"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn keys_act_and_q_quits_cleanly() {
+    let x = xvfb();
+    let mut demo = Demo::start(&x, &[]);
+    demo.wait_for("now_playing", Some("Karma Police"), Duration::from_secs(30));
+    let id = x
+        .window("Tonearm demo", Duration::from_secs(10))
+        .expect("the window exists");
+    // No window manager: focus the window ourselves.
+    x.run("xdotool", &["windowfocus", "--sync", &id]);
+    // A person's presses are a few hundred ms apart at the least.
+    let press = |key: &str| {
+        std::thread::sleep(Duration::from_millis(300));
+        x.run("xdotool", &["key", "--window", &id, key]);
+    };
+    press("space");
+    demo.wait_for("paused", Some("Karma Police"), Duration::from_secs(5));
+    press("space");
+    demo.wait_for("now_playing", Some("Karma Police"), Duration::from_secs(5));
+    press("Right");
+    demo.wait_for("now_playing", Some("夢の中へ"), Duration::from_secs(5));
+    press("q");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(status) = demo.child.try_wait().unwrap() {
+            assert!(status.success(), "Q exits 0, got {status}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "Q did not quit");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn without_a_display_the_window_fails_with_a_clear_message() {
+    let out = Command::new(tonearm_tests::tonearm_bin())
+        .args(["demo", "--duration", "2"])
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--headless"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+}
