@@ -138,7 +138,7 @@ pub enum ConfigError {
     },
     /// A known key with a value that cannot be used. `line` is `None` for a value that came
     /// from the environment.
-    #[error("{}: {key}: {message}", Where(path, *line, key))]
+    #[error("{}: {key}: {message}", Where(path, *line))]
     Invalid {
         /// The file.
         path: PathBuf,
@@ -161,7 +161,7 @@ pub enum ConfigError {
 }
 
 /// `path:line` or `path (environment)` for messages.
-struct Where<'a>(&'a Path, Option<usize>, &'a str);
+struct Where<'a>(&'a Path, Option<usize>);
 
 impl fmt::Display for Where<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

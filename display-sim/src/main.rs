@@ -8,18 +8,16 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-#[allow(dead_code)] // Wired to the headless loop later.
 mod config;
 mod demo;
 mod demo_cmd;
-#[allow(dead_code)] // Used by `run` once the config and token store land.
+mod login_cmd;
 mod net;
 mod parse_cmd;
 mod render_cmd;
+mod run_cmd;
 mod shell;
-#[allow(dead_code)] // Wired to the headless loop later.
 mod token_store;
-#[allow(dead_code)] // Wired to the headless loop later.
 mod transport;
 #[cfg(feature = "window")]
 mod window;
@@ -32,12 +30,23 @@ struct Cli {
     /// never logged.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     verbose: u8,
+    /// The config file (default: ~/.config/tonearm/config.toml); `token.json` sits beside it.
+    #[arg(long, global = true, value_name = "PATH")]
+    config: Option<PathBuf>,
+    /// Without a command: `run`.
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Show the account's playback in a window (the default). Without an account set up,
+    /// the demo.
+    Run(run_cmd::RunArgs),
+    /// Log in to Spotify (Authorization Code with PKCE) and store the token.
+    Login(login_cmd::LoginArgs),
+    /// Forget the stored token.
+    Logout,
     /// Parse a currently-playing or player body and print what the display would use, as JSON.
     Parse(parse_cmd::ParseArgs),
     /// Render the screen for a currently-playing body into a PNG, headlessly (no SDL).
@@ -72,7 +81,14 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose);
     let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, std::sync::atomic::Ordering::Relaxed));
-    let result = match cli.command {
+    let config = cli.config.as_deref();
+    let result = match cli
+        .command
+        .unwrap_or(Command::Run(run_cmd::RunArgs::default()))
+    {
+        Command::Run(args) => run_cmd::run(&args, config),
+        Command::Login(args) => login_cmd::run(&args, config),
+        Command::Logout => login_cmd::logout(config),
         Command::Parse(args) => parse_cmd::run(&args),
         Command::Render(args) => render_cmd::run(&args),
         Command::Demo(args) => demo_cmd::run(&args),

@@ -95,17 +95,6 @@ pub struct ResponseHead {
     pub content_type: Option<String>,
 }
 
-impl ResponseHead {
-    /// `Retry-After` in whole seconds, when it is a plain number (Spotify's form).
-    pub fn retry_after_secs(&self) -> Option<u64> {
-        let v = self.retry_after.as_deref()?;
-        if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        v.parse().ok()
-    }
-}
-
 /// How a successful exchange ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Completion {
@@ -671,12 +660,40 @@ mod tests {
             .collect();
         assert_eq!(heads[0].status, 429);
         assert_eq!(heads[0].retry_after.as_deref(), Some("7"));
-        assert_eq!(heads[0].retry_after_secs(), Some(7));
-        assert_eq!(heads[1].retry_after_secs(), Some(86400));
+        assert_eq!(
+            heads[0]
+                .retry_after
+                .as_deref()
+                .and_then(tonearm_core::session::parse_retry_after)
+                .map(|ms| ms / 1000),
+            Some(7)
+        );
+        assert_eq!(
+            heads[1]
+                .retry_after
+                .as_deref()
+                .and_then(tonearm_core::session::parse_retry_after)
+                .map(|ms| ms / 1000),
+            Some(86400)
+        );
         assert_eq!(heads[2].retry_after, None);
-        assert_eq!(heads[2].retry_after_secs(), None);
+        assert_eq!(
+            heads[2]
+                .retry_after
+                .as_deref()
+                .and_then(tonearm_core::session::parse_retry_after)
+                .map(|ms| ms / 1000),
+            None
+        );
         assert!(heads[3].retry_after.is_some());
-        assert_eq!(heads[3].retry_after_secs(), None);
+        assert_eq!(
+            heads[3]
+                .retry_after
+                .as_deref()
+                .and_then(tonearm_core::session::parse_retry_after)
+                .map(|ms| ms / 1000),
+            None
+        );
     }
 
     #[test]

@@ -1,0 +1,239 @@
+//! `tonearm run` (and `tonearm` alone): the account's playback, live; the demo when no
+//! account is set up.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use embedded_graphics::pixelcolor::{BinaryColor, Rgb565, Rgb888};
+use tonearm_core::Secret;
+use tonearm_core::session::{Credentials, Session, Timing, TokenUpdate};
+use tonearm_core::text::bounded;
+use tonearm_firmware::{App, Palette, Profile};
+
+use crate::config::{Config, ConfigError};
+use crate::demo_cmd::DemoArgs;
+use crate::net::{Bases, ThreadNetwork};
+use crate::shell::{Clock, Headless, LoopOptions, TokenSink, run_loop};
+use crate::token_store::{StoredToken, TokenStore, now_epoch_s, starting_token};
+use crate::transport::{TransportConfig, UreqTransport};
+
+/// Arguments of `tonearm run`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct RunArgs {
+    /// The display profile (default: the config's `display`, else 320x240).
+    #[arg(long, value_name = "320x240|240x240|128x64")]
+    pub display: Option<String>,
+    /// Window scale: each display pixel becomes K x K screen pixels.
+    #[arg(long, value_name = "K")]
+    pub scale: Option<u32>,
+    /// No window: the same loop, for tests and servers.
+    #[arg(long)]
+    pub headless: bool,
+    /// Print one JSON line per screen change on stdout: {"t_ms","screen","title"}.
+    #[arg(long)]
+    pub events: bool,
+    /// Write the screen as PNG whenever it changes (atomically).
+    #[arg(long, value_name = "PNG")]
+    pub snapshot: Option<PathBuf>,
+    /// Exit 0 after this many seconds, even while a request hangs.
+    #[arg(long, value_name = "SECS")]
+    pub duration: Option<f64>,
+    /// Give up on a request after this many seconds (connecting: at most 10).
+    #[arg(long, value_name = "SECS", default_value_t = 20.0)]
+    pub timeout: f64,
+}
+
+impl RunArgs {
+    fn as_demo(&self, display: &str) -> DemoArgs {
+        DemoArgs {
+            display: display.to_string(),
+            speed: 1,
+            headless: self.headless,
+            events: self.events,
+            snapshot: self.snapshot.clone(),
+            duration: self.duration,
+            scale: self.scale,
+        }
+    }
+}
+
+/// Runs `tonearm run`.
+pub fn run(args: &RunArgs, config_path: Option<&Path>) -> anyhow::Result<()> {
+    let config = match Config::load(config_path) {
+        Ok(config) => config,
+        // Nothing set up at all: the demo, and how to get out of it.
+        Err(ConfigError::MissingClientId { path }) if config_path.is_none() && !path.exists() => {
+            eprintln!(
+                "tonearm: no Spotify account set up, showing the demo. To see yours: tonearm login --client-id YOUR_APP_ID (see README: Login)"
+            );
+            let display = args.display.as_deref().unwrap_or("320x240");
+            return crate::demo_cmd::run(&args.as_demo(display));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let profile = match &args.display {
+        Some(name) => crate::render_cmd::parse_profile(name).map_err(anyhow::Error::msg)?,
+        None => config.display,
+    };
+    if !(args.timeout.is_finite() && args.timeout > 0.0) {
+        anyhow::bail!(
+            "invalid --timeout {}: use a number of seconds",
+            args.timeout
+        );
+    }
+    let opts = args.as_demo(profile.name()).loop_options()?;
+    match profile {
+        Profile::Mono128x64 => live::<BinaryColor>(profile, args, &config, &opts),
+        _ => live::<Rgb565>(profile, args, &config, &opts),
+    }
+}
+
+/// Persists refreshed tokens at once (atomically: see the token store).
+struct StoreSink {
+    store: TokenStore,
+    current: Option<StoredToken>,
+    mode: crate::token_store::AuthMode,
+}
+
+impl TokenSink for StoreSink {
+    fn tokens(&mut self, update: TokenUpdate) -> anyhow::Result<()> {
+        let expires_at = now_epoch_s().saturating_add(update.expires_in_ms / 1000);
+        let access = crate::config::SecretString::new(update.access_token.expose());
+        let token = match (self.current.take(), update.refresh_token) {
+            (Some(mut t), new_refresh) => {
+                if let Some(r) = new_refresh {
+                    t.refresh_token = crate::config::SecretString::new(r.expose());
+                }
+                t.access_token = Some(access);
+                t.access_expires_at = Some(expires_at);
+                t
+            }
+            (None, Some(r)) => StoredToken {
+                refresh_token: crate::config::SecretString::new(r.expose()),
+                access_token: Some(access),
+                access_expires_at: Some(expires_at),
+                auth_mode: self.mode,
+                authorized_at: None,
+            },
+            (None, None) => return Ok(()),
+        };
+        self.store.save(&token).with_context(|| {
+            format!(
+                "cannot save the new token to {}",
+                self.store.path().display()
+            )
+        })?;
+        log::info!(
+            "token saved{}",
+            if token.access_token.is_some() {
+                ""
+            } else {
+                " (no access token)"
+            }
+        );
+        self.current = Some(token);
+        Ok(())
+    }
+}
+
+fn live<C>(
+    profile: Profile,
+    args: &RunArgs,
+    config: &Config,
+    opts: &LoopOptions,
+) -> anyhow::Result<()>
+where
+    C: Palette + Into<Rgb888> + From<Rgb888>,
+{
+    let store = TokenStore::new(config.token_path());
+    let start = starting_token(store.load()?, config, store.path())?;
+    if let Some(s) = &start
+        && s.needs_seeding()
+    {
+        store.save(&s.token)?;
+    }
+    let mut creds = Credentials {
+        client_id: bounded(&config.client_id).0,
+        client_secret: None,
+        refresh_token: None,
+    };
+    if let Some(secret) = &config.client_secret {
+        creds.client_secret = Some(
+            Secret::new(secret.expose())
+                .context("client_secret is longer than 64 bytes: check the config")?,
+        );
+    }
+    if let Some(s) = &start {
+        creds.refresh_token = Some(
+            Secret::new(s.token.refresh_token.expose())
+                .context("the stored refresh token is too long: run tonearm login again")?,
+        );
+    } else {
+        eprintln!("tonearm: not logged in: run tonearm login");
+    }
+    let mode = if creds.client_secret.is_some() {
+        crate::token_store::AuthMode::Secret
+    } else {
+        crate::token_store::AuthMode::Pkce
+    };
+    let timing = Timing {
+        poll_playing_ms: millis(config.poll_playing),
+        poll_paused_ms: millis(config.poll_paused),
+        poll_idle_max_ms: millis(config.poll_idle),
+        ..Timing::default()
+    };
+    let seed = u64::from(std::process::id()) ^ now_epoch_s().rotate_left(17);
+    let mut session = Session::new(creds, timing, seed);
+    if let Some(s) = &start
+        && let (Some(access), Some(left)) = (
+            &s.token.access_token,
+            s.token.access_remaining(now_epoch_s()),
+        )
+        && let Some(access) = Secret::new(access.expose())
+    {
+        session.set_access_token(access, 0, millis(left));
+    }
+    let timeout = Duration::from_secs_f64(args.timeout);
+    let transport = UreqTransport::new(
+        TransportConfig::default()
+            .connect_timeout(timeout.min(Duration::from_secs(10)))
+            .request_timeout(timeout)
+            // Bodies stream into the parser; nothing Spotify sends comes near this.
+            .max_body(crate::transport::DEFAULT_MAX_BODY),
+    );
+    let mut net = ThreadNetwork::spawn(
+        transport,
+        Bases {
+            api: config.api_base.clone(),
+            accounts: config.accounts_base.clone(),
+        },
+    );
+    let mut tokens = StoreSink {
+        store,
+        current: start.map(|s| s.token),
+        mode,
+    };
+    let mut app: App<C> = App::new(profile, session);
+    let clock = Clock::new(1);
+    if args.headless {
+        return run_loop(&mut app, &mut net, &mut Headless, &mut tokens, clock, opts);
+    }
+    #[cfg(feature = "window")]
+    {
+        let scale = args
+            .scale
+            .unwrap_or_else(|| crate::window::default_scale(profile));
+        if !(1..=16).contains(&scale) {
+            anyhow::bail!("invalid --scale {scale}: use 1 to 16");
+        }
+        let mut window = crate::window::WindowOutput::new(profile, scale, "Tonearm")?;
+        run_loop(&mut app, &mut net, &mut window, &mut tokens, clock, opts)
+    }
+    #[cfg(not(feature = "window"))]
+    anyhow::bail!("this build has no window (the `window` feature is off): use --headless")
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
