@@ -24,7 +24,13 @@ mod window;
 
 /// A Spotify "now playing" desk display.
 #[derive(Debug, Parser)]
-#[command(name = "tonearm", version, about, propagate_version = true)]
+#[command(
+    name = "tonearm",
+    version,
+    about,
+    propagate_version = true,
+    args_conflicts_with_subcommands = true
+)]
 struct Cli {
     /// More log output on stderr (-v info, -vv debug); `RUST_LOG` also works. Secrets are
     /// never logged.
@@ -33,9 +39,11 @@ struct Cli {
     /// The config file (default: ~/.config/tonearm/config.toml); `token.json` sits beside it.
     #[arg(long, global = true, value_name = "PATH")]
     config: Option<PathBuf>,
-    /// Without a command: `run`.
+    /// Without a command: `run` (its options work here too: `tonearm --display 128x64`).
     #[command(subcommand)]
     command: Option<Command>,
+    #[command(flatten)]
+    run: run_cmd::RunArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -82,10 +90,7 @@ fn main() -> ExitCode {
     init_logging(cli.verbose);
     let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, std::sync::atomic::Ordering::Relaxed));
     let config = cli.config.as_deref();
-    let result = match cli
-        .command
-        .unwrap_or(Command::Run(run_cmd::RunArgs::default()))
-    {
+    let result = match cli.command.unwrap_or(Command::Run(cli.run)) {
         Command::Run(args) => run_cmd::run(&args, config),
         Command::Login(args) => login_cmd::run(&args, config),
         Command::Logout => login_cmd::logout(config),
