@@ -1,5 +1,6 @@
 //! Tonearm's cross-crate tests: one integration-test binary with modules.
 
+mod board;
 mod golden;
 mod parse_cli;
 mod window;
