@@ -3,4 +3,5 @@
 mod board;
 mod golden;
 mod parse_cli;
+mod run_live;
 mod window;
