@@ -98,13 +98,14 @@ fn run() -> u32 {
             "WRONG"
         };
         hprintln!(
-            "step {:<16} t={:>6} ms  {:<11} {:<7} {:>2} regions {:>6} px  checksum {:08x}  {}",
+            "step {:<16} t={:>6} ms  {:<11} {:<7} {:>2} regions {:>6} px  stack {:>5} B  checksum {:08x}  {}",
             step.name,
             step.now_ms,
             step.screen.name(),
             if step.full { "full" } else { "partial" },
             step.regions,
             step.pixels,
+            mem::peak_stack(),
             step.checksum,
             verdict
         );
@@ -209,6 +210,11 @@ fn budgets(non_latin: bool) -> u32 {
         "flash: text+rodata",
         s.flash_text_rodata(),
         Some(flash_budget),
+    );
+    line(
+        "flash: of which the script's bodies",
+        script::BODY_BYTES,
+        None,
     );
     line(
         "flash: image (with .data init)",

@@ -50,6 +50,8 @@ pub const SEED_BODY: &[u8] = include_bytes!("../../../../core/tests/fixtures/see
 /// A podcast episode with long escaped descriptions (19.7 KB).
 pub const EPISODE_BODY: &[u8] =
     include_bytes!("../../../../core/tests/fixtures/episode_long_escaped.json");
+/// Flash the bodies take (a real board has none of them).
+pub const BODY_BYTES: usize = TOKEN_BODY.len() + SEED_BODY.len() + EPISODE_BODY.len();
 
 /// The sizes the socket delivers, in turn (each at most the buffer): odd sizes split
 /// keys, escapes and UTF-8 sequences where a real socket would.
