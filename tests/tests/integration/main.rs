@@ -5,3 +5,4 @@ mod golden;
 mod parse_cli;
 mod run_live;
 mod window;
+mod demo;
