@@ -527,6 +527,184 @@ impl Parser<'_> {
     }
 }
 
+/// Why [`save_client_id`] could not write the config file. Each is one line; none shows a
+/// secret.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SaveError {
+    /// The client id is empty or holds spaces or control characters.
+    #[error(
+        "not a client id (empty, or holds spaces): copy it from your app in the Spotify developer dashboard"
+    )]
+    InvalidClientId,
+    /// The existing file is not valid TOML (or holds a key that cannot be replaced): it is
+    /// left as it is. Fix the file, then run the command again.
+    #[error("{0}; the file was left unchanged")]
+    Invalid(#[source] ConfigError),
+    /// Reading, writing or renaming failed. The old file, if any, is intact.
+    #[error("{}: cannot {op}: {source}", path.display())]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// What was being done.
+        op: &'static str,
+        /// The error.
+        source: std::io::Error,
+    },
+}
+
+/// Whether [`save_client_id`] changed the file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Saved {
+    /// The file already held this client id: nothing was written.
+    Unchanged,
+    /// The file was written (or created).
+    Written,
+}
+
+/// Sets `client_id` in the config file at `path`, creating the file (mode 0600 on Unix)
+/// and its directory (0700) when needed.
+///
+/// Every other key, comment and blank line stays as it was (the file is edited, not
+/// rewritten from a model); the line of an existing `client_id` keeps its place and its
+/// trailing comment. The new content goes to `config.toml.tmp` beside the file, is fsynced
+/// and renamed over it, so a crash leaves the old file or the new one, never a mix. An
+/// existing file keeps its permissions; a symlink is followed (its target is replaced,
+/// the link stays). A file that is not valid TOML is left untouched.
+pub fn save_client_id(path: &Path, client_id: &str) -> Result<Saved, SaveError> {
+    if client_id.is_empty() || !client_id.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(SaveError::InvalidClientId);
+    }
+    let io = |path: &Path, op: &'static str| {
+        let path = path.to_path_buf();
+        move |source| SaveError::Io { path, op, source }
+    };
+    // Follow a symlink (dotfile managers link config files): replace its target.
+    let path = match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => {
+            std::fs::canonicalize(path).map_err(io(path, "resolve the symlink"))?
+        }
+        _ => path.to_path_buf(),
+    };
+    let (text, permissions) = match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            let meta = std::fs::metadata(&path).map_err(io(&path, "read"))?;
+            (text, Some(meta.permissions()))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => (String::new(), None),
+        Err(e) => return Err(io(&path, "read")(e)),
+    };
+    // Validate with the same parser (and the same one-line, secret-free errors) as loading.
+    toml::from_str::<toml::Table>(&text)
+        .map_err(|e| SaveError::Invalid(toml_error(&e, &text, &path)))?;
+    let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
+        SaveError::Invalid(ConfigError::Syntax {
+            path: path.clone(),
+            line: line_of(&text, e.span().map_or(0, |s| s.start)),
+            message: "not valid TOML".to_owned(),
+        })
+    })?;
+    match doc.get_mut("client_id") {
+        Some(toml_edit::Item::Value(value)) => {
+            if value.as_str() == Some(client_id) {
+                return Ok(Saved::Unchanged);
+            }
+            let decor = value.decor().clone();
+            *value = toml_edit::Value::from(client_id);
+            *value.decor_mut() = decor;
+        }
+        Some(_) => {
+            // `[client_id]` as a table: loading refuses it too.
+            return Err(SaveError::Invalid(ConfigError::Invalid {
+                path: path.clone(),
+                line: None,
+                key: "client_id".to_owned(),
+                message: "is not a plain `key = \"value\"` line: fix the file".to_owned(),
+            }));
+        }
+        None => {
+            doc.insert("client_id", toml_edit::value(client_id));
+        }
+    }
+    let mut out = doc.to_string();
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    write_atomically(&path, out.as_bytes(), permissions)?;
+    Ok(Saved::Written)
+}
+
+/// Writes `bytes` to `path` through a fsynced temporary file beside it and a rename; new
+/// files get mode 0600, existing ones keep `permissions`.
+fn write_atomically(
+    path: &Path,
+    bytes: &[u8],
+    permissions: Option<std::fs::Permissions>,
+) -> Result<(), SaveError> {
+    use std::io::Write as _;
+    let io = |path: &Path, op: &'static str| {
+        let path = path.to_path_buf();
+        move |source| SaveError::Io { path, op, source }
+    };
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt as _;
+        builder.mode(0o700);
+    }
+    builder
+        .create(dir)
+        .map_err(io(dir, "create the directory"))?;
+    let mut name = path
+        .file_name()
+        .map(std::ffi::OsStr::to_os_string)
+        .unwrap_or_else(|| FILE_NAME.into());
+    name.push(".tmp");
+    let temp = path.with_file_name(name);
+    let write = || -> Result<(), SaveError> {
+        // A leftover from a writer that was killed: never write through it.
+        match std::fs::remove_file(&temp) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(io(&temp, "remove the old temporary file")(e));
+            }
+            _ => {}
+        }
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            options.mode(0o600);
+        }
+        let mut file = options
+            .open(&temp)
+            .map_err(io(&temp, "create the temporary file"))?;
+        if let Some(permissions) = permissions {
+            file.set_permissions(permissions)
+                .map_err(io(&temp, "set the permissions"))?;
+        }
+        file.write_all(bytes)
+            .and_then(|()| file.sync_all())
+            .map_err(io(&temp, "write"))?;
+        std::fs::rename(&temp, path).map_err(io(path, "rename the temporary file over"))?;
+        #[cfg(unix)]
+        std::fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(io(dir, "sync the directory"))?;
+        Ok(())
+    };
+    let result = write();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    result
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -742,5 +920,161 @@ poll_idle_s = 120
         if let Ok(p) = default_path() {
             assert!(p.ends_with("tonearm/config.toml"), "{}", p.display());
         }
+    }
+
+    fn id_of(path: &Path) -> String {
+        Config::load_with_env(Some(path), &no_env)
+            .expect("the saved file loads")
+            .client_id
+    }
+
+    #[test]
+    fn save_client_id_creates_the_file_and_the_directory() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("a/b/config.toml");
+        assert_eq!(
+            save_client_id(&path, "abc123").expect("saved"),
+            Saved::Written
+        );
+        assert_eq!(id_of(&path), "abc123");
+        assert!(!path.with_file_name("config.toml.tmp").exists());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = |p: &Path| std::fs::metadata(p).expect("meta").permissions().mode() & 0o777;
+            assert_eq!(mode(&path), 0o600);
+            assert_eq!(mode(path.parent().expect("dir")), 0o700);
+        }
+    }
+
+    #[test]
+    fn save_client_id_keeps_every_other_line() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("config.toml");
+        let before = "# my display\ndisplay = \"128x64\"   # the small one\n\n\
+                      client_id = \"old\" # from the dashboard\nclient_secret = \"s3cr3t\"\n\
+                      poll_idle_s = 120\n";
+        std::fs::write(&path, before).expect("write");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).expect("chmod");
+        }
+        assert_eq!(
+            save_client_id(&path, "new-id").expect("saved"),
+            Saved::Written
+        );
+        let after = std::fs::read_to_string(&path).expect("read");
+        assert_eq!(after, before.replace("\"old\"", "\"new-id\""));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(&path).expect("meta").permissions().mode() & 0o777;
+            assert_eq!(mode, 0o640, "an existing file keeps its permissions");
+        }
+        let c = Config::load_with_env(Some(&path), &no_env).expect("loads");
+        assert_eq!(c.client_id, "new-id");
+        assert_eq!(c.display, Profile::Mono128x64);
+        assert_eq!(c.poll_idle, Duration::from_secs(120));
+        // The same id again: nothing is written.
+        std::fs::write(&path, &after).expect("write");
+        let mtime = std::fs::metadata(&path)
+            .and_then(|m| m.modified())
+            .expect("mtime");
+        assert_eq!(
+            save_client_id(&path, "new-id").expect("saved"),
+            Saved::Unchanged
+        );
+        assert_eq!(std::fs::read_to_string(&path).expect("read"), after);
+        assert_eq!(
+            std::fs::metadata(&path)
+                .and_then(|m| m.modified())
+                .expect("mtime"),
+            mtime
+        );
+    }
+
+    #[test]
+    fn save_client_id_adds_the_key_to_a_file_without_one() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, "accounts_base = \"http://127.0.0.1:9/\"").expect("write");
+        assert_eq!(save_client_id(&path, "X").expect("saved"), Saved::Written);
+        let after = std::fs::read_to_string(&path).expect("read");
+        assert!(
+            after.starts_with("accounts_base = \"http://127.0.0.1:9/\"\n"),
+            "{after}"
+        );
+        assert!(after.ends_with('\n'), "{after:?}");
+        let c = Config::load_with_env(Some(&path), &no_env).expect("loads");
+        assert_eq!(
+            (c.client_id.as_str(), c.accounts_base.as_str()),
+            ("X", "http://127.0.0.1:9")
+        );
+    }
+
+    #[test]
+    fn save_client_id_leaves_a_broken_file_alone() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("config.toml");
+        let secret = "VERY-SECRET-VALUE";
+        let cases = [
+            format!("client_id = \"a\"\nclient_secret = \"{secret}\n"),
+            "display = \"128x64\"\nthis is not toml\n".to_owned(),
+            "[client_id]\nx = 1\n".to_owned(),
+        ];
+        for text in &cases {
+            std::fs::write(&path, text).expect("write");
+            let e = save_client_id(&path, "new").expect_err(text);
+            let shown = e.to_string();
+            assert!(matches!(e, SaveError::Invalid(_)), "{shown}");
+            assert!(shown.contains("config.toml"), "{shown}");
+            assert!(shown.contains("left unchanged"), "{shown}");
+            assert!(!shown.contains('\n') && !shown.contains(secret), "{shown}");
+            assert!(!format!("{e:?}").contains(secret));
+            assert_eq!(&std::fs::read_to_string(&path).expect("read"), text);
+        }
+    }
+
+    #[test]
+    fn save_client_id_refuses_a_bad_id_and_reports_io_errors() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("config.toml");
+        for bad in ["", "a b", "id\n", "\u{e9}"] {
+            assert!(
+                matches!(save_client_id(&path, bad), Err(SaveError::InvalidClientId)),
+                "{bad:?}"
+            );
+        }
+        assert!(!path.exists());
+        // The path is a directory: an I/O error naming it, nothing created beside it.
+        std::fs::create_dir(&path).expect("mkdir");
+        let e = save_client_id(&path, "id").expect_err("a directory");
+        assert!(matches!(e, SaveError::Io { .. }), "{e}");
+        assert!(e.to_string().contains("config.toml"), "{e}");
+        assert!(!path.with_file_name("config.toml.tmp").exists());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn save_client_id_follows_a_symlink() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let real = dir.path().join("dotfiles/tonearm.toml");
+        std::fs::create_dir_all(real.parent().expect("dir")).expect("mkdir");
+        std::fs::write(&real, "display = \"240x240\"\n").expect("write");
+        let link = dir.path().join("config.toml");
+        std::os::unix::fs::symlink(&real, &link).expect("symlink");
+        assert_eq!(
+            save_client_id(&link, "linked").expect("saved"),
+            Saved::Written
+        );
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .expect("meta")
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(id_of(&real), "linked");
+        assert_eq!(id_of(&link), "linked");
     }
 }

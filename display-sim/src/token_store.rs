@@ -283,10 +283,6 @@ impl TokenStore {
 
     /// Moves a token file (corrupt or not) to `token.json.corrupt-<epoch seconds>` and
     /// returns the new path; `Ok(None)` when there is no file.
-    #[allow(
-        dead_code,
-        reason = "for tonearm login, which replaces a corrupt file on purpose"
-    )]
     pub fn set_aside_corrupt(&self) -> Result<Option<PathBuf>, TokenStoreError> {
         if !self.path.exists() {
             return Ok(None);
