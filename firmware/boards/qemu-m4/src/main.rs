@@ -268,7 +268,8 @@ fn exit(code: u32) -> ! {
 }
 
 /// A hard fault (a bad access, an undefined instruction, an escalated fault) ends the run
-/// with a code, instead of hanging the emulator.
+/// with a code, instead of hanging the emulator. (`unsafe fn`: cortex-m-rt requires this
+/// signature for the HardFault handler; its body does nothing unsafe.)
 #[exception]
 unsafe fn HardFault(ef: &ExceptionFrame) -> ! {
     hprintln!("hard fault: pc={:#010x} lr={:#010x}", ef.pc(), ef.lr());

@@ -303,7 +303,7 @@ where
         (self.report)(&Step {
             name,
             now_ms: self.now,
-            elapsed_ms: self.now - self.received,
+            elapsed_ms: self.now.saturating_sub(self.received),
             screen,
             full: update.full,
             regions: update.regions.len(),
@@ -403,10 +403,11 @@ where
 }
 
 /// The state sizes the budget lines print: (name, bytes).
-pub fn state_sizes() -> [(&'static str, usize); 6] {
+pub fn state_sizes() -> [(&'static str, usize); 7] {
     use core::mem::size_of;
     [
         ("NowPlayingParser", size_of::<NowPlayingParser>()),
+        ("TokenParser", size_of::<tonearm_core::TokenParser>()),
         ("NowPlaying", size_of::<tonearm_core::NowPlaying>()),
         ("Session", size_of::<Session>()),
         ("Request", size_of::<Request>()),
