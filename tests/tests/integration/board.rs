@@ -266,8 +266,7 @@ fn receive_buffer_and_band_buffer_sizes_do_not_change_the_picture() {
     for (rx, band) in [(1, BAND_PIXELS), (64, WIDTH), (RX_BUF * 4, WIDTH * 240)] {
         let (other, st) = run(rx, band);
         assert!(st.max_chunk <= rx.min(RX_BUF), "{rx}: {st:?}");
-        let a: Vec<(Step, u32)> = base.clone();
-        assert_eq!(other, a, "rx {rx}, band {band}");
+        assert_eq!(other, base, "rx {rx}, band {band}");
     }
     // Without a display attached (as on the board) the steps are the same.
     let mut band = vec![Rgb565::BLACK; BAND_PIXELS];
