@@ -25,6 +25,8 @@ install_all() {
   # SDL for the window feature; Xvfb, xdotool and ImageMagick's import for the window's
   # end-to-end tests.
   apt_need libsdl2-dev pkg-config xvfb xdotool imagemagick
+  # Headless Chromium and its WebDriver for the login flow's end-to-end test.
+  apt_need chromium chromium-driver
 }
 stage "install" install_all
 stage "fmt" cargo fmt --all -- --check
@@ -35,6 +37,9 @@ test_log=$(mktemp)
 run_tests() { cargo test --workspace --locked 2>&1 | tee "$test_log"; }
 stage "test" run_tests
 stage "no_std build (thumbv7em)" cargo build --locked -p tonearm-core -p tonearm-firmware --target thumbv7em-none-eabihf
+# The firmware on an emulated Cortex-M4 (QEMU): checksums equal the desktop's, budgets hold,
+# and injected failures (checksum, budget, panic, hard fault, hang) do fail.
+stage "emulated board (qemu)" scripts/board-qemu.sh
 if [ "${FUZZ_SECONDS:-60}" != 0 ]; then
   stage "fuzz (bounded)" scripts/fuzz.sh "${FUZZ_SECONDS:-60}"
 fi
