@@ -409,6 +409,23 @@ struct InFlight {
     body: Body,
 }
 
+/// What a finished response body gave.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "no alloc to box into; one lives at a time"
+)]
+enum Outcome {
+    /// No body was read (not needed for this status).
+    Nothing,
+    /// An empty player body (nothing playing).
+    Blank,
+    /// A body that did not parse.
+    Malformed,
+    State(NowPlaying),
+    Token(TokenResponse),
+    Error(Option<ErrorBody>),
+}
+
 /// The parser a response body goes into.
 #[derive(Debug, Clone)]
 #[allow(
@@ -855,40 +872,37 @@ impl Session {
 
     /// The response is complete.
     pub fn on_end(&mut self, now_ms: u64) {
-        let Some(f) = self.in_flight.take() else {
+        let Some(f) = self.in_flight.as_mut() else {
             return;
         };
-        let InFlight {
-            kind,
-            status,
-            retry_after_ms,
-            mut body,
-        } = f;
-        let error_body = match &mut body {
-            Body::Error(p) => p.finish().ok(),
+        let (kind, status, retry_after_ms) = (f.kind, f.status, f.retry_after_ms);
+        // Finish the parser in place: moving the in-flight state (parser included) out
+        // first would put several KB more on the stack of a small device.
+        let outcome = match &mut f.body {
+            Body::Player(p) if p.is_blank() => Outcome::Blank,
+            Body::Player(p) => p.finish().map_or(Outcome::Malformed, Outcome::State),
+            Body::Token(p) => p.finish().map_or(Outcome::Malformed, Outcome::Token),
+            Body::Error(p) => Outcome::Error(p.finish().ok()),
+            Body::Ignore => Outcome::Nothing,
+        };
+        self.in_flight = None;
+        let error_body = match &outcome {
+            Outcome::Error(e) => e.as_ref(),
             _ => None,
         };
         match (kind, status) {
             (_, 429) => self.rate_limited(now_ms, retry_after_ms),
-            (RequestKind::Refresh, 200) => match body {
-                Body::Token(mut p) => match p.finish() {
-                    Ok(token) => self.token_ok(now_ms, token),
-                    Err(_) => self.failed(now_ms),
-                },
+            (RequestKind::Refresh, 200) => match outcome {
+                Outcome::Token(token) => self.token_ok(now_ms, token),
                 _ => self.failed(now_ms),
             },
-            (RequestKind::Refresh, 400..=499) => self.refresh_rejected(now_ms, error_body.as_ref()),
-            (RequestKind::Poll(_), 200) => match body {
-                Body::Player(mut p) => {
-                    if p.is_blank() {
-                        self.nothing_playing(now_ms);
-                    } else {
-                        match p.finish() {
-                            Ok(np) => self.got_state(now_ms, np),
-                            Err(_) => self.failed(now_ms),
-                        }
-                    }
-                }
+            (RequestKind::Refresh, 400..=499) => {
+                let e = error_body.cloned();
+                self.refresh_rejected(now_ms, e.as_ref());
+            }
+            (RequestKind::Poll(_), 200) => match outcome {
+                Outcome::Blank => self.nothing_playing(now_ms),
+                Outcome::State(np) => self.got_state(now_ms, np),
                 _ => self.failed(now_ms),
             },
             (RequestKind::Poll(_), 204) => self.nothing_playing(now_ms),
@@ -906,7 +920,7 @@ impl Session {
                 self.next_poll_ms = now_ms.saturating_add(self.timing.confirm_ms);
             }
             (RequestKind::Control(_), 400..=499) => {
-                let notice = match error_body.as_ref() {
+                let notice = match error_body {
                     Some(e) if e.reason_is("PREMIUM_REQUIRED") => Notice::PremiumRequired,
                     Some(e) if e.reason_is("NO_ACTIVE_DEVICE") => Notice::NoActiveDevice,
                     _ if status == 404 => Notice::NoActiveDevice,
