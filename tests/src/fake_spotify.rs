@@ -7,6 +7,8 @@
 //! | route | method and path |
 //! | --- | --- |
 //! | [`Route::Token`] | `POST /api/token` (accounts: [`FakeSpotify::accounts_base`]) |
+//! | [`Route::Authorize`] | `GET /authorize` (the consent page, with Agree and Cancel) |
+//! | [`Route::AuthorizeDecision`] | `POST /authorize/decide` (the page's form: a 302 to the app) |
 //! | [`Route::Player`] | `GET /v1/me/player` (API: [`FakeSpotify::api_base`]) |
 //! | [`Route::CurrentlyPlaying`] | `GET /v1/me/player/currently-playing` |
 //! | [`Route::Play`], [`Route::Pause`] | `PUT /v1/me/player/play`, `PUT /v1/me/player/pause` |
@@ -27,6 +29,16 @@
 //! unknown or revoked refresh token gives 400 `invalid_grant`, a wrong client 400
 //! `invalid_client`. Whether a refresh hands out a new refresh token, and whether the old one
 //! is revoked then, is the [`Rotation`] setting.
+//!
+//! The **authorize page** (`GET /authorize?client_id=..&response_type=code&redirect_uri=..
+//! &state=..&code_challenge=..&code_challenge_method=S256`) checks its parameters like
+//! Spotify (the client id, `response_type=code`, an http(s) `redirect_uri`, `S256`) and shows
+//! a small HTML page with an **Agree** button (`#agree`) and a **Cancel** button (`#cancel`).
+//! Agree issues a code registered with the challenge and redirects (302) to
+//! `redirect_uri?code=..&state=..`; Cancel redirects to `redirect_uri?error=access_denied
+//! &state=..`. [`FakeSpotify::set_authorize`] scripts the misbehaviours a client must
+//! survive ([`AuthorizeScript`]: a tampered state, an expired code, an error);
+//! [`FakeSpotify::issued_codes`] lists the codes handed out.
 //!
 //! API routes first check `Authorization: Bearer <token>` against the model (unless turned
 //! off with [`FakeSpotify::set_require_auth`]): an unknown or expired access token gets a
@@ -75,6 +87,10 @@ const MAX_HANG: Duration = Duration::from_secs(120);
 pub enum Route {
     /// `POST /api/token`.
     Token,
+    /// `GET /authorize`: the consent page.
+    Authorize,
+    /// `POST /authorize/decide`: the consent page's Agree or Cancel.
+    AuthorizeDecision,
     /// `GET /v1/me/player`.
     Player,
     /// `GET /v1/me/player/currently-playing`.
@@ -96,6 +112,8 @@ impl Route {
     pub fn of(method: &str, path: &str) -> (Route, bool) {
         let (route, want) = match path {
             "/api/token" => (Route::Token, "POST"),
+            "/authorize" => (Route::Authorize, "GET"),
+            "/authorize/decide" => (Route::AuthorizeDecision, "POST"),
             "/v1/me/player" => (Route::Player, "GET"),
             "/v1/me/player/currently-playing" => (Route::CurrentlyPlaying, "GET"),
             "/v1/me/player/play" => (Route::Play, "PUT"),
@@ -286,6 +304,43 @@ pub enum Rotation {
     RotateAndRevokeOld,
 }
 
+/// How the authorize page misbehaves (the default: like Spotify). Set with
+/// [`FakeSpotify::set_authorize`]; it applies to every later decision.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[must_use]
+pub struct AuthorizeScript {
+    state: Option<String>,
+    expired_code: bool,
+    error: Option<String>,
+}
+
+impl AuthorizeScript {
+    /// Spotify's behaviour.
+    pub fn new() -> AuthorizeScript {
+        AuthorizeScript::default()
+    }
+
+    /// The redirect carries `state` instead of the one the client sent (a forged or stale
+    /// redirect).
+    pub fn tamper_state(mut self, state: &str) -> AuthorizeScript {
+        self.state = Some(state.to_owned());
+        self
+    }
+
+    /// Agree hands out a code the token endpoint does not know (expired or already used:
+    /// the exchange gets `invalid_grant`).
+    pub fn expired_code(mut self) -> AuthorizeScript {
+        self.expired_code = true;
+        self
+    }
+
+    /// Agree redirects with `error=<error>` instead of a code.
+    pub fn error(mut self, error: &str) -> AuthorizeScript {
+        self.error = Some(error.to_owned());
+        self
+    }
+}
+
 /// One request the fake received.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RecordedRequest {
@@ -394,6 +449,8 @@ struct State {
     tokens: TokenModel,
     require_auth: bool,
     requests: Vec<RecordedRequest>,
+    authorize: AuthorizeScript,
+    issued_codes: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -465,6 +522,8 @@ impl FakeSpotify {
                 },
                 require_auth: true,
                 requests: Vec::new(),
+                authorize: AuthorizeScript::new(),
+                issued_codes: Vec::new(),
             }),
             changed: Condvar::new(),
             stop: AtomicBool::new(false),
@@ -650,6 +709,17 @@ impl FakeSpotify {
         );
     }
 
+    /// How the authorize page behaves from now on.
+    pub fn set_authorize(&self, script: AuthorizeScript) {
+        self.shared.lock().authorize = script;
+    }
+
+    /// The codes the authorize page handed out (registered or, with
+    /// [`AuthorizeScript::expired_code`], not), in order.
+    pub fn issued_codes(&self) -> Vec<String> {
+        self.shared.lock().issued_codes.clone()
+    }
+
     /// Every request received so far, in order of arrival.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.shared.lock().requests.clone()
@@ -781,7 +851,11 @@ fn decide(state: &mut State, req: &RecordedRequest, method_ok: bool) -> Reply {
         return Reply::api_error(405, "Method not allowed");
     }
     let now = Instant::now();
-    if req.route != Route::Token && state.require_auth {
+    let accounts = matches!(
+        req.route,
+        Route::Token | Route::Authorize | Route::AuthorizeDecision
+    );
+    if !accounts && state.require_auth {
         let token = req
             .header("authorization")
             .and_then(|v| strip_prefix_ignore_case(v, "Bearer "))
@@ -804,8 +878,146 @@ fn decide(state: &mut State, req: &RecordedRequest, method_ok: bool) -> Reply {
     if let Some(reply) = state.defaults.get(&req.route) {
         return reply.clone();
     }
-    // Only the token route lacks a default: the model answers.
-    token_endpoint(&mut state.tokens, req, now)
+    // Only the accounts routes lack a default: the model answers.
+    match req.route {
+        Route::Authorize => authorize_page(&state.tokens, req),
+        Route::AuthorizeDecision => authorize_decision(state, req),
+        _ => token_endpoint(&mut state.tokens, req, now),
+    }
+}
+
+/// An HTML page.
+fn html_reply(status: u16, title: &str, body: &str) -> Reply {
+    Reply::new(status)
+        .header("Content-Type", "text/html; charset=utf-8")
+        .header("Cache-Control", "no-store")
+        .body(format!(
+            "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+             <title>{}</title></head>\n<body>{body}</body></html>\n",
+            html_escape(title)
+        ))
+}
+
+fn html_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+/// Percent-encodes a query component (all but RFC 3986's unreserved characters).
+fn encode_component(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
+/// Checks the authorize parameters as Spotify does; `Err` is the error page.
+fn authorize_params(
+    model: &TokenModel,
+    fields: &[(String, String)],
+) -> Result<HashMap<String, String>, Reply> {
+    let params: HashMap<String, String> = fields.iter().cloned().collect();
+    let get = |name: &str| params.get(name).map(String::as_str);
+    let refuse = |message: &str| Err(html_reply(400, "Error", &html_escape(message)));
+    if get("client_id") != Some(model.client_id.as_str()) {
+        return refuse("INVALID_CLIENT: Invalid client");
+    }
+    if get("response_type") != Some("code") {
+        return refuse("unsupported_response_type: response_type must be code");
+    }
+    let redirect = get("redirect_uri").unwrap_or_default();
+    if !(redirect.starts_with("http://") || redirect.starts_with("https://")) {
+        return refuse("INVALID_CLIENT: Invalid redirect URI");
+    }
+    if get("code_challenge").is_some() && get("code_challenge_method") != Some("S256") {
+        return refuse("invalid_request: code_challenge_method must be S256");
+    }
+    Ok(params)
+}
+
+/// `GET /authorize`: the consent page, its form carrying the parameters on.
+fn authorize_page(model: &TokenModel, req: &RecordedRequest) -> Reply {
+    let fields = parse_form(req.query().unwrap_or_default().as_bytes());
+    let params = match authorize_params(model, &fields) {
+        Ok(params) => params,
+        Err(page) => return page,
+    };
+    let mut hidden = String::new();
+    let mut names: Vec<&String> = params.keys().collect();
+    names.sort();
+    for name in names {
+        let _ = write!(
+            hidden,
+            "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
+            html_escape(name),
+            html_escape(&params[name])
+        );
+    }
+    let scopes = params.get("scope").map_or("", String::as_str);
+    html_reply(
+        200,
+        "Spotify (fake): authorize",
+        &format!(
+            "<h1>Connect {} to your Spotify account?</h1>\n<p id=\"scopes\">{}</p>\n\
+             <form method=\"post\" action=\"/authorize/decide\">{hidden}\n\
+             <button type=\"submit\" id=\"agree\" name=\"decision\" value=\"agree\">Agree</button>\n\
+             <button type=\"submit\" id=\"cancel\" name=\"decision\" value=\"cancel\">Cancel</button>\n\
+             </form>",
+            html_escape(&params["client_id"]),
+            html_escape(scopes)
+        ),
+    )
+}
+
+/// `POST /authorize/decide`: a code (Agree) or `access_denied` (Cancel), by a 302 to the
+/// redirect URI.
+fn authorize_decision(state: &mut State, req: &RecordedRequest) -> Reply {
+    let fields = parse_form(&req.body);
+    let params = match authorize_params(&state.tokens, &fields) {
+        Ok(params) => params,
+        Err(page) => return page,
+    };
+    let script = state.authorize.clone();
+    let redirect_uri = params["redirect_uri"].clone();
+    let sent_state = params.get("state").cloned().unwrap_or_default();
+    let reply_state = script.state.clone().unwrap_or(sent_state);
+    let outcome = match params.get("decision").map(String::as_str) {
+        Some("agree") => match &script.error {
+            Some(error) => format!("error={}", encode_component(error)),
+            None => {
+                let code = state.tokens.new_token("code", 48);
+                state.issued_codes.push(code.clone());
+                if !script.expired_code {
+                    state.tokens.codes.insert(
+                        code.clone(),
+                        AuthCode {
+                            redirect_uri: redirect_uri.clone(),
+                            code_challenge: params.get("code_challenge").cloned(),
+                        },
+                    );
+                }
+                format!("code={}", encode_component(&code))
+            }
+        },
+        Some("cancel") => "error=access_denied".to_owned(),
+        _ => return html_reply(400, "Error", "invalid_request: no decision"),
+    };
+    let separator = if redirect_uri.contains('?') { '&' } else { '?' };
+    let location = format!(
+        "{redirect_uri}{separator}{outcome}&state={}",
+        encode_component(&reply_state)
+    );
+    Reply::new(302)
+        .header("Location", &location)
+        .header("Cache-Control", "no-store")
 }
 
 /// The token model's answer to `POST /api/token`.
@@ -955,6 +1167,7 @@ fn reason_phrase(status: u16) -> &'static str {
     match status {
         200 => "OK",
         204 => "No Content",
+        302 => "Found",
         400 => "Bad Request",
         401 => "Unauthorized",
         403 => "Forbidden",
@@ -1308,6 +1521,136 @@ mod tests {
         // Single use.
         let reuse = post_token(&fake, None, &form("code2", verifier));
         assert_eq!(body_json(&reuse)["error"], "invalid_grant");
+    }
+
+    const RFC_VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    const RFC_CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+    const AUTHORIZE_QUERY: &str = "client_id=cid&response_type=code&redirect_uri=http%3A%2F%2F\
+        127.0.0.1%3A8888%2Fcallback&scope=user-read-currently-playing%20user-modify-playback-state\
+        &state=st%2B1&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM\
+        &code_challenge_method=S256";
+
+    fn decide(fake: &FakeSpotify, decision: &str) -> String {
+        let form = format!("{AUTHORIZE_QUERY}&decision={decision}");
+        raw(
+            fake,
+            &format!(
+                "POST /authorize/decide HTTP/1.1\r\nHost: x\r\nContent-Type: \
+                 application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\
+                 Connection: close\r\n\r\n{form}",
+                form.len()
+            ),
+        )
+    }
+
+    fn location(response: &str) -> String {
+        response
+            .lines()
+            .find_map(|l| l.strip_prefix("Location: "))
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    #[test]
+    fn authorize_page_offers_agree_and_cancel_and_carries_the_parameters() {
+        let fake = FakeSpotify::start();
+        fake.set_client("cid", None);
+        // No bearer token needed on the accounts pages.
+        let page = get(&fake, &format!("/authorize?{AUTHORIZE_QUERY}"), None);
+        assert!(page.starts_with("HTTP/1.1 200 "), "{page}");
+        assert!(page.contains("Content-Type: text/html"), "{page}");
+        for want in [
+            "id=\"agree\"",
+            "id=\"cancel\"",
+            "action=\"/authorize/decide\"",
+            "name=\"state\" value=\"st+1\"",
+            "name=\"redirect_uri\" value=\"http://127.0.0.1:8888/callback\"",
+            &format!("name=\"code_challenge\" value=\"{RFC_CHALLENGE}\""),
+            "user-read-currently-playing user-modify-playback-state",
+        ] {
+            assert!(page.contains(want), "{want}\n{page}");
+        }
+        assert_eq!(fake.requests_to(Route::Authorize).len(), 1);
+        // Parameters Spotify would refuse.
+        for (from, to) in [
+            ("client_id=cid", "client_id=other"),
+            ("response_type=code", "response_type=token"),
+            ("redirect_uri=http", "redirect_uri=ftp"),
+            ("code_challenge_method=S256", "code_challenge_method=plain"),
+        ] {
+            let query = AUTHORIZE_QUERY.replace(from, to);
+            let page = get(&fake, &format!("/authorize?{query}"), None);
+            assert!(page.starts_with("HTTP/1.1 400 "), "{to}: {page}");
+        }
+        assert!(fake.issued_codes().is_empty());
+    }
+
+    #[test]
+    fn agree_redirects_with_a_code_bound_to_the_challenge() {
+        let fake = FakeSpotify::start();
+        fake.set_client("cid", None);
+        let reply = decide(&fake, "agree");
+        assert!(reply.starts_with("HTTP/1.1 302 "), "{reply}");
+        let codes = fake.issued_codes();
+        assert_eq!(codes.len(), 1);
+        assert_eq!(
+            location(&reply),
+            format!(
+                "http://127.0.0.1:8888/callback?code={}&state=st%2B1",
+                codes[0]
+            )
+        );
+        let form = |v: &str| {
+            format!(
+                "grant_type=authorization_code&code={}&redirect_uri=http%3A%2F%2F127.0.0.1\
+                 %3A8888%2Fcallback&client_id=cid&code_verifier={v}",
+                codes[0]
+            )
+        };
+        let good = post_token(&fake, None, &form(RFC_VERIFIER));
+        assert!(good.starts_with("HTTP/1.1 200 "), "{good}");
+        let reuse = post_token(&fake, None, &form(RFC_VERIFIER));
+        assert_eq!(body_json(&reuse)["error"], "invalid_grant");
+    }
+
+    #[test]
+    fn cancel_and_the_scripted_misbehaviours() {
+        let fake = FakeSpotify::start();
+        fake.set_client("cid", None);
+        let reply = decide(&fake, "cancel");
+        assert_eq!(
+            location(&reply),
+            "http://127.0.0.1:8888/callback?error=access_denied&state=st%2B1"
+        );
+        assert!(fake.issued_codes().is_empty());
+
+        fake.set_authorize(AuthorizeScript::new().tamper_state("forged"));
+        let reply = decide(&fake, "agree");
+        assert!(location(&reply).ends_with("&state=forged"), "{reply}");
+
+        fake.set_authorize(AuthorizeScript::new().error("server_error"));
+        let reply = decide(&fake, "agree");
+        assert_eq!(
+            location(&reply),
+            "http://127.0.0.1:8888/callback?error=server_error&state=st%2B1"
+        );
+
+        fake.set_authorize(AuthorizeScript::new().expired_code());
+        let reply = decide(&fake, "agree");
+        let code = fake.issued_codes().pop().unwrap_or_default();
+        assert!(
+            location(&reply).contains(&format!("?code={code}&")),
+            "{reply}"
+        );
+        let form = format!(
+            "grant_type=authorization_code&code={code}&redirect_uri=http%3A%2F%2F127.0.0.1\
+             %3A8888%2Fcallback&client_id=cid&code_verifier={RFC_VERIFIER}"
+        );
+        let expired = post_token(&fake, None, &form);
+        assert_eq!(body_json(&expired)["error"], "invalid_grant", "{expired}");
+
+        let nothing = decide(&fake, "maybe");
+        assert!(nothing.starts_with("HTTP/1.1 400 "), "{nothing}");
     }
 
     #[test]

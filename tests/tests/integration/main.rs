@@ -1,8 +1,9 @@
 //! Tonearm's cross-crate tests: one integration-test binary with modules.
 
 mod board;
+mod demo;
 mod golden;
+mod login;
 mod parse_cli;
 mod run_live;
 mod window;
-mod demo;
