@@ -391,7 +391,7 @@ pub fn run(args: &LoginArgs, config_path: Option<&Path>) -> anyhow::Result<()> {
     }
     if let Some(missing) = done.missing_scopes {
         eprintln!(
-            "tonearm: warning: Spotify did not grant {missing}: what it did not grant will not work"
+            "tonearm: warning: Spotify did not grant {missing}: the display may miss what needs it (controls, the device); run tonearm login again to grant it"
         );
     }
     eprintln!("tonearm: run tonearm to see what is playing");
