@@ -24,13 +24,7 @@ mod window;
 
 /// A Spotify "now playing" desk display.
 #[derive(Debug, Parser)]
-#[command(
-    name = "tonearm",
-    version,
-    about,
-    propagate_version = true,
-    args_conflicts_with_subcommands = true
-)]
+#[command(name = "tonearm", version, about, propagate_version = true)]
 struct Cli {
     /// More log output on stderr (-v info, -vv debug); `RUST_LOG` also works. Secrets are
     /// never logged.
