@@ -196,6 +196,12 @@ fn main() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/");
     let seed = std::fs::read(format!("{dir}seed_track.json")).unwrap();
     let episode = std::fs::read(format!("{dir}episode_long_escaped.json")).unwrap();
+    // A real episode body from the shared corpus (HTML description with escapes).
+    let corpus_episode = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/api-corpus/pyspotify_player_episode_html_description.json"
+    ))
+    .unwrap();
     // A multi-megabyte body: a 2 MB escaped description and 1 MB of market codes.
     let mut big = Vec::from(&b"{\"item\":{\"type\":\"episode\",\"description\":\""[..]);
     while big.len() < 2 << 20 {
@@ -210,7 +216,12 @@ fn main() {
     if let Ok(spec) = std::env::var("BENCH_COUNT") {
         count_mode(
             &spec,
-            &[("seed", &seed), ("episode", &episode), ("multi", &big)],
+            &[
+                ("seed", &seed),
+                ("episode", &episode),
+                ("real", &corpus_episode),
+                ("multi", &big),
+            ],
         );
         return;
     }
@@ -221,7 +232,8 @@ fn main() {
     );
     for (name, body, runs, batch) in [
         ("seed (with markets)", &seed, 41, 200),
-        ("episode (long escapes)", &episode, 41, 100),
+        ("episode (dense escapes)", &episode, 41, 100),
+        ("episode (corpus, real)", &corpus_episode, 41, 200),
         ("multi-MB (3 MiB)", &big, 21, 2),
     ] {
         if let Ok(only) = std::env::var("BENCH_ONLY")
