@@ -1,0 +1,405 @@
+//! The strict half of certificate verification: the server's name must be in the leaf's
+//! subjectAltName (the CommonName is never used), and every certificate above the leaf
+//! must be a CA.
+//!
+//! embedded-tls 0.19's `pki::CertVerifier` checks the signatures up the chain to one
+//! trusted root, the validity dates (with a clock) and the CertificateVerify signature,
+//! but its name check falls back to the CommonName even when the certificate has
+//! subjectAltNames (and only looks at the first three of those), and it does not check
+//! that an issuer is a CA. [`StrictVerifier`] wraps it and adds both checks, so a name
+//! check never passes on a CommonName and a leaf cannot sign another leaf.
+//! `tls-spike/tests/spike.rs` runs both against a loopback server.
+//!
+//! The DER walking here reads only what it needs and never panics: a certificate it
+//! cannot read fails the check.
+
+/// A DER element: its tag and contents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Tlv<'a> {
+    tag: u8,
+    value: &'a [u8],
+}
+
+/// Reads DER elements one after the other from a slice.
+#[derive(Debug, Clone, Copy)]
+struct Der<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Der<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        Der { rest: bytes }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.rest.is_empty()
+    }
+
+    /// The next element; `None` when the input is malformed or ends.
+    fn next(&mut self) -> Option<Tlv<'a>> {
+        let (&tag, rest) = self.rest.split_first()?;
+        if tag & 0x1f == 0x1f {
+            return None; // high tag numbers do not occur in the fields read here
+        }
+        let (&first, mut rest) = rest.split_first()?;
+        let len = if first < 0x80 {
+            usize::from(first)
+        } else {
+            let n = usize::from(first & 0x7f);
+            if n == 0 || n > 4 {
+                return None;
+            }
+            let (bytes, after) = rest.split_at_checked(n)?;
+            rest = after;
+            bytes.iter().try_fold(0usize, |acc, &b| {
+                acc.checked_mul(256)?.checked_add(usize::from(b))
+            })?
+        };
+        let (value, after) = rest.split_at_checked(len)?;
+        self.rest = after;
+        Some(Tlv { tag, value })
+    }
+
+    /// The next element, which must have `tag`.
+    fn expect(&mut self, tag: u8) -> Option<&'a [u8]> {
+        let tlv = self.next()?;
+        (tlv.tag == tag).then_some(tlv.value)
+    }
+}
+
+const SEQUENCE: u8 = 0x30;
+const OCTET_STRING: u8 = 0x04;
+const BOOLEAN: u8 = 0x01;
+const OID: u8 = 0x06;
+/// `[3] EXPLICIT` in a TBSCertificate: the extensions.
+const EXTENSIONS: u8 = 0xa3;
+/// `dNSName [2] IMPLICIT IA5String` in a GeneralName.
+const DNS_NAME: u8 = 0x82;
+/// 2.5.29.17
+const OID_SUBJECT_ALT_NAME: &[u8] = &[0x55, 0x1d, 0x11];
+/// 2.5.29.19
+const OID_BASIC_CONSTRAINTS: &[u8] = &[0x55, 0x1d, 0x13];
+
+/// Why a certificate fails the strict check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NameError {
+    /// The certificate could not be read.
+    Malformed,
+    /// The leaf has no subjectAltName with DNS names (a CommonName is not enough).
+    NoSubjectAltName,
+    /// No DNS name of the leaf matches the host.
+    Mismatch,
+    /// A certificate above the leaf is not a CA (basicConstraints cA is not true).
+    NotACa,
+    /// The chain is empty or holds something other than X.509 certificates.
+    NoCertificate,
+}
+
+impl core::fmt::Display for NameError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            NameError::Malformed => "certificate could not be read",
+            NameError::NoSubjectAltName => "leaf certificate has no subjectAltName DNS names",
+            NameError::Mismatch => "host name does not match the certificate",
+            NameError::NotACa => "an issuing certificate is not a CA",
+            NameError::NoCertificate => "no X.509 certificate in the chain",
+        })
+    }
+}
+
+/// The value (inside the OCTET STRING) of the extension `oid` of a DER certificate;
+/// `Ok(None)` if the certificate has no such extension.
+fn extension<'a>(cert: &'a [u8], oid: &[u8]) -> Result<Option<&'a [u8]>, NameError> {
+    let m = NameError::Malformed;
+    let cert = Der::new(cert).expect(SEQUENCE).ok_or(m)?;
+    let tbs = Der::new(cert).expect(SEQUENCE).ok_or(m)?;
+    let mut fields = Der::new(tbs);
+    while let Some(field) = fields.next() {
+        if field.tag != EXTENSIONS {
+            continue;
+        }
+        let list = Der::new(field.value).expect(SEQUENCE).ok_or(m)?;
+        let mut exts = Der::new(list);
+        while !exts.is_empty() {
+            let ext = exts.expect(SEQUENCE).ok_or(m)?;
+            let mut parts = Der::new(ext);
+            let id = parts.expect(OID).ok_or(m)?;
+            let mut next = parts.next().ok_or(m)?;
+            if next.tag == BOOLEAN {
+                next = parts.next().ok_or(m)?; // `critical`
+            }
+            if next.tag != OCTET_STRING {
+                return Err(m);
+            }
+            if id == oid {
+                return Ok(Some(next.value));
+            }
+        }
+        return Ok(None);
+    }
+    if fields.is_empty() { Ok(None) } else { Err(m) }
+}
+
+/// Calls `f` with each dNSName of the certificate's subjectAltName; `Ok(false)` if it
+/// has none.
+pub fn for_each_dns_name(cert: &[u8], mut f: impl FnMut(&[u8])) -> Result<bool, NameError> {
+    let Some(san) = extension(cert, OID_SUBJECT_ALT_NAME)? else {
+        return Ok(false);
+    };
+    let names = Der::new(san).expect(SEQUENCE).ok_or(NameError::Malformed)?;
+    let mut names = Der::new(names);
+    let mut any = false;
+    while !names.is_empty() {
+        let name = names.next().ok_or(NameError::Malformed)?;
+        if name.tag == DNS_NAME {
+            any = true;
+            f(name.value);
+        }
+    }
+    Ok(any)
+}
+
+/// Whether the certificate says it is a CA (basicConstraints with cA true).
+pub fn is_ca(cert: &[u8]) -> Result<bool, NameError> {
+    let Some(bc) = extension(cert, OID_BASIC_CONSTRAINTS)? else {
+        return Ok(false);
+    };
+    let body = Der::new(bc).expect(SEQUENCE).ok_or(NameError::Malformed)?;
+    match Der::new(body).next() {
+        Some(Tlv {
+            tag: BOOLEAN,
+            value: [v],
+        }) => Ok(*v != 0),
+        _ => Ok(false), // cA absent: DEFAULT FALSE
+    }
+}
+
+/// RFC 6125 matching of a presented DNS name (`pattern`) against the host: ASCII case
+/// does not matter; a wildcard is only a whole leftmost label (`*.example.com`), matches
+/// exactly one label, and needs at least two labels after it. Anything that is not a
+/// plain LDH name (IDNs must be in their `xn--` form) does not match.
+pub fn name_matches(pattern: &[u8], host: &[u8]) -> bool {
+    let host = host.strip_suffix(b".").unwrap_or(host);
+    if !is_ldh_name(host) {
+        return false;
+    }
+    if let Some(suffix) = pattern.strip_prefix(b"*.") {
+        if !is_ldh_name(suffix) || suffix.iter().filter(|&&b| b == b'.').count() < 1 {
+            return false;
+        }
+        match host.iter().position(|&b| b == b'.') {
+            Some(dot) => host
+                .get(dot + 1..)
+                .is_some_and(|rest| rest.eq_ignore_ascii_case(suffix)),
+            None => false,
+        }
+    } else {
+        is_ldh_name(pattern) && pattern.eq_ignore_ascii_case(host)
+    }
+}
+
+/// Letters, digits and hyphens in non-empty dot-separated labels of at most 63 bytes.
+fn is_ldh_name(name: &[u8]) -> bool {
+    !name.is_empty()
+        && name.len() <= 253
+        && name.split(|&b| b == b'.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label
+                    .iter()
+                    .all(|b| b.is_ascii_alphanumeric() || *b == b'-')
+        })
+}
+
+/// The strict check of a chain as the server sent it (leaf first, DER certificates):
+/// `host` must match a subjectAltName DNS name of the leaf, and every later certificate
+/// must be a CA. Signatures and dates are the wrapped verifier's job.
+pub fn check_chain<'a>(
+    host: &[u8],
+    mut chain: impl Iterator<Item = Option<&'a [u8]>>,
+) -> Result<(), NameError> {
+    let leaf = chain.next().flatten().ok_or(NameError::NoCertificate)?;
+    let mut matched = false;
+    let any = for_each_dns_name(leaf, |name| matched |= name_matches(name, host))?;
+    if !any {
+        return Err(NameError::NoSubjectAltName);
+    }
+    if !matched {
+        return Err(NameError::Mismatch);
+    }
+    for issuer in chain {
+        if !is_ca(issuer.ok_or(NameError::NoCertificate)?)? {
+            return Err(NameError::NotACa);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(feature = "embedded-tls")]
+pub use verifier::StrictVerifier;
+
+#[cfg(feature = "embedded-tls")]
+mod verifier {
+    use embedded_tls::{
+        CertificateEntryRef, CertificateRef, CertificateVerifyRef, TlsCipherSuite, TlsError,
+        TlsVerifier,
+    };
+
+    /// Longest host name (RFC 1035).
+    const HOST_MAX: usize = 253;
+
+    /// Wraps an embedded-tls verifier (`pki::CertVerifier`: signatures to the root,
+    /// dates, CertificateVerify) and adds [`check_chain`](super::check_chain): the name
+    /// only from subjectAltName, issuers only CAs. Without a host name set, every
+    /// certificate fails: this verifier never skips the name check.
+    #[derive(Debug)]
+    pub struct StrictVerifier<V> {
+        inner: V,
+        host: [u8; HOST_MAX],
+        host_len: usize,
+    }
+
+    impl<V> StrictVerifier<V> {
+        /// Adds the strict checks to `inner`.
+        pub fn new(inner: V) -> Self {
+            StrictVerifier {
+                inner,
+                host: [0; HOST_MAX],
+                host_len: 0,
+            }
+        }
+    }
+
+    impl<CS: TlsCipherSuite, V: TlsVerifier<CS>> TlsVerifier<CS> for StrictVerifier<V> {
+        fn set_hostname_verification(&mut self, hostname: &str) -> Result<(), TlsError> {
+            let bytes = hostname.as_bytes();
+            let slot = self
+                .host
+                .get_mut(..bytes.len())
+                .ok_or(TlsError::InsufficientSpace)?;
+            slot.copy_from_slice(bytes);
+            self.host_len = bytes.len();
+            self.inner.set_hostname_verification(hostname)
+        }
+
+        fn verify_certificate(
+            &mut self,
+            transcript: &CS::Hash,
+            cert: CertificateRef,
+        ) -> Result<(), TlsError> {
+            let host = self.host.get(..self.host_len).unwrap_or_default();
+            let chain = cert.entries.iter().map(|e| match e {
+                CertificateEntryRef::X509(der) => Some(*der),
+                CertificateEntryRef::RawPublicKey(_) => None,
+            });
+            super::check_chain(host, chain).map_err(|_| TlsError::InvalidCertificate)?;
+            self.inner.verify_certificate(transcript, cert)
+        }
+
+        fn verify_signature(&mut self, verify: CertificateVerifyRef) -> Result<(), TlsError> {
+            self.inner.verify_signature(verify)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        let table: &[(&str, &str, bool)] = &[
+            ("api.spotify.com", "api.spotify.com", true),
+            ("API.Spotify.com", "api.spotify.COM", true),
+            ("api.spotify.com", "api.spotify.com.", true),
+            ("api.spotify.com", "accounts.spotify.com", false),
+            ("*.spotify.com", "api.spotify.com", true),
+            ("*.spotify.com", "spotify.com", false),
+            ("*.spotify.com", "a.b.spotify.com", false),
+            ("*.com", "spotify.com", false),
+            ("a*.spotify.com", "api.spotify.com", false),
+            ("api.*.com", "api.spotify.com", false),
+            ("*.*.com", "a.b.com", false),
+            ("*", "localhost", false),
+            ("*.spotify.com", "", false),
+            ("", "", false),
+            ("*.spotify.com", "*.spotify.com", false),
+            ("api.spotify.com", "api..spotify.com", false),
+            ("bücher.example", "bücher.example", false),
+            ("*.xn--bcher-kva.example", "a.xn--bcher-kva.example", true),
+            ("1.2.3.4", "1.2.3.4", true), // LDH: the caller never asks for an IP
+        ];
+        for &(pattern, host, want) in table {
+            assert_eq!(
+                name_matches(pattern.as_bytes(), host.as_bytes()),
+                want,
+                "{pattern} vs {host}"
+            );
+        }
+    }
+
+    #[test]
+    fn der_lengths() {
+        // Long form, truncated, oversized, zero-length-of-length.
+        assert_eq!(
+            Der::new(&[0x04, 0x81, 0x01, 0xaa]).next(),
+            Some(Tlv {
+                tag: 4,
+                value: &[0xaa]
+            })
+        );
+        assert_eq!(Der::new(&[0x04, 0x81]).next(), None);
+        assert_eq!(Der::new(&[0x04, 0x02, 0x00]).next(), None);
+        assert_eq!(Der::new(&[0x04, 0x80]).next(), None);
+        assert_eq!(Der::new(&[0x04, 0x85, 1, 1, 1, 1, 1]).next(), None);
+        assert_eq!(Der::new(&[0x1f, 0x01, 0x00]).next(), None);
+        assert_eq!(Der::new(&[]).next(), None);
+    }
+
+    #[test]
+    fn garbage_never_panics() {
+        // Every prefix and a few bit flips of a small certificate-shaped input.
+        fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+            let mut v = vec![tag, u8::try_from(content.len()).unwrap()];
+            v.extend_from_slice(content);
+            v
+        }
+        let san = tlv(SEQUENCE, &tlv(DNS_NAME, b"a.b.c.de"));
+        let mut ext = tlv(OID, OID_SUBJECT_ALT_NAME);
+        ext.extend(tlv(OCTET_STRING, &san));
+        let exts = tlv(EXTENSIONS, &tlv(SEQUENCE, &tlv(SEQUENCE, &ext)));
+        let cert = &tlv(SEQUENCE, &tlv(SEQUENCE, &exts))[..];
+        let mut seen = 0;
+        assert_eq!(
+            for_each_dns_name(cert, |n| {
+                seen += 1;
+                assert_eq!(n, b"a.b.c.de");
+            }),
+            Ok(true)
+        );
+        assert_eq!(seen, 1);
+        assert_eq!(check_chain(b"a.b.c.de", [Some(cert)].into_iter()), Ok(()));
+        assert_eq!(
+            check_chain(b"x.b.c.de", [Some(cert)].into_iter()),
+            Err(NameError::Mismatch)
+        );
+        assert_eq!(
+            check_chain(b"a.b.c.de", [Some(cert), Some(cert)].into_iter()),
+            Err(NameError::NotACa)
+        );
+        for n in 0..cert.len() {
+            let _ = check_chain(b"a.b.c.de", [Some(&cert[..n])].into_iter());
+            for bit in 0..8 {
+                let mut c = cert.to_vec();
+                c[n] ^= 1 << bit;
+                let _ = check_chain(b"a.b.c.de", [Some(&c[..])].into_iter());
+                let _ = is_ca(&c);
+            }
+        }
+        assert_eq!(
+            check_chain(b"a", core::iter::empty()),
+            Err(NameError::NoCertificate)
+        );
+    }
+}
