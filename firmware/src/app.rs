@@ -49,6 +49,35 @@ pub struct App<C> {
     scene: Scene<C>,
     vm: ViewModel,
     clock: Option<ClockTime>,
+    #[cfg(feature = "art")]
+    art: ArtState<C>,
+}
+
+/// What the network should do, covers included (see [`App::poll_net`]).
+#[cfg(feature = "art")]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "no alloc to box into; one lives at a time"
+)]
+pub enum NetAction {
+    /// Send this API or token request now and report its response.
+    Send(tonearm_core::session::Request),
+    /// Fetch this image now and report its response the same way.
+    FetchImage(crate::art::ImageRequest),
+    /// Nothing until this time, or until a button or a response.
+    WaitUntil(u64),
+    /// Nothing until a button or a response.
+    Wait,
+}
+
+/// The covers: the cache, the fetch rules, and which cover the item on screen wants.
+#[cfg(feature = "art")]
+#[derive(Debug, Clone)]
+struct ArtState<C> {
+    cache: crate::art::CoverCache<C>,
+    fetcher: crate::art::ArtFetcher,
+    limits: crate::art::DecodeLimits,
 }
 
 impl<C: Palette> App<C> {
@@ -59,6 +88,12 @@ impl<C: Palette> App<C> {
             scene: Scene::new(profile),
             vm: ViewModel::new(Screen::Idle),
             clock: None,
+            #[cfg(feature = "art")]
+            art: ArtState {
+                cache: crate::art::CoverCache::new(),
+                fetcher: crate::art::ArtFetcher::new(),
+                limits: crate::art::DecodeLimits::DESKTOP,
+            },
         }
     }
 
@@ -83,23 +118,44 @@ impl<C: Palette> App<C> {
         self.session.poll(now_ms)
     }
 
-    /// The response's status and `Retry-After` (see [`Session::on_head`]).
+    /// The response's status and `Retry-After` (see [`Session::on_head`]). With the `art`
+    /// feature, the response of an image fetch goes to the covers instead.
     pub fn on_head(&mut self, now_ms: u64, status: u16, retry_after: Option<&str>) {
+        #[cfg(feature = "art")]
+        if self.art.fetcher.is_busy() {
+            self.art.fetcher.on_head(status);
+            return;
+        }
         self.session.on_head(now_ms, status, retry_after);
     }
 
     /// A chunk of the response body as it arrives (see [`Session::on_body`]).
     pub fn on_body(&mut self, chunk: &[u8]) {
+        #[cfg(feature = "art")]
+        if self.art.fetcher.is_busy() {
+            self.art.fetcher.on_body(chunk);
+            return;
+        }
         self.session.on_body(chunk);
     }
 
-    /// The response is complete (see [`Session::on_end`]).
+    /// The response is complete (see [`Session::on_end`]). An image is decoded here.
     pub fn on_end(&mut self, now_ms: u64) {
+        #[cfg(feature = "art")]
+        if self.art.fetcher.is_busy() {
+            self.art_end(now_ms);
+            return;
+        }
         self.session.on_end(now_ms);
     }
 
     /// The request failed without a complete response (see [`Session::on_failure`]).
     pub fn on_failure(&mut self, now_ms: u64, failure: Failure) {
+        #[cfg(feature = "art")]
+        if self.art.fetcher.is_busy() {
+            self.art.fetcher.on_failure(now_ms, failure);
+            return;
+        }
         self.session.on_failure(now_ms, failure);
     }
 
@@ -127,14 +183,30 @@ impl<C: Palette> App<C> {
 
     /// The view model for `now_ms`, rebuilt from the session's state.
     pub fn view(&mut self, now_ms: u64) -> &ViewModel {
-        self.vm = view_model(&self.session, now_ms, self.clock);
+        self.vm = self.build_view(now_ms);
         &self.vm
+    }
+
+    /// The view model of `now_ms`, with the cover when it is here.
+    fn build_view(&self, now_ms: u64) -> ViewModel {
+        #[allow(unused_mut, reason = "changed only with the art feature")]
+        let mut vm = view_model(&self.session, now_ms, self.clock);
+        #[cfg(feature = "art")]
+        if let (Some(seed), Some(url)) = (vm.art.seed(), self.wanted_cover())
+            && self.art.cache.peek(url).is_some()
+        {
+            vm.art = crate::view::ArtStatus::Cover {
+                seed,
+                key: crate::view::art_key(url),
+            };
+        }
+        vm
     }
 
     /// When the picture next changes by itself (the elapsed time's next second, a
     /// countdown, an animation frame), so a shell can sleep until then.
     pub fn next_frame_ms(&mut self, now_ms: u64) -> u64 {
-        let vm = view_model(&self.session, now_ms, self.clock);
+        let vm = self.build_view(now_ms);
         if self.scene.is_animating(&vm) {
             return now_ms.saturating_add(ANIMATION_FRAME_MS);
         }
@@ -148,7 +220,7 @@ impl<C: Palette> App<C> {
     /// Rebuilds the view model and returns the regions that changed since the last
     /// redraw (the scene then assumes they were drawn).
     pub fn update(&mut self, now_ms: u64) -> Update {
-        self.vm = view_model(&self.session, now_ms, self.clock);
+        self.vm = self.build_view(now_ms);
         self.scene.update(&self.vm, now_ms)
     }
 
@@ -159,7 +231,19 @@ impl<C: Palette> App<C> {
         now_ms: u64,
         target: &mut D,
     ) -> Result<Update, D::Error> {
-        self.vm = view_model(&self.session, now_ms, self.clock);
+        self.vm = self.build_view(now_ms);
+        #[cfg(feature = "art")]
+        {
+            let cover = cover_view(
+                &self.session,
+                &self.art.cache,
+                &self.vm,
+                self.scene.profile(),
+            );
+            self.scene
+                .redraw_with_cover(&self.vm, cover, now_ms, target)
+        }
+        #[cfg(not(feature = "art"))]
         self.scene.redraw(&self.vm, now_ms, target)
     }
 
@@ -171,7 +255,19 @@ impl<C: Palette> App<C> {
         renderer: &mut BandRenderer<'_, C>,
         sink: &mut S,
     ) -> Result<Update, BandError<S::Error>> {
-        self.vm = view_model(&self.session, now_ms, self.clock);
+        self.vm = self.build_view(now_ms);
+        #[cfg(feature = "art")]
+        {
+            let cover = cover_view(
+                &self.session,
+                &self.art.cache,
+                &self.vm,
+                self.scene.profile(),
+            );
+            self.scene
+                .redraw_banded_with_cover(&self.vm, cover, now_ms, renderer, sink)
+        }
+        #[cfg(not(feature = "art"))]
         self.scene.redraw_banded(&self.vm, now_ms, renderer, sink)
     }
 
@@ -185,6 +281,112 @@ impl<C: Palette> App<C> {
     pub fn last_view(&self) -> &ViewModel {
         &self.vm
     }
+}
+
+#[cfg(feature = "art")]
+impl<C: Palette> App<C> {
+    /// What the network should do at `now_ms`, covers included: the session's request
+    /// when one is due (see [`Session::poll`]), else the fetch of the cover on screen when
+    /// the fetch rules allow it (see [`crate::art`]), else how long to wait. One thing is
+    /// in flight at a time: report its response with [`App::on_head`], [`App::on_body`],
+    /// [`App::on_end`] or [`App::on_failure`] as for any request, before polling again.
+    pub fn poll_net(&mut self, now_ms: u64) -> NetAction {
+        use crate::art::{ART_GAP_MS, Want};
+        if self.art.fetcher.is_busy() {
+            return NetAction::Wait;
+        }
+        let next = match self.session.poll(now_ms) {
+            Action::Send(req) => return NetAction::Send(req),
+            Action::Wait => return NetAction::Wait,
+            Action::WaitUntil(t) => t,
+        };
+        let Some(url) = self.wanted_cover() else {
+            return NetAction::WaitUntil(next);
+        };
+        let Ok(url) = heapless::String::<{ tonearm_core::URL_CAP }>::try_from(url) else {
+            return NetAction::WaitUntil(next);
+        };
+        if self.art.cache.get(&url).is_some() {
+            return NetAction::WaitUntil(next);
+        }
+        match self.art.fetcher.want(now_ms, &url) {
+            Want::Now if next >= now_ms.saturating_add(ART_GAP_MS) => {
+                match self.art.fetcher.start(now_ms, &url) {
+                    Some(req) => NetAction::FetchImage(req),
+                    None => NetAction::WaitUntil(next),
+                }
+            }
+            // The session's request comes first; the cover after it.
+            Want::Now | Want::Never => NetAction::WaitUntil(next),
+            Want::At(t) => NetAction::WaitUntil(next.min(t)),
+        }
+    }
+
+    /// Decodes the cover on the largest side of this profile's art box with these
+    /// limits (default: [`DecodeLimits::DESKTOP`](crate::art::DecodeLimits::DESKTOP)).
+    pub fn set_decode_limits(&mut self, limits: crate::art::DecodeLimits) {
+        self.art.limits = limits;
+    }
+
+    /// Covers in the cache.
+    pub fn covers(&self) -> &crate::art::CoverCache<C> {
+        &self.art.cache
+    }
+
+    /// Image fetches started so far.
+    pub fn image_fetches(&self) -> u64 {
+        self.art.fetcher.fetches()
+    }
+
+    /// The URL of the cover the item on screen wants: the smallest of its images at
+    /// least as wide as the art box (an episode's own, else its show's); none for ads
+    /// and local files.
+    pub fn wanted_cover(&self) -> Option<&str> {
+        wanted_cover(&self.session, self.profile())
+    }
+
+    fn art_end(&mut self, now_ms: u64) {
+        let Some((url, body)) = self.art.fetcher.on_end(now_ms) else {
+            return;
+        };
+        let size = self.profile().art_size();
+        match crate::art::decode_cover::<C>(&body, size, self.art.limits) {
+            Ok(cover) => {
+                drop(body);
+                self.art.fetcher.succeeded(&url);
+                self.art.cache.insert(&url, cover);
+            }
+            Err(e) => self.art.fetcher.record(now_ms, &url, e),
+        }
+    }
+}
+
+/// See [`App::wanted_cover`].
+#[cfg(feature = "art")]
+fn wanted_cover(session: &Session, profile: Profile) -> Option<&str> {
+    let Playback::Item { np, .. } = session.playback() else {
+        return None;
+    };
+    if np.is_local || np.kind == tonearm_core::Kind::Ad {
+        return None;
+    }
+    let url = np.pick_image(profile.art_size().width)?.url.as_str();
+    (!url.is_empty()).then_some(url)
+}
+
+/// The cover `vm` shows, from the cache.
+#[cfg(feature = "art")]
+fn cover_view<'a, C: Palette>(
+    session: &'a Session,
+    cache: &'a crate::art::CoverCache<C>,
+    vm: &ViewModel,
+    profile: Profile,
+) -> Option<crate::frame::CoverView<'a, C>> {
+    let crate::view::ArtStatus::Cover { key, .. } = vm.art else {
+        return None;
+    };
+    let url = wanted_cover(session, profile)?;
+    Some(cache.peek(url)?.view(key))
 }
 
 fn notice(n: SessionNotice) -> Notice {

@@ -11,7 +11,9 @@
 //!   checksum boards and the host print;
 //! - [`text`] and [`fonts`]: Unicode text through a per-character font fallback chain;
 //! - [`App`] (in [`app`]): the session and the scene joined, the one thing every shell
-//!   drives.
+//!   drives;
+//! - `art` (feature `art`, needs alloc): album covers fetched, decoded, scaled, dithered
+//!   and cached.
 #![cfg_attr(not(test), no_std)]
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
@@ -26,6 +28,8 @@
 )]
 
 pub mod app;
+#[cfg(feature = "art")]
+pub mod art;
 pub mod band;
 pub mod checksum;
 pub mod color;
@@ -42,7 +46,7 @@ pub use app::App;
 pub use band::{BandError, BandRenderer, BandSink, BandTarget, DrawTargetSink};
 pub use checksum::{ChecksumColor, ChecksumSink, Fnv1a, checksum_pixels};
 pub use color::{Palette, Role};
-pub use frame::{Frame, Part};
+pub use frame::{CoverView, Frame, Part};
 pub use profile::Profile;
 pub use scene::{Scene, Update};
 pub use screen::Screen;

@@ -148,6 +148,20 @@ pub struct StatusLayout {
     pub notice: Rectangle,
 }
 
+/// The art box at 128x64, used only when a cover is shown (the text moves right).
+pub const MONO_ART: Rectangle = rect(0, 0, 42, 42);
+
+impl Profile {
+    /// The size of the art box of the item screens: the cover is scaled to it, and the
+    /// image chosen is the smallest at least this wide (at 128x64, [`MONO_ART`]).
+    pub fn art_size(self) -> Size {
+        match self.layout(Screen::NowPlaying) {
+            Layout::Item(ItemLayout { art: Some(a), .. }) => a.size,
+            _ => MONO_ART.size,
+        }
+    }
+}
+
 const fn rect(x: i32, y: i32, w: u32, h: u32) -> Rectangle {
     Rectangle::new(Point::new(x, y), Size::new(w, h))
 }

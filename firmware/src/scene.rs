@@ -13,7 +13,7 @@ use embedded_graphics::primitives::Rectangle;
 use crate::band::{BandError, BandRenderer, BandSink};
 use crate::checksum::Fnv1a;
 use crate::color::{Palette, Role};
-use crate::frame::{Frame, MAX_PARTS, Part};
+use crate::frame::{CoverView, Frame, MAX_PARTS, Part};
 use crate::profile::Profile;
 use crate::screen::Screen;
 use crate::view::ViewModel;
@@ -212,8 +212,25 @@ impl<C: Palette> Scene<C> {
     where
         D: DrawTarget<Color = C>,
     {
+        self.redraw_with_cover(vm, None, now_ms, target)
+    }
+
+    /// [`Scene::redraw`] with the cover the view model's
+    /// [`ArtStatus::Cover`](crate::ArtStatus::Cover) names.
+    pub fn redraw_with_cover<D>(
+        &mut self,
+        vm: &ViewModel,
+        cover: Option<CoverView<'_, C>>,
+        now_ms: u64,
+        target: &mut D,
+    ) -> Result<Update, D::Error>
+    where
+        D: DrawTarget<Color = C>,
+    {
         let update = self.update(vm, now_ms);
-        let frame = Frame::new(vm, self.profile).at(update.anim_ms);
+        let frame = Frame::new(vm, self.profile)
+            .at(update.anim_ms)
+            .with_cover(cover);
         for r in &update.regions {
             frame.draw_region(target, *r)?;
         }
@@ -232,8 +249,25 @@ impl<C: Palette> Scene<C> {
     where
         S: BandSink<C>,
     {
+        self.redraw_banded_with_cover(vm, None, now_ms, renderer, sink)
+    }
+
+    /// [`Scene::redraw_banded`] with the cover the view model names.
+    pub fn redraw_banded_with_cover<S>(
+        &mut self,
+        vm: &ViewModel,
+        cover: Option<CoverView<'_, C>>,
+        now_ms: u64,
+        renderer: &mut BandRenderer<'_, C>,
+        sink: &mut S,
+    ) -> Result<Update, BandError<S::Error>>
+    where
+        S: BandSink<C>,
+    {
         let update = self.update(vm, now_ms);
-        let frame = Frame::new(vm, self.profile).at(update.anim_ms);
+        let frame = Frame::new(vm, self.profile)
+            .at(update.anim_ms)
+            .with_cover(cover);
         for r in &update.regions {
             renderer.render(
                 *r,

@@ -49,6 +49,24 @@ pub enum ArtStatus {
         /// FNV-1a 32 of the album or show name.
         seed: u32,
     },
+    /// The item's cover, decoded: the frame draws the [`CoverView`](crate::frame::CoverView)
+    /// it is given with this key (or the placeholder of `seed` if it has none).
+    Cover {
+        /// The placeholder's seed, as for [`ArtStatus::Placeholder`].
+        seed: u32,
+        /// FNV-1a 32 of the cover's URL (see [`art_key`]).
+        key: u32,
+    },
+}
+
+impl ArtStatus {
+    /// The placeholder seed, if any.
+    pub const fn seed(self) -> Option<u32> {
+        match self {
+            ArtStatus::None => None,
+            ArtStatus::Placeholder { seed } | ArtStatus::Cover { seed, .. } => Some(seed),
+        }
+    }
 }
 
 /// Whether a control button can be used.
@@ -141,6 +159,11 @@ pub struct ViewModel {
 fn copy<const N: usize>(out: &mut String<N>, s: &str) -> bool {
     out.clear();
     push_truncating(out, s)
+}
+
+/// FNV-1a 32 of a cover's URL: the key of [`ArtStatus::Cover`].
+pub fn art_key(url: &str) -> u32 {
+    art_seed(url)
 }
 
 /// FNV-1a 32 of a name: the seed of the art placeholder.
