@@ -27,11 +27,16 @@ pub enum Screen {
     RateLimited,
     /// The configuration is wrong (for example an invalid client id).
     ConfigError,
+    /// A board is joining its Wi-Fi network (or lost it and is joining again).
+    Connecting,
+    /// A board has no settings (Wi-Fi, client id, token) in its flash yet: run
+    /// `tonearm provision` and flash the image.
+    SetupNeeded,
 }
 
 impl Screen {
     /// Every screen, in a stable order.
-    pub const ALL: [Screen; 9] = [
+    pub const ALL: [Screen; 11] = [
         Screen::NowPlaying,
         Screen::Paused,
         Screen::Episode,
@@ -41,6 +46,8 @@ impl Screen {
         Screen::Offline,
         Screen::RateLimited,
         Screen::ConfigError,
+        Screen::Connecting,
+        Screen::SetupNeeded,
     ];
 
     /// The snake_case name (`now_playing`, `login_needed`, ...).
@@ -55,6 +62,8 @@ impl Screen {
             Screen::Offline => "offline",
             Screen::RateLimited => "rate_limited",
             Screen::ConfigError => "config_error",
+            Screen::Connecting => "connecting",
+            Screen::SetupNeeded => "setup_needed",
         }
     }
 

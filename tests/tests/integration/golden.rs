@@ -162,6 +162,8 @@ fn cases() -> Vec<(&'static str, ViewModel)> {
             "config_error",
             ViewModel::new(Screen::ConfigError).with_screen(Screen::ConfigError),
         ),
+        ("connecting", ViewModel::new(Screen::Connecting)),
+        ("setup_needed", ViewModel::new(Screen::SetupNeeded)),
     ]
 }
 
