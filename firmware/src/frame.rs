@@ -67,6 +67,18 @@ const STATUS_LINE_PX: i32 = 17;
 /// The most parts a screen has.
 pub const MAX_PARTS: usize = 16;
 
+/// A decoded cover, borrowed: `size.width * size.height` pixels row by row, already in
+/// the display's colors (scaled and dithered to the art box; see the `art` feature).
+#[derive(Debug, Clone, Copy)]
+pub struct CoverView<'a, C> {
+    /// The key of the view model's [`ArtStatus::Cover`] this is the cover of.
+    pub key: u32,
+    /// The cover's size (the art box's).
+    pub size: Size,
+    /// The pixels.
+    pub pixels: &'a [C],
+}
+
 /// A view model drawn on a profile at an animation time (ms since the title appeared,
 /// for the marquee).
 #[derive(Debug, Clone, Copy)]
@@ -77,6 +89,8 @@ pub struct Frame<'a, C> {
     pub profile: Profile,
     /// Milliseconds since the current title appeared (0 for a still image).
     pub anim_ms: u64,
+    /// The cover, when the view model shows one ([`ArtStatus::Cover`]).
+    pub cover: Option<CoverView<'a, C>>,
     color: PhantomData<C>,
 }
 
@@ -92,8 +106,29 @@ impl<'a, C: Palette> Frame<'a, C> {
             vm,
             profile,
             anim_ms: 0,
+            cover: None,
             color: PhantomData,
         }
+    }
+
+    /// This frame with `cover` (drawn when the view model's [`ArtStatus::Cover`] has its
+    /// key and it fits the art box; otherwise the placeholder shows).
+    #[must_use]
+    pub fn with_cover(mut self, cover: Option<CoverView<'a, C>>) -> Self {
+        self.cover = cover;
+        self
+    }
+
+    /// The cover to draw in `area`, if the view model shows one and it is here.
+    fn cover_for(&self, area: Rectangle) -> Option<&'a [C]> {
+        let ArtStatus::Cover { key, .. } = self.vm.art else {
+            return None;
+        };
+        let c = self.cover?;
+        let n = usize::try_from(u64::from(c.size.width) * u64::from(c.size.height)).ok()?;
+        (c.key == key && c.size == area.size && c.pixels.len() >= n)
+            .then(|| c.pixels.get(..n))
+            .flatten()
     }
 
     /// This frame at animation time `anim_ms` (ms since the title appeared).
@@ -140,6 +175,18 @@ impl<'a, C: Palette> Frame<'a, C> {
                 Layout::Status(l)
             }
             Layout::Item(mut l) => {
+                if C::MONO && matches!(self.vm.art, ArtStatus::Cover { .. }) {
+                    // A cover at 128x64: beside the three lines, above the bar.
+                    let art = crate::profile::MONO_ART;
+                    let x = art.top_left.x + i32::try_from(art.size.width).unwrap_or(0) + 4;
+                    for slot in [&mut l.title, &mut l.subtitle, &mut l.detail] {
+                        slot.rect.size.width =
+                            u32::try_from(i32::try_from(slot.rect.size.width).unwrap_or(0) - x)
+                                .unwrap_or(0);
+                        slot.rect.top_left.x = x;
+                    }
+                    l.art = Some(art);
+                }
                 if let Some(h) = &mut l.header {
                     // The header reaches the badge's chip (with a gap), or the right edge.
                     let right = l.badge.rect.top_left.x
@@ -331,6 +378,7 @@ impl<'a, C: Palette> Frame<'a, C> {
                 h.write_u32(match vm.art {
                     ArtStatus::None => 0,
                     ArtStatus::Placeholder { seed } => seed ^ 0x5a5a_5a5a,
+                    ArtStatus::Cover { key, .. } => key ^ 0xa5a5_a5a5,
                 });
                 h.write(&[u8::from(vm.playing)]);
             }
@@ -509,7 +557,11 @@ impl<'a, C: Palette> Frame<'a, C> {
             Part::Art => {
                 let Some(area) = l.art else { return Ok(()) };
                 match vm.art {
-                    ArtStatus::Placeholder { seed } => {
+                    ArtStatus::Cover { .. } if self.cover_for(area).is_some() => {
+                        let pixels = self.cover_for(area).unwrap_or(&[]);
+                        d.fill_contiguous(&area, pixels.iter().copied())?;
+                    }
+                    ArtStatus::Placeholder { seed } | ArtStatus::Cover { seed, .. } => {
                         let mut clip = d.clipped(&area);
                         draw_art_placeholder(
                             area,
