@@ -324,6 +324,28 @@ fn hex4(h: &[u8]) -> Option<u16> {
     Some((a << 12) | (b << 8) | (c << 4) | d)
 }
 
+/// The character a one-letter escape (`\n`, `\"`, ...) stands for.
+#[inline(always)]
+fn simple_escape(b: u8) -> Option<char> {
+    Some(match b {
+        b'"' => '"',
+        b'\\' => '\\',
+        b'/' => '/',
+        b'b' => '\u{8}',
+        b'f' => '\u{c}',
+        b'n' => '\n',
+        b'r' => '\r',
+        b't' => '\t',
+        _ => return None,
+    })
+}
+
+/// The code point of a surrogate pair (`high` in D800-DBFF, `low` in DC00-DFFF).
+#[inline(always)]
+fn surrogate_pair(high: u16, low: u16) -> u32 {
+    0x10000 + ((u32::from(high) - 0xD800) << 10) + (u32::from(low) - 0xDC00)
+}
+
 #[inline]
 fn hex_digit(b: u8) -> Option<u16> {
     match b {
@@ -547,13 +569,17 @@ impl Tokenizer {
                     self.begin_value(b, i, sink)?;
                     i += 1;
                 }
-                State::Value => i = self.value_at(b, chunk, i, sink)?,
-                State::ArrayFirst => {
-                    if b == b']' {
+                State::Value | State::ArrayFirst => {
+                    if b == b']' && self.state == State::ArrayFirst {
                         self.close(false, i, sink)?;
                         i += 1;
                     } else {
                         i = self.value_at(b, chunk, i, sink)?;
+                        if !matches!(b, b'"' | b'{' | b'[') {
+                            // A number or a literal: its bytes (and the whitespace that
+                            // ends a number) belong to the byte-level paths.
+                            return Ok(i);
+                        }
                     }
                 }
                 State::ObjectFirst | State::Key => match b {
@@ -895,18 +921,11 @@ impl Tokenizer {
     /// is regular; returns the index after it. `None` leaves it to the byte-by-byte path.
     #[inline(always)]
     fn escape_inline<S: Sink>(&mut self, chunk: &[u8], i: usize, sink: &mut S) -> Option<usize> {
-        let c = match *chunk.get(i + 1)? {
-            b'"' => '"',
-            b'\\' => '\\',
-            b'/' => '/',
-            b'b' => '\u{8}',
-            b'f' => '\u{c}',
-            b'n' => '\n',
-            b'r' => '\r',
-            b't' => '\t',
-            b'u' => return self.unicode_escape(chunk, i, sink),
-            _ => return None,
-        };
+        let b = *chunk.get(i + 1)?;
+        if b == b'u' {
+            return self.unicode_escape(chunk, i, sink);
+        }
+        let c = simple_escape(b)?;
         if self.keep {
             let mut buf = [0u8; 4];
             self.emit(c.encode_utf8(&mut buf), sink);
@@ -927,10 +946,7 @@ impl Tokenizer {
                 if !(0xDC00..=0xDFFF).contains(&low) {
                     return None;
                 }
-                (
-                    0x10000 + ((u32::from(v) - 0xD800) << 10) + (u32::from(low) - 0xDC00),
-                    12,
-                )
+                (surrogate_pair(v, low), 12)
             }
             0xDC00..=0xDFFF => return None,
             _ => (u32::from(v), 6),
@@ -957,20 +973,12 @@ impl Tokenizer {
         let next = match s {
             Str::Plain => Str::Plain,
             Str::Escape => {
-                let c = match b {
-                    b'"' => '"',
-                    b'\\' => '\\',
-                    b'/' => '/',
-                    b'b' => '\u{8}',
-                    b'f' => '\u{c}',
-                    b'n' => '\n',
-                    b'r' => '\r',
-                    b't' => '\t',
-                    b'u' => {
-                        self.state = State::Str(Str::Hex(0, 0));
-                        return Ok(());
-                    }
-                    _ => return Err(self.err(JsonErrorKind::InvalidEscape, at)),
+                if b == b'u' {
+                    self.state = State::Str(Str::Hex(0, 0));
+                    return Ok(());
+                }
+                let Some(c) = simple_escape(b) else {
+                    return Err(self.err(JsonErrorKind::InvalidEscape, at));
                 };
                 let n = simple(c, &mut buf);
                 self.emit_bytes(&buf, n, sink);
@@ -992,8 +1000,7 @@ impl Tokenizer {
                     if !(0xDC00..=0xDFFF).contains(&v) {
                         return Err(self.err(JsonErrorKind::LoneSurrogate, at));
                     }
-                    let cp =
-                        0x10000 + ((u32::from(self.high) - 0xD800) << 10) + (u32::from(v) - 0xDC00);
+                    let cp = surrogate_pair(self.high, v);
                     let Some(c) = char::from_u32(cp) else {
                         return Err(self.err(JsonErrorKind::LoneSurrogate, at));
                     };
@@ -1195,6 +1202,13 @@ mod tests {
             (b"{\"a\":\"\x00\"}", ControlCharacter, 6),
             (b"\xef\xbb\xbf{}", NotAnObject, 0),
             (b"{\"a\":1}\n]", TrailingData, 8),
+            // Whitespace ends a number: what follows must be a separator.
+            (b"{\"a\":1 5}", UnexpectedByte, 7),
+            (b"{\"a\":1\t5}", UnexpectedByte, 7),
+            (b"{\"a\":[1 5]}", UnexpectedByte, 8),
+            (b"{\"a\":[1.5 e3]}", UnexpectedByte, 10),
+            (b"{\"a\":tr ue}", UnexpectedByte, 7),
+            (b"{\"a\":-\n1}", InvalidNumber, 6),
         ];
         for &(body, kind, offset) in table {
             for chunk in [1, 2, 3, 7, 100] {
