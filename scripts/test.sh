@@ -34,7 +34,7 @@ stage "clippy" cargo clippy --workspace --all-targets --locked -- -D warnings
 # Property tests: a bounded number of cases in CI; PROPTEST_CASES=100000 for a long run.
 export PROPTEST_CASES=${PROPTEST_CASES:-2000}
 test_log=$(mktemp)
-run_tests() { cargo test --workspace --locked 2>&1 | tee "$test_log"; }
+run_tests() { cargo test --workspace --locked --no-fail-fast 2>&1 | tee "$test_log"; }
 stage "test" run_tests
 stage "no_std build (thumbv7em)" cargo build --locked -p tonearm-core -p tonearm-firmware --target thumbv7em-none-eabihf
 # The firmware on an emulated Cortex-M4 (QEMU): checksums equal the desktop's, budgets hold,
