@@ -6,7 +6,8 @@ use std::ops::ControlFlow;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::time::Duration;
 
-use tonearm_core::session::{Host, Request};
+use tonearm_core::session::{Failure, Host, Method, Request};
+use tonearm_firmware::art::ImageRequest;
 
 use crate::shell::{NetEvent, Network};
 use crate::transport::{HttpRequest, Transport};
@@ -20,22 +21,31 @@ pub struct Bases {
     pub accounts: String,
 }
 
+/// One job of the network thread.
+enum Job {
+    Api(Box<Request>),
+    Image(ImageRequest),
+}
+
 /// Requests on a background thread.
 pub struct ThreadNetwork {
-    jobs: Sender<Request>,
+    jobs: Sender<Job>,
     events: Receiver<NetEvent>,
 }
 
 impl ThreadNetwork {
     /// Starts the network thread.
     pub fn spawn<T: Transport + Send + 'static>(transport: T, bases: Bases) -> Self {
-        let (jobs, job_rx) = channel::<Request>();
+        let (jobs, job_rx) = channel::<Job>();
         let (event_tx, events) = channel();
         std::thread::Builder::new()
             .name("tonearm-net".into())
             .spawn(move || {
-                for req in job_rx {
-                    perform(&transport, &bases, &req, &event_tx);
+                for job in job_rx {
+                    match job {
+                        Job::Api(req) => perform(&transport, &bases, &req, &event_tx),
+                        Job::Image(req) => fetch_image(&transport, &req, &event_tx),
+                    }
                 }
             })
             .ok();
@@ -90,10 +100,57 @@ fn perform<T: Transport>(transport: &T, bases: &Bases, req: &Request, tx: &Sende
     });
 }
 
+/// Fetches an image through the same transport (https except loopback, the same
+/// timeouts), with no credentials and its own cap: past `max_bytes` the body is dropped
+/// and the fetch fails as too large.
+fn fetch_image<T: Transport>(transport: &T, req: &ImageRequest, tx: &Sender<NetEvent>) {
+    let headers: [(&str, &str); 1] = [("Accept", "image/jpeg")];
+    let http = HttpRequest {
+        method: Method::Get,
+        url: req.url.as_str(),
+        headers: &headers,
+        body: None,
+    };
+    let mut received = 0usize;
+    let mut too_large = false;
+    let result = transport.send(
+        &http,
+        &mut |head| {
+            let _ = tx.send(NetEvent::Head {
+                status: head.status,
+                retry_after: None,
+            });
+        },
+        &mut |chunk| {
+            received = received.saturating_add(chunk.len());
+            if received > req.max_bytes {
+                too_large = true;
+                return ControlFlow::Break(());
+            }
+            if tx.send(NetEvent::Body(chunk.to_vec())).is_err() {
+                return ControlFlow::Break(());
+            }
+            ControlFlow::Continue(())
+        },
+    );
+    let _ = tx.send(match result {
+        Ok(_) if too_large => NetEvent::Failure(Failure::TooLarge),
+        Ok(_) => NetEvent::End,
+        Err(e) => {
+            log::info!("image fetch: {e}");
+            NetEvent::Failure(e.failure())
+        }
+    });
+}
+
 impl Network for ThreadNetwork {
     fn start(&mut self, req: Request, _now_ms: u64) {
         // The thread only stops with the process.
-        let _ = self.jobs.send(req);
+        let _ = self.jobs.send(Job::Api(Box::new(req)));
+    }
+
+    fn start_image(&mut self, req: ImageRequest, _now_ms: u64) {
+        let _ = self.jobs.send(Job::Image(req));
     }
 
     fn next_event(&mut self, timeout: Duration) -> Option<NetEvent> {
@@ -102,9 +159,7 @@ impl Network for ThreadNetwork {
             Err(RecvTimeoutError::Timeout) => None,
             // The thread is gone (it cannot be, short of a panic): report a failure so the
             // session backs off instead of waiting forever.
-            Err(RecvTimeoutError::Disconnected) => {
-                Some(NetEvent::Failure(tonearm_core::session::Failure::Io))
-            }
+            Err(RecvTimeoutError::Disconnected) => Some(NetEvent::Failure(Failure::Io)),
         }
     }
 }

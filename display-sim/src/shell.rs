@@ -10,8 +10,10 @@ use anyhow::Context as _;
 use embedded_graphics::pixelcolor::Rgb888;
 use embedded_graphics::prelude::*;
 use embedded_graphics_simulator::{OutputSettingsBuilder, SimulatorDisplay};
-use tonearm_core::session::{Action, Control, Failure, Request, Session, TokenUpdate};
-use tonearm_firmware::{App, Palette, Screen};
+use tonearm_core::session::{Control, Failure, Request, Session, TokenUpdate};
+use tonearm_firmware::app::NetAction;
+use tonearm_firmware::art::ImageRequest;
+use tonearm_firmware::{App, ArtStatus, Palette, Screen};
 
 /// One step of a response, as the network delivers it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,10 +33,14 @@ pub enum NetEvent {
     Failure(Failure),
 }
 
-/// Performs requests. One is in flight at a time (the session never asks for more).
+/// Performs requests. One is in flight at a time (the app never asks for more).
 pub trait Network {
     /// Starts `req`; its response arrives through [`Network::next_event`].
     fn start(&mut self, req: Request, now_ms: u64);
+    /// Starts fetching an image (`GET`, no credentials, the body capped at
+    /// `req.max_bytes`: more is a [`Failure::TooLarge`]); its response arrives through
+    /// [`Network::next_event`] like any other.
+    fn start_image(&mut self, req: ImageRequest, now_ms: u64);
     /// The next event of the response in flight, waiting at most `timeout`.
     fn next_event(&mut self, timeout: Duration) -> Option<NetEvent>;
     /// A session to replace the app's with, now (the demo's script starts a new one at
@@ -129,7 +135,7 @@ struct ScreenEvent<'a> {
 pub struct LoopOptions {
     /// Print one JSON line per screen (or title) change on stdout.
     pub events: bool,
-    /// Write the screen as PNG whenever it changes (atomically).
+    /// Write the screen as PNG whenever it changes (screen, title or art; atomically).
     pub snapshot: Option<PathBuf>,
     /// Exit 0 after this long (real time), even while a request hangs.
     pub duration: Option<Duration>,
@@ -173,6 +179,7 @@ where
     let mut in_flight = false;
     let mut net_wake = 0u64;
     let mut last_event: Option<(Screen, String)> = None;
+    let mut last_art: Option<ArtStatus> = None;
     let mut was_blank = false;
     let stdout = std::io::stdout();
     loop {
@@ -184,14 +191,19 @@ where
             app.replace_session(session);
         }
         if !in_flight {
-            match app.poll(now) {
-                Action::Send(req) => {
+            match app.poll_net(now) {
+                NetAction::Send(req) => {
                     log::debug!("request {:?} {}", req.method, req.path);
                     net.start(req, now);
                     in_flight = true;
                 }
-                Action::WaitUntil(t) => net_wake = t,
-                Action::Wait => net_wake = u64::MAX,
+                NetAction::FetchImage(req) => {
+                    log::debug!("image {}", req.url);
+                    net.start_image(req, now);
+                    in_flight = true;
+                }
+                NetAction::WaitUntil(t) => net_wake = t,
+                NetAction::Wait => net_wake = u64::MAX,
             }
         }
         if let Some(update) = app.take_token_update() {
@@ -204,23 +216,27 @@ where
         let vm = app.last_view();
         let key = (vm.screen, vm.title.to_string());
         let changed_screen = last_event.as_ref() != Some(&key);
+        if changed_screen && opts.events {
+            let line = serde_json::to_string(&ScreenEvent {
+                t_ms: clock.real_ms(),
+                screen: vm.screen.name(),
+                title: (!vm.title.is_empty()).then_some(vm.title.as_str()),
+            })?;
+            let mut lock = stdout.lock();
+            writeln!(lock, "{line}").context("cannot write events")?;
+            lock.flush().context("cannot write events")?;
+        }
+        // The snapshot also follows the art (a cover arriving after the title).
+        if let Some(path) = &opts.snapshot
+            && (changed_screen || last_art != Some(vm.art))
+        {
+            let image = display.to_rgb_output_image(&OutputSettingsBuilder::new().build());
+            crate::render_cmd::write_atomically(path, |p| {
+                image.save_png(p).context("cannot encode PNG")
+            })?;
+        }
+        last_art = Some(vm.art);
         if changed_screen {
-            if opts.events {
-                let line = serde_json::to_string(&ScreenEvent {
-                    t_ms: clock.real_ms(),
-                    screen: vm.screen.name(),
-                    title: (!vm.title.is_empty()).then_some(vm.title.as_str()),
-                })?;
-                let mut lock = stdout.lock();
-                writeln!(lock, "{line}").context("cannot write events")?;
-                lock.flush().context("cannot write events")?;
-            }
-            if let Some(path) = &opts.snapshot {
-                let image = display.to_rgb_output_image(&OutputSettingsBuilder::new().build());
-                crate::render_cmd::write_atomically(path, |p| {
-                    image.save_png(p).context("cannot encode PNG")
-                })?;
-            }
             last_event = Some(key);
         }
         if !update.is_empty() || blank != was_blank {

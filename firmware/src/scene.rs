@@ -170,6 +170,11 @@ impl<C: Palette> Scene<C> {
         let mut out: heapless::Vec<Rectangle, MAX_REGIONS> = heapless::Vec::new();
         for now in &new.parts {
             let before = old.parts.iter().find(|p| p.part == now.part);
+            // A part that moved or shrank (a cover arriving at 128x64 moves the text):
+            // where it was is redrawn too.
+            if let Some(b) = before.filter(|b| b.rect != now.rect) {
+                out.push(b.rect).ok()?;
+            }
             let region = match before {
                 Some(b) if b.key == now.key && b.rect == now.rect => {
                     match (&b.text, &now.text) {
