@@ -7,4 +7,5 @@
 
 pub mod debounce;
 pub mod record;
+pub mod sntp;
 pub mod tls;

@@ -350,7 +350,7 @@ pub fn partition_image(settings: &Settings<'_>, image: &mut [u8]) -> Result<(), 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use embedded_storage::nor_flash::{ErrorType, NorFlashError, NorFlashErrorKind};
+    use embedded_storage::nor_flash::{ErrorType, NorFlashError, NorFlashErrorKind, ReadNorFlash};
 
     const SAMPLE: Settings<'static> = Settings {
         ssid: "Café wifi",
