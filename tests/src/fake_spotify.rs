@@ -103,6 +103,9 @@ pub enum Route {
     Next,
     /// `POST /v1/me/player/previous`.
     Previous,
+    /// `GET /image/<name>`: a cover, as the image CDN serves them (no token needed;
+    /// [`FakeSpotify::set_image`], else 404).
+    Image,
     /// Any other path (always answered 404, or 405 for a known path with the wrong method).
     Unknown,
 }
@@ -120,6 +123,7 @@ impl Route {
             "/v1/me/player/pause" => (Route::Pause, "PUT"),
             "/v1/me/player/next" => (Route::Next, "POST"),
             "/v1/me/player/previous" => (Route::Previous, "POST"),
+            p if p.starts_with("/image/") => (Route::Image, "GET"),
             _ => return (Route::Unknown, false),
         };
         (route, method.eq_ignore_ascii_case(want))
@@ -451,6 +455,8 @@ struct State {
     requests: Vec<RecordedRequest>,
     authorize: AuthorizeScript,
     issued_codes: Vec<String>,
+    /// Replies of `/image/<name>` by name.
+    images: HashMap<String, Reply>,
 }
 
 #[derive(Debug)]
@@ -504,6 +510,7 @@ impl FakeSpotify {
         }
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
+                images: HashMap::new(),
                 queues: HashMap::new(),
                 defaults,
                 tokens: TokenModel {
@@ -567,6 +574,26 @@ impl FakeSpotify {
     /// A full URL for `path_and_query` (which starts with `/`).
     pub fn url(&self, path_and_query: &str) -> String {
         format!("{}{path_and_query}", self.base_url())
+    }
+
+    /// Serves `jpeg` at `/image/<name>` (200, `image/jpeg`), as often as it is asked.
+    pub fn set_image(&self, name: &str, jpeg: impl Into<Vec<u8>>) {
+        self.set_image_reply(
+            name,
+            Reply::new(200)
+                .header("Content-Type", "image/jpeg")
+                .body(jpeg),
+        );
+    }
+
+    /// Answers `/image/<name>` with `reply`, as often as it is asked.
+    pub fn set_image_reply(&self, name: &str, reply: Reply) {
+        self.shared.lock().images.insert(name.to_owned(), reply);
+    }
+
+    /// The URL of `/image/<name>` on this server.
+    pub fn image_url(&self, name: &str) -> String {
+        self.url(&format!("/image/{name}"))
     }
 
     /// Queues `reply` as the next answer on `route` (after those already queued).
@@ -849,6 +876,22 @@ fn decide(state: &mut State, req: &RecordedRequest, method_ok: bool) -> Reply {
     }
     if !method_ok {
         return Reply::api_error(405, "Method not allowed");
+    }
+    if req.route == Route::Image {
+        // The CDN: no token; a queued reply first, then the image of that name.
+        if let Some(reply) = state
+            .queues
+            .get_mut(&Route::Image)
+            .and_then(VecDeque::pop_front)
+        {
+            return reply;
+        }
+        let name = req.path().trim_start_matches("/image/");
+        return state
+            .images
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| Reply::new(404).body("Not Found"));
     }
     let now = Instant::now();
     let accounts = matches!(

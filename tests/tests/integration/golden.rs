@@ -407,3 +407,180 @@ mod render_cli {
         }
     }
 }
+
+/// Album art: covers decoded from generated JPEGs (the 300 px one on the color profiles,
+/// the 64 px one at 128x64, as each profile chooses), on every profile.
+mod covers {
+    use super::*;
+    use tonearm_firmware::ArtStatus;
+    use tonearm_firmware::art::{Cover, DecodeLimits, decode_cover, pattern_rgb};
+    use tonearm_firmware::view::art_key;
+
+    pub(crate) fn jpeg(rgb: &[u8], side: u16) -> Vec<u8> {
+        let mut out = Vec::new();
+        jpeg_encoder::Encoder::new(&mut out, 85)
+            .encode(rgb, side, side, jpeg_encoder::ColorType::Rgb)
+            .unwrap();
+        out
+    }
+
+    /// The generated cover of `seed` as the profile would fetch and decode it.
+    fn cover<C: Palette>(profile: Profile, seed: u32) -> Cover<C> {
+        let side = match profile {
+            Profile::Mono128x64 => 64,
+            _ => 300,
+        };
+        let bytes = jpeg(&pattern_rgb(seed, side.into()), side);
+        decode_cover(&bytes, profile.art_size(), DecodeLimits::DESKTOP).unwrap()
+    }
+
+    fn render_cover<C>(vm: &ViewModel, profile: Profile, cover: &Cover<C>) -> SimulatorDisplay<C>
+    where
+        C: Palette + ChecksumColor + From<Rgb888> + Into<Rgb888>,
+    {
+        let key = match vm.art {
+            ArtStatus::Cover { key, .. } => key,
+            _ => 0,
+        };
+        let frame = Frame::<C>::new(vm, profile).with_cover(Some(cover.view(key)));
+        let mut display = SimulatorDisplay::<C>::with_default_color(profile.size(), C::default());
+        frame.draw(&mut display).unwrap();
+        // Banded and direct drawing agree, covers included.
+        let mut banded = SimulatorDisplay::<C>::with_default_color(profile.size(), C::default());
+        let mut buf = vec![C::default(); profile.size().width as usize * 13];
+        BandRenderer::new(&mut buf, profile.size())
+            .render(
+                profile.bounds(),
+                C::role(tonearm_firmware::Role::Background),
+                |t| frame.draw_region(t, profile.bounds()).unwrap(),
+                &mut DrawTargetSink(&mut banded),
+            )
+            .unwrap();
+        assert!(display.diff(&banded).is_none(), "banded output differs");
+        display
+    }
+
+    fn with_cover(mut vm: ViewModel, url: &str) -> ViewModel {
+        let seed = vm.art.seed().unwrap();
+        vm.art = ArtStatus::Cover {
+            seed,
+            key: art_key(url),
+        };
+        vm
+    }
+
+    fn cover_cases() -> Vec<(&'static str, ViewModel, u32)> {
+        let main = with_player(track(
+            "Café Tacvba",
+            &["Los Ángeles Azules", "Natalia Lafourcade"],
+            "De Plaza en Plaza",
+        ));
+        let mut paused = main.clone();
+        paused.is_playing = false;
+        let url = "https://i.scdn.co/image/cover";
+        vec![
+            ("now_playing-cover", with_cover(vm(&main), url), 0x0102_0304),
+            ("paused-cover", with_cover(vm(&paused), url), 0x0013_00d2),
+            (
+                "offline-cover",
+                {
+                    let mut v = with_cover(vm(&main), url).with_screen(Screen::Offline);
+                    v.offline_s = Some(185);
+                    v
+                },
+                0x0024_a0be,
+            ),
+        ]
+    }
+
+    #[test]
+    fn golden_covers() {
+        let mut failures = Vec::new();
+        for profile in Profile::ALL {
+            for (name, vm, seed) in cover_cases() {
+                let path = golden_dir()
+                    .join(profile.name())
+                    .join(format!("{name}.png"));
+                let failure = match profile {
+                    Profile::Mono128x64 => check(
+                        &render_cover::<BinaryColor>(&vm, profile, &cover(profile, seed)),
+                        &path,
+                    ),
+                    _ => check(
+                        &render_cover::<Rgb565>(&vm, profile, &cover(profile, seed)),
+                        &path,
+                    ),
+                };
+                failures.extend(failure);
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    /// A cover whose key is not the view model's, or that does not fit the art box,
+    /// draws the placeholder: the same pixels as without a cover (color profiles).
+    #[test]
+    fn a_cover_that_does_not_match_draws_the_placeholder() {
+        let profile = Profile::Landscape320x240;
+        let (_, vm_cover, seed) = cover_cases().remove(0);
+        let mut placeholder = vm_cover.clone();
+        placeholder.art = ArtStatus::Placeholder {
+            seed: vm_cover.art.seed().unwrap(),
+        };
+        let plain = render::<Rgb565>(&placeholder, profile);
+        let c = cover::<Rgb565>(profile, seed);
+        let wrong_key = Frame::<Rgb565>::new(&vm_cover, profile).with_cover(Some(c.view(7)));
+        let mut d =
+            SimulatorDisplay::<Rgb565>::with_default_color(profile.size(), Rgb565::default());
+        wrong_key.draw(&mut d).unwrap();
+        assert!(d.diff(&plain).is_none());
+        let small = cover::<Rgb565>(Profile::Mono128x64, seed);
+        let key = art_key("https://i.scdn.co/image/cover");
+        let wrong_size = Frame::<Rgb565>::new(&vm_cover, profile).with_cover(Some(small.view(key)));
+        let mut d =
+            SimulatorDisplay::<Rgb565>::with_default_color(profile.size(), Rgb565::default());
+        wrong_size.draw(&mut d).unwrap();
+        assert!(d.diff(&plain).is_none());
+    }
+
+    /// A gradient cover, through JPEG, decode, scale and dither: no bands. Along the
+    /// gradient, the mean of each column takes many levels in short runs, where plain
+    /// 5-bit quantization would give a handful of wide bands.
+    #[test]
+    fn gradient_cover_shows_no_banding() {
+        let side = 300u32;
+        let rgb: Vec<u8> = (0..side * side)
+            .flat_map(|i| {
+                let x = i % side;
+                let v = (48 + x * 40 / side) as u8;
+                [v, v / 2, v + 20]
+            })
+            .collect();
+        let bytes = jpeg(&rgb, side as u16);
+        let size = Profile::Landscape320x240.art_size();
+        let c: Cover<Rgb565> = decode_cover(&bytes, size, DecodeLimits::DESKTOP).unwrap();
+        let w = size.width as usize;
+        let means: Vec<u32> = (0..w)
+            .map(|x| {
+                (0..size.height as usize)
+                    .map(|y| u32::from(c.pixels()[y * w + x].r()))
+                    .sum()
+            })
+            .collect();
+        let mut distinct = means.clone();
+        distinct.sort();
+        distinct.dedup();
+        let longest = means
+            .chunk_by(|a, b| a == b)
+            .map(<[u32]>::len)
+            .max()
+            .unwrap();
+        // The source spans 40 levels of 8 bits, 5 of Rgb565's red.
+        assert!(distinct.len() >= 30, "{} levels", distinct.len());
+        assert!(longest <= 6, "a band {longest} columns wide");
+        // Monotonic within the noise: no step back of more than a level per row.
+        for p in means.windows(2) {
+            assert!(p[1] + size.height >= p[0], "{p:?}");
+        }
+    }
+}
