@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use embedded_graphics::pixelcolor::{BinaryColor, Rgb565, Rgb888};
 use embedded_graphics::prelude::*;
+use embedded_graphics::primitives::Rectangle;
 use embedded_graphics_simulator::{OutputSettings, SimulatorDisplay};
 use tonearm_core::text::bounded;
 use tonearm_core::{Device, Kind, NowPlaying, Repeat};
@@ -581,6 +582,156 @@ mod covers {
         // Monotonic within the noise: no step back of more than a level per row.
         for p in means.windows(2) {
             assert!(p[1] + size.height >= p[0], "{p:?}");
+        }
+    }
+}
+
+/// `tonearm run --headless --snapshot` against the fake Spotify: the snapshot shows the
+/// cover the fake serves, fetched once, without credentials; a missing cover leaves the
+/// placeholder and is not asked for again.
+mod covers_live {
+    use super::covers::jpeg;
+    use super::*;
+    use tonearm_firmware::art::{Cover, DecodeLimits, decode_cover, pattern_rgb};
+    use tonearm_tests::fake_spotify::{FakeSpotify, Reply, Route};
+
+    const ART: (i32, i32) = (16, 36);
+
+    fn body(fake: &FakeSpotify, name: &str) -> String {
+        serde_json::json!({
+            "is_playing": true,
+            "progress_ms": 1000,
+            "currently_playing_type": "track",
+            "item": {"type": "track", "name": "Cover Song", "duration_ms": 200000,
+                     "artists": [{"name": "Band"}],
+                     "album": {"name": "Album", "images": [
+                        {"url": fake.image_url(&format!("{name}-640")), "width": 640, "height": 640},
+                        {"url": fake.image_url(&format!("{name}-300")), "width": 300, "height": 300},
+                        {"url": fake.image_url(&format!("{name}-64")), "width": 64, "height": 64}]}},
+        })
+        .to_string()
+    }
+
+    /// Runs tonearm for `secs` against `fake`; returns the snapshot.
+    fn snapshot(fake: &FakeSpotify, tag: &str, secs: &str) -> SimulatorDisplay<Rgb888> {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("covers-live-{tag}"));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let config = dir.join("config.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "client_id = \"tonearm-test-client\"\nrefresh_token = \"refresh-art\"\napi_base = \"{}\"\naccounts_base = \"{}\"\n",
+                fake.api_base(),
+                fake.accounts_base()
+            ),
+        )
+        .unwrap();
+        let snap = dir.join("snap.png");
+        let o = tonearm_tests::run_tonearm(
+            &[
+                "--config",
+                config.to_str().unwrap(),
+                "run",
+                "--headless",
+                "--display",
+                "320x240",
+                "--timeout",
+                "2",
+                "--duration",
+                secs,
+                "--snapshot",
+                snap.to_str().unwrap(),
+            ],
+            None,
+        );
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        SimulatorDisplay::<Rgb888>::load_png(&snap).unwrap()
+    }
+
+    fn art_matches(png: &SimulatorDisplay<Rgb888>, cover: &Cover<Rgb565>) -> bool {
+        let w = cover.size().width as i32;
+        cover.pixels().iter().enumerate().all(|(i, c)| {
+            let p = Point::new(ART.0 + i as i32 % w, ART.1 + i as i32 / w);
+            png.get_pixel(p) == Rgb888::from(*c)
+        })
+    }
+
+    #[test]
+    fn the_snapshot_shows_the_served_cover() {
+        let fake = FakeSpotify::start();
+        fake.add_refresh_token("refresh-art");
+        fake.set_default(Route::Player, Reply::json(200, body(&fake, "album")));
+        let big = jpeg(&pattern_rgb(0x0102_0304, 300), 300);
+        fake.set_image("album-300", big.clone());
+        fake.set_image("album-64", jpeg(&pattern_rgb(0x0102_0304, 64), 64));
+        let png = snapshot(&fake, "ok", "3");
+        let want: Cover<Rgb565> = decode_cover(
+            &big,
+            Profile::Landscape320x240.art_size(),
+            DecodeLimits::DESKTOP,
+        )
+        .unwrap();
+        assert!(
+            art_matches(&png, &want),
+            "the snapshot's art is not the cover"
+        );
+        // The 300 px one (the smallest at least 104 px wide), once, with no token.
+        let images = fake.requests_to(Route::Image);
+        assert_eq!(images.len(), 1, "{images:?}");
+        assert_eq!(images[0].path(), "/image/album-300");
+        assert!(images[0].header("authorization").is_none());
+    }
+
+    #[test]
+    fn broken_or_missing_covers_leave_the_placeholder_once() {
+        for (tag, reply) in [
+            ("missing", None),
+            (
+                "corrupt",
+                Some(Reply::new(200).body(vec![0xff, 0xd8, 0xff, 0x00, 1, 2, 3])),
+            ),
+            (
+                "oversized",
+                Some(Reply::new(200).body(vec![0u8; 300 * 1024])),
+            ),
+            (
+                "truncated",
+                Some(
+                    Reply::new(200)
+                        .body(jpeg(&pattern_rgb(5, 300), 300))
+                        .truncated_after(2000),
+                ),
+            ),
+        ] {
+            let fake = FakeSpotify::start();
+            fake.add_refresh_token("refresh-art");
+            fake.set_default(Route::Player, Reply::json(200, body(&fake, tag)));
+            if let Some(r) = reply {
+                fake.set_image_reply(&format!("{tag}-300"), r);
+            }
+            let png = snapshot(&fake, tag, "3");
+            // The placeholder of the album's name, as `tonearm render` draws it.
+            let np = ViewModel::from_now_playing(
+                &{
+                    let mut np = track("Cover Song", &["Band"], "Album");
+                    np.is_playing = true;
+                    np
+                },
+                0,
+            );
+            let placeholder = render::<Rgb565>(&np, Profile::Landscape320x240);
+            let area = Rectangle::new(Point::new(ART.0, ART.1), Size::new(104, 104));
+            for p in area.points() {
+                assert_eq!(
+                    png.get_pixel(p),
+                    placeholder.get_pixel(p).into(),
+                    "{tag}: {p:?} is not the placeholder"
+                );
+            }
+            // Asked for once in 3 s (a truncated body may be retried after 15 s, not
+            // sooner).
+            assert_eq!(fake.requests_to(Route::Image).len(), 1, "{tag}");
         }
     }
 }
