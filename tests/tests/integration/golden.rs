@@ -735,3 +735,30 @@ mod covers_live {
         }
     }
 }
+
+/// The emulated board's 64 px cover is exactly the generated pattern encoded by this
+/// code (TONEARM_BLESS=1 writes it).
+#[test]
+fn board_cover() {
+    let path = tonearm_tests::repo_root().join("firmware/boards/qemu-m4/cover64.jpg");
+    let want = covers::jpeg(&tonearm_firmware::art::pattern_rgb(0x0102_0304, 64), 64);
+    if std::env::var_os("TONEARM_BLESS").is_some_and(|v| v == "1") {
+        std::fs::write(&path, &want).unwrap();
+    }
+    assert_eq!(std::fs::read(&path).unwrap(), want, "{}", path.display());
+    // The board prints this checksum of its decode: the same pixels as here.
+    let cover: tonearm_firmware::art::Cover<Rgb565> = tonearm_firmware::art::decode_cover(
+        &want,
+        Size::new(64, 64),
+        tonearm_firmware::art::DecodeLimits::SMALL,
+    )
+    .unwrap();
+    let mut h = tonearm_firmware::Fnv1a::new();
+    for c in cover.pixels() {
+        h.write(&c.into_storage().to_be_bytes());
+    }
+    assert_eq!(h.finish(), BOARD_COVER_CHECKSUM);
+}
+
+/// What `firmware/boards/qemu-m4` prints as the checksum of its decoded cover.
+const BOARD_COVER_CHECKSUM: u32 = 0x926b_8d27;

@@ -19,6 +19,8 @@
 #![no_main]
 #![deny(unsafe_op_in_unsafe_fn)]
 
+#[cfg(feature = "art")]
+mod art;
 mod expected;
 mod mem;
 mod script;
@@ -73,6 +75,8 @@ fn run() -> u32 {
     hprintln!("tonearm on qemu-m4: STM32F405 (1 MiB flash, 128 KiB RAM), 320x240 Rgb565");
     let non_latin = FONTS.iter().any(|(_, on)| *on);
     hprint_fonts(non_latin);
+    #[cfg(feature = "art")]
+    art::init();
 
     // The band buffer lives in .bss (a static), so the stack figure below is the rest.
     let Some(band) = cortex_m::singleton!(: [Rgb565; BAND_PIXELS] = [Rgb565::BLACK; BAND_PIXELS])
@@ -139,7 +143,40 @@ fn run() -> u32 {
         _ => {}
     }
 
-    let over = budgets(non_latin);
+    #[allow(unused_mut, reason = "changed only with the art feature")]
+    let mut over = budgets(non_latin);
+    #[cfg(feature = "art")]
+    {
+        match art::decode() {
+            Ok(r) => {
+                hprintln!(
+                    "art: 64 px cover ({} B JPEG) decoded to {}x{} Rgb565, checksum {:08x}",
+                    art::COVER_64.len(),
+                    art::SIDE,
+                    art::SIDE,
+                    r.checksum
+                );
+                let verdict = if r.peak_heap > art::HEAP_BYTES || r.left != 0 {
+                    over += 1;
+                    "OVER"
+                } else {
+                    "ok"
+                };
+                hprintln!(
+                    "budget {:<44} {:>7} B  limit {:>7} B  {}",
+                    "art: peak heap (fixed heap in .bss)",
+                    r.peak_heap,
+                    art::HEAP_BYTES,
+                    verdict
+                );
+                hprintln!("art: heap in use after the cover was dropped: {} B", r.left);
+            }
+            Err(e) => {
+                hprintln!("art: the cover did not decode: {}", e);
+                over += 1;
+            }
+        }
+    }
     if wrong > 0 {
         hprintln!("result: {} wrong checksum(s)", wrong);
         EXIT_CHECKSUM
@@ -170,7 +207,12 @@ fn budgets(non_latin: bool) -> u32 {
     let s = mem::Sections::of_image();
     let peak = mem::peak_stack();
     let band = core::mem::size_of::<[Rgb565; BAND_PIXELS]>();
-    let ram_no_band = s.static_ram().saturating_sub(band) + peak;
+    // The art heap is a budget of its own (printed with the art line).
+    #[cfg(feature = "art")]
+    let heap = art::HEAP_BYTES;
+    #[cfg(not(feature = "art"))]
+    let heap = 0;
+    let ram_no_band = s.static_ram().saturating_sub(band + heap) + peak;
     let ram_budget = if FAULT == Some("budget") {
         1024
     } else {
@@ -224,10 +266,11 @@ fn budgets(non_latin: bool) -> u32 {
     line("ram: .data", s.data, None);
     line("ram: .bss (with the band buffer)", s.bss + s.uninit, None);
     line("ram: band buffer", band, Some(BAND_BUDGET));
+    line("ram: art heap (feature art)", heap, None);
     line("ram: receive buffer (on the stack)", RX_BUF, Some(512));
     line("ram: peak stack", peak, None);
     line(
-        "ram: static (.data+.bss) + peak stack - band",
+        "ram: static + peak stack - band - art heap",
         ram_no_band,
         Some(ram_budget),
     );
