@@ -40,6 +40,9 @@ stage "no_std build (thumbv7em)" cargo build --locked -p tonearm-core -p tonearm
 # The firmware on an emulated Cortex-M4 (QEMU): checksums equal the desktop's, budgets hold,
 # and injected failures (checksum, budget, panic, hard fault, hang) do fail.
 stage "emulated board (qemu)" scripts/board-qemu.sh
+# The ESP32-C3 board: host tests of its hardware-free parts, the TLS verification spike,
+# and the release build for riscv32imc (sizes printed). Nothing runs on hardware.
+stage "esp32c3 board (host tests, TLS spike, build)" scripts/board-esp32c3.sh
 if [ "${FUZZ_SECONDS:-60}" != 0 ]; then
   stage "fuzz (bounded)" scripts/fuzz.sh "${FUZZ_SECONDS:-60}"
 fi
