@@ -223,8 +223,13 @@ where
                 title: (!vm.title.is_empty()).then_some(vm.title.as_str()),
             })?;
             let mut lock = stdout.lock();
-            writeln!(lock, "{line}").context("cannot write events")?;
-            lock.flush().context("cannot write events")?;
+            match writeln!(lock, "{line}").and_then(|()| lock.flush()) {
+                Ok(()) => {}
+                // Whoever read the events has gone (`tonearm ... --events | head`): stop
+                // quietly, as command-line tools do.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
+                Err(e) => return Err(e).context("cannot write events"),
+            }
         }
         // The snapshot also follows the art (a cover arriving after the title).
         if let Some(path) = &opts.snapshot
