@@ -9,5 +9,9 @@ cd "$(dirname "$0")/.."
 source scripts/setup.sh
 apt_need libsdl2-dev pkg-config
 command -v cargo >/dev/null || { echo "tonearm: install Rust first: https://rustup.rs" >&2; exit 1; }
+target_dir=${CARGO_TARGET_DIR:-target}
+if [ ! -x "$target_dir/release/tonearm" ]; then
+  echo "tonearm: building (the first time takes a few minutes)..." >&2
+fi
 cargo build --release --quiet -p tonearm-sim
-exec target/release/tonearm "$@"
+exec "$target_dir/release/tonearm" "$@"

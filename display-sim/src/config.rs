@@ -109,7 +109,7 @@ pub enum ConfigError {
     #[error("no config directory on this system (no home directory?): pass --config PATH")]
     NoConfigDir,
     /// The file exists (or was named with `--config`) but cannot be read.
-    #[error("{}: cannot read: {source}", path.display())]
+    #[error("{}: cannot read", path.display())]
     Read {
         /// The file.
         path: PathBuf,

@@ -241,11 +241,16 @@ impl DemoSpotify {
                     ControlCommand::Pause => self.user_paused = true,
                     ControlCommand::Play => self.user_paused = false,
                     ControlCommand::Next => {
+                        // Skipping plays, as on Spotify.
+                        self.user_paused = false;
                         let (i, _, _) = act_at(self.script_ms);
                         let next = ACTS.get(i + 1).map_or(SCRIPT_MS, |(s, _)| *s);
                         self.script_ms += next - self.script_ms % SCRIPT_MS;
                     }
-                    ControlCommand::Previous => self.script_ms -= in_act,
+                    ControlCommand::Previous => {
+                        self.user_paused = false;
+                        self.script_ms -= in_act;
+                    }
                 }
                 (204, None, String::new())
             }
@@ -253,7 +258,7 @@ impl DemoSpotify {
                 Act::Track(i) => (200, None, track_body(i, in_act, !self.user_paused)),
                 Act::Paused(i) => (200, None, track_body(i, 10_000, false)),
                 Act::Episode => (200, None, episode_body(in_act, !self.user_paused)),
-                Act::Ad => (200, None, ad_body(in_act)),
+                Act::Ad => (200, None, ad_body(in_act, !self.user_paused)),
                 Act::Nothing => (204, None, String::new()),
                 Act::RateLimited => (
                     429,
@@ -304,9 +309,11 @@ fn episode_body(in_act: u64, playing: bool) -> String {
     )
 }
 
-fn ad_body(in_act: u64) -> String {
+fn ad_body(in_act: u64, playing: bool) -> String {
+    // An ad can be paused and resumed, not skipped or sought.
+    let flag = if playing { "resuming" } else { "pausing" };
     format!(
-        r#"{{"timestamp":0,"context":null,"progress_ms":{in_act},"item":null,"currently_playing_type":"ad","actions":{{"disallows":{{"resuming":true,"seeking":true,"skipping_next":true,"skipping_prev":true}}}},"is_playing":true}}"#
+        r#"{{"timestamp":0,"context":null,"progress_ms":{in_act},"item":null,"currently_playing_type":"ad","actions":{{"disallows":{{"{flag}":true,"seeking":true,"skipping_next":true,"skipping_prev":true}}}},"is_playing":{playing}}}"#
     )
 }
 

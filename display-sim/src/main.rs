@@ -84,6 +84,12 @@ fn main() -> ExitCode {
     init_logging(cli.verbose);
     let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, std::sync::atomic::Ordering::Relaxed));
     let config = cli.config.as_deref();
+    if cli.command.is_some() && cli.run != run_cmd::RunArgs::default() {
+        eprintln!(
+            "tonearm: --display, --scale, --headless, --events, --snapshot, --duration and --timeout go after the command (tonearm demo --display 128x64), or without one for run"
+        );
+        return ExitCode::from(2);
+    }
     let result = match cli.command.unwrap_or(Command::Run(cli.run)) {
         Command::Run(args) => run_cmd::run(&args, config),
         Command::Login(args) => login_cmd::run(&args, config),

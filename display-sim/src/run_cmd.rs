@@ -19,7 +19,7 @@ use crate::token_store::{StoredToken, TokenStore, now_epoch_s, starting_token};
 use crate::transport::{TransportConfig, UreqTransport};
 
 /// Arguments of `tonearm run`.
-#[derive(Debug, Clone, Default, clap::Args)]
+#[derive(Debug, Clone, PartialEq, clap::Args)]
 pub struct RunArgs {
     /// The display profile (default: the config's `display`, else 320x240).
     #[arg(long, value_name = "320x240|240x240|128x64")]
@@ -40,8 +40,26 @@ pub struct RunArgs {
     #[arg(long, value_name = "SECS")]
     pub duration: Option<f64>,
     /// Give up on a request after this many seconds (connecting: at most 10).
-    #[arg(long, value_name = "SECS", default_value_t = 20.0)]
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_TIMEOUT_S)]
     pub timeout: f64,
+}
+
+/// The default of `--timeout`.
+const DEFAULT_TIMEOUT_S: f64 = 20.0;
+
+impl Default for RunArgs {
+    /// The values clap gives when no option is passed.
+    fn default() -> Self {
+        RunArgs {
+            display: None,
+            scale: None,
+            headless: false,
+            events: false,
+            snapshot: None,
+            duration: None,
+            timeout: DEFAULT_TIMEOUT_S,
+        }
+    }
 }
 
 impl RunArgs {

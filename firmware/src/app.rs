@@ -408,7 +408,13 @@ pub fn view_model(session: &Session, now_ms: u64, clock: Option<ClockTime>) -> V
         Playback::Item { np, received_ms } => {
             ViewModel::from_now_playing(np, tonearm_core::position_ms(np, *received_ms, now_ms))
         }
-        Playback::Nothing { .. } | Playback::Unknown => ViewModel::new(Screen::Idle),
+        Playback::Nothing { .. } => ViewModel::new(Screen::Idle),
+        // Nothing heard yet: say so, rather than "nothing playing".
+        Playback::Unknown => {
+            let mut vm = ViewModel::new(Screen::Connecting);
+            push_truncating(&mut vm.message, "Asking Spotify what plays");
+            vm
+        }
     };
     if vm.screen == Screen::Idle {
         vm.clock = clock;

@@ -140,7 +140,13 @@ impl<'a, C: Palette> Frame<'a, C> {
 
     /// The layout of this frame's screen (with the adjustments its content needs).
     pub fn layout(&self) -> Layout {
-        match self.profile.layout(self.vm.screen) {
+        // Offline with nothing known yet has no "last played" to show: a status screen.
+        let screen = if self.offline_without_item() {
+            Screen::Idle
+        } else {
+            self.vm.screen
+        };
+        match self.profile.layout(screen) {
             Layout::Status(mut l) => {
                 let vm = self.vm;
                 if vm.screen == Screen::Idle && vm.clock.is_some() {
@@ -415,6 +421,8 @@ impl<'a, C: Palette> Frame<'a, C> {
             Part::Icon | Part::Heading | Part::Body | Part::Body2 => {
                 h.write(&[u8::from(vm.clock.is_some())]);
                 hash_str(&mut h, &vm.message);
+                // Offline before anything was heard shows its age here.
+                h.write_u32(vm.offline_s.map_or(u32::MAX, age_bucket));
             }
             Part::Notice => h.write_u32(vm.notice.map_or(u32::MAX, |n| n as u32)),
         }
@@ -775,12 +783,22 @@ impl<'a, C: Palette> Frame<'a, C> {
         )
     }
 
+    /// `offline` before anything was ever heard (no title to show dimmed).
+    fn offline_without_item(&self) -> bool {
+        self.vm.screen == Screen::Offline && self.vm.title.is_empty()
+    }
+
     fn draw_status_part<D>(&self, part: Part, l: &StatusLayout, d: &mut D) -> Result<(), D::Error>
     where
         D: DrawTarget<Color = C>,
     {
         let vm = self.vm;
         let mono = C::MONO;
+        let mut offline_for: heapless::String<24> = heapless::String::new();
+        if let Some(secs) = vm.offline_s {
+            use core::fmt::Write as _;
+            let _ = write!(offline_for, "for {}", age_text(secs));
+        }
         let (icon, icon_role, heading, body, body2): (Icon, Role, &str, &str, &str) =
             match vm.screen {
                 Screen::LoginNeeded => (
@@ -827,17 +845,24 @@ impl<'a, C: Palette> Frame<'a, C> {
                 Screen::Connecting => (
                     Icon::Clock,
                     Role::Accent,
-                    if mono {
-                        "Connecting"
-                    } else {
-                        "Connecting to Wi-Fi"
-                    },
+                    "Connecting",
                     if vm.message.is_empty() {
                         "Joining the network"
                     } else {
                         vm.message.as_str()
                     },
                     "",
+                ),
+                Screen::Offline => (
+                    Icon::Alert,
+                    Role::Error,
+                    "Offline",
+                    if mono {
+                        "No answer from Spotify"
+                    } else {
+                        "No answer from Spotify yet"
+                    },
+                    offline_for.as_str(),
                 ),
                 Screen::SetupNeeded => (
                     Icon::Person,

@@ -114,7 +114,11 @@ fn without_a_refresh_token_it_asks_for_a_login() {
 fn screens_follow_the_session() {
     let mut app = app(true);
     let mut now = 0;
-    assert_eq!(app.view(now).screen, Screen::Idle, "nothing heard yet");
+    assert_eq!(
+        app.view(now).screen,
+        Screen::Connecting,
+        "nothing heard yet"
+    );
     serve(&mut app, &mut now, 1_000, &playing);
     let vm = app.view(now).clone();
     assert_eq!(
@@ -192,4 +196,38 @@ fn steady_playback_redraws_small_regions() {
         "pixels written per second: {:.2}% of a full redraw",
         share * 100.0
     );
+}
+
+#[test]
+fn unreachable_from_the_start_is_connecting_then_offline_without_a_last_track() {
+    let mut app = app(true);
+    let mut now = 0;
+    assert_eq!(app.view(now).screen, Screen::Connecting);
+    // The token endpoint never answers well.
+    loop {
+        match app.poll(now) {
+            Action::Send(_) => {
+                now += 40;
+                app.on_head(now, 503, None);
+                app.on_end(now);
+            }
+            Action::WaitUntil(t) => now = t,
+            Action::Wait => break,
+        }
+        if now > 120_000 {
+            break;
+        }
+    }
+    let vm = app.view(now).clone();
+    assert_eq!(vm.screen, Screen::Offline);
+    assert!(vm.title.is_empty(), "no made-up last track: {vm:?}");
+    assert!(vm.offline_s.unwrap() >= 60);
+    // Its picture is a status screen, and it differs from the one a minute later.
+    let mut a = Canvas::new(Size::new(320, 240));
+    let mut fresh: App<Rgb565> = app;
+    fresh.redraw(now, &mut a).unwrap();
+    let before = a.px.clone();
+    let u = fresh.redraw(now + 60_000, &mut a).unwrap();
+    assert!(!u.is_empty(), "the age is redrawn as it grows");
+    assert_ne!(before, a.px);
 }

@@ -62,19 +62,25 @@ impl Xvfb {
         &self.display
     }
 
-    /// Runs a command on this display and returns its stdout (panics on failure).
+    /// Runs a command on this display and returns its stdout; a failure is tried again a
+    /// few times (X tools can time out on a loaded machine), then panics.
     pub fn run(&self, program: &str, args: &[&str]) -> Vec<u8> {
-        let out = Command::new(program)
-            .args(args)
-            .env("DISPLAY", &self.display)
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
-        assert!(
-            out.status.success(),
-            "{program} {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out.stdout
+        let mut last = String::new();
+        for attempt in 0..4 {
+            if attempt > 0 {
+                std::thread::sleep(Duration::from_millis(250 * attempt));
+            }
+            let out = Command::new(program)
+                .args(args)
+                .env("DISPLAY", &self.display)
+                .output()
+                .unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
+            if out.status.success() {
+                return out.stdout;
+            }
+            last = String::from_utf8_lossy(&out.stderr).into_owned();
+        }
+        panic!("{program} {args:?} failed 4 times: {last}")
     }
 
     /// The id of the first window whose name is `name`, waiting up to `timeout`.
