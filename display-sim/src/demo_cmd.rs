@@ -10,15 +10,16 @@ use tonearm_firmware::{App, Palette, Profile};
 use crate::demo::{DemoNetwork, demo_credentials, demo_timing};
 use crate::shell::{Clock, Discard, Headless, LoopOptions, run_loop};
 
-/// Arguments of `tonearm demo` (and the display options `run` shares).
-#[derive(Debug, Clone, clap::Args)]
-pub struct DemoArgs {
-    /// The display profile.
-    #[arg(long, default_value = "320x240", value_name = "320x240|240x240|128x64")]
-    pub display: String,
-    /// Run the script K times faster than real time (1 to 100).
-    #[arg(long, value_name = "K", default_value_t = 1)]
-    pub speed: u32,
+/// The display and output options `run` and `demo` share.
+#[derive(Debug, Clone, Default, PartialEq, clap::Args)]
+pub struct ViewArgs {
+    /// The display profile (default: `run`: the config's `display`; else 320x240).
+    #[arg(long, value_name = "320x240|240x240|128x64")]
+    pub display: Option<String>,
+    /// Window scale: each display pixel becomes K x K screen pixels (default: 2, or 5 for
+    /// 128x64).
+    #[arg(long, value_name = "K")]
+    pub scale: Option<u32>,
     /// No window: the same loop, for tests and servers.
     #[arg(long)]
     pub headless: bool,
@@ -28,16 +29,12 @@ pub struct DemoArgs {
     /// Write the screen as PNG whenever it changes (atomically).
     #[arg(long, value_name = "PNG")]
     pub snapshot: Option<PathBuf>,
-    /// Exit 0 after this many seconds (real time).
+    /// Exit 0 after this many seconds (real time), even while a request hangs.
     #[arg(long, value_name = "SECS")]
     pub duration: Option<f64>,
-    /// Window scale: each display pixel becomes K x K screen pixels (default: 2, or 5 for
-    /// 128x64).
-    #[arg(long, value_name = "K")]
-    pub scale: Option<u32>,
 }
 
-impl DemoArgs {
+impl ViewArgs {
     /// The loop options these arguments ask for (validated).
     pub fn loop_options(&self) -> anyhow::Result<LoopOptions> {
         let duration = match self.duration {
@@ -51,15 +48,38 @@ impl DemoArgs {
             duration,
         })
     }
+
+    /// The window scale asked for, or the comfortable default for `profile`.
+    #[cfg(feature = "window")]
+    pub fn window_scale(&self, profile: Profile) -> anyhow::Result<u32> {
+        let scale = self
+            .scale
+            .unwrap_or_else(|| crate::window::default_scale(profile));
+        if !(1..=16).contains(&scale) {
+            anyhow::bail!("invalid --scale {scale}: use 1 to 16");
+        }
+        Ok(scale)
+    }
+}
+
+/// Arguments of `tonearm demo`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DemoArgs {
+    /// Run the script K times faster than real time (1 to 100).
+    #[arg(long, value_name = "K", default_value_t = 1)]
+    pub speed: u32,
+    #[command(flatten)]
+    pub view: ViewArgs,
 }
 
 /// Runs `tonearm demo`.
 pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
-    let profile = crate::render_cmd::parse_profile(&args.display).map_err(anyhow::Error::msg)?;
+    let display = args.view.display.as_deref().unwrap_or("320x240");
+    let profile = crate::render_cmd::parse_profile(display).map_err(anyhow::Error::msg)?;
     if !(1..=100).contains(&args.speed) {
         anyhow::bail!("invalid --speed {}: use 1 to 100", args.speed);
     }
-    let opts = args.loop_options()?;
+    let opts = args.view.loop_options()?;
     match profile {
         Profile::Mono128x64 => demo::<BinaryColor>(profile, args, &opts),
         _ => demo::<Rgb565>(profile, args, &opts),
@@ -76,18 +96,13 @@ where
         Session::new(demo_credentials(), demo_timing(), seed),
     );
     let mut net = DemoNetwork::new(seed);
-    if args.headless {
+    if args.view.headless {
         let clock = Clock::new(args.speed);
         return run_loop(&mut app, &mut net, &mut Headless, &mut Discard, clock, opts);
     }
     #[cfg(feature = "window")]
     {
-        let scale = args
-            .scale
-            .unwrap_or_else(|| crate::window::default_scale(profile));
-        if !(1..=16).contains(&scale) {
-            anyhow::bail!("invalid --scale {scale}: use 1 to 16");
-        }
+        let scale = args.view.window_scale(profile)?;
         let mut window = crate::window::WindowOutput::new(profile, scale, "Tonearm demo")?;
         let clock = Clock::new(args.speed);
         run_loop(&mut app, &mut net, &mut window, &mut Discard, clock, opts)

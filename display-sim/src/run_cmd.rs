@@ -1,7 +1,7 @@
 //! `tonearm run` (and `tonearm` alone): the account's playback, live; the demo when no
 //! account is set up.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -12,7 +12,7 @@ use tonearm_core::text::bounded;
 use tonearm_firmware::{App, Palette, Profile};
 
 use crate::config::{Config, ConfigError};
-use crate::demo_cmd::DemoArgs;
+use crate::demo_cmd::{DemoArgs, ViewArgs};
 use crate::net::{Bases, ThreadNetwork};
 use crate::shell::{Clock, Headless, LoopOptions, TokenSink, run_loop};
 use crate::token_store::{StoredToken, TokenStore, now_epoch_s, starting_token};
@@ -21,24 +21,8 @@ use crate::transport::{TransportConfig, UreqTransport};
 /// Arguments of `tonearm run`.
 #[derive(Debug, Clone, PartialEq, clap::Args)]
 pub struct RunArgs {
-    /// The display profile (default: the config's `display`, else 320x240).
-    #[arg(long, value_name = "320x240|240x240|128x64")]
-    pub display: Option<String>,
-    /// Window scale: each display pixel becomes K x K screen pixels.
-    #[arg(long, value_name = "K")]
-    pub scale: Option<u32>,
-    /// No window: the same loop, for tests and servers.
-    #[arg(long)]
-    pub headless: bool,
-    /// Print one JSON line per screen change on stdout: {"t_ms","screen","title"}.
-    #[arg(long)]
-    pub events: bool,
-    /// Write the screen as PNG whenever it changes (atomically).
-    #[arg(long, value_name = "PNG")]
-    pub snapshot: Option<PathBuf>,
-    /// Exit 0 after this many seconds, even while a request hangs.
-    #[arg(long, value_name = "SECS")]
-    pub duration: Option<f64>,
+    #[command(flatten)]
+    pub view: ViewArgs,
     /// Give up on a request after this many seconds (connecting: at most 10).
     #[arg(long, value_name = "SECS", default_value_t = DEFAULT_TIMEOUT_S)]
     pub timeout: f64,
@@ -51,27 +35,8 @@ impl Default for RunArgs {
     /// The values clap gives when no option is passed.
     fn default() -> Self {
         RunArgs {
-            display: None,
-            scale: None,
-            headless: false,
-            events: false,
-            snapshot: None,
-            duration: None,
+            view: ViewArgs::default(),
             timeout: DEFAULT_TIMEOUT_S,
-        }
-    }
-}
-
-impl RunArgs {
-    fn as_demo(&self, display: &str) -> DemoArgs {
-        DemoArgs {
-            display: display.to_string(),
-            speed: 1,
-            headless: self.headless,
-            events: self.events,
-            snapshot: self.snapshot.clone(),
-            duration: self.duration,
-            scale: self.scale,
         }
     }
 }
@@ -85,12 +50,14 @@ pub fn run(args: &RunArgs, config_path: Option<&Path>) -> anyhow::Result<()> {
             eprintln!(
                 "tonearm: no Spotify account set up, showing the demo. To see yours: tonearm login --client-id YOUR_APP_ID (see README: Login)"
             );
-            let display = args.display.as_deref().unwrap_or("320x240");
-            return crate::demo_cmd::run(&args.as_demo(display));
+            return crate::demo_cmd::run(&DemoArgs {
+                speed: 1,
+                view: args.view.clone(),
+            });
         }
         Err(e) => return Err(e.into()),
     };
-    let profile = match &args.display {
+    let profile = match &args.view.display {
         Some(name) => crate::render_cmd::parse_profile(name).map_err(anyhow::Error::msg)?,
         None => config.display,
     };
@@ -100,7 +67,7 @@ pub fn run(args: &RunArgs, config_path: Option<&Path>) -> anyhow::Result<()> {
             args.timeout
         );
     }
-    let opts = args.as_demo(profile.name()).loop_options()?;
+    let opts = args.view.loop_options()?;
     match profile {
         Profile::Mono128x64 => live::<BinaryColor>(profile, args, &config, &opts),
         _ => live::<Rgb565>(profile, args, &config, &opts),
@@ -234,17 +201,12 @@ where
     };
     let mut app: App<C> = App::new(profile, session);
     let clock = Clock::new(1);
-    if args.headless {
+    if args.view.headless {
         return run_loop(&mut app, &mut net, &mut Headless, &mut tokens, clock, opts);
     }
     #[cfg(feature = "window")]
     {
-        let scale = args
-            .scale
-            .unwrap_or_else(|| crate::window::default_scale(profile));
-        if !(1..=16).contains(&scale) {
-            anyhow::bail!("invalid --scale {scale}: use 1 to 16");
-        }
+        let scale = args.view.window_scale(profile)?;
         let mut window = crate::window::WindowOutput::new(profile, scale, "Tonearm")?;
         run_loop(&mut app, &mut net, &mut window, &mut tokens, clock, opts)
     }
