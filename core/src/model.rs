@@ -180,6 +180,8 @@ pub struct Device {
     pub kind: String<DEVICE_TYPE_CAP>,
     /// The volume, 0 to 100; `None` when the API says null (restricted devices).
     pub volume_percent: Option<u8>,
+    /// The device accepts no Web API commands (`is_restricted`): controls are unavailable.
+    pub is_restricted: bool,
 }
 
 /// Everything the display knows about what is playing, from one response body.

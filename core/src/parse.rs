@@ -137,6 +137,7 @@ enum Field {
     DeviceName,
     DeviceType,
     Volume,
+    Restricted,
 }
 
 // Which values were cut, one bit each, so that a later duplicate key clears its own bit.
@@ -384,6 +385,12 @@ impl NowPlayingFields {
                     d.volume_percent = None;
                 }
                 Field::Volume
+            }
+            (Frame::Device, b"is_restricted") => {
+                if let Some(d) = np.device.as_mut() {
+                    d.is_restricted = false;
+                }
+                Field::Restricted
             }
             _ => Field::None,
         }
@@ -642,6 +649,11 @@ impl Sink for NowPlayingFields {
             Field::IsPlaying => self.np.is_playing = value,
             Field::IsLocal => self.np.is_local = value,
             Field::Shuffle => self.np.shuffle = Some(value),
+            Field::Restricted => {
+                if let Some(d) = self.np.device.as_mut() {
+                    d.is_restricted = value;
+                }
+            }
             Field::Flag(i) => {
                 if let Some(f) = self.flag(i) {
                     *f = value;

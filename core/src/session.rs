@@ -787,7 +787,10 @@ impl Session {
             return Err(ControlRefused::NothingPlaying);
         };
         let d = np.disallows;
+        // A restricted device takes no commands at all.
+        let restricted = np.device.as_ref().is_some_and(|dev| dev.is_restricted);
         let command = match control {
+            _ if restricted => None,
             Control::PlayPause if np.is_playing => (!d.pausing).then_some(ControlCommand::Pause),
             Control::PlayPause => (!d.resuming).then_some(ControlCommand::Play),
             Control::Next => (!d.skipping_next).then_some(ControlCommand::Next),

@@ -408,6 +408,12 @@ fn corpus_details() {
     assert!(local.is_local && local.images.is_empty());
     let zmb3 = corpus("zmb3_player_state_paused_volume_null.json");
     assert_eq!(zmb3.device.as_ref().unwrap().volume_percent, None);
+    assert!(!zmb3.device.as_ref().unwrap().is_restricted);
+    let sonos = corpus("pyspotify_player_device_id_null_restricted_collection.json");
+    assert!(
+        sonos.device.as_ref().unwrap().is_restricted,
+        "Sonos: is_restricted true"
+    );
     let swift = corpus("swift_player_paused_repeat_context_escaped_slashes.json");
     assert_eq!(swift.repeat, Some(Repeat::Context));
     assert!(swift.disallows.pausing);

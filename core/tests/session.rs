@@ -671,6 +671,22 @@ fn play_pause_twice_before_sending_cancels_and_the_opposite_works_at_once() {
 }
 
 #[test]
+fn a_restricted_device_takes_no_controls() {
+    let mut sim = started(
+        false,
+        reply(
+            200,
+            r#"{"is_playing":true,"progress_ms":5,"item":{"type":"track","name":"T","duration_ms":100000},"device":{"name":"Sonos","type":"Speaker","is_restricted":true}}"#,
+        ),
+    );
+    let t = sim.now;
+    for c in [Control::PlayPause, Control::Next, Control::Previous] {
+        assert_eq!(sim.s.press(t, c), Err(ControlRefused::Disallowed));
+    }
+    assert!(sim.next_request(t + 100).is_none(), "nothing sent");
+}
+
+#[test]
 fn disallowed_controls_are_not_sent() {
     // The track fixture disallows resuming while playing; make it paused and disallow it.
     let mut sim = started(

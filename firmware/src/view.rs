@@ -236,6 +236,10 @@ impl ViewModel {
         };
         vm.set_position(position_ms, np.duration_ms);
         vm.controls = Controls::from_disallows(&np.disallows, np.is_playing);
+        if np.device.as_ref().is_some_and(|d| d.is_restricted) {
+            // A restricted device (some speakers) takes no Web API commands.
+            vm.controls = Controls::default();
+        }
         if let Some(d) = &np.device {
             fitted &= copy(&mut vm.device, &d.name);
         }
@@ -418,6 +422,19 @@ mod tests {
                 play_pause: false,
                 next: true
             }
+        );
+    }
+
+    #[test]
+    fn a_restricted_device_greys_out_every_control() {
+        let mut np = track();
+        np.device = Some(tonearm_core::Device {
+            is_restricted: true,
+            ..Default::default()
+        });
+        assert_eq!(
+            ViewModel::from_now_playing(&np, 0).controls,
+            Controls::default()
         );
     }
 

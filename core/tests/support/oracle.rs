@@ -116,6 +116,10 @@ fn from_root(root: &Map<String, Value>) -> NowPlaying {
                 .and_then(Value::as_u64)
                 .filter(|v| *v <= 100)
                 .map(|v| v as u8),
+            is_restricted: d
+                .get("is_restricted")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
         });
     }
     let playing_type = root

@@ -42,6 +42,7 @@ fn with_player(mut np: NowPlaying) -> NowPlaying {
         name: bounded("Kitchen speaker").0,
         kind: bounded("Speaker").0,
         volume_percent: Some(60),
+        is_restricted: false,
     });
     np.shuffle = Some(true);
     np.repeat = Some(Repeat::Context);
