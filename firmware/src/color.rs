@@ -49,6 +49,12 @@ pub trait Palette: PixelColor + Default {
     /// `width * height` is left alone. Images wider than [`DITHER_MAX_WIDTH`] are not
     /// diffused (threshold only). No allocation, no panic.
     fn dither(rgb: &[u8], width: u32, height: u32, out: &mut [Self]);
+
+    /// This color toned down halfway to the background (covers on `paused` and
+    /// `offline`, like the dimmed placeholder). Mono displays keep it as it is.
+    fn dimmed(self) -> Self {
+        self
+    }
 }
 
 /// The widest image [`Palette::dither`] diffuses errors across (two rows of errors live
@@ -85,6 +91,16 @@ const fn rgb(r: u8, g: u8, b: u8) -> Rgb565 {
 }
 
 impl Palette for Rgb565 {
+    fn dimmed(self) -> Self {
+        let bg = Self::role(Role::Background);
+        let mid = |a: u8, b: u8| ((u16::from(a) + u16::from(b)) / 2) as u8;
+        Rgb565::new(
+            mid(self.r(), bg.r()),
+            mid(self.g(), bg.g()),
+            mid(self.b(), bg.b()),
+        )
+    }
+
     const MONO: bool = false;
 
     fn role(role: Role) -> Self {

@@ -567,7 +567,11 @@ impl<'a, C: Palette> Frame<'a, C> {
                 match vm.art {
                     ArtStatus::Cover { .. } if self.cover_for(area).is_some() => {
                         let pixels = self.cover_for(area).unwrap_or(&[]);
-                        d.fill_contiguous(&area, pixels.iter().copied())?;
+                        if offline || vm.screen == Screen::Paused {
+                            d.fill_contiguous(&area, pixels.iter().map(|c| c.dimmed()))?;
+                        } else {
+                            d.fill_contiguous(&area, pixels.iter().copied())?;
+                        }
                     }
                     ArtStatus::Placeholder { seed } | ArtStatus::Cover { seed, .. } => {
                         let mut clip = d.clipped(&area);
