@@ -281,6 +281,64 @@ fn find_special(s: &[u8]) -> (usize, bool) {
     (s.len(), ascii)
 }
 
+/// The index of the first byte of `s` at or after `i` that stops a skipped string: a
+/// special byte or any non-ASCII byte (or `s.len()`), eight bytes at a time.
+///
+/// One flag per byte: `x - 0x01` has its top bit set when `x` is 0 or at least 0x81, so
+/// with `q = w ^ '"'` and `b = w ^ '\\'` the top bits of `q - LO`, `b - LO`, `w - 0x20 LO`
+/// and `w` flag quotes, backslashes, control characters and non-ASCII bytes. The usual
+/// `& !x` of the zero-byte trick is not needed: the only bytes it would clear have their
+/// top bit set, and those are flagged through `w` anyway. A borrow can only leave a byte
+/// that is itself flagged, so the lowest flagged byte is exact (higher ones may be false).
+#[inline(always)]
+fn find_stop(s: &[u8], mut i: usize) -> usize {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    while let Some(word) = s.get(i..i + 8) {
+        let Ok(bytes) = <[u8; 8]>::try_from(word) else {
+            break;
+        };
+        let w = u64::from_le_bytes(bytes);
+        let q = w ^ (LO * u64::from(b'"'));
+        let b = w ^ (LO * u64::from(b'\\'));
+        let hit = (q.wrapping_sub(LO) | b.wrapping_sub(LO) | w.wrapping_sub(LO * 0x20) | w) & HI;
+        if hit != 0 {
+            return i + (hit.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while let Some(&b) = s.get(i) {
+        if is_special(b) || b >= 0x80 {
+            return i;
+        }
+        i += 1;
+    }
+    s.len()
+}
+
+/// The length of the escape at `s[i]` (a backslash) when it lies whole in `s` and is
+/// valid (a one-letter escape, a `\u` outside the surrogates, or a surrogate pair);
+/// `None` otherwise, leaving the escape to the byte-by-byte path, which also reports any
+/// error at the right offset.
+#[inline(always)]
+fn escape_len(s: &[u8], i: usize) -> Option<usize> {
+    match *s.get(i + 1)? {
+        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => Some(2),
+        b'u' => match hex4(s.get(i + 2..i + 6)?)? {
+            0xD800..=0xDBFF => {
+                if s.get(i + 6..i + 8)? != b"\\u" {
+                    return None;
+                }
+                let low = hex4(s.get(i + 8..i + 12)?)?;
+                (0xDC00..=0xDFFF).contains(&low).then_some(12)
+            }
+            0xDC00..=0xDFFF => None,
+            _ => Some(6),
+        },
+        _ => None,
+    }
+}
+
 /// The length of the UTF-8 sequence a lead byte starts (0 for an invalid lead byte).
 #[inline]
 fn utf8_len(lead: u8) -> u8 {
@@ -624,25 +682,18 @@ impl Tokenizer {
     ) -> Result<usize, JsonError> {
         self.begin_value(b, i, sink)?;
         if self.state == State::Str(Str::Plain) {
-            if !self.keep
-                && let Some(next) = self.quick_string(chunk, i + 1)
-            {
-                self.value_done();
-                return Ok(next);
+            if self.keep {
+                self.plain(chunk, i + 1, sink)
+            } else {
+                self.skip_string(chunk, i + 1, sink)
             }
-            self.plain(chunk, i + 1, sink)
         } else {
             Ok(i + 1)
         }
     }
 
-    /// The common string: ASCII, no escapes, closed within the chunk. Returns the index
-    /// after its closing quote and the content, or `None` for any other string.
-    #[inline(always)]
-    fn quick_string(&self, chunk: &[u8], start: usize) -> Option<usize> {
-        self.quick_run(chunk, start).map(|(_, next)| next)
-    }
-
+    /// A key that is ASCII without escapes and closes within the chunk: its content and the
+    /// index after its closing quote; `None` for any other key.
     #[inline(always)]
     fn quick_run<'c>(&self, chunk: &'c [u8], start: usize) -> Option<(&'c [u8], usize)> {
         let rest = chunk.get(start..)?;
@@ -663,10 +714,11 @@ impl Tokenizer {
         sink: &mut S,
     ) -> Result<usize, JsonError> {
         self.begin_key();
+        if !self.keep {
+            return self.skip_string(chunk, start, sink);
+        }
         if let Some((key, next)) = self.quick_run(chunk, start) {
-            if self.keep {
-                sink.key((key.len() <= KEY_CAP).then_some(key));
-            }
+            sink.key((key.len() <= KEY_CAP).then_some(key));
             self.state = State::Colon;
             return Ok(next);
         }
@@ -805,6 +857,9 @@ impl Tokenizer {
                 return Ok(i);
             }
         }
+        if !self.keep {
+            return self.skip_string(chunk, i, sink);
+        }
         loop {
             let rest = chunk.get(i..).unwrap_or_default();
             let (run_len, ascii) = find_special(rest);
@@ -846,6 +901,56 @@ impl Tokenizer {
                         return Ok(i + 1);
                     }
                 },
+                Some(_) => return Err(self.err(JsonErrorKind::ControlCharacter, i)),
+            }
+        }
+    }
+
+    /// Consumes the content of a string nobody wants (a value or a key) from `chunk[i..]`,
+    /// validating it without handing anything on, up to and including the closing quote
+    /// (or the end of the chunk, or an escape that needs the byte-level path). Returns
+    /// the index to continue at. The state is `Str(Plain)` on entry and is only written
+    /// on the way out.
+    #[inline(always)]
+    fn skip_string<S: Sink>(
+        &mut self,
+        chunk: &[u8],
+        mut i: usize,
+        sink: &mut S,
+    ) -> Result<usize, JsonError> {
+        loop {
+            i = find_stop(chunk, i);
+            match chunk.get(i) {
+                None => return Ok(i),
+                Some(b'"') => {
+                    if self.in_key {
+                        self.state = State::Colon;
+                    } else {
+                        self.value_done();
+                    }
+                    return Ok(i + 1);
+                }
+                Some(b'\\') => match escape_len(chunk, i) {
+                    Some(n) => i += n,
+                    None => {
+                        // Cut by the chunk's end, or irregular: byte by byte (which also
+                        // reports any error at the right offset).
+                        self.state = State::Str(Str::Escape);
+                        return Ok(i + 1);
+                    }
+                },
+                Some(&b) if b >= 0x80 => {
+                    // Non-ASCII: validate the whole run up to the next special byte (a
+                    // sequence cut by the chunk's end is kept for the next chunk).
+                    let rest = chunk.get(i..).unwrap_or_default();
+                    let (run_len, _) = find_special(rest);
+                    let run = rest.get(..run_len).unwrap_or_default();
+                    self.plain_run(run, i, run_len == rest.len(), sink)?;
+                    i += run_len;
+                    if self.utf8_len > 0 {
+                        return Ok(i);
+                    }
+                }
                 Some(_) => return Err(self.err(JsonErrorKind::ControlCharacter, i)),
             }
         }
@@ -1046,6 +1151,8 @@ mod tests {
     struct Rec {
         out: String,
         keep: bool,
+        /// Arrays are not wanted (quiet).
+        quiet: bool,
     }
 
     impl Sink for Rec {
@@ -1058,7 +1165,7 @@ mod tests {
         }
         fn begin_array(&mut self) -> bool {
             self.out.push('[');
-            true
+            !self.quiet
         }
         fn end_array(&mut self) {
             self.out.push(']');
@@ -1089,9 +1196,19 @@ mod tests {
     }
 
     fn tokenize(body: &[u8], chunk: usize, keep: bool) -> Result<String, JsonError> {
+        tokenize_with(body, chunk, keep, false)
+    }
+
+    fn tokenize_with(
+        body: &[u8],
+        chunk: usize,
+        keep: bool,
+        quiet: bool,
+    ) -> Result<String, JsonError> {
         let mut t = Tokenizer::new();
         let mut rec = Rec {
             keep,
+            quiet,
             ..Default::default()
         };
         for c in body.chunks(chunk.max(1)) {
@@ -1165,6 +1282,56 @@ mod tests {
         );
         let bad = tokenize_all(b"{\"a\":\"\xff\"}", false).map_err(|e| e.kind);
         assert_eq!(bad, Err(JsonErrorKind::InvalidUtf8));
+        // Every kind of escape and non-ASCII text, in a skipped value and in a skipped
+        // container (quiet keys too), cut at every place by the chunkings of
+        // `tokenize_all`; structural bytes inside strings are content.
+        let skipped = r#""x\"]}\\\/\b\f\n\r\t\u00e9\u65E5\ud83d\ude00 日本 é 😀 ]} \\""#;
+        let body = format!(r#"{{"a":{skipped},"b":[{skipped},{{"c{{":{skipped}}}],"d":1}}"#);
+        assert_eq!(
+            tokenize_all(body.as_bytes(), false).as_deref(),
+            Ok("{k:Some(\"a\") s:k:Some(\"b\") [s:{k:Some(\"c{\") s:}]k:Some(\"d\") n:Some(1) }")
+        );
+        for chunk in [1, 2, 3, 5, 7, 64, body.len()] {
+            assert_eq!(
+                tokenize_with(body.as_bytes(), chunk, true, true).as_deref(),
+                Ok(
+                    "{k:Some(\"a\") s:x\"]}\\/\u{8}\u{c}\n\r\té日😀 日本 é 😀 ]} \\ k:Some(\"b\") []k:Some(\"d\") n:Some(1) }"
+                ),
+                "chunks of {chunk}"
+            );
+        }
+    }
+
+    #[test]
+    fn find_stop_agrees_with_bytewise_scan() {
+        let stop = |s: &[u8], from: usize| {
+            (from..s.len())
+                .find(|&i| is_special(s[i]) || s[i] >= 0x80)
+                .unwrap_or(s.len())
+        };
+        for len in 0..40 {
+            for pos in 0..len {
+                for special in [b'"', b'\\', 0x00, 0x1f, b'\n', 0x80, 0xE6, 0xFF] {
+                    let mut s = std::vec![b'a'; len];
+                    s[pos] = special;
+                    // A second stop further on, and bytes next to the flagged ranges.
+                    if pos + 3 < len {
+                        s[pos + 3] = b'"';
+                    }
+                    if pos > 0 {
+                        s[pos - 1] = [b' ', b'!', b'#', b'[', b']', 0x7f][pos % 6];
+                    }
+                    for from in 0..=pos {
+                        assert_eq!(find_stop(&s, from), stop(&s, from), "{s:?} from {from}");
+                    }
+                }
+            }
+            let plain: Vec<u8> = (0..len)
+                .map(|i| b' ' + (i % 95) as u8)
+                .filter(|&b| b != b'"' && b != b'\\')
+                .collect();
+            assert_eq!(find_stop(&plain, 0), plain.len());
+        }
     }
 
     #[test]
@@ -1211,12 +1378,16 @@ mod tests {
             (b"{\"a\":-\n1}", InvalidNumber, 6),
         ];
         for &(body, kind, offset) in table {
-            for chunk in [1, 2, 3, 7, 100] {
-                let got = tokenize(body, chunk, true);
+            // Wanted and skipped strings take different paths: both report the same error.
+            for (chunk, keep) in [1, 2, 3, 7, 100]
+                .into_iter()
+                .flat_map(|c| [(c, true), (c, false)])
+            {
+                let got = tokenize(body, chunk, keep);
                 assert_eq!(
                     got,
                     Err(JsonError { kind, offset }),
-                    "{:?} in chunks of {chunk}",
+                    "{:?} in chunks of {chunk}, keep {keep}",
                     String::from_utf8_lossy(body)
                 );
             }

@@ -22,6 +22,12 @@ pub trait Extract: Sink + Default {
     type Output;
     /// Takes the value out (the extractor is reset afterwards by the parser).
     fn output(&mut self) -> Self::Output;
+    /// Forgets everything, ready for the next body: afterwards the extractor behaves as
+    /// `Self::default()`. The default does just that; a large extractor overrides it to
+    /// clear only lengths and flags rather than rewrite kilobytes of buffers per body.
+    fn reset(&mut self) {
+        *self = Self::default();
+    }
 }
 
 /// A push parser: a [`Tokenizer`] and an extractor. Feed chunks of any size with
@@ -66,7 +72,7 @@ impl<E: Extract> Parser<E> {
     /// Forgets the current body.
     pub fn reset(&mut self) {
         self.tok = Tokenizer::new();
-        self.ex = E::default();
+        self.ex.reset();
     }
 }
 
@@ -674,23 +680,123 @@ impl Extract for NowPlayingFields {
     type Output = NowPlaying;
 
     fn output(&mut self) -> NowPlaying {
-        let mut np = core::mem::take(&mut self.np);
-        np.kind = self
+        // Field by field rather than `mem::take(&mut self.np)`: a take writes a whole
+        // default `NowPlaying` back (the compiler turns that into a 2 KB memset), and the
+        // parser calls `reset` right after anyway.
+        let np = &mut self.np;
+        let kind = self
             .playing_type
             .or(self.item_type)
             .unwrap_or(Kind::Unknown);
-        let album = core::mem::take(&mut self.album_images);
-        let item = core::mem::take(&mut self.item_images);
-        let (images, bit) = if np.kind == Kind::Episode || album.is_empty() {
-            (item, T_IMG_ITEM)
+        let (images, bit) = if kind == Kind::Episode || self.album_images.is_empty() {
+            (core::mem::take(&mut self.item_images), T_IMG_ITEM)
         } else {
-            (album, T_IMG_ALBUM)
+            (core::mem::take(&mut self.album_images), T_IMG_ALBUM)
         };
-        np.images = images;
         // Only the cuts of what is kept count (the unused image list's do not).
         let unused = (T_IMG_ALBUM | T_IMG_ITEM) & !bit;
-        np.truncated = self.cut & !unused != 0;
-        np
+        NowPlaying {
+            kind,
+            is_playing: np.is_playing,
+            progress_ms: np.progress_ms,
+            duration_ms: np.duration_ms,
+            timestamp: np.timestamp,
+            title: np.title.take(),
+            artists: core::mem::take(&mut np.artists),
+            album: np.album.take(),
+            show: np.show.take(),
+            publisher: np.publisher.take(),
+            is_local: np.is_local,
+            images,
+            show_images: core::mem::take(&mut np.show_images),
+            context: np.context,
+            disallows: np.disallows,
+            device: np.device.take(),
+            shuffle: np.shuffle,
+            repeat: np.repeat,
+            truncated: self.cut & !unused != 0,
+        }
+    }
+
+    fn reset(&mut self) {
+        // Every field named, so that a new one cannot be forgotten here.
+        let NowPlayingFields {
+            np,
+            album_images,
+            item_images,
+            playing_type,
+            item_type,
+            frames,
+            skip,
+            field,
+            cut,
+            full,
+            word,
+            word_over,
+            artist,
+            artist_cut,
+            image,
+            image_has_url,
+            image_cut,
+        } = self;
+        let NowPlaying {
+            kind,
+            is_playing,
+            progress_ms,
+            duration_ms,
+            timestamp,
+            title,
+            artists,
+            album,
+            show,
+            publisher,
+            is_local,
+            images,
+            show_images,
+            context,
+            disallows,
+            device,
+            shuffle,
+            repeat,
+            truncated,
+        } = np;
+        *kind = Kind::default();
+        *is_playing = false;
+        *progress_ms = None;
+        *duration_ms = None;
+        *timestamp = None;
+        *title = None;
+        artists.clear();
+        *album = None;
+        *show = None;
+        *publisher = None;
+        *is_local = false;
+        images.clear();
+        show_images.clear();
+        *context = None;
+        *disallows = Disallows::default();
+        *device = None;
+        *shuffle = None;
+        *repeat = None;
+        *truncated = false;
+        album_images.clear();
+        item_images.clear();
+        *playing_type = None;
+        *item_type = None;
+        frames.clear();
+        *skip = 0;
+        *field = Field::None;
+        *cut = 0;
+        *full = false;
+        word.clear();
+        *word_over = false;
+        *artist = None;
+        *artist_cut = false;
+        image.url.clear();
+        image.width = None;
+        image.height = None;
+        *image_has_url = false;
+        *image_cut = false;
     }
 }
 
@@ -1071,3 +1177,38 @@ impl Extract for ErrorFields {
 /// Parses an error body; see [`ErrorBody`]. Some error responses have an empty or
 /// plain-text body: those give a [`JsonError`], and the caller decides on the status alone.
 pub type ErrorParser = Parser<ErrorFields>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::format;
+
+    /// `reset` leaves the extractor as `Default` would, whatever the body set (compared by
+    /// `Debug`, which shows every field and the contents of every list and string).
+    #[test]
+    fn reset_is_the_same_as_a_fresh_extractor() {
+        let bodies: [&[u8]; 3] = [
+            include_bytes!("../tests/fixtures/seed_track.json"),
+            include_bytes!("../tests/fixtures/player_device_crlf.json"),
+            include_bytes!("../tests/fixtures/episode_long_escaped.json"),
+        ];
+        let fresh = format!("{:?}", NowPlayingFields::default());
+        // Stop at many points of each body, so every field is seen set and half-set.
+        for body in bodies {
+            reset_at_every_point(body, &fresh);
+        }
+    }
+
+    fn reset_at_every_point(body: &[u8], fresh: &str) {
+        for cut in (0..body.len()).step_by(7).chain([body.len()]) {
+            let mut p = NowPlayingParser::new();
+            let _ = p.feed(body.get(..cut).unwrap_or_default());
+            if cut == body.len() {
+                let _ = p.ex.output();
+            }
+            p.reset();
+            assert_eq!(format!("{:?}", p.ex), fresh, "cut at {cut}");
+            assert_eq!(format!("{:?}", p.tok), format!("{:?}", Tokenizer::new()));
+        }
+    }
+}
