@@ -16,6 +16,27 @@
 //! | `leaf_as_issuer` | the leaf is signed by another leaf (not a CA) | fail |
 //! | `expired_cn_only` | CN-only leaf valid only in 2020 (isolates the date check of CN-only verifiers) | fail |
 //!
+//! Spotify's hosts chain to DigiCert Global Root G2 (RSA-2048, sha256WithRSAEncryption)
+//! through an RSA intermediate, and DigiCert's ECC paths use P-384 CAs, so the same
+//! server also presents these chains (each with its own root, the one the client trusts):
+//!
+//! | case | chain and host | must |
+//! | --- | --- | --- |
+//! | `rsa_good` | RSA-2048 root -> RSA-2048 intermediate -> RSA-2048 leaf (sha256WithRSA), SAN `*.spike.test`; CertificateVerify in the scheme rustls picks (RSA-PSS-SHA512) | pass |
+//! | `rsa_pss_sha256` / `_sha384` / `_sha512` | the same, the server held to one RSA-PSS scheme | pass |
+//! | `rsa_chain_with_root` | the same, the server also sends the root | pass |
+//! | `rsa_ca_p256_leaf` | RSA root -> RSA intermediate -> P-256 leaf | pass |
+//! | `rsa_wrong_host` | the RSA leaf, host `api.other.test` | fail |
+//! | `rsa_unknown_root` | the same names under another RSA root | fail |
+//! | `rsa_bad_signature` | the RSA leaf with one byte of its signature changed | fail |
+//! | `rsa_wrong_key` | the RSA chain, CertificateVerify signed by another RSA key | fail |
+//! | `ec_p384_ca` | P-384 root -> P-384 intermediate (ecdsa-with-SHA384) -> P-256 leaf | pass |
+//! | `ec_p384_leaf` | P-384 all the way (CertificateVerify ECDSA P-384) | pass |
+//! | `ec_p384_wrong_key` | the P-384 chain, CertificateVerify signed by another P-384 key | fail |
+//!
+//! `digicert_roots` loads the real roots the board builds in (`../roots/*.der`) with
+//! embedded-tls and the strict check.
+//!
 //! Candidates: embedded-tls 0.19 `pki::CertVerifier`; the same wrapped in the board's
 //! `StrictVerifier` (tonearm-c3-shell); embedded-tls 0.18's `pki::CertVerifier` with
 //! `NoClock` (exactly what reqwless 0.14's `TlsVerify::Certificate` builds; its other
@@ -30,19 +51,27 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::sync::Mutex;
+
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, Issuer, KeyPair,
     KeyUsagePurpose, date_time_ymd,
 };
+use rustls::SignatureScheme;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
+use rustls::server::{ClientHello, ResolvesServerCert};
+use rustls::sign::{CertifiedKey, Signer, SigningKey};
 
 const GREETING: &[u8] = b"hello from the spike server";
 
-/// A chain to serve (leaf first, without the root) with the leaf's key, and the root a
-/// client should trust.
+/// A chain to serve (leaf first, normally without the root) with the key that signs the
+/// CertificateVerify (normally the leaf's), and the one signature scheme the server may
+/// use for it (`None`: whichever rustls prefers among those the client offers).
+#[derive(Clone)]
 struct Served {
     chain: Vec<Vec<u8>>,
     key: Vec<u8>,
+    scheme: Option<SignatureScheme>,
 }
 
 struct Pki {
@@ -54,6 +83,46 @@ struct Pki {
     cn_with_other_san: Served,
     leaf_as_issuer: Served,
     expired_cn_only: Served,
+    rsa_root: Vec<u8>,
+    rsa_good: Served,
+    rsa_chain_with_root: Served,
+    rsa_ca_p256_leaf: Served,
+    rsa_unknown_root: Served,
+    rsa_bad_signature: Served,
+    rsa_wrong_key: Served,
+    p384_root: Vec<u8>,
+    ec_p384_ca: Served,
+    ec_p384_leaf: Served,
+    ec_p384_wrong_key: Served,
+}
+
+/// The key types of the test chains.
+#[derive(Clone, Copy)]
+enum Alg {
+    P256,
+    P384,
+    Rsa2048,
+}
+
+/// A new key; certificates it signs use ecdsa-with-SHA256, ecdsa-with-SHA384 or
+/// sha256WithRSAEncryption.
+fn key(alg: Alg) -> KeyPair {
+    match alg {
+        Alg::P256 => KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap(),
+        Alg::P384 => KeyPair::generate_for(&rcgen::PKCS_ECDSA_P384_SHA384).unwrap(),
+        Alg::Rsa2048 => {
+            // rcgen's ring backend cannot generate RSA keys: the rsa crate does (2048 bits,
+            // like DigiCert Global Root G2 and its TLS intermediates), rcgen signs with it.
+            use rsa::pkcs8::EncodePrivateKey;
+            let k = rsa::RsaPrivateKey::new(&mut rand_core::OsRng, 2048).unwrap();
+            let der = k.to_pkcs8_der().unwrap();
+            KeyPair::from_pkcs8_der_and_sign_algo(
+                &PrivatePkcs8KeyDer::from(der.as_bytes()),
+                &rcgen::PKCS_RSA_SHA256,
+            )
+            .unwrap()
+        }
+    }
 }
 
 fn ca_params(cn: &str) -> CertificateParams {
@@ -84,30 +153,42 @@ fn leaf_params(sans: &[&str], cn: &str) -> CertificateParams {
 struct Ca {
     root_der: Vec<u8>,
     inter_der: Vec<u8>,
+    /// The intermediate's key (PKCS#8), for `rsa_wrong_key`.
+    inter_key: Vec<u8>,
     inter: Issuer<'static, KeyPair>,
 }
 
 fn ca(name: &str) -> Ca {
-    let root_key = KeyPair::generate().unwrap();
+    ca_of(name, Alg::P256, Alg::P256)
+}
+
+fn ca_of(name: &str, root_alg: Alg, inter_alg: Alg) -> Ca {
+    let root_key = key(root_alg);
     let root_params = ca_params(&format!("{name} root"));
     let root_cert = root_params.self_signed(&root_key).unwrap();
     let root = Issuer::new(root_params, root_key);
-    let inter_key = KeyPair::generate().unwrap();
+    let inter_key = key(inter_alg);
     let inter_params = ca_params(&format!("{name} intermediate"));
     let inter_cert = inter_params.signed_by(&inter_key, &root).unwrap();
     Ca {
         root_der: root_cert.der().to_vec(),
         inter_der: inter_cert.der().to_vec(),
+        inter_key: inter_key.serialize_der(),
         inter: Issuer::new(inter_params, inter_key),
     }
 }
 
 fn leaf(ca: &Ca, params: CertificateParams) -> Served {
-    let key = KeyPair::generate().unwrap();
+    leaf_of(ca, params, Alg::P256)
+}
+
+fn leaf_of(ca: &Ca, params: CertificateParams, alg: Alg) -> Served {
+    let key = key(alg);
     let cert = params.signed_by(&key, &ca.inter).unwrap();
     Served {
         chain: vec![cert.der().to_vec(), ca.inter_der.clone()],
         key: key.serialize_der(),
+        scheme: None,
     }
 }
 
@@ -147,7 +228,44 @@ fn pki() -> Pki {
             main.inter_der.clone(),
         ],
         key: fake_key.serialize_der(),
+        scheme: None,
     };
+
+    // RSA, as on Spotify's hosts: RSA-2048 root -> RSA-2048 intermediate -> RSA-2048 leaf.
+    let rsa = ca_of("rsa", Alg::Rsa2048, Alg::Rsa2048);
+    let rsa_good = leaf_of(
+        &rsa,
+        leaf_params(&["*.spike.test"], "spike leaf"),
+        Alg::Rsa2048,
+    );
+    let mut rsa_chain_with_root = rsa_good.clone();
+    rsa_chain_with_root.chain.push(rsa.root_der.clone());
+    let rsa_ca_p256_leaf = leaf_of(
+        &rsa,
+        leaf_params(&["*.spike.test"], "spike leaf"),
+        Alg::P256,
+    );
+    let rsa_other = ca_of("other rsa", Alg::Rsa2048, Alg::Rsa2048);
+    let rsa_unknown_root = leaf_of(
+        &rsa_other,
+        leaf_params(&["*.spike.test"], "spike leaf"),
+        Alg::Rsa2048,
+    );
+    // The last byte of a certificate is the last byte of its signature.
+    let mut rsa_bad_signature = rsa_good.clone();
+    *rsa_bad_signature.chain[0].last_mut().unwrap() ^= 0x01;
+    // The right chain, but the CertificateVerify signed with a key that is not the leaf's
+    // (the other CA's intermediate key: RSA-2048, already made).
+    let mut rsa_wrong_key = rsa_good.clone();
+    rsa_wrong_key.key = rsa_other.inter_key.clone();
+
+    // DigiCert's ECC paths: P-384 root -> P-384 intermediate -> P-256 (or P-384) leaf.
+    let ec = ca_of("p384", Alg::P384, Alg::P384);
+    let ec_p384_ca = leaf_of(&ec, leaf_params(&["*.spike.test"], "spike leaf"), Alg::P256);
+    let ec_p384_leaf = leaf_of(&ec, leaf_params(&["*.spike.test"], "spike leaf"), Alg::P384);
+    let mut ec_p384_wrong_key = ec_p384_leaf.clone();
+    ec_p384_wrong_key.key = key(Alg::P384).serialize_der();
+
     Pki {
         root: main.root_der,
         good,
@@ -157,12 +275,59 @@ fn pki() -> Pki {
         cn_with_other_san,
         leaf_as_issuer,
         expired_cn_only,
+        rsa_root: rsa.root_der,
+        rsa_good,
+        rsa_chain_with_root,
+        rsa_ca_p256_leaf,
+        rsa_unknown_root,
+        rsa_bad_signature,
+        rsa_wrong_key,
+        p384_root: ec.root_der,
+        ec_p384_ca,
+        ec_p384_leaf,
+        ec_p384_wrong_key,
+    }
+}
+
+/// The served key, held to one signature scheme (when `only` is set), recording the
+/// scheme it signs each CertificateVerify with.
+#[derive(Debug)]
+struct ServerKey {
+    key: Arc<dyn SigningKey>,
+    only: Option<SignatureScheme>,
+    used: Arc<Mutex<Option<SignatureScheme>>>,
+}
+
+impl SigningKey for ServerKey {
+    fn choose_scheme(&self, offered: &[SignatureScheme]) -> Option<Box<dyn Signer>> {
+        let signer = match self.only {
+            Some(only) if offered.contains(&only) => self.key.choose_scheme(&[only]),
+            Some(_) => None,
+            None => self.key.choose_scheme(offered),
+        }?;
+        *self.used.lock().unwrap() = Some(signer.scheme());
+        Some(signer)
+    }
+
+    fn algorithm(&self) -> rustls::SignatureAlgorithm {
+        self.key.algorithm()
+    }
+}
+
+/// Always the same chain and key (unlike `with_single_cert`, the key need not match the
+/// leaf: `rsa_wrong_key`).
+#[derive(Debug)]
+struct Fixed(Arc<CertifiedKey>);
+
+impl ResolvesServerCert for Fixed {
+    fn resolve(&self, _: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        Some(self.0.clone())
     }
 }
 
 /// A TLS 1.3 server on 127.0.0.1 that presents `served` to every connection and writes
-/// the greeting after the handshake.
-fn serve(served: &Served) -> SocketAddr {
+/// the greeting after the handshake; also the scheme of its last CertificateVerify.
+fn serve(served: &Served) -> (SocketAddr, Arc<Mutex<Option<SignatureScheme>>>) {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let chain = served
         .chain
@@ -170,12 +335,18 @@ fn serve(served: &Served) -> SocketAddr {
         .map(|c| CertificateDer::from(c.clone()))
         .collect::<Vec<_>>();
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(served.key.clone()));
+    let used = Arc::new(Mutex::new(None));
+    let key = ServerKey {
+        key: provider.key_provider.load_private_key(key).unwrap(),
+        only: served.scheme,
+        used: used.clone(),
+    };
+    let certified = CertifiedKey::new(chain, Arc::new(key));
     let config = rustls::ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13])
         .unwrap()
         .with_no_client_auth()
-        .with_single_cert(chain, key)
-        .unwrap();
+        .with_cert_resolver(Arc::new(Fixed(Arc::new(certified))));
     let config = Arc::new(config);
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
@@ -199,7 +370,7 @@ fn serve(served: &Served) -> SocketAddr {
             });
         }
     });
-    addr
+    (addr, used)
 }
 
 fn connect(addr: SocketAddr) -> TcpStream {
@@ -356,59 +527,108 @@ const CANDIDATES: [(&str, Candidate); 4] = [
 ];
 
 /// Runs every candidate on every case; returns the table (case, host, per-candidate
-/// verdict) and prints it.
+/// verdict) and prints it, with the scheme the server signed the CertificateVerify with
+/// for the board's verifier (`-`: no CertificateVerify, the certificate already failed).
 fn results() -> Vec<(&'static str, bool, Vec<bool>)> {
     let pki = pki();
-    let cases: [(&str, &Served, &str, bool); 10] = [
-        ("good", &pki.good, "api.spike.test", true),
-        ("good_exact", &pki.good, "accounts.spike.test", true),
-        ("wrong_host", &pki.good, "api.other.test", false),
-        ("wildcard_depth", &pki.good, "a.b.spike.test", false),
-        ("expired", &pki.expired, "api.spike.test", false),
-        ("unknown_root", &pki.unknown_root, "api.spike.test", false),
-        ("cn_only", &pki.cn_only, "api.spike.test", false),
+    let (ec, rsa, p384) = (&pki.root[..], &pki.rsa_root[..], &pki.p384_root[..]);
+    let held = |served: &Served, scheme| Served {
+        scheme: Some(scheme),
+        ..served.clone()
+    };
+    let rsa_pss_sha256 = held(&pki.rsa_good, SignatureScheme::RSA_PSS_SHA256);
+    let rsa_pss_sha384 = held(&pki.rsa_good, SignatureScheme::RSA_PSS_SHA384);
+    let rsa_pss_sha512 = held(&pki.rsa_good, SignatureScheme::RSA_PSS_SHA512);
+    let host = "api.spike.test";
+    // (case, chain, host, must pass, the root the client trusts)
+    let cases: Vec<(&str, &Served, &str, bool, &[u8])> = vec![
+        ("good", &pki.good, host, true, ec),
+        ("good_exact", &pki.good, "accounts.spike.test", true, ec),
+        ("wrong_host", &pki.good, "api.other.test", false, ec),
+        ("wildcard_depth", &pki.good, "a.b.spike.test", false, ec),
+        ("expired", &pki.expired, host, false, ec),
+        ("unknown_root", &pki.unknown_root, host, false, ec),
+        ("cn_only", &pki.cn_only, host, false, ec),
+        ("cn_with_other_san", &pki.cn_with_other_san, host, false, ec),
+        ("leaf_as_issuer", &pki.leaf_as_issuer, host, false, ec),
+        ("expired_cn_only", &pki.expired_cn_only, host, false, ec),
+        ("rsa_good", &pki.rsa_good, host, true, rsa),
+        ("rsa_pss_sha256", &rsa_pss_sha256, host, true, rsa),
+        ("rsa_pss_sha384", &rsa_pss_sha384, host, true, rsa),
+        ("rsa_pss_sha512", &rsa_pss_sha512, host, true, rsa),
         (
-            "cn_with_other_san",
-            &pki.cn_with_other_san,
-            "api.spike.test",
-            false,
+            "rsa_chain_with_root",
+            &pki.rsa_chain_with_root,
+            host,
+            true,
+            rsa,
         ),
+        ("rsa_ca_p256_leaf", &pki.rsa_ca_p256_leaf, host, true, rsa),
         (
-            "leaf_as_issuer",
-            &pki.leaf_as_issuer,
-            "api.spike.test",
+            "rsa_wrong_host",
+            &pki.rsa_good,
+            "api.other.test",
             false,
+            rsa,
         ),
+        ("rsa_unknown_root", &pki.rsa_unknown_root, host, false, rsa),
         (
-            "expired_cn_only",
-            &pki.expired_cn_only,
-            "api.spike.test",
+            "rsa_bad_signature",
+            &pki.rsa_bad_signature,
+            host,
             false,
+            rsa,
+        ),
+        ("rsa_wrong_key", &pki.rsa_wrong_key, host, false, rsa),
+        ("ec_p384_ca", &pki.ec_p384_ca, host, true, p384),
+        ("ec_p384_leaf", &pki.ec_p384_leaf, host, true, p384),
+        (
+            "ec_p384_wrong_key",
+            &pki.ec_p384_wrong_key,
+            host,
+            false,
+            p384,
         ),
     ];
     let mut table = Vec::new();
+    let mut errors = Vec::new();
     println!(
-        "{:<18} {:<6} {}",
+        "{:<20} {:<6} {}{}",
         "case",
         "want",
-        CANDIDATES.map(|(n, _)| format!("{n:<36}")).join("")
+        CANDIDATES.map(|(n, _)| format!("{n:<36}")).join(""),
+        "server CertificateVerify (board)"
     );
-    for (name, served, host, want) in cases {
-        let addr = serve(served);
+    for (name, served, host, want, root) in cases {
+        let (addr, used) = serve(served);
         let mut row = Vec::new();
-        let mut line = format!("{name:<18} {:<6} ", if want { "pass" } else { "fail" });
-        for (_, candidate) in CANDIDATES {
-            let v = candidate(addr, host, &pki.root);
+        let mut line = format!("{name:<20} {:<6} ", if want { "pass" } else { "fail" });
+        let mut scheme = String::from("-");
+        for (i, (candidate_name, candidate)) in CANDIDATES.into_iter().enumerate() {
+            *used.lock().unwrap() = None;
+            let v = candidate(addr, host, root);
+            if i == 1 {
+                if let Some(s) = *used.lock().unwrap() {
+                    scheme = format!("{s:?}");
+                }
+            }
             let cell = match &v {
                 Ok(()) => "pass".to_string(),
                 Err(e) => format!("fail ({})", e.chars().take(28).collect::<String>()),
             };
             let mark = if v.is_ok() == want { "" } else { "  WRONG" };
+            if let Err(e) = &v {
+                errors.push(format!("{name} / {candidate_name}: {e}"));
+            }
             line.push_str(&format!("{:<36}", format!("{cell}{mark}")));
             row.push(v.is_ok());
         }
-        println!("{line}");
+        println!("{line}{scheme}");
         table.push((name, want, row));
+    }
+    println!("\nThe errors in full:");
+    for e in errors {
+        println!("  {e}");
     }
     table
 }
@@ -456,4 +676,143 @@ fn spike() {
         !cell("expired_cn_only", 0),
         "0.19 with a clock checks dates"
     );
+}
+
+/// embedded-tls's error-level log lines, with the thread that wrote them (tests run in
+/// parallel): `digicert_roots` reads how far the verifier got.
+struct Capture;
+
+static CAPTURED: Mutex<Vec<(std::thread::ThreadId, String)>> = Mutex::new(Vec::new());
+
+impl log::Log for Capture {
+    fn enabled(&self, m: &log::Metadata<'_>) -> bool {
+        m.level() <= log::Level::Error
+    }
+    fn log(&self, r: &log::Record<'_>) {
+        if self.enabled(r.metadata()) {
+            let line = (std::thread::current().id(), r.args().to_string());
+            CAPTURED.lock().unwrap().push(line);
+        }
+    }
+    fn flush(&self) {}
+}
+
+/// Runs embedded-tls 0.19's `pki::CertVerifier` (the board's, with a clock) on the chain
+/// `[cert]` with `ca` as the trusted root: the result and the lines it logged.
+fn embedded_tls_verify(ca: &[u8], cert: &[u8]) -> (Result<(), String>, Vec<String>) {
+    use embedded_tls::blocking::{Aes128GcmSha256, Certificate, TlsVerifier};
+    use embedded_tls::pki::CertVerifier;
+    use embedded_tls::{CertificateEntryRef, CertificateRef};
+    static LOGGER: Capture = Capture;
+    let _ = log::set_logger(&LOGGER);
+    log::set_max_level(log::LevelFilter::Error);
+    let me = std::thread::current().id();
+    CAPTURED.lock().unwrap().retain(|(t, _)| *t != me);
+    let mut v: CertVerifier<'_, Aes128GcmSha256, std::time::SystemTime, 4096> =
+        CertVerifier::new(Certificate::X509(ca));
+    let mut chain = CertificateRef::with_context(&[]);
+    chain.add(CertificateEntryRef::X509(cert)).unwrap();
+    let result = v
+        .set_hostname_verification("api.spotify.com")
+        .and_then(|()| v.verify_certificate(&sha2::Sha256::default(), chain))
+        .map_err(|e| format!("{e:?}"));
+    let lines = CAPTURED
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(t, _)| *t == me)
+        .map(|(_, l)| l.clone())
+        .collect();
+    (result, lines)
+}
+
+/// The real roots the board builds in (`../roots/*.der`; Debian's DigiCert Global Root
+/// G2 and G3 when that folder has none) load with the board's code:
+///
+/// - the strict check reads basicConstraints cA true (`is_ca`);
+/// - embedded-tls 0.19 (rustpki, rsa, p384) parses the root, takes its public key and
+///   verifies the root's own signature with it (G2: sha256WithRSAEncryption with an
+///   RSA-2048 key; G3: ecdsa-with-SHA384 with a P-384 key): given the root as the chain,
+///   it gets past every signature and fails only at the name check (logged as
+///   "Hostname ... does not match"), while a copy with one signature byte changed fails
+///   before it, silently;
+/// - rustls (webpki) accepts it as a trust anchor;
+/// - each is byte for byte a certificate of Debian's store (`/etc/ssl/certs`).
+///
+/// Nothing can be signed by these roots here (no private key), so this proves the roots
+/// load and their algorithms are supported, not a chain from Spotify.
+#[test]
+fn digicert_roots() {
+    use rustls::pki_types::pem::PemObject;
+    use std::path::{Path, PathBuf};
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../roots");
+    let mut roots: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
+        .map(|d| {
+            d.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "der"))
+                .collect::<Vec<PathBuf>>()
+        })
+        .unwrap_or_default()
+        .into_iter()
+        .map(|p| (p.display().to_string(), std::fs::read(&p).unwrap()))
+        .collect();
+    roots.sort();
+    if roots.is_empty() {
+        println!(
+            "digicert_roots: no {}/*.der; Debian's store instead",
+            dir.display()
+        );
+        for name in ["DigiCert_Global_Root_G2", "DigiCert_Global_Root_G3"] {
+            let path = format!("/etc/ssl/certs/{name}.pem");
+            if let Ok(c) = CertificateDer::from_pem_file(&path) {
+                roots.push((path, c.to_vec()));
+            }
+        }
+    }
+    if roots.is_empty() {
+        println!("digicert_roots: SKIPPED, no roots in ../roots/*.der nor /etc/ssl/certs");
+        return;
+    }
+    let store: Vec<Vec<u8>> = std::fs::read_dir("/etc/ssl/certs")
+        .map(|d| {
+            d.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "pem"))
+                .filter_map(|p| CertificateDer::from_pem_file(p).ok())
+                .map(|c| c.to_vec())
+                .collect()
+        })
+        .unwrap_or_default();
+    for (name, der) in &roots {
+        assert_eq!(tonearm_c3_shell::tls::is_ca(der), Ok(true), "{name}: is_ca");
+
+        let (result, log) = embedded_tls_verify(der, der);
+        println!(
+            "digicert_roots: {name} ({} bytes): {result:?}, {log:?}",
+            der.len()
+        );
+        assert_eq!(result, Err("InvalidCertificate".to_string()), "{name}");
+        assert!(
+            log.iter().any(|l| l.starts_with("Hostname")),
+            "{name}: embedded-tls did not reach the name check (signature or parse failed): {log:?}"
+        );
+        let mut bad = der.clone();
+        *bad.last_mut().unwrap() ^= 0x01;
+        let (result, log) = embedded_tls_verify(der, &bad);
+        assert!(result.is_err(), "{name}: changed signature accepted");
+        assert!(
+            !log.iter().any(|l| l.starts_with("Hostname")),
+            "{name}: a changed signature reached the name check: {log:?}"
+        );
+
+        let mut anchors = rustls::RootCertStore::empty();
+        anchors
+            .add(CertificateDer::from(der.clone()))
+            .unwrap_or_else(|e| panic!("{name}: webpki: {e}"));
+
+        if store.is_empty() {
+            println!("digicert_roots: no /etc/ssl/certs to compare {name} with");
+        } else {
+            assert!(store.contains(der), "{name} is not in /etc/ssl/certs");
+        }
+    }
 }
