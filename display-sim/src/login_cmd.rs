@@ -311,65 +311,36 @@ fn authorize_url(accounts_base: &str, client_id: &str, redirect_uri: &str, pkce:
     )
 }
 
+/// A `--timeout` in seconds, checked (at most a day).
+pub(crate) fn timeout_of(secs: f64) -> anyhow::Result<Duration> {
+    if !(secs.is_finite() && secs > 0.0) {
+        anyhow::bail!("invalid --timeout {secs}: use a number of seconds");
+    }
+    Ok(Duration::from_secs_f64(secs.min(86_400.0)))
+}
+
 /// Runs `tonearm login`.
 pub fn run(args: &LoginArgs, config_path: Option<&Path>) -> anyhow::Result<()> {
-    if !(args.timeout.is_finite() && args.timeout > 0.0) {
-        anyhow::bail!(
-            "invalid --timeout {}: use a number of seconds",
-            args.timeout
-        );
-    }
-    let timeout = Duration::from_secs_f64(args.timeout.min(86_400.0));
+    let timeout = timeout_of(args.timeout)?;
     if args.port == 0 {
         return Err(LoginError::PortZero.into());
     }
-    let config = load_config(args, config_path)?;
+    let config = load_config(args.client_id.as_deref(), config_path)?;
     let store = TokenStore::new(config.token_path());
     // Fail before the browser step if the token file cannot even be read.
     match store.load() {
         Ok(_) | Err(TokenStoreError::Corrupt { .. }) => {}
         Err(e) => return Err(e.into()),
     }
-
-    let listener = bind(args.port)?;
-    let redirect_uri = format!("http://127.0.0.1:{}/callback", args.port);
-    let pkce = Pkce::new()?;
-    let url = authorize_url(
-        &config.accounts_base,
-        &config.client_id,
-        &redirect_uri,
-        &pkce,
-    );
-    log::info!("listening on 127.0.0.1:{} for the redirect", args.port);
-
-    let wait = format!(
-        "tonearm: waiting for Spotify to redirect to {redirect_uri} (up to {}; Ctrl-C to give up)",
-        Minutes(timeout)
-    );
-    if args.no_browser {
-        eprintln!("tonearm: open this URL in a browser and approve Tonearm:");
-        println!("{url}");
-    } else {
-        eprintln!(
-            "tonearm: log in to Spotify and approve Tonearm in your browser; this URL does it:"
-        );
-        println!("{url}");
-        if open_browser(&url) {
-            eprintln!("tonearm: opened your browser (if nothing shows, open the URL above)");
-        } else {
-            eprintln!("tonearm: no browser found: open the URL above yourself");
-        }
-    }
-    eprintln!("{wait}");
-
-    let (stream, params) = wait_for_callback(&listener, timeout)?;
-    drop(listener);
-    let outcome = finish(&config, &store, &redirect_uri, &pkce, &params);
-    match &outcome {
-        Ok(_) => respond(stream, 200, &success_page()),
-        Err(e) => respond(stream, 400, &failure_page(&e.to_string())),
-    }
-    let done = outcome?;
+    let flow = Flow {
+        config: &config,
+        port: args.port,
+        no_browser: args.no_browser,
+        timeout,
+        use_secret: true,
+        command: "tonearm login",
+    };
+    let done = browser_login(&flow, |tokens| store_tokens(&config, &store, tokens))?;
 
     let store_note = match done.set_aside {
         Some(p) => format!(" (the old one was corrupt: moved to {})", p.display()),
@@ -398,14 +369,102 @@ pub fn run(args: &LoginArgs, config_path: Option<&Path>) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// One browser login: what `login` and `provision` share.
+pub(crate) struct Flow<'a> {
+    /// The client id and the accounts service (and the secret, with `use_secret`).
+    pub config: &'a Config,
+    /// The loopback port of the redirect URI.
+    pub port: u16,
+    /// Print the URL instead of opening a browser.
+    pub no_browser: bool,
+    /// How long to wait for the browser.
+    pub timeout: Duration,
+    /// Send the configured client secret (Basic auth) with the code. `provision` never
+    /// does: a board refreshes with PKCE, without a secret.
+    pub use_secret: bool,
+    /// The command to run again after a failure (`tonearm login`, `tonearm provision`):
+    /// the messages name it.
+    pub command: &'static str,
+}
+
+/// A login error as `command` tells it (the messages say "run tonearm login again").
+fn retell(e: LoginError, command: &str) -> anyhow::Error {
+    if command == "tonearm login" {
+        e.into()
+    } else {
+        anyhow::anyhow!("{}", e.to_string().replace("tonearm login", command))
+    }
+}
+
+/// The browser step and the code exchange: the listener, the authorize URL (printed, and
+/// opened in a browser unless `no_browser`), the redirect, the state check, the exchange;
+/// then `keep` stores the tokens. The browser gets a page saying how it all went (a
+/// failure of `keep` included); the result is `keep`'s.
+pub(crate) fn browser_login<T>(
+    flow: &Flow<'_>,
+    keep: impl FnOnce(Tokens) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    let config = flow.config;
+    let listener = bind(flow.port).map_err(|e| retell(e, flow.command))?;
+    let redirect_uri = format!("http://127.0.0.1:{}/callback", flow.port);
+    let pkce = Pkce::new()?;
+    let url = authorize_url(
+        &config.accounts_base,
+        &config.client_id,
+        &redirect_uri,
+        &pkce,
+    );
+    log::info!("listening on 127.0.0.1:{} for the redirect", flow.port);
+
+    let wait = format!(
+        "tonearm: waiting for Spotify to redirect to {redirect_uri} (up to {}; Ctrl-C to give up)",
+        Minutes(flow.timeout)
+    );
+    if flow.no_browser {
+        eprintln!("tonearm: open this URL in a browser and approve Tonearm:");
+        println!("{url}");
+    } else {
+        eprintln!(
+            "tonearm: log in to Spotify and approve Tonearm in your browser; this URL does it:"
+        );
+        println!("{url}");
+        if open_browser(&url) {
+            eprintln!("tonearm: opened your browser (if nothing shows, open the URL above)");
+        } else {
+            eprintln!("tonearm: no browser found: open the URL above yourself");
+        }
+    }
+    eprintln!("{wait}");
+
+    let (stream, params) =
+        wait_for_callback(&listener, flow.timeout).map_err(|e| retell(e, flow.command))?;
+    drop(listener);
+    let secret = if flow.use_secret {
+        config.client_secret.as_ref()
+    } else {
+        None
+    };
+    let outcome = redeem(config, secret, &redirect_uri, &pkce, &params)
+        .map_err(|e| retell(e, flow.command))
+        .and_then(keep);
+    match &outcome {
+        Ok(_) => respond(stream, 200, &success_page()),
+        Err(e) => respond(stream, 400, &failure_page(&format!("{e:#}"))),
+    }
+    outcome
+}
+
 /// The config for a login: the file (missing is fine: it is created) and the environment,
 /// with `--client-id` taking precedence over both.
-fn load_config(args: &LoginArgs, config_path: Option<&Path>) -> anyhow::Result<Config> {
+pub(crate) fn load_config(
+    client_id: Option<&str>,
+    config_path: Option<&Path>,
+) -> anyhow::Result<Config> {
     let path = match config_path {
         Some(p) => p.to_path_buf(),
         None => config::default_path()?,
     };
-    let cli_id = match args.client_id.as_deref().map(str::trim) {
+    let cli_id = match client_id.map(str::trim) {
         None => None,
         Some(id) if id.is_empty() || !id.bytes().all(|b| b.is_ascii_graphic()) => {
             return Err(LoginError::BadClientId.into());
@@ -633,17 +692,17 @@ struct Done {
     missing_scopes: Option<String>,
 }
 
-/// Checks the redirect, exchanges the code and stores the result.
-fn finish(
+/// Checks the redirect and exchanges its code (with Basic auth when `secret` is given).
+fn redeem(
     config: &Config,
-    store: &TokenStore,
+    secret: Option<&SecretString>,
     redirect_uri: &str,
     pkce: &Pkce,
     params: &Callback,
-) -> anyhow::Result<Done> {
+) -> Result<Tokens, LoginError> {
     // The state first: nothing from a redirect with a wrong one is used.
     if !params.get("state").is_some_and(|s| same(s, &pkce.state)) {
-        return Err(LoginError::StateMismatch.into());
+        return Err(LoginError::StateMismatch);
     }
     if let Some(error) = params.get("error") {
         return Err(match error {
@@ -651,15 +710,19 @@ fn finish(
             other => LoginError::Authorize {
                 error: sanitize_error(other),
             },
-        }
-        .into());
+        });
     }
     let code = params
         .get("code")
         .filter(|c| !c.is_empty())
         .map(SecretString::new)
         .ok_or(LoginError::NoCode)?;
-    let tokens = exchange(config, redirect_uri, &code, &pkce.verifier)?;
+    exchange(config, secret, redirect_uri, &code, &pkce.verifier)
+}
+
+/// Stores a login's tokens in the token store and the client id in the config.
+fn store_tokens(config: &Config, store: &TokenStore, tokens: Tokens) -> anyhow::Result<Done> {
+    let missing_scopes = tokens.missing_scopes();
     let now = now_epoch_s();
     let token = StoredToken {
         refresh_token: tokens.refresh_token,
@@ -680,11 +743,6 @@ fn finish(
         .save(&token)
         .with_context(|| format!("cannot save the token to {}", store.path().display()))?;
     log::info!("token saved");
-    let missing_scopes = tokens.scope.and_then(|granted| {
-        let granted: Vec<&str> = granted.split_whitespace().collect();
-        let missing: Vec<&str> = SCOPES.split(' ').filter(|s| !granted.contains(s)).collect();
-        (!missing.is_empty()).then(|| missing.join(" "))
-    });
     Ok(Done {
         set_aside,
         config: config::save_client_id(&config.path, &config.client_id),
@@ -708,11 +766,24 @@ struct ErrorBody {
 }
 
 /// The tokens a code exchange gave.
-struct Tokens {
-    access_token: SecretString,
-    refresh_token: SecretString,
-    expires_in: u64,
-    scope: Option<String>,
+pub(crate) struct Tokens {
+    /// The access token.
+    pub access_token: SecretString,
+    /// The refresh token.
+    pub refresh_token: SecretString,
+    /// Seconds the access token is valid for.
+    pub expires_in: u64,
+    /// The granted scopes, when the answer says.
+    pub scope: Option<String>,
+}
+
+impl Tokens {
+    /// The scopes Tonearm asked for and Spotify did not grant, if any.
+    pub fn missing_scopes(&self) -> Option<String> {
+        let granted: Vec<&str> = self.scope.as_deref()?.split_whitespace().collect();
+        let missing: Vec<&str> = SCOPES.split(' ').filter(|s| !granted.contains(s)).collect();
+        (!missing.is_empty()).then(|| missing.join(" "))
+    }
 }
 
 /// A token as the token store accepts it: non-empty printable ASCII.
@@ -727,6 +798,7 @@ fn token_value(value: Option<String>, what: &'static str) -> Result<SecretString
 /// client secret is configured).
 fn exchange(
     config: &Config,
+    secret: Option<&SecretString>,
     redirect_uri: &str,
     code: &SecretString,
     verifier: &SecretString,
@@ -739,7 +811,7 @@ fn exchange(
         encode(&config.client_id),
         encode(verifier.expose()),
     );
-    let basic = config.client_secret.as_ref().map(|secret| {
+    let basic = secret.map(|secret| {
         let pair = format!("{}:{}", config.client_id, secret.expose());
         SecretString::new(format!("Basic {}", STANDARD.encode(pair)))
     });
@@ -791,7 +863,7 @@ fn exchange(
         .map(|e| sanitize_error(&e));
     Err(match error.as_deref() {
         Some("invalid_client") => LoginError::InvalidClient {
-            with_secret: config.client_secret.is_some(),
+            with_secret: secret.is_some(),
         },
         Some("invalid_grant") => LoginError::InvalidGrant,
         _ => LoginError::TokenEndpoint { status, error },

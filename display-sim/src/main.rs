@@ -14,6 +14,7 @@ mod demo_cmd;
 mod login_cmd;
 mod net;
 mod parse_cmd;
+mod provision_cmd;
 mod render_cmd;
 mod run_cmd;
 mod shell;
@@ -49,6 +50,9 @@ enum Command {
     Login(login_cmd::LoginArgs),
     /// Forget the stored token.
     Logout,
+    /// Write the settings partition image for an ESP32-C3 board: Wi-Fi (asked, or from
+    /// TONEARM_WIFI_SSID / TONEARM_WIFI_PASSWORD) and a Spotify login of the board's own.
+    Provision(provision_cmd::ProvisionArgs),
     /// Parse a currently-playing or player body and print what the display would use, as JSON.
     Parse(parse_cmd::ParseArgs),
     /// Render the screen for a currently-playing body into a PNG, headlessly (no SDL).
@@ -94,6 +98,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run_cmd::run(&args, config),
         Command::Login(args) => login_cmd::run(&args, config),
         Command::Logout => login_cmd::logout(config),
+        Command::Provision(args) => provision_cmd::run(&args, config),
         Command::Parse(args) => parse_cmd::run(&args),
         Command::Render(args) => render_cmd::run(&args),
         Command::Demo(args) => demo_cmd::run(&args),

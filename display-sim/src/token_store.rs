@@ -313,7 +313,7 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
 
 /// Writes `bytes` to a fresh file at `path` (mode 0600 on Unix) and fsyncs it. A leftover
 /// file there (from a writer that was killed) is removed first, so nothing is followed.
-fn write_new_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_new_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     match fs::remove_file(path) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -332,7 +332,7 @@ fn write_new_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 /// Makes a rename in `dir` durable (Unix; elsewhere a no-op).
-fn sync_dir(dir: &Path) -> std::io::Result<()> {
+pub(crate) fn sync_dir(dir: &Path) -> std::io::Result<()> {
     #[cfg(unix)]
     {
         File::open(dir)?.sync_all()

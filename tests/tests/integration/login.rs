@@ -18,21 +18,21 @@ use sha2::{Digest as _, Sha256};
 use tonearm_tests::fake_spotify::{AuthorizeScript, FakeSpotify, Route, parse_form};
 use tonearm_tests::webdriver::{Browser, ChromeDriver, free_port};
 
-const CLIENT_ID: &str = "tonearm-test-client";
+pub(super) const CLIENT_ID: &str = "tonearm-test-client";
 const SCOPES: &str =
     "user-read-currently-playing user-read-playback-state user-modify-playback-state";
 /// The lines the test's config starts with: they must survive the login.
 const CONFIG_HEAD: &str = "# my desk display\ndisplay = \"128x64\"  # the small one\n";
 
 /// A fake, a config pointing at it and a free port.
-struct Setup {
-    fake: FakeSpotify,
-    dir: tempfile::TempDir,
-    port: u16,
+pub(super) struct Setup {
+    pub(super) fake: FakeSpotify,
+    pub(super) dir: tempfile::TempDir,
+    pub(super) port: u16,
 }
 
 impl Setup {
-    fn new() -> Setup {
+    pub(super) fn new() -> Setup {
         let fake = FakeSpotify::start();
         fake.set_client(CLIENT_ID, None);
         let dir = tempfile::tempdir().expect("tempdir");
@@ -45,19 +45,19 @@ impl Setup {
         setup
     }
 
-    fn config(&self) -> PathBuf {
+    pub(super) fn config(&self) -> PathBuf {
         self.dir.path().join("config.toml")
     }
 
-    fn token(&self) -> PathBuf {
+    pub(super) fn token(&self) -> PathBuf {
         self.dir.path().join("token.json")
     }
 
-    fn redirect_uri(&self) -> String {
+    pub(super) fn redirect_uri(&self) -> String {
         format!("http://127.0.0.1:{}/callback", self.port)
     }
 
-    fn write_config(&self, extra: &str) {
+    pub(super) fn write_config(&self, extra: &str) {
         let text = format!(
             "{CONFIG_HEAD}accounts_base = \"{}\"\napi_base = \"{}\"\n{extra}",
             self.fake.accounts_base(),
@@ -86,8 +86,8 @@ impl Setup {
     }
 }
 
-/// A running `tonearm login`, its output collected on threads.
-struct Login {
+/// A running `tonearm login` (or `provision`), its output collected on threads.
+pub(super) struct Login {
     child: Child,
     lines: Receiver<String>,
     stdout: Arc<Mutex<String>>,
@@ -96,18 +96,35 @@ struct Login {
 
 impl Login {
     fn start(args: &[&str]) -> Login {
+        Login::start_with(args, &[], None)
+    }
+
+    /// `tonearm args` with `env` set and `stdin` written to its standard input (else
+    /// none).
+    pub(super) fn start_with(args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Login {
         let mut child = Command::new(tonearm_tests::tonearm_bin())
             .args(args)
             .env_remove("SPOTIFY_CLIENT_ID")
             .env_remove("SPOTIFY_CLIENT_SECRET")
             .env_remove("SPOTIFY_REFRESH_TOKEN")
+            .env_remove("TONEARM_WIFI_SSID")
+            .env_remove("TONEARM_WIFI_PASSWORD")
             .env_remove("BROWSER")
             .env_remove("RUST_LOG")
-            .stdin(Stdio::null())
+            .envs(env.iter().copied())
+            .stdin(if stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .expect("tonearm starts");
+        if let (Some(text), Some(mut input)) = (stdin, child.stdin.take()) {
+            use std::io::Write as _;
+            input.write_all(text.as_bytes()).expect("write stdin");
+        }
         let stdout = Arc::new(Mutex::new(String::new()));
         let stderr = Arc::new(Mutex::new(String::new()));
         let (tx, lines) = channel();
@@ -145,7 +162,7 @@ impl Login {
     }
 
     /// The authorize URL: the line on stdout that starts with `http`.
-    fn authorize_url(&self) -> String {
+    pub(super) fn authorize_url(&self) -> String {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -161,7 +178,7 @@ impl Login {
     }
 
     /// Waits for the exit; returns the code, stdout and stderr.
-    fn finish(mut self) -> (i32, String, String) {
+    pub(super) fn finish(mut self) -> (i32, String, String) {
         let deadline = Instant::now() + Duration::from_secs(60);
         let status = loop {
             if let Some(status) = self.child.try_wait().expect("wait") {
@@ -204,7 +221,7 @@ fn param<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
 }
 
 /// Checks the authorize URL; returns its state and code challenge.
-fn check_authorize_url(setup: &Setup, url: &str) -> (String, String) {
+pub(super) fn check_authorize_url(setup: &Setup, url: &str) -> (String, String) {
     let prefix = format!("{}/authorize?", setup.fake.accounts_base());
     assert!(url.starts_with(&prefix), "{url}");
     let q = query_of(url);
@@ -239,7 +256,7 @@ fn secrets(fake: &FakeSpotify) -> Vec<String> {
     all
 }
 
-fn assert_no_secrets(fake: &FakeSpotify, extra: &[&str], stdout: &str, stderr: &str) {
+pub(super) fn assert_no_secrets(fake: &FakeSpotify, extra: &[&str], stdout: &str, stderr: &str) {
     let mut all = secrets(fake);
     all.extend(extra.iter().map(|s| (*s).to_owned()));
     for secret in &all {
@@ -255,7 +272,7 @@ fn assert_no_secrets(fake: &FakeSpotify, extra: &[&str], stdout: &str, stderr: &
 }
 
 /// Chromium and its driver, with the authorize page open at `url`.
-fn open_authorize_page<'d>(driver: &'d ChromeDriver, url: &str) -> Browser<'d> {
+pub(super) fn open_authorize_page<'d>(driver: &'d ChromeDriver, url: &str) -> Browser<'d> {
     let browser = Browser::start(driver).expect("a headless Chromium session");
     browser.goto(url).expect("the authorize page loads");
     assert_eq!(browser.title().expect("title"), "Spotify (fake): authorize");
@@ -268,14 +285,14 @@ fn open_authorize_page<'d>(driver: &'d ChromeDriver, url: &str) -> Browser<'d> {
     browser
 }
 
-fn chromedriver() -> ChromeDriver {
+pub(super) fn chromedriver() -> ChromeDriver {
     ChromeDriver::start().expect(
         "chromedriver runs (apt-get install chromium chromium-driver; scripts/test.sh does)",
     )
 }
 
 /// Waits for the page tonearm's callback serves; returns its message.
-fn wait_for_tonearm_page(browser: &Browser<'_>, title: &str) -> String {
+pub(super) fn wait_for_tonearm_page(browser: &Browser<'_>, title: &str) -> String {
     browser
         .wait_for(Duration::from_secs(30), title, |b| {
             (b.title().ok()? == title).then_some(())
@@ -468,7 +485,11 @@ fn an_expired_code_is_invalid_grant() {
 
 /// Plays the browser without one: the fake's consent form, then its redirect to the
 /// callback. Returns the callback's status and page.
-fn consent_without_browser(fake: &FakeSpotify, url: &str, decision: &str) -> (u16, String) {
+pub(super) fn consent_without_browser(
+    fake: &FakeSpotify,
+    url: &str,
+    decision: &str,
+) -> (u16, String) {
     let agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .max_redirects(0)

@@ -5,5 +5,6 @@ mod demo;
 mod golden;
 mod login;
 mod parse_cli;
+mod provision;
 mod run_live;
 mod window;

@@ -40,7 +40,7 @@ use esp_storage::FlashStorage;
 use static_cell::StaticCell;
 
 use tonearm_c3_shell::debounce::Debouncer;
-use tonearm_c3_shell::record::{RECORD_MAX, Settings, Store};
+use tonearm_c3_shell::record::{self, RECORD_MAX, Settings, Store};
 use tonearm_core::Secret;
 use tonearm_core::session::{Action, Control, Credentials, Session, Timing};
 use tonearm_core::text::bounded;
@@ -55,8 +55,8 @@ const BAND_ROWS: usize = 20;
 /// Pixels in the band buffer.
 const BAND_PIXELS: usize = 240 * BAND_ROWS;
 /// The settings partition (`tonearm` in partitions.csv): two 4 KiB slots.
-const SETTINGS_OFFSET: u32 = 0x3F_0000;
-const SETTINGS_SLOT: u32 = 0x1000;
+const SETTINGS_OFFSET: u32 = record::PARTITION_OFFSET;
+const SETTINGS_SLOT: u32 = record::SLOT_SIZE;
 /// The watchdog resets a board whose main loop has not run for this long (a request
 /// has its own, shorter timeouts).
 const WATCHDOG_S: u64 = 60;

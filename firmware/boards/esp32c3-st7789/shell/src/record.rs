@@ -25,6 +25,13 @@
 
 use embedded_storage::nor_flash::NorFlash;
 
+/// Where the settings partition starts in flash (the `tonearm` row of `partitions.csv`).
+pub const PARTITION_OFFSET: u32 = 0x3F_0000;
+/// One slot: an erase sector of the ESP32-C3's flash.
+pub const SLOT_SIZE: u32 = 0x1000;
+/// The partition: two slots (the size of the image `tonearm provision` writes).
+pub const PARTITION_SIZE: u32 = 2 * SLOT_SIZE;
+
 /// The record's magic bytes.
 pub const MAGIC: [u8; 4] = *b"TNRM";
 /// The format version this code writes and reads.
@@ -262,8 +269,8 @@ impl<F: NorFlash> Store<F> {
             .checked_add(slot_size.checked_mul(2).ok_or(StoreError::Layout)?)
             .is_some_and(|end| end as usize <= flash.capacity());
         if erase == 0
-            || offset % erase != 0
-            || slot_size % erase != 0
+            || !offset.is_multiple_of(erase)
+            || !slot_size.is_multiple_of(erase)
             || (slot_size as usize) < RECORD_MAX
             || !fits
         {
@@ -341,7 +348,7 @@ impl<F: NorFlash> Store<F> {
 /// `tonearm provision` writes it: `image` must be two slots long.
 pub fn partition_image(settings: &Settings<'_>, image: &mut [u8]) -> Result<(), RecordError> {
     image.fill(0xFF);
-    if image.len() % 2 != 0 || image.len() / 2 < RECORD_MAX {
+    if !image.len().is_multiple_of(2) || image.len() / 2 < RECORD_MAX {
         return Err(RecordError::BufferTooSmall);
     }
     encode(settings, 1, image).map(|_| ())
@@ -504,7 +511,7 @@ mod tests {
         const WRITE_SIZE: usize = 4;
         const ERASE_SIZE: usize = 4096;
         fn erase(&mut self, from: u32, to: u32) -> Result<(), SimError> {
-            if from % 4096 != 0 || to % 4096 != 0 {
+            if !from.is_multiple_of(4096) || !to.is_multiple_of(4096) {
                 return Err(SimError::Align);
             }
             // An erase is one step: cut before it, it does not happen; a real erase cut
@@ -515,7 +522,7 @@ mod tests {
             Ok(())
         }
         fn write(&mut self, offset: u32, bytes: &[u8]) -> Result<(), SimError> {
-            if offset % 4 != 0 || bytes.len() % 4 != 0 {
+            if !offset.is_multiple_of(4) || !bytes.len().is_multiple_of(4) {
                 return Err(SimError::Align);
             }
             for (i, &b) in bytes.iter().enumerate() {
@@ -650,5 +657,22 @@ mod tests {
             partition_image(&SAMPLE, &mut [0u8; 100]),
             Err(RecordError::BufferTooSmall)
         );
+    }
+
+    #[test]
+    fn partition_table_agrees_with_the_constants() {
+        // The row `provision`'s image and the board's Store both rely on.
+        let csv = include_str!("../../partitions.csv");
+        let row = csv
+            .lines()
+            .find(|l| l.starts_with("tonearm,"))
+            .expect("a tonearm row in partitions.csv");
+        let cols: Vec<&str> = row.split(',').map(str::trim).collect();
+        let hex = |s: &str| u32::from_str_radix(s.trim_start_matches("0x"), 16).unwrap();
+        assert_eq!(hex(cols[3]), PARTITION_OFFSET, "{row}");
+        assert_eq!(hex(cols[4]), PARTITION_SIZE, "{row}");
+        assert_eq!(PARTITION_SIZE, 2 * SLOT_SIZE);
+        assert!(SLOT_SIZE as usize >= RECORD_MAX);
+        assert_eq!(PARTITION_OFFSET % SLOT_SIZE, 0);
     }
 }

@@ -1,0 +1,391 @@
+//! `tonearm provision`: the settings partition image for the ESP32-C3 board.
+//!
+//! The board keeps its Wi-Fi network, the Spotify client id and a refresh token in a
+//! flash partition, not in its binary (`firmware/boards/esp32c3-st7789/shell/src/record.rs`
+//! defines the record; this writes it with the same code the board reads it with). This
+//! command gathers what goes in and writes the image for `espflash write-bin`:
+//!
+//! 1. the Wi-Fi SSID and password, from `TONEARM_WIFI_SSID` / `TONEARM_WIFI_PASSWORD`,
+//!    else asked on the terminal (the password without echo), else read as the first two
+//!    lines of standard input. Never from the command line, where `ps` and the shell's
+//!    history would keep them. Checked before anything else happens;
+//! 2. a login of the board's own (the same PKCE browser flow as `tonearm login`, always
+//!    without the client secret: the board refreshes with PKCE). Its own, because two
+//!    devices sharing one refresh token would revoke each other's at each rotation; the
+//!    desktop's token and config are not touched;
+//! 3. the image (two 4 KiB slots: the record in slot 0 with sequence 1, slot 1 erased),
+//!    written to a temporary file (mode 0600: it holds secrets), synced, then renamed.
+
+use std::io::{BufRead as _, IsTerminal as _};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use tonearm_c3_shell::record::{self, RecordError, Settings};
+
+use crate::config::SecretString;
+use crate::login_cmd::{self, Flow, Tokens};
+use crate::token_store::{sync_dir, write_new_private};
+
+/// The Wi-Fi network's name, when set.
+pub const ENV_SSID: &str = "TONEARM_WIFI_SSID";
+/// The Wi-Fi password, when set (empty for an open network).
+pub const ENV_PASSWORD: &str = "TONEARM_WIFI_PASSWORD";
+
+/// Arguments of `tonearm provision`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ProvisionArgs {
+    /// Where to write the 8 KiB partition image (it holds the Wi-Fi password and a
+    /// Spotify login: delete it once flashed).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Replace FILE if it exists.
+    #[arg(long)]
+    pub force: bool,
+    /// The loopback port of the redirect URI `http://127.0.0.1:PORT/callback` (the one
+    /// registered in your Spotify app).
+    #[arg(long, default_value_t = 8888)]
+    pub port: u16,
+    /// Your Spotify app's client id (default: the config's, as for `tonearm login`).
+    #[arg(long, value_name = "ID")]
+    pub client_id: Option<String>,
+    /// Print the authorize URL instead of opening a browser.
+    #[arg(long)]
+    pub no_browser: bool,
+    /// How long to wait for the browser, in seconds (for tests).
+    #[arg(long, value_name = "SECS", default_value_t = 300.0, hide = true)]
+    pub timeout: f64,
+}
+
+/// Why nothing was written. Each message is one line and says what to do.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProvisionError {
+    /// No SSID from the environment, the terminal or standard input.
+    #[error(
+        "no Wi-Fi network given: set {ENV_SSID} (and {ENV_PASSWORD}), or run tonearm provision in a terminal to be asked"
+    )]
+    NoSsid,
+    /// No password from the environment, the terminal or standard input.
+    #[error(
+        "no Wi-Fi password given: set {ENV_PASSWORD} (empty for an open network), or run tonearm provision in a terminal to be asked"
+    )]
+    NoPassword,
+    /// The SSID does not fit 802.11's 1 to 32 bytes.
+    #[error("the Wi-Fi network name is {0} bytes long: a network name has 1 to 32 bytes")]
+    SsidLength(usize),
+    /// Not a WPA2 passphrase.
+    #[error(
+        "the Wi-Fi password {0}: WPA2 takes 8 to 63 printable ASCII characters (or 64 hex digits); leave it empty for an open network"
+    )]
+    Password(&'static str),
+    /// The client id does not fit the record.
+    #[error(
+        "the client id is {0} bytes long: the board keeps at most {max} (Spotify's have 32)",
+        max = record::CLIENT_ID_MAX
+    )]
+    ClientIdLength(usize),
+    /// The output exists and `--force` was not given.
+    #[error(
+        "{} exists: pass --force to replace it, or choose another --out",
+        .0.display()
+    )]
+    Exists(PathBuf),
+    /// The output's directory does not exist.
+    #[error("cannot write {}: its directory does not exist", .0.display())]
+    NoDirectory(PathBuf),
+    /// Spotify's refresh token is longer than the board keeps.
+    #[error(
+        "Spotify's refresh token is {0} bytes long, more than the board keeps ({max}): nothing was written",
+        max = record::REFRESH_TOKEN_MAX
+    )]
+    TokenTooLong(usize),
+    /// The record could not be made (not expected after the checks).
+    #[error("cannot make the settings record: {0}")]
+    Record(RecordError),
+}
+
+/// The Wi-Fi settings.
+struct Wifi {
+    ssid: String,
+    password: SecretString,
+}
+
+/// Runs `tonearm provision`.
+pub fn run(args: &ProvisionArgs, config_path: Option<&Path>) -> anyhow::Result<()> {
+    let timeout = login_cmd::timeout_of(args.timeout)?;
+    if args.port == 0 {
+        anyhow::bail!(
+            "--port 0: give the port of the redirect URI registered in your Spotify app (default 8888)"
+        );
+    }
+    check_out(&args.out, args.force)?;
+    let config = login_cmd::load_config(args.client_id.as_deref(), config_path)?;
+    if config.client_id.len() > record::CLIENT_ID_MAX {
+        return Err(ProvisionError::ClientIdLength(config.client_id.len()).into());
+    }
+    let wifi = read_wifi()?;
+    check_wifi(&wifi)?;
+
+    eprintln!(
+        "tonearm: the board gets a Spotify login of its own (sharing the desktop's would make the two revoke each other's)"
+    );
+    let flow = Flow {
+        config: &config,
+        port: args.port,
+        no_browser: args.no_browser,
+        timeout,
+        use_secret: false,
+        command: "tonearm provision",
+    };
+    let client_id = config.client_id.clone();
+    let missing = login_cmd::browser_login(&flow, |tokens: Tokens| {
+        let missing = tokens.missing_scopes();
+        let settings = Settings {
+            ssid: &wifi.ssid,
+            password: wifi.password.expose(),
+            client_id: &client_id,
+            refresh_token: tokens.refresh_token.expose(),
+        };
+        let image = image(&settings)?;
+        write_image(&args.out, &image)
+            .with_context(|| format!("cannot write {}", args.out.display()))?;
+        Ok(missing)
+    })?;
+
+    let out = args.out.display();
+    eprintln!(
+        "tonearm: wrote {out}: the ESP32-C3 board's settings ({} bytes: Wi-Fi \"{}\", client id {}, the board's own refresh token)",
+        record::PARTITION_SIZE,
+        wifi.ssid.escape_debug(),
+        client_id
+    );
+    if let Some(missing) = missing {
+        eprintln!(
+            "tonearm: warning: Spotify did not grant {missing}: the board may miss what needs it; run tonearm provision again to grant it"
+        );
+    }
+    eprintln!("tonearm: flash it into the board's settings partition with:");
+    println!(
+        "espflash write-bin {:#x} {}",
+        record::PARTITION_OFFSET,
+        shell_quote(&args.out)
+    );
+    eprintln!(
+        "tonearm: {out} holds your Wi-Fi password and a Spotify login: delete it once flashed"
+    );
+    Ok(())
+}
+
+/// Refuses an existing output without `--force`, and an output in a missing directory,
+/// before anything is asked.
+fn check_out(out: &Path, force: bool) -> Result<(), ProvisionError> {
+    if out.exists() && !force {
+        return Err(ProvisionError::Exists(out.to_path_buf()));
+    }
+    let dir = out.parent().filter(|d| !d.as_os_str().is_empty());
+    if dir.is_some_and(|d| !d.is_dir()) {
+        return Err(ProvisionError::NoDirectory(out.to_path_buf()));
+    }
+    Ok(())
+}
+
+/// The SSID and the password: each from its environment variable, else the terminal,
+/// else standard input's next line.
+fn read_wifi() -> Result<Wifi, ProvisionError> {
+    let interactive = std::io::stdin().is_terminal();
+    let ssid = match std::env::var(ENV_SSID) {
+        Ok(ssid) => ssid,
+        Err(_) => {
+            if interactive {
+                eprint!("Wi-Fi network (SSID): ");
+            }
+            read_line().ok_or(ProvisionError::NoSsid)?
+        }
+    };
+    let password = match std::env::var(ENV_PASSWORD) {
+        Ok(password) => password,
+        Err(_) if interactive => rpassword::prompt_password(format!(
+            "Wi-Fi password for \"{}\" (not shown; empty for an open network): ",
+            ssid.escape_debug()
+        ))
+        .map_err(|_| ProvisionError::NoPassword)?,
+        Err(_) => read_line().ok_or(ProvisionError::NoPassword)?,
+    };
+    Ok(Wifi {
+        ssid,
+        password: SecretString::new(password),
+    })
+}
+
+/// A line of standard input without its line ending (spaces are kept: they can be part
+/// of an SSID or a password); `None` at its end.
+fn read_line() -> Option<String> {
+    let mut line = String::new();
+    match std::io::stdin().lock().read_line(&mut line) {
+        Ok(0) | Err(_) => None,
+        Ok(_) => {
+            let end = line.trim_end_matches(['\n', '\r']).len();
+            line.truncate(end);
+            Some(line)
+        }
+    }
+}
+
+/// 802.11's and WPA2's rules, so that a board is never flashed with settings it cannot
+/// join with.
+fn check_wifi(wifi: &Wifi) -> Result<(), ProvisionError> {
+    let n = wifi.ssid.len();
+    if !(1..=record::SSID_MAX).contains(&n) {
+        return Err(ProvisionError::SsidLength(n));
+    }
+    let password = wifi.password.expose();
+    let hex_key = password.len() == 64 && password.bytes().all(|b| b.is_ascii_hexdigit());
+    if password.is_empty() || hex_key {
+        return Ok(());
+    }
+    if !password.bytes().all(|b| (b' '..=b'~').contains(&b)) {
+        return Err(ProvisionError::Password(
+            "holds characters other than printable ASCII",
+        ));
+    }
+    match password.len() {
+        0..8 => Err(ProvisionError::Password("is shorter than 8 characters")),
+        8..=63 => Ok(()),
+        _ => Err(ProvisionError::Password("is longer than 63 characters")),
+    }
+}
+
+/// The partition image for `settings`.
+fn image(settings: &Settings<'_>) -> Result<Vec<u8>, ProvisionError> {
+    let mut image = vec![0xFF; record::PARTITION_SIZE as usize];
+    record::partition_image(settings, &mut image).map_err(|e| match e {
+        RecordError::TooLong(3) => ProvisionError::TokenTooLong(settings.refresh_token.len()),
+        RecordError::TooLong(2) => ProvisionError::ClientIdLength(settings.client_id.len()),
+        // Not expected: the SSID and the password were checked, the buffer fits.
+        other => ProvisionError::Record(other),
+    })?;
+    Ok(image)
+}
+
+/// Writes `bytes` to `out` atomically: a private temporary file beside it, synced, then
+/// renamed over it, then the directory synced.
+fn write_image(out: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = out
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut name = std::ffi::OsString::from(".");
+    name.push(out.file_name().unwrap_or_default());
+    name.push(format!(".tmp-{}", std::process::id()));
+    let temp = dir.join(name);
+    let result = write_new_private(&temp, bytes)
+        .and_then(|()| std::fs::rename(&temp, out))
+        .and_then(|()| sync_dir(dir));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    result
+}
+
+/// `path` as a shell word (quoted when it holds anything but safe characters).
+fn shell_quote(path: &Path) -> String {
+    let text = path.to_string_lossy();
+    if !text.is_empty()
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/._-+,:=@".contains(&b))
+    {
+        text.into_owned()
+    } else {
+        format!("'{}'", text.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wifi(ssid: &str, password: &str) -> Wifi {
+        Wifi {
+            ssid: ssid.to_owned(),
+            password: SecretString::new(password),
+        }
+    }
+
+    #[test]
+    fn wifi_rules() {
+        assert!(check_wifi(&wifi("home", "")).is_ok(), "open network");
+        assert!(check_wifi(&wifi("home", "8 chars!")).is_ok());
+        assert!(check_wifi(&wifi(&"s".repeat(32), &"p".repeat(63))).is_ok());
+        assert!(
+            check_wifi(&wifi("Café ☕", &"a1".repeat(32))).is_ok(),
+            "hex key"
+        );
+        let err = |s: &str, p: &str| check_wifi(&wifi(s, p)).unwrap_err().to_string();
+        assert!(err("", "password").contains("0 bytes"));
+        assert!(err(&"s".repeat(33), "password").contains("33 bytes"));
+        assert!(err("home", "short").contains("shorter than 8"));
+        assert!(err("home", &"p".repeat(64)).contains("longer than 63"));
+        assert!(err("home", "pässword").contains("printable ASCII"));
+        assert!(err("home", "tab\there!").contains("printable ASCII"));
+    }
+
+    #[test]
+    fn image_holds_the_record_in_slot_0() {
+        let settings = Settings {
+            ssid: "home",
+            password: "password",
+            client_id: "0123456789abcdef0123456789abcdef",
+            refresh_token: "AQB-refresh",
+        };
+        let bytes = image(&settings).expect("fits");
+        assert_eq!(bytes.len(), 8192);
+        let slot = record::SLOT_SIZE as usize;
+        assert_eq!(record::decode(&bytes[..slot]), Ok((1, settings)));
+        assert!(bytes[slot..].iter().all(|&b| b == 0xFF));
+        let long = "r".repeat(record::REFRESH_TOKEN_MAX + 1);
+        let too_long = Settings {
+            refresh_token: &long,
+            ..settings
+        };
+        assert!(matches!(
+            image(&too_long),
+            Err(ProvisionError::TokenTooLong(513))
+        ));
+    }
+
+    #[test]
+    fn out_checks_and_quoting() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let out = dir.path().join("board.bin");
+        assert!(check_out(&out, false).is_ok());
+        std::fs::write(&out, b"old").expect("write");
+        assert!(matches!(
+            check_out(&out, false),
+            Err(ProvisionError::Exists(_))
+        ));
+        assert!(check_out(&out, true).is_ok());
+        assert!(matches!(
+            check_out(&dir.path().join("nope/board.bin"), true),
+            Err(ProvisionError::NoDirectory(_))
+        ));
+        write_image(&out, &[1, 2, 3]).expect("write");
+        assert_eq!(std::fs::read(&out).expect("read"), [1, 2, 3]);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(&out).expect("meta").permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        assert_eq!(
+            std::fs::read_dir(dir.path()).expect("dir").count(),
+            1,
+            "no temporary file left"
+        );
+        assert_eq!(shell_quote(Path::new("out/board.bin")), "out/board.bin");
+        assert_eq!(
+            shell_quote(Path::new("my board's.bin")),
+            r"'my board'\''s.bin'"
+        );
+    }
+}
