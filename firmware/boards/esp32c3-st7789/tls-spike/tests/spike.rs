@@ -34,8 +34,11 @@
 //! | `ec_p384_leaf` | P-384 all the way (CertificateVerify ECDSA P-384) | pass |
 //! | `ec_p384_wrong_key` | the P-384 chain, CertificateVerify signed by another P-384 key | fail |
 //!
+//! | `ec_leaf_rsa_pss_sha256` / `_sha384` | the P-256 chain, CertificateVerify claims RSA-PSS (signed with an RSA key) | fail (embedded-tls 0.19 panics on SHA-256) |
+//!
 //! `digicert_roots` loads the real roots the board builds in (`../roots/*.der`) with
-//! embedded-tls and the strict check.
+//! embedded-tls and the strict check; `chain_size_limit` pins the largest certificate
+//! list the board's `CertVerifier<.., 4096>` keeps.
 //!
 //! Candidates: embedded-tls 0.19 `pki::CertVerifier`; the same wrapped in the board's
 //! `StrictVerifier` (tonearm-c3-shell); embedded-tls 0.18's `pki::CertVerifier` with
@@ -94,6 +97,8 @@ struct Pki {
     ec_p384_ca: Served,
     ec_p384_leaf: Served,
     ec_p384_wrong_key: Served,
+    ec_leaf_rsa_pss_sha256: Served,
+    ec_leaf_rsa_pss_sha384: Served,
 }
 
 /// The key types of the test chains.
@@ -265,6 +270,16 @@ fn pki() -> Pki {
     let ec_p384_leaf = leaf_of(&ec, leaf_params(&["*.spike.test"], "spike leaf"), Alg::P384);
     let mut ec_p384_wrong_key = ec_p384_leaf.clone();
     ec_p384_wrong_key.key = key(Alg::P384).serialize_der();
+    // A P-256 leaf, but the CertificateVerify says RSA-PSS (signed with an RSA key).
+    let ec_leaf_rsa_pss_sha256 = Served {
+        key: rsa.inter_key.clone(),
+        scheme: Some(SignatureScheme::RSA_PSS_SHA256),
+        ..good.clone()
+    };
+    let ec_leaf_rsa_pss_sha384 = Served {
+        scheme: Some(SignatureScheme::RSA_PSS_SHA384),
+        ..ec_leaf_rsa_pss_sha256.clone()
+    };
 
     Pki {
         root: main.root_der,
@@ -286,6 +301,8 @@ fn pki() -> Pki {
         ec_p384_ca,
         ec_p384_leaf,
         ec_p384_wrong_key,
+        ec_leaf_rsa_pss_sha256,
+        ec_leaf_rsa_pss_sha384,
     }
 }
 
@@ -529,8 +546,13 @@ const CANDIDATES: [(&str, Candidate); 4] = [
 /// Runs every candidate on every case; returns the table (case, host, per-candidate
 /// verdict) and prints it, with the scheme the server signed the CertificateVerify with
 /// for the board's verifier (`-`: no CertificateVerify, the certificate already failed).
-fn results() -> Vec<(&'static str, bool, Vec<bool>)> {
+fn results() -> Vec<(&'static str, bool, Vec<Verdict>)> {
+    let start = std::time::Instant::now();
     let pki = pki();
+    println!(
+        "pki: the chains (6 RSA-2048 keys) made in {:?}",
+        start.elapsed()
+    );
     let (ec, rsa, p384) = (&pki.root[..], &pki.rsa_root[..], &pki.p384_root[..]);
     let held = |served: &Served, scheme| Served {
         scheme: Some(scheme),
@@ -589,11 +611,25 @@ fn results() -> Vec<(&'static str, bool, Vec<bool>)> {
             false,
             p384,
         ),
+        (
+            "ec_leaf_rsa_pss_sha256",
+            &pki.ec_leaf_rsa_pss_sha256,
+            host,
+            false,
+            ec,
+        ),
+        (
+            "ec_leaf_rsa_pss_sha384",
+            &pki.ec_leaf_rsa_pss_sha384,
+            host,
+            false,
+            ec,
+        ),
     ];
     let mut table = Vec::new();
     let mut errors = Vec::new();
     println!(
-        "{:<20} {:<6} {}{}",
+        "{:<24} {:<6} {}{}",
         "case",
         "want",
         CANDIDATES.map(|(n, _)| format!("{n:<36}")).join(""),
@@ -602,11 +638,19 @@ fn results() -> Vec<(&'static str, bool, Vec<bool>)> {
     for (name, served, host, want, root) in cases {
         let (addr, used) = serve(served);
         let mut row = Vec::new();
-        let mut line = format!("{name:<20} {:<6} ", if want { "pass" } else { "fail" });
+        let mut line = format!("{name:<24} {:<6} ", if want { "pass" } else { "fail" });
         let mut scheme = String::from("-");
         for (i, (candidate_name, candidate)) in CANDIDATES.into_iter().enumerate() {
             *used.lock().unwrap() = None;
-            let v = candidate(addr, host, root);
+            // A panic (the board: panic = "abort", a reboot) is a verdict of its own.
+            let v = std::panic::catch_unwind(|| candidate(addr, host, root)).unwrap_or_else(|p| {
+                let msg = p
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_default();
+                Err(format!("PANIC: {msg}"))
+            });
             if i == 1 {
                 if let Some(s) = *used.lock().unwrap() {
                     scheme = format!("{s:?}");
@@ -621,7 +665,7 @@ fn results() -> Vec<(&'static str, bool, Vec<bool>)> {
                 errors.push(format!("{name} / {candidate_name}: {e}"));
             }
             line.push_str(&format!("{:<36}", format!("{cell}{mark}")));
-            row.push(v.is_ok());
+            row.push(v);
         }
         println!("{line}{scheme}");
         table.push((name, want, row));
@@ -637,7 +681,7 @@ fn results() -> Vec<(&'static str, bool, Vec<bool>)> {
 fn spike() {
     let table = results();
     // Which candidate got every case right.
-    let right = |i: usize| table.iter().all(|(_, want, row)| row[i] == *want);
+    let right = |i: usize| table.iter().all(|(_, want, row)| row[i].is_ok() == *want);
     // The board's choice: embedded-tls 0.19 with the strict wrapper, and rustls.
     assert!(
         right(1),
@@ -649,7 +693,7 @@ fn spike() {
         table
             .iter()
             .find(|(n, _, _)| *n == case)
-            .map(|(_, _, row)| row[i])
+            .map(|(_, _, row)| row[i].is_ok())
             .unwrap()
     };
     // embedded-tls 0.19 alone: right but for the CommonName fallback and the CA flag.
@@ -676,6 +720,28 @@ fn spike() {
         !cell("expired_cn_only", 0),
         "0.19 with a clock checks dates"
     );
+    // embedded-tls 0.19 panics (pki.rs: `RsaPublicKey::from_pkcs1_der(..).unwrap()`) when
+    // a CertificateVerify says RSA-PSS-SHA256 and the leaf's key is not RSA; SHA-384 and
+    // SHA-512 return DecodeError. Only after the chain verified, but the chain is public:
+    // a man in the middle can replay a real chain with an ECDSA leaf and crash the board
+    // (panic = "abort": a reboot). Pinned so a release that fixes it is noticed.
+    let err = |case: &str, i: usize| {
+        table
+            .iter()
+            .find(|(n, _, _)| *n == case)
+            .and_then(|(_, _, row)| row[i].clone().err())
+            .unwrap_or_default()
+    };
+    assert!(
+        err("ec_leaf_rsa_pss_sha256", 0).starts_with("PANIC"),
+        "embedded-tls 0.19 no longer panics on RSA-PSS with a non-RSA leaf"
+    );
+    if err("ec_leaf_rsa_pss_sha256", 1).starts_with("PANIC") {
+        println!(
+            "WARNING: the board's verifier panics on ec_leaf_rsa_pss_sha256 \
+             (StrictVerifier::verify_signature should refuse an RSA scheme for a non-RSA leaf)"
+        );
+    }
 }
 
 /// embedded-tls's error-level log lines, with the thread that wrote them (tests run in
@@ -813,6 +879,40 @@ fn digicert_roots() {
             println!("digicert_roots: no /etc/ssl/certs to compare {name} with");
         } else {
             assert!(store.contains(der), "{name} is not in /etc/ssl/certs");
+        }
+    }
+}
+
+/// embedded-tls 0.19's `CertVerifier<_, _, _, CERT_SIZE>` keeps the server's whole
+/// certificate list (every entry: 3 length bytes, the certificate, 2 bytes of extensions)
+/// for the CertificateVerify; the board uses 4096. Grows the leaf (more SANs) under the
+/// RSA CA until the board's verifier refuses, and pins the limit: a list over 4096 bytes
+/// fails with OutOfMemory, after the chain was verified.
+#[test]
+fn chain_size_limit() {
+    let rsa = ca_of("rsa", Alg::Rsa2048, Alg::Rsa2048);
+    println!(
+        "chain_size_limit: RSA root {} bytes, RSA intermediate {} bytes",
+        rsa.root_der.len(),
+        rsa.inter_der.len()
+    );
+    for extra in (0..=160).step_by(20) {
+        let mut sans = vec!["*.spike.test".to_string()];
+        sans.extend((0..extra).map(|i| format!("host{i:03}.spike.test")));
+        let sans: Vec<&str> = sans.iter().map(String::as_str).collect();
+        let served = leaf_of(&rsa, leaf_params(&sans, "spike leaf"), Alg::Rsa2048);
+        let list: usize = served.chain.iter().map(|c| 3 + c.len() + 2).sum();
+        let (addr, _) = serve(&served);
+        let v = e19::strict(addr, "api.spike.test", &rsa.root_der);
+        println!(
+            "chain_size_limit: leaf {} bytes ({} SANs), certificate list {list} bytes: {v:?}",
+            served.chain[0].len(),
+            sans.len()
+        );
+        if list <= 4096 {
+            assert_eq!(v, Ok(()), "a {list}-byte list must fit CERT_SIZE 4096");
+        } else {
+            assert_eq!(v, Err("OutOfMemory".to_string()), "{list} bytes");
         }
     }
 }
