@@ -20,7 +20,7 @@ cargo fmt --all -- --check
 (cd tls-spike && cargo fmt -- --check)
 
 echo "==> esp32c3: host tests (tonearm-c3-shell)" >&2
-cargo test --locked -p tonearm-c3-shell --target "$host"
+cargo test --locked -p tonearm-c3-shell --features rsa --target "$host"
 
 if [ "${SKIP_SPIKE:-0}" != 1 ]; then
   echo "==> esp32c3: TLS verification spike (loopback server)" >&2

@@ -10,6 +10,12 @@
 //! check never passes on a CommonName and a leaf cannot sign another leaf.
 //! `tls-spike/tests/spike.rs` runs both against a loopback server.
 //!
+//! It also guards a panic in embedded-tls 0.19: its `verify_signature` unwraps the
+//! leaf's key as an RSA key when the server's CertificateVerify says RSA-PSS-SHA256, so
+//! a man in the middle replaying a real chain with an ECDSA leaf could reboot the board.
+//! [`StrictVerifier`] only passes on a CertificateVerify whose scheme fits the leaf's key
+//! ([`public_key`], [`KeyKind::fits`]), and an RSA key only once it has decoded.
+//!
 //! The DER walking here reads only what it needs and never panics: a certificate it
 //! cannot read fails the check.
 
@@ -68,6 +74,18 @@ impl<'a> Der<'a> {
 }
 
 const SEQUENCE: u8 = 0x30;
+const INTEGER: u8 = 0x02;
+const BIT_STRING: u8 = 0x03;
+/// `[0] EXPLICIT` in a TBSCertificate: the version.
+const VERSION: u8 = 0xa0;
+/// 1.2.840.113549.1.1.1
+const OID_RSA_ENCRYPTION: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
+/// 1.2.840.10045.2.1
+const OID_EC_PUBLIC_KEY: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
+/// 1.2.840.10045.3.1.7 (secp256r1)
+const OID_P256: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
+/// 1.3.132.0.34 (secp384r1)
+const OID_P384: &[u8] = &[0x2b, 0x81, 0x04, 0x00, 0x22];
 const OCTET_STRING: u8 = 0x04;
 const BOOLEAN: u8 = 0x01;
 const OID: u8 = 0x06;
@@ -139,6 +157,89 @@ fn extension<'a>(cert: &'a [u8], oid: &[u8]) -> Result<Option<&'a [u8]>, NameErr
         return Ok(None);
     }
     if fields.is_empty() { Ok(None) } else { Err(m) }
+}
+
+/// The kind of public key a certificate holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeyKind {
+    /// rsaEncryption.
+    Rsa,
+    /// id-ecPublicKey on secp256r1.
+    EcP256,
+    /// id-ecPublicKey on secp384r1.
+    EcP384,
+    /// Anything else (or a key that cannot be used): no signature scheme fits.
+    Other,
+}
+
+/// The TLS 1.3 CertificateVerify schemes the board's verifier checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Scheme {
+    /// rsa_pss_rsae_sha256, _sha384, _sha512.
+    RsaPss,
+    /// ecdsa_secp256r1_sha256.
+    EcdsaP256,
+    /// ecdsa_secp384r1_sha384.
+    EcdsaP384,
+    /// Anything else.
+    Other,
+}
+
+impl KeyKind {
+    /// Whether a CertificateVerify with `scheme` can have been made with this key.
+    pub fn fits(self, scheme: Scheme) -> bool {
+        matches!(
+            (self, scheme),
+            (KeyKind::Rsa, Scheme::RsaPss)
+                | (KeyKind::EcP256, Scheme::EcdsaP256)
+                | (KeyKind::EcP384, Scheme::EcdsaP384)
+        )
+    }
+}
+
+/// The subjectPublicKeyInfo of a DER certificate: the key's kind and its bits (the BIT
+/// STRING's contents; for RSA the PKCS#1 `RSAPublicKey`, for EC the SEC1 point).
+pub fn public_key(cert: &[u8]) -> Result<(KeyKind, &[u8]), NameError> {
+    let m = NameError::Malformed;
+    let cert = Der::new(cert).expect(SEQUENCE).ok_or(m)?;
+    let tbs = Der::new(cert).expect(SEQUENCE).ok_or(m)?;
+    let mut fields = Der::new(tbs);
+    let mut serial = fields.next().ok_or(m)?;
+    if serial.tag == VERSION {
+        serial = fields.next().ok_or(m)?;
+    }
+    if serial.tag != INTEGER {
+        return Err(m);
+    }
+    // signature, issuer, validity, subject
+    for _ in 0..4 {
+        fields.expect(SEQUENCE).ok_or(m)?;
+    }
+    let mut spki = Der::new(fields.expect(SEQUENCE).ok_or(m)?);
+    let mut algorithm = Der::new(spki.expect(SEQUENCE).ok_or(m)?);
+    let bits = spki.expect(BIT_STRING).ok_or(m)?;
+    let key = match bits.split_first() {
+        Some((0, key)) => key,
+        _ => return Err(m), // a key is whole bytes
+    };
+    let kind = match algorithm.expect(OID).ok_or(m)? {
+        OID_RSA_ENCRYPTION => KeyKind::Rsa,
+        OID_EC_PUBLIC_KEY => match algorithm.next() {
+            Some(Tlv {
+                tag: OID,
+                value: OID_P256,
+            }) => KeyKind::EcP256,
+            Some(Tlv {
+                tag: OID,
+                value: OID_P384,
+            }) => KeyKind::EcP384,
+            _ => KeyKind::Other,
+        },
+        _ => KeyKind::Other,
+    };
+    Ok((kind, key))
 }
 
 /// Calls `f` with each dNSName of the certificate's subjectAltName; `Ok(false)` if it
@@ -242,9 +343,11 @@ pub use verifier::StrictVerifier;
 #[cfg(feature = "embedded-tls")]
 mod verifier {
     use embedded_tls::{
-        CertificateEntryRef, CertificateRef, CertificateVerifyRef, TlsCipherSuite, TlsError,
-        TlsVerifier,
+        CertificateEntryRef, CertificateRef, CertificateVerifyRef, SignatureScheme, TlsCipherSuite,
+        TlsError, TlsVerifier,
     };
+
+    use super::{KeyKind, Scheme};
 
     /// Longest host name (RFC 1035).
     const HOST_MAX: usize = 253;
@@ -252,12 +355,16 @@ mod verifier {
     /// Wraps an embedded-tls verifier (`pki::CertVerifier`: signatures to the root,
     /// dates, CertificateVerify) and adds [`check_chain`](super::check_chain): the name
     /// only from subjectAltName, issuers only CAs. Without a host name set, every
-    /// certificate fails: this verifier never skips the name check.
+    /// certificate fails: this verifier never skips the name check. A CertificateVerify
+    /// whose scheme does not fit the verified leaf's key fails here, before embedded-tls
+    /// sees it (see the module docs).
     #[derive(Debug)]
     pub struct StrictVerifier<V> {
         inner: V,
         host: [u8; HOST_MAX],
         host_len: usize,
+        /// The verified leaf's key; `Other` until a chain has verified.
+        leaf_key: KeyKind,
     }
 
     impl<V> StrictVerifier<V> {
@@ -267,6 +374,7 @@ mod verifier {
                 inner,
                 host: [0; HOST_MAX],
                 host_len: 0,
+                leaf_key: KeyKind::Other,
             }
         }
     }
@@ -293,13 +401,48 @@ mod verifier {
                 CertificateEntryRef::X509(der) => Some(*der),
                 CertificateEntryRef::RawPublicKey(_) => None,
             });
+            self.leaf_key = KeyKind::Other;
             super::check_chain(host, chain).map_err(|_| TlsError::InvalidCertificate)?;
-            self.inner.verify_certificate(transcript, cert)
+            let leaf = match cert.entries.first() {
+                Some(CertificateEntryRef::X509(der)) => *der,
+                _ => return Err(TlsError::InvalidCertificate),
+            };
+            let (kind, key) = super::public_key(leaf).map_err(|_| TlsError::InvalidCertificate)?;
+            self.inner.verify_certificate(transcript, cert)?;
+            self.leaf_key = match kind {
+                KeyKind::Rsa if !rsa_key_decodes(key) => KeyKind::Other,
+                kind => kind,
+            };
+            Ok(())
         }
 
         fn verify_signature(&mut self, verify: CertificateVerifyRef) -> Result<(), TlsError> {
+            let scheme = match verify.signature_scheme {
+                SignatureScheme::RsaPssRsaeSha256
+                | SignatureScheme::RsaPssRsaeSha384
+                | SignatureScheme::RsaPssRsaeSha512 => Scheme::RsaPss,
+                SignatureScheme::EcdsaSecp256r1Sha256 => Scheme::EcdsaP256,
+                SignatureScheme::EcdsaSecp384r1Sha384 => Scheme::EcdsaP384,
+                _ => Scheme::Other,
+            };
+            if !self.leaf_key.fits(scheme) {
+                return Err(TlsError::InvalidSignature);
+            }
             self.inner.verify_signature(verify)
         }
+    }
+
+    /// Whether embedded-tls can decode this PKCS#1 key: the very call it unwraps.
+    #[cfg(feature = "rsa")]
+    fn rsa_key_decodes(key: &[u8]) -> bool {
+        use rsa::pkcs1::DecodeRsaPublicKey as _;
+        rsa::RsaPublicKey::from_pkcs1_der(key).is_ok()
+    }
+
+    /// Without RSA support no RSA scheme is verified at all.
+    #[cfg(not(feature = "rsa"))]
+    fn rsa_key_decodes(_key: &[u8]) -> bool {
+        false
     }
 }
 
@@ -401,5 +544,55 @@ mod tests {
             check_chain(b"a", core::iter::empty()),
             Err(NameError::NoCertificate)
         );
+    }
+
+    /// The roots the board trusts: G2 holds an RSA key, G3 a P-384 one.
+    const G2: &[u8] = include_bytes!("../../roots/digicert-global-root-g2.der");
+    const G3: &[u8] = include_bytes!("../../roots/digicert-global-root-g3.der");
+
+    #[test]
+    fn public_keys_of_the_real_roots() {
+        let (kind, key) = public_key(G2).unwrap();
+        assert_eq!(kind, KeyKind::Rsa);
+        // PKCS#1 RSAPublicKey: SEQUENCE { modulus (2048 bits), 65537 }.
+        let mut rsa = Der::new(Der::new(key).expect(SEQUENCE).unwrap());
+        let modulus = rsa.expect(INTEGER).unwrap();
+        assert_eq!(modulus.len(), 257, "a 2048-bit modulus and its sign byte");
+        assert_eq!(rsa.expect(INTEGER), Some(&[1u8, 0, 1][..]));
+        let (kind, key) = public_key(G3).unwrap();
+        assert_eq!(kind, KeyKind::EcP384);
+        assert_eq!(key.len(), 97, "an uncompressed P-384 point");
+        assert_eq!(key.first(), Some(&4));
+        assert_eq!(is_ca(G2), Ok(true));
+        assert_eq!(is_ca(G3), Ok(true));
+        // Every prefix and bit flip of a real certificate: an error or a key, no panic.
+        for n in 0..G3.len() {
+            assert!(public_key(&G3[..n]).is_err());
+            let mut c = G3.to_vec();
+            c[n] ^= 0x80;
+            let _ = public_key(&c);
+        }
+    }
+
+    #[test]
+    fn a_scheme_must_fit_the_key() {
+        use KeyKind as K;
+        use Scheme as S;
+        for (kind, scheme, want) in [
+            (K::Rsa, S::RsaPss, true),
+            (K::EcP256, S::EcdsaP256, true),
+            (K::EcP384, S::EcdsaP384, true),
+            // The panic this guards: RSA-PSS over an EC leaf.
+            (K::EcP256, S::RsaPss, false),
+            (K::EcP384, S::RsaPss, false),
+            (K::Rsa, S::EcdsaP256, false),
+            (K::EcP256, S::EcdsaP384, false),
+            (K::EcP384, S::EcdsaP256, false),
+            (K::Other, S::RsaPss, false),
+            (K::Other, S::EcdsaP256, false),
+            (K::Rsa, S::Other, false),
+        ] {
+            assert_eq!(kind.fits(scheme), want, "{kind:?} {scheme:?}");
+        }
     }
 }
