@@ -339,6 +339,100 @@ fn escape_len(s: &[u8], i: usize) -> Option<usize> {
     }
 }
 
+/// The index of the first byte of `s` at or after `i` that is not a space (or `s.len()`),
+/// eight bytes at a time: for the indentation of pretty-printed bodies.
+#[inline(always)]
+fn skip_spaces(s: &[u8], mut i: usize) -> usize {
+    while let Some(word) = s.get(i..i + 8) {
+        let Ok(bytes) = <[u8; 8]>::try_from(word) else {
+            break;
+        };
+        let x = u64::from_le_bytes(bytes) ^ 0x2020_2020_2020_2020;
+        if x != 0 {
+            return i + (x.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    i
+}
+
+/// A number starting at `s[i]` (a `-` or a digit) that lies whole in `s`: the index after
+/// it and its value as [`Sink::number`] takes it. `None` when it runs to the end of `s`
+/// (the next chunk may go on with it) or is malformed: the byte-level path then reads it
+/// from its first byte, and reports any error at the right offset. The grammar is JSON's:
+/// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`; the first byte after it is
+/// left to the caller (whitespace then ends the value, a digit after `0` is an error).
+#[inline]
+fn scan_number(s: &[u8], mut i: usize) -> Option<(usize, Option<u64>)> {
+    let digit = |s: &[u8], i: usize| s.get(i).map(|b| b.wrapping_sub(b'0')).filter(|d| *d < 10);
+    let negative = s.get(i) == Some(&b'-');
+    if negative {
+        i += 1;
+    }
+    let first = digit(s, i)?;
+    i += 1;
+    let mut value = Some(u64::from(first));
+    if first == 0 {
+        // A leading zero stands alone (`01` is malformed).
+        if digit(s, i).is_some() {
+            return None;
+        }
+    } else {
+        while let Some(d) = digit(s, i) {
+            value = value
+                .and_then(|v| v.checked_mul(10))
+                .and_then(|v| v.checked_add(u64::from(d)));
+            i += 1;
+        }
+    }
+    let mut plain = !negative;
+    if s.get(i) == Some(&b'.') {
+        i += 1;
+        digit(s, i)?;
+        while digit(s, i).is_some() {
+            i += 1;
+        }
+        plain = false;
+    }
+    if matches!(s.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(s.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        digit(s, i)?;
+        while digit(s, i).is_some() {
+            i += 1;
+        }
+        plain = false;
+    }
+    // The byte after the number must be in this chunk: otherwise more digits may follow.
+    s.get(i)?;
+    Some((i, value.filter(|_| plain)))
+}
+
+/// A string nobody wants, from after its opening quote at `s[i - 1]`, when it closes
+/// within `s` and is regular: validates it and returns the index after its closing quote.
+/// `None` for anything else (cut by the end of `s`, an irregular escape, a control
+/// character, UTF-8 that is invalid or cut): the general path then reads the string from
+/// its start, and reports any error at the right offset.
+#[inline(always)]
+fn skip_str(s: &[u8], mut i: usize) -> Option<usize> {
+    loop {
+        i = find_stop(s, i);
+        match *s.get(i)? {
+            b'"' => return Some(i + 1),
+            b'\\' => i += escape_len(s, i)?,
+            b if b >= 0x80 => {
+                let rest = s.get(i..)?;
+                let (n, _) = find_special(rest);
+                core::str::from_utf8(rest.get(..n)?).ok()?;
+                i += n;
+            }
+            _ => return None,
+        }
+    }
+}
+
 /// The length of the UTF-8 sequence a lead byte starts (0 for an invalid lead byte).
 #[inline]
 fn utf8_len(lead: u8) -> u8 {
@@ -591,15 +685,26 @@ impl Tokenizer {
                 }
                 State::Num(_) => self.number(chunk, i, sink)?,
                 State::Literal(..) => self.literal(chunk, i, sink)?,
+                _ if self.quiet != 0 => self.skip_quiet(chunk, i, sink)?,
                 _ => self.structure(chunk, i, sink)?,
             };
         }
         Ok(())
     }
 
-    /// Whitespace and structural bytes, going straight on into keys and string values,
-    /// until a state that needs a byte-level path (an escape cut by the chunk's end, a
-    /// number, a literal) or the end of the chunk. Returns the index to continue at.
+    /// `true` in the states `structure` handles (between tokens).
+    #[inline(always)]
+    fn between_tokens(&self) -> bool {
+        !matches!(
+            self.state,
+            State::Str(_) | State::Num(_) | State::Literal(..)
+        )
+    }
+
+    /// Whitespace and structural bytes, going straight on into keys, strings, and numbers
+    /// and literals that lie whole in the chunk, until a state that needs a byte-level path
+    /// (a token cut by the chunk's end, an irregular escape, a malformed number) or the end
+    /// of the chunk. Returns the index to continue at.
     fn structure<S: Sink>(
         &mut self,
         chunk: &[u8],
@@ -607,16 +712,23 @@ impl Tokenizer {
         sink: &mut S,
     ) -> Result<usize, JsonError> {
         loop {
-            // Whitespace: every byte that is not is above b' ', so one compare usually
-            // settles it.
+            // Only between tokens is whitespace skipped: a byte after a backslash or after
+            // a number's digits is the byte-level path's to judge, so every token that can
+            // stop part-way returns at once (below) rather than come round this loop.
             let b = loop {
                 let Some(&b) = chunk.get(i) else {
                     return Ok(i);
                 };
+                // Every byte that is not whitespace is above b' ', so one compare
+                // usually settles it.
                 if b > b' ' || !is_ws(b) {
                     break b;
                 }
                 i += 1;
+                if b == b'\n' {
+                    // Indentation: spaces eight at a time.
+                    i = skip_spaces(chunk, i);
+                }
             };
             match self.state {
                 State::Start => {
@@ -633,15 +745,19 @@ impl Tokenizer {
                         i += 1;
                     } else {
                         i = self.value_at(b, chunk, i, sink)?;
-                        if !matches!(b, b'"' | b'{' | b'[') {
-                            // A number or a literal: its bytes (and the whitespace that
-                            // ends a number) belong to the byte-level paths.
+                        // (A container the sink does not want: `skip_quiet` reads it.)
+                        if !self.between_tokens() || self.quiet != 0 {
                             return Ok(i);
                         }
                     }
                 }
                 State::ObjectFirst | State::Key => match b {
-                    b'"' => i = self.key_at(chunk, i + 1, sink)?,
+                    b'"' => {
+                        i = self.key_at(chunk, i + 1, sink)?;
+                        if self.state != State::Colon {
+                            return Ok(i);
+                        }
+                    }
                     b'}' if self.state == State::ObjectFirst => {
                         self.close(true, i, sink)?;
                         i += 1;
@@ -671,7 +787,198 @@ impl Tokenizer {
         }
     }
 
-    /// Starts the value at `chunk[i]`, reading a string value straight away.
+    /// Between tokens inside a container the sink does not want: validates everything and
+    /// reports nothing, with the grammar state in locals, until that container closes (its
+    /// end is reported), the chunk ends, or a token needs a byte-level path (one cut by the
+    /// chunk's end, non-ASCII text cut or malformed, an irregular escape, a malformed
+    /// number): then the state is written back and the general paths take over from the
+    /// token's first byte, so they also report any error at the right offset.
+    fn skip_quiet<S: Sink>(
+        &mut self,
+        chunk: &[u8],
+        mut i: usize,
+        sink: &mut S,
+    ) -> Result<usize, JsonError> {
+        // A plain copy of the structural states: `State` carries data in other variants,
+        // which makes every `match` on it a chain of compares rather than one jump.
+        #[derive(Clone, Copy, PartialEq, Eq)]
+        enum Q {
+            Value,
+            ArrayFirst,
+            ObjectFirst,
+            Key,
+            Colon,
+            AfterValue,
+        }
+        let mut state = match self.state {
+            State::Value => Q::Value,
+            State::ArrayFirst => Q::ArrayFirst,
+            State::ObjectFirst => Q::ObjectFirst,
+            State::Key => Q::Key,
+            State::Colon => Q::Colon,
+            State::AfterValue => Q::AfterValue,
+            // Not between tokens inside a container (not reached: `run` checks).
+            _ => return self.structure(chunk, i, sink),
+        };
+        let mut depth = self.depth;
+        let mut stack = self.stack;
+        let quiet = self.quiet;
+        // `Ok(true)`: the general paths go on at `i` (in `state`, written back);
+        // `Ok(false)`: the unwanted container has closed.
+        let result: Result<bool, JsonError> = loop {
+            let b = loop {
+                let Some(&b) = chunk.get(i) else {
+                    break None;
+                };
+                if b > b' ' || !is_ws(b) {
+                    break Some(b);
+                }
+                i += 1;
+                if b == b'\n' {
+                    i = skip_spaces(chunk, i);
+                }
+            };
+            let Some(b) = b else {
+                break Ok(true);
+            };
+            // The innermost container is an object (`depth >= quiet >= 1` in here).
+            let top_is_object = |depth: u8, stack: u64| (stack >> depth.wrapping_sub(1)) & 1 == 1;
+            match state {
+                Q::Value | Q::ArrayFirst => match b {
+                    b'"' => match skip_str(chunk, i + 1) {
+                        Some(next) => {
+                            i = next;
+                            state = Q::AfterValue;
+                        }
+                        None => break Ok(true),
+                    },
+                    b'{' | b'[' => {
+                        if depth >= MAX_DEPTH {
+                            break Err(self.err(JsonErrorKind::TooDeep, i));
+                        }
+                        let bit = 1u64 << depth;
+                        if b == b'{' {
+                            stack |= bit;
+                            state = Q::ObjectFirst;
+                        } else {
+                            stack &= !bit;
+                            state = Q::ArrayFirst;
+                        }
+                        depth += 1;
+                        i += 1;
+                    }
+                    b'-' | b'0'..=b'9' => match scan_number(chunk, i) {
+                        Some((next, _)) => {
+                            i = next;
+                            state = Q::AfterValue;
+                        }
+                        None => break Ok(true),
+                    },
+                    b't' | b'f' | b'n' => {
+                        let text: &[u8] = match b {
+                            b't' => b"true",
+                            b'f' => b"false",
+                            _ => b"null",
+                        };
+                        if chunk.get(i..i + text.len()) != Some(text) {
+                            break Ok(true);
+                        }
+                        i += text.len();
+                        state = Q::AfterValue;
+                    }
+                    b']' if state == Q::ArrayFirst => {
+                        i += 1;
+                        depth -= 1;
+                        if depth < quiet {
+                            break Ok(false);
+                        }
+                        state = Q::AfterValue;
+                    }
+                    _ => break Ok(true),
+                },
+                Q::AfterValue => {
+                    let object = top_is_object(depth, stack);
+                    match b {
+                        b',' => {
+                            state = if object { Q::Key } else { Q::Value };
+                            i += 1;
+                        }
+                        b'}' | b']' if object == (b == b'}') => {
+                            i += 1;
+                            depth -= 1;
+                            // The unwanted container itself closes: the general paths go on.
+                            if depth < quiet {
+                                break Ok(false);
+                            }
+                        }
+                        _ => break Ok(true),
+                    }
+                }
+                Q::ObjectFirst | Q::Key => match b {
+                    b'"' => match skip_str(chunk, i + 1) {
+                        Some(next) => {
+                            i = next;
+                            state = Q::Colon;
+                        }
+                        None => break Ok(true),
+                    },
+                    b'}' if state == Q::ObjectFirst => {
+                        i += 1;
+                        depth -= 1;
+                        if depth < quiet {
+                            break Ok(false);
+                        }
+                        state = Q::AfterValue;
+                    }
+                    _ => break Ok(true),
+                },
+                Q::Colon if b == b':' => {
+                    state = Q::Value;
+                    i += 1;
+                }
+                // Anything else is an error, or a state the general paths handle: let
+                // them see the byte.
+                _ => break Ok(true),
+            }
+        };
+        self.depth = depth;
+        self.stack = stack;
+        let state = match state {
+            Q::Value => State::Value,
+            Q::ArrayFirst => State::ArrayFirst,
+            Q::ObjectFirst => State::ObjectFirst,
+            Q::Key => State::Key,
+            Q::Colon => State::Colon,
+            Q::AfterValue => State::AfterValue,
+        };
+        match result {
+            Ok(true) => {
+                self.state = state;
+                // The general path reads the token (or reports the error) at `i`, so that
+                // each call makes progress.
+                self.structure(chunk, i, sink)
+            }
+            Ok(false) => {
+                // As `close` does for the container the sink turned down.
+                self.quiet = 0;
+                if (stack >> depth) & 1 == 1 {
+                    sink.end_object();
+                } else {
+                    sink.end_array();
+                }
+                self.value_done();
+                Ok(i)
+            }
+            Err(e) => {
+                self.state = state;
+                Err(e)
+            }
+        }
+    }
+
+    /// Reads the value starting with `chunk[i] == b`: a string, or a number or literal
+    /// lying whole in the chunk, straight away; a container is opened. Anything else is
+    /// left to the byte-level paths (the state says which).
     #[inline(always)]
     fn value_at<S: Sink>(
         &mut self,
@@ -680,6 +987,36 @@ impl Tokenizer {
         i: usize,
         sink: &mut S,
     ) -> Result<usize, JsonError> {
+        match b {
+            b'-' | b'0'..=b'9' => {
+                if let Some((next, value)) = scan_number(chunk, i) {
+                    if self.quiet == 0 {
+                        sink.number(value);
+                    }
+                    self.value_done();
+                    return Ok(next);
+                }
+            }
+            b't' | b'f' | b'n' => {
+                let (text, lit): (&[u8], _) = match b {
+                    b't' => (b"true", Lit::True),
+                    b'f' => (b"false", Lit::False),
+                    _ => (b"null", Lit::Null),
+                };
+                if chunk.get(i..i + text.len()) == Some(text) {
+                    if self.quiet == 0 {
+                        match lit {
+                            Lit::True => sink.boolean(true),
+                            Lit::False => sink.boolean(false),
+                            Lit::Null => sink.null(),
+                        }
+                    }
+                    self.value_done();
+                    return Ok(i + text.len());
+                }
+            }
+            _ => {}
+        }
         self.begin_value(b, i, sink)?;
         if self.state == State::Str(Str::Plain) {
             if self.keep {
@@ -1259,6 +1596,14 @@ mod tests {
                 r#"{"n":[0,-1,1.5,1e3,18446744073709551615,18446744073709551616,-0,0.0]}"#,
                 "{k:Some(\"n\") [n:Some(0) n:None n:None n:None n:Some(18446744073709551615) n:None n:None n:None ]}",
             ),
+            (
+                "{\"n\":[1E+5,1e-0,-12.5e10,0e0,123456789012345678901234567890,7 ,8\n,0.5e1]}",
+                "{k:Some(\"n\") [n:None n:None n:None n:None n:None n:Some(7) n:Some(8) n:None ]}",
+            ),
+            (
+                r#"{"l":[true,false,null, true ],"m":{"x":null,"y":true}}"#,
+                "{k:Some(\"l\") [b:true b:false null b:true ]k:Some(\"m\") {k:Some(\"x\") null k:Some(\"y\") b:true }}",
+            ),
             (r#"{"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa":{}}"#, "{k:None {}}"),
             (
                 r#"{"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa":{}}"#,
@@ -1297,6 +1642,19 @@ mod tests {
                 Ok(
                     "{k:Some(\"a\") s:x\"]}\\/\u{8}\u{c}\n\r\té日😀 日本 é 😀 ]} \\ k:Some(\"b\") []k:Some(\"d\") n:Some(1) }"
                 ),
+                "chunks of {chunk}"
+            );
+        }
+    }
+
+    #[test]
+    fn unwanted_containers_are_validated_and_reported_as_empty() {
+        let body =
+            br#"{"q":[1, -2.5e+3 ,true,false,null,[],{},{"k":[0,{"z":"\u00e9"}]},"s" ],"n":[7]}"#;
+        for chunk in [1, 2, 3, 5, 7, 64, body.len()] {
+            assert_eq!(
+                tokenize_with(body, chunk, true, true).as_deref(),
+                Ok("{k:Some(\"q\") []k:Some(\"n\") []}"),
                 "chunks of {chunk}"
             );
         }
@@ -1357,7 +1715,44 @@ mod tests {
             (b"{\"a\":-}", InvalidNumber, 6),
             (b"{\"a\":1e}", InvalidNumber, 7),
             (b"{\"a\":+1}", UnexpectedByte, 5),
+            (b"{\"a\":1.e3}", InvalidNumber, 7),
+            (b"{\"a\":1e+}", InvalidNumber, 8),
+            (b"{\"a\":-01}", InvalidNumber, 7),
+            (b"{\"a\":--1}", InvalidNumber, 6),
+            (b"{\"a\":0x1}", UnexpectedByte, 6),
+            (b"{\"a\":1.5.}", UnexpectedByte, 8),
+            (b"{\"a\":.5}", UnexpectedByte, 5),
+            (b"{\"a\":1e5e}", UnexpectedByte, 8),
+            (b"{\"a\":truex}", UnexpectedByte, 9),
+            (b"{\"a\":nul}", UnexpectedByte, 8),
+            (b"{\"a\":[1,2 3]}", UnexpectedByte, 10),
+            // Inside arrays (skipped whole when arrays are not wanted).
+            (b"{\"a\":[{\"b\":1]}", UnexpectedByte, 12),
+            (b"{\"a\":[[1}]}", UnexpectedByte, 8),
+            (b"{\"a\":[}", UnexpectedByte, 6),
+            (b"{\"a\":[{]}", UnexpectedByte, 7),
+            (b"{\"a\":[{,}]}", UnexpectedByte, 7),
+            (b"{\"a\":[{\"b\" 1}]}", UnexpectedByte, 11),
+            (b"{\"a\":[{\"b\":}]}", UnexpectedByte, 11),
+            (b"{\"a\":[1:2]}", UnexpectedByte, 7),
+            (b"{\"a\":[1,,2]}", UnexpectedByte, 8),
+            (b"{\"a\":[\"x\" \"y\"]}", UnexpectedByte, 10),
+            (b"{\"a\":[\"\x01\"]}", ControlCharacter, 7),
+            (b"{\"a\":[\"\xff\"]}", InvalidUtf8, 7),
+            (b"{\"a\":[\"\\q\"]}", InvalidEscape, 8),
+            (b"{\"a\":[{\"\x01\":1}]}", ControlCharacter, 8),
+            (b"{\"a\":[{\"\xe6\x97\":1}]}", InvalidUtf8, 8),
+            (b"{\"a\":[tru]}", UnexpectedByte, 9),
+            (b"{\"a\":[01]}", InvalidNumber, 7),
+            (b"{\"a\":[1]]}", UnexpectedByte, 8),
+            (b"{\"a\":[[]}", UnexpectedByte, 8),
+            (b"{\"a\":[[[]]]", UnexpectedEnd, 11),
             (b"{\"a\":\"\\x\"}", InvalidEscape, 7),
+            // A space after a backslash is not whitespace to skip: the escape is invalid.
+            (b"{\"a\":\"\\ n\"}", InvalidEscape, 7),
+            (b"{\"a\":\"\\\tn\"}", InvalidEscape, 7),
+            (b"{\"a\":\"\\u\n0041\"}", InvalidEscape, 8),
+            (b"{\"a\":\"\\ud83d \\ude00\"}", LoneSurrogate, 12),
             (b"{\"a\":\"\\u12g4\"}", InvalidEscape, 10),
             (b"{\"a\":\"\\ud83d\"}", LoneSurrogate, 12),
             (b"{\"a\":\"\\ud83d\\u0041\"}", LoneSurrogate, 17),
@@ -1378,18 +1773,18 @@ mod tests {
             (b"{\"a\":-\n1}", InvalidNumber, 6),
         ];
         for &(body, kind, offset) in table {
-            // Wanted and skipped strings take different paths: both report the same error.
-            for (chunk, keep) in [1, 2, 3, 7, 100]
-                .into_iter()
-                .flat_map(|c| [(c, true), (c, false)])
-            {
-                let got = tokenize(body, chunk, keep);
-                assert_eq!(
-                    got,
-                    Err(JsonError { kind, offset }),
-                    "{:?} in chunks of {chunk}, keep {keep}",
-                    String::from_utf8_lossy(body)
-                );
+            // Wanted and skipped strings, and wanted and unwanted (quiet) arrays, take
+            // different paths: all report the same error.
+            for chunk in [1, 2, 3, 7, 100] {
+                for (keep, quiet) in [(true, false), (false, false), (true, true)] {
+                    let got = tokenize_with(body, chunk, keep, quiet);
+                    assert_eq!(
+                        got,
+                        Err(JsonError { kind, offset }),
+                        "{:?} in chunks of {chunk}, keep {keep}, quiet {quiet}",
+                        String::from_utf8_lossy(body)
+                    );
+                }
             }
         }
     }
@@ -1404,10 +1799,13 @@ mod tests {
             v.push(b'}');
             v
         };
-        assert!(tokenize(&nest(usize::from(MAX_DEPTH)), 3, true).is_ok());
-        let err = tokenize(&nest(usize::from(MAX_DEPTH) + 1), 3, true).unwrap_err();
-        assert_eq!(err.kind, JsonErrorKind::TooDeep);
-        assert_eq!(err.offset, 5 + usize::from(MAX_DEPTH) - 1);
+        for (chunk, quiet) in [(3, false), (3, true), (1000, true), (1000, false)] {
+            assert!(tokenize_with(&nest(usize::from(MAX_DEPTH)), chunk, true, quiet).is_ok());
+            let err =
+                tokenize_with(&nest(usize::from(MAX_DEPTH) + 1), chunk, true, quiet).unwrap_err();
+            assert_eq!(err.kind, JsonErrorKind::TooDeep);
+            assert_eq!(err.offset, 5 + usize::from(MAX_DEPTH) - 1);
+        }
     }
 
     #[test]
