@@ -186,9 +186,9 @@ impl<'a, C: Palette> Frame<'a, C> {
                     let art = crate::profile::MONO_ART;
                     let x = art.top_left.x + i32::try_from(art.size.width).unwrap_or(0) + 4;
                     for slot in [&mut l.title, &mut l.subtitle, &mut l.detail] {
-                        slot.rect.size.width =
-                            u32::try_from(i32::try_from(slot.rect.size.width).unwrap_or(0) - x)
-                                .unwrap_or(0);
+                        let right =
+                            slot.rect.top_left.x + i32::try_from(slot.rect.size.width).unwrap_or(0);
+                        slot.rect.size.width = u32::try_from(right - x).unwrap_or(0);
                         slot.rect.top_left.x = x;
                     }
                     l.art = Some(art);

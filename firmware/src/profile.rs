@@ -227,13 +227,15 @@ fn mono_item() -> ItemLayout {
         art: None,
         // Baselines low enough for accents on capitals (Á is 14 px tall in the title
         // face, 11 px in the small one) and descenders clear of the next line.
-        title: slot(0, 0, 128, 17, 14, &fonts::MONO_TITLE, Align::Left),
-        subtitle: slot(0, 16, 128, 13, 27, &fonts::MONO_SMALL, Align::Left),
-        detail: slot(0, 29, 128, 13, 40, &fonts::MONO_SMALL, Align::Left),
+        // Text keeps 2 px from the panel's edges (an OLED's glass ends close to its
+        // pixels); the bar runs edge to edge.
+        title: slot(2, 0, 124, 17, 14, &fonts::MONO_TITLE, Align::Left),
+        subtitle: slot(2, 16, 124, 13, 27, &fonts::MONO_SMALL, Align::Left),
+        detail: slot(2, 29, 124, 13, 40, &fonts::MONO_SMALL, Align::Left),
         bar: rect(0, 44, 128, 5),
         bar_area: rect(0, 44, 128, 5),
-        elapsed: slot(0, 52, 36, 12, 62, &fonts::MONO_TIME, Align::Left),
-        total: slot(92, 52, 36, 12, 62, &fonts::MONO_TIME, Align::Right),
+        elapsed: slot(2, 52, 36, 12, 62, &fonts::MONO_TIME, Align::Left),
+        total: slot(90, 52, 36, 12, 62, &fonts::MONO_TIME, Align::Right),
         controls: rect(36, 52, 56, 12),
         side: None,
         // Below the title, above the bar.
