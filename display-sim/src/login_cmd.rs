@@ -48,14 +48,15 @@ const MAX_HEAD: usize = 8 * 1024;
 /// The largest token response read (a real one is under 2 KB).
 const MAX_TOKEN_BODY: u64 = 64 * 1024;
 
-/// Arguments of `tonearm login`.
+/// Arguments of `tonearm login` (and the login part of `tonearm provision`).
 #[derive(Debug, Clone, clap::Args)]
 pub struct LoginArgs {
     /// The loopback port of the redirect URI `http://127.0.0.1:PORT/callback` (register
     /// exactly this URI in your Spotify app).
     #[arg(long, default_value_t = 8888)]
     pub port: u16,
-    /// Your Spotify app's client id (saved to the config).
+    /// Your Spotify app's client id (default: the config's or SPOTIFY_CLIENT_ID; login
+    /// saves it to the config).
     #[arg(long, value_name = "ID")]
     pub client_id: Option<String>,
     /// Print the authorize URL instead of opening a browser.

@@ -41,19 +41,9 @@ pub struct ProvisionArgs {
     /// Replace FILE if it exists.
     #[arg(long)]
     pub force: bool,
-    /// The loopback port of the redirect URI `http://127.0.0.1:PORT/callback` (the one
-    /// registered in your Spotify app).
-    #[arg(long, default_value_t = 8888)]
-    pub port: u16,
-    /// Your Spotify app's client id (default: the config's, as for `tonearm login`).
-    #[arg(long, value_name = "ID")]
-    pub client_id: Option<String>,
-    /// Print the authorize URL instead of opening a browser.
-    #[arg(long)]
-    pub no_browser: bool,
-    /// How long to wait for the browser, in seconds (for tests).
-    #[arg(long, value_name = "SECS", default_value_t = 300.0, hide = true)]
-    pub timeout: f64,
+    /// The browser login, as for `tonearm login`.
+    #[command(flatten)]
+    pub login: login_cmd::LoginArgs,
 }
 
 /// Why nothing was written. Each message is one line and says what to do.
@@ -112,14 +102,14 @@ struct Wifi {
 
 /// Runs `tonearm provision`.
 pub fn run(args: &ProvisionArgs, config_path: Option<&Path>) -> anyhow::Result<()> {
-    let timeout = login_cmd::timeout_of(args.timeout)?;
-    if args.port == 0 {
+    let timeout = login_cmd::timeout_of(args.login.timeout)?;
+    if args.login.port == 0 {
         anyhow::bail!(
             "--port 0: give the port of the redirect URI registered in your Spotify app (default 8888)"
         );
     }
     check_out(&args.out, args.force)?;
-    let config = login_cmd::load_config(args.client_id.as_deref(), config_path)?;
+    let config = login_cmd::load_config(args.login.client_id.as_deref(), config_path)?;
     if config.client_id.len() > record::CLIENT_ID_MAX {
         return Err(ProvisionError::ClientIdLength(config.client_id.len()).into());
     }
@@ -131,8 +121,8 @@ pub fn run(args: &ProvisionArgs, config_path: Option<&Path>) -> anyhow::Result<(
     );
     let flow = Flow {
         config: &config,
-        port: args.port,
-        no_browser: args.no_browser,
+        port: args.login.port,
+        no_browser: args.login.no_browser,
         timeout,
         use_secret: false,
         command: "tonearm provision",
