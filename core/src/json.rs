@@ -282,35 +282,12 @@ fn find_special(s: &[u8]) -> (usize, bool) {
 }
 
 /// The index of the first byte of `s` at or after `i` that stops a skipped string: a
-/// special byte or any non-ASCII byte (or `s.len()`).
+/// special byte or any non-ASCII byte (or `s.len()`), eight bytes at a time.
 ///
-/// Sixteen bytes at a time where the target has 16-byte vectors (the compiler turns the
-/// per-byte loop of [`stop_block`] into a few vector instructions), then eight at a time
-/// with [`stop_word`].
+/// (16-byte blocks left to the vectorizer were tried: no fewer instructions on these
+/// bodies, and slower, the runs between escapes being short.)
 #[inline(always)]
 fn find_stop(s: &[u8], mut i: usize) -> usize {
-    // Most strings and runs between escapes are short: one word first.
-    if let Some(word) = s.get(i..i + 8)
-        && let Ok(bytes) = <[u8; 8]>::try_from(word)
-    {
-        let hit = stop_word(u64::from_le_bytes(bytes));
-        if hit != 0 {
-            return i + (hit.trailing_zeros() / 8) as usize;
-        }
-        i += 8;
-    }
-    if cfg!(any(target_arch = "x86_64", target_arch = "aarch64")) {
-        while let Some(block) = s.get(i..i + 16) {
-            let Ok(block) = <[u8; 16]>::try_from(block) else {
-                break;
-            };
-            let hit = stop_block(&block);
-            if hit != 0 {
-                return i + (hit.trailing_zeros() / 8) as usize;
-            }
-            i += 16;
-        }
-    }
     while let Some(word) = s.get(i..i + 8) {
         let Ok(bytes) = <[u8; 8]>::try_from(word) else {
             break;
@@ -328,20 +305,6 @@ fn find_stop(s: &[u8], mut i: usize) -> usize {
         i += 1;
     }
     s.len()
-}
-
-/// One byte of 0xFF per byte of `block` that stops a skipped string (a quote, a
-/// backslash, or, compared as signed, below 0x20: control characters and non-ASCII), as
-/// a little-endian `u128`: the first stop is at `trailing_zeros / 8`. Written byte by byte
-/// for the vectorizer, which makes it three compares and two ors.
-#[inline(always)]
-fn stop_block(block: &[u8; 16]) -> u128 {
-    let mut mask = [0u8; 16];
-    for (m, &b) in mask.iter_mut().zip(block) {
-        let stop = (b == b'"') | (b == b'\\') | ((b as i8) < 0x20);
-        *m = if stop { 0xFF } else { 0 };
-    }
-    u128::from_le_bytes(mask)
 }
 
 /// The top bit of each byte of `w` (little-endian) that stops a skipped string, except
@@ -368,8 +331,13 @@ fn stop_word(w: u64) -> u64 {
 /// error at the right offset.
 #[inline(always)]
 fn escape_len(s: &[u8], i: usize) -> Option<usize> {
-    match *s.get(i + 1)? {
-        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => Some(2),
+    let b = *s.get(i + 1)?;
+    // One load and one well-predicted branch for the one-letter escapes (a `match` on
+    // eight letters is a jump or a chain of compares).
+    if SIMPLE_ESCAPE.get(usize::from(b)) == Some(&true) {
+        return Some(2);
+    }
+    match b {
         b'u' => match hex4(s.get(i + 2..i + 6)?)? {
             0xD800..=0xDBFF => {
                 if s.get(i + 6..i + 8)? != b"\\u" {
@@ -489,6 +457,24 @@ fn utf8_len(lead: u8) -> u8 {
         _ => 0,
     }
 }
+
+/// The letters of the one-letter escapes (`\\n`, `\\"`, ...).
+#[allow(
+    clippy::indexing_slicing,
+    reason = "evaluated at compile time, b < 256"
+)]
+const SIMPLE_ESCAPE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = matches!(
+            b as u8,
+            b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't'
+        );
+        b += 1;
+    }
+    t
+};
 
 /// Hex digit values, 0xFF for bytes that are not hex digits.
 #[allow(
@@ -757,25 +743,37 @@ impl Tokenizer {
         mut i: usize,
         sink: &mut S,
     ) -> Result<usize, JsonError> {
-        loop {
-            // Only between tokens is whitespace skipped: a byte after a backslash or after
-            // a number's digits is the byte-level path's to judge, so every token that can
-            // stop part-way returns at once (below) rather than come round this loop.
-            let b = loop {
-                let Some(&b) = chunk.get(i) else {
-                    return Ok(i);
-                };
-                // Every byte that is not whitespace is above b' ', so one compare
-                // usually settles it.
-                if b > b' ' || !is_ws(b) {
-                    break b;
-                }
-                i += 1;
-                if b == b'\n' {
-                    // Indentation: spaces eight at a time.
-                    i = skip_spaces(chunk, i);
+        // The next byte that is not whitespace, or out at the chunk's end (the state is
+        // always up to date where this is used).
+        //
+        // Only between tokens is whitespace skipped: a byte after a backslash or after a
+        // number's digits is the byte-level path's to judge, so every token that can stop
+        // part-way returns at once (below) rather than come here.
+        macro_rules! next_byte {
+            () => {
+                loop {
+                    let Some(&b) = chunk.get(i) else {
+                        return Ok(i);
+                    };
+                    // Every byte that is not whitespace is above b' ', so one compare
+                    // usually settles it.
+                    if b > b' ' || !is_ws(b) {
+                        break b;
+                    }
+                    i += 1;
+                    if b == b'\n' {
+                        // Indentation: spaces eight at a time.
+                        i = skip_spaces(chunk, i);
+                    }
                 }
             };
+        }
+        // The members of an object and the elements of an array are read in loops that
+        // follow the grammar (key, colon, value, comma...), so the state is dispatched on
+        // once per container and at chunk boundaries rather than at every token: that
+        // dispatch is an indirect jump, and a poorly predicted one.
+        loop {
+            let mut b = next_byte!();
             match self.state {
                 State::Start => {
                     self.seen = true;
@@ -785,30 +783,87 @@ impl Tokenizer {
                     self.begin_value(b, i, sink)?;
                     i += 1;
                 }
-                State::Value | State::ArrayFirst => {
+                State::Value if self.top_is_object() => {
+                    // A member's value, the chunk having ended after its colon.
+                    i = self.value_at(b, chunk, i, sink)?;
+                    // (A container the sink does not want: `skip_quiet` reads it.)
+                    if !self.between_tokens() || self.quiet != 0 {
+                        return Ok(i);
+                    }
+                }
+                State::Value | State::ArrayFirst => loop {
+                    // Elements: value, then `,` or `]`.
                     if b == b']' && self.state == State::ArrayFirst {
                         self.close(false, i, sink)?;
                         i += 1;
-                    } else {
-                        i = self.value_at(b, chunk, i, sink)?;
-                        // (A container the sink does not want: `skip_quiet` reads it.)
-                        if !self.between_tokens() || self.quiet != 0 {
-                            return Ok(i);
+                        break;
+                    }
+                    i = self.value_at(b, chunk, i, sink)?;
+                    if !self.between_tokens() || self.quiet != 0 {
+                        return Ok(i);
+                    }
+                    if self.state != State::AfterValue {
+                        // A container opened: its contents come first.
+                        break;
+                    }
+                    b = next_byte!();
+                    match b {
+                        b',' => {
+                            self.state = State::Value;
+                            i += 1;
+                            b = next_byte!();
                         }
-                    }
-                }
-                State::ObjectFirst | State::Key => match b {
-                    b'"' => {
-                        i = self.key_at(chunk, i + 1, sink)?;
-                        if self.state != State::Colon {
-                            return Ok(i);
+                        b']' => {
+                            self.close(false, i, sink)?;
+                            i += 1;
+                            break;
                         }
+                        _ => return Err(self.err(JsonErrorKind::UnexpectedByte, i)),
                     }
-                    b'}' if self.state == State::ObjectFirst => {
-                        self.close(true, i, sink)?;
-                        i += 1;
+                },
+                State::ObjectFirst | State::Key => loop {
+                    // Members: key, colon, value, then `,` or `}`.
+                    match b {
+                        b'"' => {}
+                        b'}' if self.state == State::ObjectFirst => {
+                            self.close(true, i, sink)?;
+                            i += 1;
+                            break;
+                        }
+                        _ => return Err(self.err(JsonErrorKind::UnexpectedByte, i)),
                     }
-                    _ => return Err(self.err(JsonErrorKind::UnexpectedByte, i)),
+                    i = self.key_at(chunk, i + 1, sink)?;
+                    if self.state != State::Colon {
+                        return Ok(i);
+                    }
+                    b = next_byte!();
+                    if b != b':' {
+                        return Err(self.err(JsonErrorKind::UnexpectedByte, i));
+                    }
+                    self.state = State::Value;
+                    i += 1;
+                    b = next_byte!();
+                    i = self.value_at(b, chunk, i, sink)?;
+                    if !self.between_tokens() || self.quiet != 0 {
+                        return Ok(i);
+                    }
+                    if self.state != State::AfterValue {
+                        break;
+                    }
+                    b = next_byte!();
+                    match b {
+                        b',' => {
+                            self.state = State::Key;
+                            i += 1;
+                            b = next_byte!();
+                        }
+                        b'}' => {
+                            self.close(true, i, sink)?;
+                            i += 1;
+                            break;
+                        }
+                        _ => return Err(self.err(JsonErrorKind::UnexpectedByte, i)),
+                    }
                 },
                 State::Colon => {
                     if b != b':' {
@@ -869,79 +924,164 @@ impl Tokenizer {
         let mut depth = self.depth;
         let mut stack = self.stack;
         let quiet = self.quiet;
+        // The innermost container is an object (`depth >= quiet >= 1` in here).
+        let top_is_object = |depth: u8, stack: u64| (stack >> depth.wrapping_sub(1)) & 1 == 1;
         // `Ok(true)`: the general paths go on at `i` (in `state`, written back);
         // `Ok(false)`: the unwanted container has closed.
-        let result: Result<bool, JsonError> = loop {
-            let b = loop {
-                let Some(&b) = chunk.get(i) else {
-                    break None;
+        //
+        // As in `structure`, members and elements are read in loops that follow the
+        // grammar, so that the state is dispatched on once per container, not per token.
+        let result: Result<bool, JsonError> = 'run: loop {
+            // The next byte that is not whitespace, or out at the chunk's end.
+            macro_rules! next_byte {
+                () => {
+                    loop {
+                        let Some(&b) = chunk.get(i) else {
+                            break 'run Ok(true);
+                        };
+                        if b > b' ' || !is_ws(b) {
+                            break b;
+                        }
+                        i += 1;
+                        if b == b'\n' {
+                            i = skip_spaces(chunk, i);
+                        }
+                    }
                 };
-                if b > b' ' || !is_ws(b) {
-                    break Some(b);
-                }
-                i += 1;
-                if b == b'\n' {
-                    i = skip_spaces(chunk, i);
-                }
-            };
-            let Some(b) = b else {
-                break Ok(true);
-            };
-            // The innermost container is an object (`depth >= quiet >= 1` in here).
-            let top_is_object = |depth: u8, stack: u64| (stack >> depth.wrapping_sub(1)) & 1 == 1;
+            }
+            // Reads the value starting with `b`: afterwards the state is `AfterValue`, or
+            // `ObjectFirst` / `ArrayFirst` when a container opened.
+            macro_rules! value {
+                ($b:expr) => {
+                    match $b {
+                        b'"' => match skip_str(chunk, i + 1) {
+                            Some(next) => {
+                                i = next;
+                                state = Q::AfterValue;
+                            }
+                            None => break 'run Ok(true),
+                        },
+                        b @ (b'{' | b'[') => {
+                            if depth >= MAX_DEPTH {
+                                break 'run Err(self.err(JsonErrorKind::TooDeep, i));
+                            }
+                            let bit = 1u64 << depth;
+                            if b == b'{' {
+                                stack |= bit;
+                                state = Q::ObjectFirst;
+                            } else {
+                                stack &= !bit;
+                                state = Q::ArrayFirst;
+                            }
+                            depth += 1;
+                            i += 1;
+                        }
+                        b'-' | b'0'..=b'9' => match scan_number(chunk, i) {
+                            Some((next, _)) => {
+                                i = next;
+                                state = Q::AfterValue;
+                            }
+                            None => break 'run Ok(true),
+                        },
+                        b @ (b't' | b'f' | b'n') => {
+                            let text: &[u8] = match b {
+                                b't' => b"true",
+                                b'f' => b"false",
+                                _ => b"null",
+                            };
+                            if chunk.get(i..i + text.len()) != Some(text) {
+                                break 'run Ok(true);
+                            }
+                            i += text.len();
+                            state = Q::AfterValue;
+                        }
+                        // An error: the general paths report it.
+                        _ => break 'run Ok(true),
+                    }
+                };
+            }
+            // Closes the innermost container at `i`; out when it is the unwanted one.
+            macro_rules! close {
+                () => {
+                    i += 1;
+                    depth -= 1;
+                    if depth < quiet {
+                        break 'run Ok(false);
+                    }
+                    state = Q::AfterValue;
+                };
+            }
+            let mut b = next_byte!();
             match state {
-                Q::Value | Q::ArrayFirst => match b {
-                    b'"' => match skip_str(chunk, i + 1) {
+                Q::Value if top_is_object(depth, stack) => value!(b),
+                Q::Value | Q::ArrayFirst => loop {
+                    if b == b']' && state == Q::ArrayFirst {
+                        close!();
+                        break;
+                    }
+                    value!(b);
+                    if state != Q::AfterValue {
+                        break;
+                    }
+                    b = next_byte!();
+                    match b {
+                        b',' => {
+                            state = Q::Value;
+                            i += 1;
+                            b = next_byte!();
+                        }
+                        b']' => {
+                            close!();
+                            break;
+                        }
+                        _ => break 'run Ok(true),
+                    }
+                },
+                Q::ObjectFirst | Q::Key => loop {
+                    match b {
+                        b'"' => {}
+                        b'}' if state == Q::ObjectFirst => {
+                            close!();
+                            break;
+                        }
+                        _ => break 'run Ok(true),
+                    }
+                    match skip_str(chunk, i + 1) {
                         Some(next) => {
                             i = next;
-                            state = Q::AfterValue;
+                            state = Q::Colon;
                         }
-                        None => break Ok(true),
-                    },
-                    b'{' | b'[' => {
-                        if depth >= MAX_DEPTH {
-                            break Err(self.err(JsonErrorKind::TooDeep, i));
-                        }
-                        let bit = 1u64 << depth;
-                        if b == b'{' {
-                            stack |= bit;
-                            state = Q::ObjectFirst;
-                        } else {
-                            stack &= !bit;
-                            state = Q::ArrayFirst;
-                        }
-                        depth += 1;
-                        i += 1;
+                        None => break 'run Ok(true),
                     }
-                    b'-' | b'0'..=b'9' => match scan_number(chunk, i) {
-                        Some((next, _)) => {
-                            i = next;
-                            state = Q::AfterValue;
-                        }
-                        None => break Ok(true),
-                    },
-                    b't' | b'f' | b'n' => {
-                        let text: &[u8] = match b {
-                            b't' => b"true",
-                            b'f' => b"false",
-                            _ => b"null",
-                        };
-                        if chunk.get(i..i + text.len()) != Some(text) {
-                            break Ok(true);
-                        }
-                        i += text.len();
-                        state = Q::AfterValue;
+                    b = next_byte!();
+                    if b != b':' {
+                        break 'run Ok(true);
                     }
-                    b']' if state == Q::ArrayFirst => {
-                        i += 1;
-                        depth -= 1;
-                        if depth < quiet {
-                            break Ok(false);
-                        }
-                        state = Q::AfterValue;
+                    state = Q::Value;
+                    i += 1;
+                    b = next_byte!();
+                    value!(b);
+                    if state != Q::AfterValue {
+                        break;
                     }
-                    _ => break Ok(true),
+                    b = next_byte!();
+                    match b {
+                        b',' => {
+                            state = Q::Key;
+                            i += 1;
+                            b = next_byte!();
+                        }
+                        b'}' => {
+                            close!();
+                            break;
+                        }
+                        _ => break 'run Ok(true),
+                    }
                 },
+                Q::Colon if b == b':' => {
+                    state = Q::Value;
+                    i += 1;
+                }
                 Q::AfterValue => {
                     let object = top_is_object(depth, stack);
                     match b {
@@ -950,41 +1090,13 @@ impl Tokenizer {
                             i += 1;
                         }
                         b'}' | b']' if object == (b == b'}') => {
-                            i += 1;
-                            depth -= 1;
-                            // The unwanted container itself closes: the general paths go on.
-                            if depth < quiet {
-                                break Ok(false);
-                            }
+                            close!();
                         }
-                        _ => break Ok(true),
+                        _ => break 'run Ok(true),
                     }
                 }
-                Q::ObjectFirst | Q::Key => match b {
-                    b'"' => match skip_str(chunk, i + 1) {
-                        Some(next) => {
-                            i = next;
-                            state = Q::Colon;
-                        }
-                        None => break Ok(true),
-                    },
-                    b'}' if state == Q::ObjectFirst => {
-                        i += 1;
-                        depth -= 1;
-                        if depth < quiet {
-                            break Ok(false);
-                        }
-                        state = Q::AfterValue;
-                    }
-                    _ => break Ok(true),
-                },
-                Q::Colon if b == b':' => {
-                    state = Q::Value;
-                    i += 1;
-                }
-                // Anything else is an error, or a state the general paths handle: let
-                // them see the byte.
-                _ => break Ok(true),
+                // Anything else is an error: the general paths report it.
+                Q::Colon => break 'run Ok(true),
             }
         };
         self.depth = depth;
@@ -1708,24 +1820,17 @@ mod tests {
     }
 
     #[test]
-    fn stop_block_and_stop_word_flag_every_stop_byte() {
-        // Each byte value alone, and at each position among plain bytes.
+    fn stop_word_flags_every_stop_byte() {
+        // Each byte value alone, at each position among plain bytes.
         for v in 0..=255u8 {
             let stop = is_special(v) || v >= 0x80;
-            for pos in 0..16 {
-                let mut block = [b'a'; 16];
-                block[pos] = v;
-                let hit = stop_block(&block);
+            for pos in 0..8 {
+                let mut word = [b'a'; 8];
+                word[pos] = v;
+                let hit = stop_word(u64::from_le_bytes(word));
                 assert_eq!(hit != 0, stop, "{v:#x} at {pos}");
                 if stop {
                     assert_eq!(hit.trailing_zeros() / 8, pos as u32, "{v:#x} at {pos}");
-                }
-                if pos < 8 {
-                    let hit = stop_word(u64::from_le_bytes(block[..8].try_into().unwrap()));
-                    assert_eq!(hit != 0, stop, "{v:#x} at {pos}");
-                    if stop {
-                        assert_eq!(hit.trailing_zeros() / 8, pos as u32, "{v:#x} at {pos}");
-                    }
                 }
             }
         }
