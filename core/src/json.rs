@@ -447,6 +447,23 @@ fn skip_str(s: &[u8], mut i: usize) -> Option<usize> {
     }
 }
 
+/// The literal starting with `b` (`t`, `f` or `n`) at `s[i]` and its length, when it lies
+/// whole in `s` and is spelt right; `None` otherwise (cut by the end of `s`, or misspelt:
+/// the byte-level path then reads it, and reports any error at the right offset).
+/// Compared as fixed-size arrays, which the compiler makes one or two integer compares.
+#[inline(always)]
+fn literal_at(s: &[u8], i: usize, b: u8) -> Option<(Lit, usize)> {
+    let four = <[u8; 4]>::try_from(s.get(i..i + 4)?).ok()?;
+    match b {
+        b't' => (four == *b"true").then_some((Lit::True, 4)),
+        b'n' => (four == *b"null").then_some((Lit::Null, 4)),
+        _ => {
+            let five = <[u8; 5]>::try_from(s.get(i..i + 5)?).ok()?;
+            (five == *b"false").then_some((Lit::False, 5))
+        }
+    }
+}
+
 /// The length of the UTF-8 sequence a lead byte starts (0 for an invalid lead byte).
 #[inline]
 fn utf8_len(lead: u8) -> u8 {
@@ -983,18 +1000,13 @@ impl Tokenizer {
                             }
                             None => break 'run Ok(true),
                         },
-                        b @ (b't' | b'f' | b'n') => {
-                            let text: &[u8] = match b {
-                                b't' => b"true",
-                                b'f' => b"false",
-                                _ => b"null",
-                            };
-                            if chunk.get(i..i + text.len()) != Some(text) {
-                                break 'run Ok(true);
+                        b @ (b't' | b'f' | b'n') => match literal_at(chunk, i, b) {
+                            Some((_, len)) => {
+                                i += len;
+                                state = Q::AfterValue;
                             }
-                            i += text.len();
-                            state = Q::AfterValue;
-                        }
+                            None => break 'run Ok(true),
+                        },
                         // An error: the general paths report it.
                         _ => break 'run Ok(true),
                     }
@@ -1156,12 +1168,7 @@ impl Tokenizer {
                 }
             }
             b't' | b'f' | b'n' => {
-                let (text, lit): (&[u8], _) = match b {
-                    b't' => (b"true", Lit::True),
-                    b'f' => (b"false", Lit::False),
-                    _ => (b"null", Lit::Null),
-                };
-                if chunk.get(i..i + text.len()) == Some(text) {
+                if let Some((lit, len)) = literal_at(chunk, i, b) {
                     if self.quiet == 0 {
                         match lit {
                             Lit::True => sink.boolean(true),
@@ -1170,7 +1177,7 @@ impl Tokenizer {
                         }
                     }
                     self.value_done();
-                    return Ok(i + text.len());
+                    return Ok(i + len);
                 }
             }
             _ => {}
