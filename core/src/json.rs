@@ -117,7 +117,8 @@ pub trait Sink {
     fn null(&mut self);
 }
 
-/// Where the tokenizer is in the grammar.
+/// Where the tokenizer is in the grammar. (Test it with `matches!`: the derived `==`
+/// compares the data of the other variants too, and is not always inlined.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
     /// Before the root: only `{` (after whitespace).
@@ -614,7 +615,7 @@ impl Tokenizer {
         if let Some(e) = self.error {
             return Err(e);
         }
-        if self.state == State::Done {
+        if matches!(self.state, State::Done) {
             Ok(())
         } else {
             let e = JsonError {
@@ -810,7 +811,7 @@ impl Tokenizer {
                 }
                 State::Value | State::ArrayFirst => loop {
                     // Elements: value, then `,` or `]`.
-                    if b == b']' && self.state == State::ArrayFirst {
+                    if b == b']' && matches!(self.state, State::ArrayFirst) {
                         self.close(false, i, sink)?;
                         i += 1;
                         break;
@@ -819,7 +820,7 @@ impl Tokenizer {
                     if !self.between_tokens() || self.quiet != 0 {
                         return Ok(i);
                     }
-                    if self.state != State::AfterValue {
+                    if !matches!(self.state, State::AfterValue) {
                         // A container opened: its contents come first.
                         break;
                     }
@@ -842,7 +843,7 @@ impl Tokenizer {
                     // Members: key, colon, value, then `,` or `}`.
                     match b {
                         b'"' => {}
-                        b'}' if self.state == State::ObjectFirst => {
+                        b'}' if matches!(self.state, State::ObjectFirst) => {
                             self.close(true, i, sink)?;
                             i += 1;
                             break;
@@ -850,7 +851,7 @@ impl Tokenizer {
                         _ => return Err(self.err(JsonErrorKind::UnexpectedByte, i)),
                     }
                     i = self.key_at(chunk, i + 1, sink)?;
-                    if self.state != State::Colon {
+                    if !matches!(self.state, State::Colon) {
                         return Ok(i);
                     }
                     b = next_byte!();
@@ -864,7 +865,7 @@ impl Tokenizer {
                     if !self.between_tokens() || self.quiet != 0 {
                         return Ok(i);
                     }
-                    if self.state != State::AfterValue {
+                    if !matches!(self.state, State::AfterValue) {
                         break;
                     }
                     b = next_byte!();
@@ -1183,7 +1184,7 @@ impl Tokenizer {
             _ => {}
         }
         self.begin_value(b, i, sink)?;
-        if self.state == State::Str(Str::Plain) {
+        if matches!(self.state, State::Str(Str::Plain)) {
             if self.keep {
                 self.plain(chunk, i + 1, sink)
             } else {
