@@ -240,14 +240,13 @@ fn is_special(b: u8) -> bool {
     b == b'"' || b == b'\\' || b < 0x20
 }
 
-/// The index of the first special byte of `s` (or `s.len()`), eight bytes at a time, and
-/// whether every byte before it is ASCII.
+/// The index of the first special byte of `s` (or `s.len()`), eight bytes at a time.
+/// (Non-ASCII bytes are not special: the runs this finds go through `from_utf8`.)
 #[inline]
-fn find_special(s: &[u8]) -> (usize, bool) {
+fn find_special(s: &[u8]) -> usize {
     const LO: u64 = 0x0101_0101_0101_0101;
     const HI: u64 = 0x8080_8080_8080_8080;
     let mut i = 0;
-    let mut high = 0u64;
     let mut words = s.chunks_exact(8);
     for word in &mut words {
         let Ok(bytes) = <[u8; 8]>::try_from(word) else {
@@ -263,23 +262,14 @@ fn find_special(s: &[u8]) -> (usize, bool) {
             & HI;
         if hit != 0 {
             // The lowest flagged byte is exact (false positives only sit above a true one).
-            let at = hit.trailing_zeros() / 8;
-            let below = (1u64 << (at * 8)) - 1;
-            high |= w & below;
-            return (i + at as usize, high & HI == 0);
+            return i + (hit.trailing_zeros() / 8) as usize;
         }
-        high |= w;
         i += 8;
     }
     let rest = s.get(i..).unwrap_or_default();
-    let mut ascii = high & HI == 0;
-    for (n, &b) in rest.iter().enumerate() {
-        if is_special(b) {
-            return (i + n, ascii);
-        }
-        ascii &= b < 0x80;
-    }
-    (s.len(), ascii)
+    rest.iter()
+        .position(|&b| is_special(b))
+        .map_or(s.len(), |n| i + n)
 }
 
 /// The index of the first byte of `s` at or after `i` that stops a skipped string: a
@@ -452,7 +442,7 @@ fn skip_str(s: &[u8], mut i: usize) -> Option<usize> {
             b'\\' => i += escape_len(s, i)?,
             b if b >= 0x80 => {
                 let rest = s.get(i..)?;
-                let (n, _) = find_special(rest);
+                let n = find_special(rest);
                 core::str::from_utf8(rest.get(..n)?).ok()?;
                 i += n;
             }
@@ -1380,14 +1370,12 @@ impl Tokenizer {
         }
         loop {
             let rest = chunk.get(i..).unwrap_or_default();
-            let (run_len, ascii) = find_special(rest);
+            let run_len = find_special(rest);
             let run = rest.get(..run_len).unwrap_or_default();
             let end = rest.get(run_len).copied();
-            // Plain ASCII that nobody wants needs no further look. (Keys without escapes
+            // (Strings nobody wants went to `skip_string` above; keys without escapes
             // never get here: `key_at` hands them on straight from the chunk.)
-            if self.keep || !ascii {
-                self.plain_run(run, i, end.is_none(), sink)?;
-            }
+            self.plain_run(run, i, end.is_none(), sink)?;
             i += run_len;
             match end {
                 None => return Ok(i),
@@ -1462,7 +1450,7 @@ impl Tokenizer {
                     // Non-ASCII: validate the whole run up to the next special byte (a
                     // sequence cut by the chunk's end is kept for the next chunk).
                     let rest = chunk.get(i..).unwrap_or_default();
-                    let (run_len, _) = find_special(rest);
+                    let run_len = find_special(rest);
                     let run = rest.get(..run_len).unwrap_or_default();
                     self.plain_run(run, i, run_len == rest.len(), sink)?;
                     i += run_len;
@@ -2023,15 +2011,18 @@ mod tests {
             for special in [b'"', b'\\', 0x00, 0x1f, b'\n'] {
                 let mut t = s.clone();
                 t[pos] = special;
-                assert_eq!(find_special(&t), (pos, true));
+                assert_eq!(find_special(&t), pos);
+                // Bytes next to the flagged ranges are not special.
+                t[pos] = [b' ', b'!', b'#', b'[', b']', 0x7f, 0x80, 0xff][pos % 8];
+                assert_eq!(find_special(&t), 40);
             }
         }
-        s[5] = 0xE6; // non-ASCII is not special, but is noticed
-        assert_eq!(find_special(&s), (40, false));
-        assert_eq!(find_special(&s[..5]), (5, true));
+        s[5] = 0xE6; // non-ASCII is not special
+        assert_eq!(find_special(&s), 40);
+        assert_eq!(find_special(&s[..5]), 5);
         s[5] = b'"';
         s[30] = 0xE6;
-        assert_eq!(find_special(&s), (5, true));
+        assert_eq!(find_special(&s), 5);
     }
 
     #[test]
