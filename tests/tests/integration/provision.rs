@@ -226,6 +226,15 @@ fn bad_wifi_settings_and_an_existing_image_are_refused_before_the_browser() {
         None,
         "exists: pass --force",
     );
+    // Without a client id: how to give one (provision does not save it anywhere).
+    let bare = Setup::new();
+    refused(
+        &bare,
+        &[],
+        &[ssid, ("TONEARM_WIFI_PASSWORD", "")],
+        None,
+        "no client id: pass --client-id YOUR_APP_ID (from your app in the Spotify developer dashboard), set SPOTIFY_CLIENT_ID, or put client_id in",
+    );
     // The password never goes on the command line: there is no option for it.
     let (code, _, stderr) = setup
         .provision(&["--password", "hunter2hunter2"], &[], None)

@@ -234,11 +234,18 @@ impl Https {
         let mut tls: TlsConnection<'_, _, Aes128GcmSha256> =
             TlsConnection::new(socket, &mut self.tls_read[..], &mut self.tls_write[..]);
         let rng = esp_hal::rng::Trng::try_new().map_err(|_| Failure::Connect)?;
-        let provider = Provider {
+        let mut provider = Provider {
             rng,
             verifier: StrictVerifier::new(CertVerifier::new(Certificate::X509(root))),
         };
-        if let Err(e) = tls.open(TlsContext::new(&config, provider)).await {
+        let opened = tls.open(TlsContext::new(&config, &mut provider)).await;
+        if opened.is_ok() && !provider.verifier.authenticated() {
+            // embedded-tls 0.19 completes a handshake in which the server sent no
+            // Certificate or no CertificateVerify: not Spotify, and nothing is sent to it.
+            println!("tls: {} did not authenticate", host);
+            return Err(Failure::Connect);
+        }
+        if let Err(e) = opened {
             if matches!(e, TlsError::InvalidCertificate) {
                 // Not this root (or a bad certificate): the next attempt tries the next.
                 println!("tls: {} not verified with root {}", host, root_name);

@@ -32,6 +32,15 @@ pub const SLOT_SIZE: u32 = 0x1000;
 /// The partition: two slots (the size of the image `tonearm provision` writes).
 pub const PARTITION_SIZE: u32 = 2 * SLOT_SIZE;
 
+/// The fields' numbers in [`RecordError::TooLong`], in record order.
+pub const FIELD_SSID: u8 = 0;
+/// The password's number.
+pub const FIELD_PASSWORD: u8 = 1;
+/// The client id's number.
+pub const FIELD_CLIENT_ID: u8 = 2;
+/// The refresh token's number.
+pub const FIELD_REFRESH_TOKEN: u8 = 3;
+
 /// The record's magic bytes.
 pub const MAGIC: [u8; 4] = *b"TNRM";
 /// The format version this code writes and reads.
@@ -131,13 +140,17 @@ pub fn crc32(bytes: &[u8]) -> u32 {
 /// length (a multiple of [`WRITE_ALIGN`]).
 pub fn encode(settings: &Settings<'_>, seq: u32, buf: &mut [u8]) -> Result<usize, RecordError> {
     let fields = [
-        (settings.ssid, SSID_MAX),
-        (settings.password, PASSWORD_MAX),
-        (settings.client_id, CLIENT_ID_MAX),
-        (settings.refresh_token, REFRESH_TOKEN_MAX),
+        (FIELD_SSID, settings.ssid, SSID_MAX),
+        (FIELD_PASSWORD, settings.password, PASSWORD_MAX),
+        (FIELD_CLIENT_ID, settings.client_id, CLIENT_ID_MAX),
+        (
+            FIELD_REFRESH_TOKEN,
+            settings.refresh_token,
+            REFRESH_TOKEN_MAX,
+        ),
     ];
     let mut payload = 0usize;
-    for (i, (text, max)) in (0u8..).zip(fields) {
+    for (i, text, max) in fields {
         if text.len() > max {
             return Err(RecordError::TooLong(i));
         }
@@ -153,7 +166,7 @@ pub fn encode(settings: &Settings<'_>, seq: u32, buf: &mut [u8]) -> Result<usize
     w.put(&[VERSION, 0])?;
     w.put(&len16.to_le_bytes())?;
     w.put(&seq.to_le_bytes())?;
-    for (text, _) in fields {
+    for (_, text, _) in fields {
         let n = u16::try_from(text.len()).map_err(|_| RecordError::Malformed)?;
         w.put(&n.to_le_bytes())?;
         w.put(text.as_bytes())?;

@@ -10,7 +10,14 @@
 //! check never passes on a CommonName and a leaf cannot sign another leaf.
 //! `tls-spike/tests/spike.rs` runs both against a loopback server.
 //!
-//! It also guards a panic in embedded-tls 0.19: its `verify_signature` unwraps the
+//! It also closes a hole in embedded-tls 0.19: its handshake accepts the server's
+//! Finished without a Certificate and a CertificateVerify having come first, so a man in
+//! the middle who simply sends neither is never checked at all. [`StrictVerifier`]
+//! remembers whether a CertificateVerify over a verified chain passed
+//! ([`StrictVerifier::authenticated`]); the board sends nothing on a connection where it
+//! did not.
+//!
+//! And it guards a panic in embedded-tls 0.19: its `verify_signature` unwraps the
 //! leaf's key as an RSA key when the server's CertificateVerify says RSA-PSS-SHA256, so
 //! a man in the middle replaying a real chain with an ECDSA leaf could reboot the board.
 //! [`StrictVerifier`] only passes on a CertificateVerify whose scheme fits the leaf's key
@@ -363,8 +370,11 @@ mod verifier {
         inner: V,
         host: [u8; HOST_MAX],
         host_len: usize,
-        /// The verified leaf's key; `Other` until a chain has verified.
+        /// The verified leaf's key; `Other` until a chain has verified, and again once a
+        /// CertificateVerify has used it.
         leaf_key: KeyKind,
+        /// A CertificateVerify over the verified chain passed in this handshake.
+        authenticated: bool,
     }
 
     impl<V> StrictVerifier<V> {
@@ -375,7 +385,16 @@ mod verifier {
                 host: [0; HOST_MAX],
                 host_len: 0,
                 leaf_key: KeyKind::Other,
+                authenticated: false,
             }
+        }
+
+        /// Whether the server proved it holds the key of a certificate that verified for
+        /// the host: a chain verified and then its CertificateVerify did. embedded-tls
+        /// 0.19 completes a handshake that has neither, so check this after `open` and
+        /// send nothing when it is false.
+        pub fn authenticated(&self) -> bool {
+            self.authenticated
         }
     }
 
@@ -388,6 +407,9 @@ mod verifier {
                 .ok_or(TlsError::InsufficientSpace)?;
             slot.copy_from_slice(bytes);
             self.host_len = bytes.len();
+            // A new handshake starts: nothing is authenticated yet.
+            self.leaf_key = KeyKind::Other;
+            self.authenticated = false;
             self.inner.set_hostname_verification(hostname)
         }
 
@@ -402,6 +424,7 @@ mod verifier {
                 CertificateEntryRef::RawPublicKey(_) => None,
             });
             self.leaf_key = KeyKind::Other;
+            self.authenticated = false;
             super::check_chain(host, chain).map_err(|_| TlsError::InvalidCertificate)?;
             let leaf = match cert.entries.first() {
                 Some(CertificateEntryRef::X509(der)) => *der,
@@ -425,10 +448,15 @@ mod verifier {
                 SignatureScheme::EcdsaSecp384r1Sha384 => Scheme::EcdsaP384,
                 _ => Scheme::Other,
             };
-            if !self.leaf_key.fits(scheme) {
+            // The leaf's key serves one CertificateVerify: a second one (or one without
+            // a Certificate before it) finds no key and fails here.
+            let key = core::mem::replace(&mut self.leaf_key, KeyKind::Other);
+            if !key.fits(scheme) {
                 return Err(TlsError::InvalidSignature);
             }
-            self.inner.verify_signature(verify)
+            self.inner.verify_signature(verify)?;
+            self.authenticated = true;
+            Ok(())
         }
     }
 

@@ -430,14 +430,24 @@ mod e19 {
         }
     }
 
-    fn run<V: TlsVerifier<Aes128GcmSha256>>(addr: SocketAddr, host: &str, verifier: V) -> Verdict {
+    /// `authenticated` is checked after `open`, as the board does (see `rogue.rs`).
+    fn run<V: TlsVerifier<Aes128GcmSha256>>(
+        addr: SocketAddr,
+        host: &str,
+        verifier: V,
+        authenticated: fn(&V) -> bool,
+    ) -> Verdict {
         let mut rx = vec![0u8; 16_640];
         let mut tx = vec![0u8; 4096];
         let config = TlsConfig::new().with_server_name(host);
         let mut tls: TlsConnection<_, Aes128GcmSha256> =
             TlsConnection::new(FromStd::new(connect(addr)), &mut rx, &mut tx);
-        tls.open(TlsContext::new(&config, Provider { verifier }))
+        let mut provider = Provider { verifier };
+        tls.open(TlsContext::new(&config, &mut provider))
             .map_err(|e| format!("{e:?}"))?;
+        if !authenticated(&provider.verifier) {
+            return Err("not authenticated".into());
+        }
         let mut buf = [0u8; 64];
         let n = tls.read(&mut buf).map_err(|e| format!("read {e:?}"))?;
         if buf.get(..n) == Some(GREETING) {
@@ -451,14 +461,19 @@ mod e19 {
     pub fn plain(addr: SocketAddr, host: &str, root: &[u8]) -> Verdict {
         let v: CertVerifier<'_, Aes128GcmSha256, SystemTime, CERT_LIST> =
             CertVerifier::new(Certificate::X509(root));
-        run(addr, host, v)
+        run(addr, host, v, |_| true)
     }
 
     /// The same, wrapped in the board's strict name and CA checks.
     pub fn strict(addr: SocketAddr, host: &str, root: &[u8]) -> Verdict {
         let v: CertVerifier<'_, Aes128GcmSha256, SystemTime, CERT_LIST> =
             CertVerifier::new(Certificate::X509(root));
-        run(addr, host, StrictVerifier::new(v))
+        run(
+            addr,
+            host,
+            StrictVerifier::new(v),
+            StrictVerifier::authenticated,
+        )
     }
 }
 
