@@ -326,7 +326,7 @@ pub fn run(args: &LoginArgs, config_path: Option<&Path>) -> anyhow::Result<()> {
     if args.port == 0 {
         return Err(LoginError::PortZero.into());
     }
-    let config = load_config(args.client_id.as_deref(), config_path)?;
+    let config = load_config(args.client_id.as_deref(), config_path, true)?;
     let store = TokenStore::new(config.token_path());
     // Fail before the browser step if the token file cannot even be read.
     match store.load() {
@@ -456,10 +456,12 @@ pub(crate) fn browser_login<T>(
 }
 
 /// The config for a login: the file (missing is fine: it is created) and the environment,
-/// with `--client-id` taking precedence over both.
+/// with `--client-id` taking precedence over both. `saves` is whether the command keeps
+/// the client id in the config (`login` does, `provision` does not): the messages say so.
 pub(crate) fn load_config(
     client_id: Option<&str>,
     config_path: Option<&Path>,
+    saves: bool,
 ) -> anyhow::Result<Config> {
     let path = match config_path {
         Some(p) => p.to_path_buf(),
@@ -483,6 +485,7 @@ pub(crate) fn load_config(
         .filter(|v| !v.is_empty());
     if let (Some(cli), Some(env)) = (&cli_id, &env_id)
         && cli != env
+        && saves
     {
         eprintln!(
             "tonearm: warning: SPOTIFY_CLIENT_ID holds another client id and overrides the config: unset it, or tonearm will not be able to use this login"
@@ -494,7 +497,13 @@ pub(crate) fn load_config(
     };
     match Config::parse(&text, &path, &env) {
         Ok(config) => Ok(config),
-        Err(ConfigError::MissingClientId { path }) => Err(LoginError::NoClientId { path }.into()),
+        Err(ConfigError::MissingClientId { path }) if saves => {
+            Err(LoginError::NoClientId { path }.into())
+        }
+        Err(ConfigError::MissingClientId { path }) => Err(anyhow::anyhow!(
+            "no client id: pass --client-id YOUR_APP_ID (from your app in the Spotify developer dashboard), set SPOTIFY_CLIENT_ID, or put client_id in {}",
+            path.display()
+        )),
         Err(e) => Err(e.into()),
     }
 }
@@ -517,8 +526,14 @@ fn bind(port: u16) -> Result<TcpListener, LoginError> {
 fn open_browser(url: &str) -> bool {
     use std::process::{Command, Stdio};
     let spawn = |program: &str, args: Vec<String>| {
+        // The browser outlives this command and passes its environment on to everything
+        // it starts: no secret of ours goes with it.
         let child = Command::new(program)
             .args(args)
+            .env_remove(config::ENV_CLIENT_SECRET)
+            .env_remove(config::ENV_REFRESH_TOKEN)
+            .env_remove(crate::provision_cmd::ENV_PASSWORD)
+            .env_remove(crate::provision_cmd::ENV_SSID)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())

@@ -50,8 +50,9 @@ enum Command {
     Login(login_cmd::LoginArgs),
     /// Forget the stored token.
     Logout,
-    /// Write the settings partition image for an ESP32-C3 board: Wi-Fi (asked, or from
-    /// TONEARM_WIFI_SSID / TONEARM_WIFI_PASSWORD) and a Spotify login of the board's own.
+    /// Write the settings partition image for an ESP32-C3 board: Wi-Fi (from
+    /// TONEARM_WIFI_SSID / TONEARM_WIFI_PASSWORD, else asked on the terminal, else the first
+    /// two lines of standard input) and a Spotify login of the board's own.
     Provision(provision_cmd::ProvisionArgs),
     /// Parse a currently-playing or player body and print what the display would use, as JSON.
     Parse(parse_cmd::ParseArgs),

@@ -19,7 +19,6 @@
 use std::io::{BufRead as _, IsTerminal as _};
 use std::path::{Path, PathBuf};
 
-use anyhow::Context as _;
 use tonearm_c3_shell::record::{self, RecordError, Settings};
 
 use crate::config::SecretString;
@@ -80,6 +79,9 @@ pub enum ProvisionError {
         .0.display()
     )]
     Exists(PathBuf),
+    /// The output is a directory.
+    #[error("{} is a directory: give a file name, such as {}/board.bin", .0.display(), .0.display())]
+    IsDirectory(PathBuf),
     /// The output's directory does not exist.
     #[error("cannot write {}: its directory does not exist", .0.display())]
     NoDirectory(PathBuf),
@@ -89,6 +91,15 @@ pub enum ProvisionError {
         max = record::REFRESH_TOKEN_MAX
     )]
     TokenTooLong(usize),
+    /// Ctrl-C at a prompt.
+    #[error("interrupted: nothing was written")]
+    Interrupted,
+    /// An environment variable that is not UTF-8.
+    #[error("{0} is not valid UTF-8")]
+    NotUnicode(&'static str),
+    /// The terminal could not be read.
+    #[error("cannot read the Wi-Fi password from the terminal: {0}")]
+    Terminal(String),
     /// The record could not be made (not expected after the checks).
     #[error("cannot make the settings record: {0}")]
     Record(RecordError),
@@ -109,12 +120,15 @@ pub fn run(args: &ProvisionArgs, config_path: Option<&Path>) -> anyhow::Result<(
         );
     }
     check_out(&args.out, args.force)?;
-    let config = login_cmd::load_config(args.login.client_id.as_deref(), config_path)?;
+    let config = login_cmd::load_config(args.login.client_id.as_deref(), config_path, false)?;
     if config.client_id.len() > record::CLIENT_ID_MAX {
         return Err(ProvisionError::ClientIdLength(config.client_id.len()).into());
     }
     let wifi = read_wifi()?;
     check_wifi(&wifi)?;
+    if crate::interrupted() {
+        return Err(ProvisionError::Interrupted.into());
+    }
 
     eprintln!(
         "tonearm: the board gets a Spotify login of its own (sharing the desktop's would make the two revoke each other's)"
@@ -137,8 +151,14 @@ pub fn run(args: &ProvisionArgs, config_path: Option<&Path>) -> anyhow::Result<(
             refresh_token: tokens.refresh_token.expose(),
         };
         let image = image(&settings)?;
-        write_image(&args.out, &image)
-            .with_context(|| format!("cannot write {}", args.out.display()))?;
+        write_image(&args.out, &image, args.force).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::AlreadyExists {
+                anyhow::Error::from(ProvisionError::Exists(args.out.clone()))
+                    .context("nothing was written (it appeared during the login)")
+            } else {
+                anyhow::Error::from(e).context(format!("cannot write {}", args.out.display()))
+            }
+        })?;
         Ok(missing)
     })?;
 
@@ -169,6 +189,9 @@ pub fn run(args: &ProvisionArgs, config_path: Option<&Path>) -> anyhow::Result<(
 /// Refuses an existing output without `--force`, and an output in a missing directory,
 /// before anything is asked.
 fn check_out(out: &Path, force: bool) -> Result<(), ProvisionError> {
+    if out.is_dir() {
+        return Err(ProvisionError::IsDirectory(out.to_path_buf()));
+    }
     if out.exists() && !force {
         return Err(ProvisionError::Exists(out.to_path_buf()));
     }
@@ -182,25 +205,39 @@ fn check_out(out: &Path, force: bool) -> Result<(), ProvisionError> {
 /// The SSID and the password: each from its environment variable, else the terminal,
 /// else standard input's next line.
 fn read_wifi() -> Result<Wifi, ProvisionError> {
+    use std::env::VarError;
     let interactive = std::io::stdin().is_terminal();
     let ssid = match std::env::var(ENV_SSID) {
         Ok(ssid) => ssid,
-        Err(_) => {
+        Err(VarError::NotUnicode(_)) => return Err(ProvisionError::NotUnicode(ENV_SSID)),
+        Err(VarError::NotPresent) => {
             if interactive {
                 eprint!("Wi-Fi network (SSID): ");
             }
-            read_line().ok_or(ProvisionError::NoSsid)?
+            let line = read_line();
+            // Ctrl-C at the prompt: the handler only sets a flag, the read ends at Enter.
+            if crate::interrupted() {
+                return Err(ProvisionError::Interrupted);
+            }
+            line.ok_or(ProvisionError::NoSsid)?
         }
     };
     let password = match std::env::var(ENV_PASSWORD) {
         Ok(password) => password,
-        Err(_) if interactive => rpassword::prompt_password(format!(
+        Err(VarError::NotUnicode(_)) => return Err(ProvisionError::NotUnicode(ENV_PASSWORD)),
+        Err(VarError::NotPresent) if interactive => rpassword::prompt_password(format!(
             "Wi-Fi password for \"{}\" (not shown; empty for an open network): ",
             ssid.escape_debug()
         ))
-        .map_err(|_| ProvisionError::NoPassword)?,
-        Err(_) => read_line().ok_or(ProvisionError::NoPassword)?,
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::Interrupted => ProvisionError::Interrupted,
+            _ => ProvisionError::Terminal(e.to_string()),
+        })?,
+        Err(VarError::NotPresent) => read_line().ok_or(ProvisionError::NoPassword)?,
     };
+    if crate::interrupted() {
+        return Err(ProvisionError::Interrupted);
+    }
     Ok(Wifi {
         ssid,
         password: SecretString::new(password),
@@ -249,8 +286,12 @@ fn check_wifi(wifi: &Wifi) -> Result<(), ProvisionError> {
 fn image(settings: &Settings<'_>) -> Result<Vec<u8>, ProvisionError> {
     let mut image = vec![0xFF; record::PARTITION_SIZE as usize];
     record::partition_image(settings, &mut image).map_err(|e| match e {
-        RecordError::TooLong(3) => ProvisionError::TokenTooLong(settings.refresh_token.len()),
-        RecordError::TooLong(2) => ProvisionError::ClientIdLength(settings.client_id.len()),
+        RecordError::TooLong(record::FIELD_REFRESH_TOKEN) => {
+            ProvisionError::TokenTooLong(settings.refresh_token.len())
+        }
+        RecordError::TooLong(record::FIELD_CLIENT_ID) => {
+            ProvisionError::ClientIdLength(settings.client_id.len())
+        }
         // Not expected: the SSID and the password were checked, the buffer fits.
         other => ProvisionError::Record(other),
     })?;
@@ -258,8 +299,9 @@ fn image(settings: &Settings<'_>) -> Result<Vec<u8>, ProvisionError> {
 }
 
 /// Writes `bytes` to `out` atomically: a private temporary file beside it, synced, then
-/// renamed over it, then the directory synced.
-fn write_image(out: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// renamed over `out` (with `replace`), or linked to it (without: that fails if `out`
+/// appeared meanwhile, so nothing is replaced), then the directory synced.
+fn write_image(out: &Path, bytes: &[u8], replace: bool) -> std::io::Result<()> {
     let dir = out
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -269,7 +311,13 @@ fn write_image(out: &Path, bytes: &[u8]) -> std::io::Result<()> {
     name.push(format!(".tmp-{}", std::process::id()));
     let temp = dir.join(name);
     let result = write_new_private(&temp, bytes)
-        .and_then(|()| std::fs::rename(&temp, out))
+        .and_then(|()| {
+            if replace {
+                std::fs::rename(&temp, out)
+            } else {
+                std::fs::hard_link(&temp, out).and_then(|()| std::fs::remove_file(&temp))
+            }
+        })
         .and_then(|()| sync_dir(dir));
     if result.is_err() {
         let _ = std::fs::remove_file(&temp);
@@ -359,7 +407,15 @@ mod tests {
             check_out(&dir.path().join("nope/board.bin"), true),
             Err(ProvisionError::NoDirectory(_))
         ));
-        write_image(&out, &[1, 2, 3]).expect("write");
+        assert!(matches!(
+            check_out(dir.path(), true),
+            Err(ProvisionError::IsDirectory(_))
+        ));
+        // Without replace, an output that appeared meanwhile is kept.
+        let err = write_image(&out, &[1, 2, 3], false).expect_err("exists");
+        assert_eq!(err.kind(), std::io::ErrorKind::AlreadyExists);
+        assert_eq!(std::fs::read(&out).expect("read"), b"old");
+        write_image(&out, &[1, 2, 3], true).expect("write");
         assert_eq!(std::fs::read(&out).expect("read"), [1, 2, 3]);
         #[cfg(unix)]
         {
