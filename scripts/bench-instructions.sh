@@ -16,7 +16,7 @@ count() { # who body n -> total instructions
   awk '/^summary:/ {print $2}' "$out"; rm -f "$out"
 }
 printf '%-10s %16s %16s %8s\n' body "ours Ir/parse" "serde_json Ir/parse" ratio
-for body in seed episode real multi; do
+for body in seed episode real multi plain; do
   n=20; [ "$body" = multi ] && n=2
   o1=$(count ours "$body" 1); on=$(count ours "$body" $((n + 1)))
   t1=$(count serde_json "$body" 1); tn=$(count serde_json "$body" $((n + 1)))

@@ -213,6 +213,14 @@ fn main() {
     }
     big.extend_from_slice(b"\"ZW\"],\"name\":\"Big\",\"duration_ms\":1000}}");
 
+    // An episode whose long description has no escapes at all (20 KB of plain text): the
+    // case where scanning speed, not escape handling, decides.
+    let mut plain = Vec::from(&b"{\"item\":{\"type\":\"episode\",\"description\":\""[..]);
+    while plain.len() < 20_000 {
+        plain.extend_from_slice(b"In this episode we talk about quotes, slashes and newlines. ");
+    }
+    plain.extend_from_slice(b"\",\"name\":\"Plain\",\"duration_ms\":1000}}");
+
     if let Ok(spec) = std::env::var("BENCH_COUNT") {
         count_mode(
             &spec,
@@ -221,6 +229,7 @@ fn main() {
                 ("episode", &episode),
                 ("real", &corpus_episode),
                 ("multi", &big),
+                ("plain", &plain),
             ],
         );
         return;
@@ -235,6 +244,7 @@ fn main() {
         ("episode (dense escapes)", &episode, 41, 100),
         ("episode (corpus, real)", &corpus_episode, 41, 200),
         ("multi-MB (3 MiB)", &big, 21, 2),
+        ("plain description (20 KB)", &plain, 41, 100),
     ] {
         if let Ok(only) = std::env::var("BENCH_ONLY")
             && !name.starts_with(only.as_str())
