@@ -133,13 +133,22 @@ impl core::fmt::Display for NameError {
     }
 }
 
+/// The fields of a DER certificate's TBSCertificate, one after the other.
+fn tbs_fields(cert: &[u8]) -> Result<Der<'_>, NameError> {
+    let cert = Der::new(cert)
+        .expect(SEQUENCE)
+        .ok_or(NameError::Malformed)?;
+    let tbs = Der::new(cert)
+        .expect(SEQUENCE)
+        .ok_or(NameError::Malformed)?;
+    Ok(Der::new(tbs))
+}
+
 /// The value (inside the OCTET STRING) of the extension `oid` of a DER certificate;
 /// `Ok(None)` if the certificate has no such extension.
 fn extension<'a>(cert: &'a [u8], oid: &[u8]) -> Result<Option<&'a [u8]>, NameError> {
     let m = NameError::Malformed;
-    let cert = Der::new(cert).expect(SEQUENCE).ok_or(m)?;
-    let tbs = Der::new(cert).expect(SEQUENCE).ok_or(m)?;
-    let mut fields = Der::new(tbs);
+    let mut fields = tbs_fields(cert)?;
     while let Some(field) = fields.next() {
         if field.tag != EXTENSIONS {
             continue;
@@ -210,9 +219,7 @@ impl KeyKind {
 /// STRING's contents; for RSA the PKCS#1 `RSAPublicKey`, for EC the SEC1 point).
 pub fn public_key(cert: &[u8]) -> Result<(KeyKind, &[u8]), NameError> {
     let m = NameError::Malformed;
-    let cert = Der::new(cert).expect(SEQUENCE).ok_or(m)?;
-    let tbs = Der::new(cert).expect(SEQUENCE).ok_or(m)?;
-    let mut fields = Der::new(tbs);
+    let mut fields = tbs_fields(cert)?;
     let mut serial = fields.next().ok_or(m)?;
     if serial.tag == VERSION {
         serial = fields.next().ok_or(m)?;

@@ -16,17 +16,15 @@
 //! board's way, `StrictVerifier::authenticated()` checked after `open` (as
 //! `../src/net.rs` does before it writes a byte), refuses the two forged ones.
 
+mod common;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::{Duration, SystemTime};
 
 use aes_gcm::aead::{Aead, Payload};
 use aes_gcm::{Aes128Gcm, KeyInit, Nonce};
-use embedded_io_adapters::std::FromStd;
-use embedded_tls::blocking::{
-    Aes128GcmSha256, Certificate, CryptoProvider, TlsConfig, TlsConnection, TlsContext, TlsError,
-    TlsVerifier,
-};
+use embedded_tls::blocking::{Aes128GcmSha256, Certificate, TlsVerifier};
 use embedded_tls::pki::CertVerifier;
 use hkdf::Hkdf;
 use hmac::{Hmac, Mac};
@@ -223,23 +221,8 @@ fn serve(mode: Mode, chain: Vec<Vec<u8>>, leaf_key: Vec<u8>) -> SocketAddr {
     addr
 }
 
-struct Provider<V> {
-    verifier: V,
-}
-
-impl<V: TlsVerifier<Aes128GcmSha256>> CryptoProvider for Provider<V> {
-    type CipherSuite = Aes128GcmSha256;
-    type Signature = DerSignature;
-    fn rng(&mut self) -> impl embedded_tls::CryptoRngCore {
-        OsRng
-    }
-    fn verifier(&mut self) -> Result<&mut impl TlsVerifier<Aes128GcmSha256>, TlsError> {
-        Ok(&mut self.verifier)
-    }
-}
-
-/// Opens a connection with `verifier`; `Ok` when the handshake completed and
-/// `authenticated` says the server was authenticated.
+/// Opens a connection with `verifier` the board's way; `Ok` when the handshake completed
+/// and `authenticated` says the server was authenticated.
 fn open<V: TlsVerifier<Aes128GcmSha256>>(
     addr: SocketAddr,
     verifier: V,
@@ -249,19 +232,13 @@ fn open<V: TlsVerifier<Aes128GcmSha256>>(
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
-    let mut rx = vec![0u8; 16_640];
-    let mut tx = vec![0u8; 4096];
-    let config = TlsConfig::new().with_server_name("api.spike.test");
-    let mut tls: TlsConnection<_, Aes128GcmSha256> =
-        TlsConnection::new(FromStd::new(stream), &mut rx, &mut tx);
-    let mut provider = Provider { verifier };
-    tls.open(TlsContext::new(&config, &mut provider))
-        .map_err(|e| format!("{e:?}"))?;
-    if authenticated(&provider.verifier) {
-        Ok(())
-    } else {
-        Err("not authenticated".into())
-    }
+    common::open(
+        stream,
+        "api.spike.test",
+        verifier,
+        authenticated,
+        |_| Ok(()),
+    )
 }
 
 #[test]

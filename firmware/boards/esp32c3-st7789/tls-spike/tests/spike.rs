@@ -49,6 +49,8 @@
 //! `cargo test --target <host> -- --nocapture` prints the table of results; the asserts
 //! pin every cell, so a new crate version that changes a verdict fails here.
 
+mod common;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
@@ -405,30 +407,10 @@ type Verdict = Result<(), String>;
 
 mod e19 {
     use super::*;
-    use embedded_io_adapters::std::FromStd;
-    use embedded_tls::blocking::{
-        Aes128GcmSha256, Certificate, CryptoProvider, TlsConfig, TlsConnection, TlsContext,
-        TlsError, TlsVerifier,
-    };
+    use embedded_tls::blocking::{Aes128GcmSha256, Certificate, TlsVerifier};
     use embedded_tls::pki::CertVerifier;
-    use p256::ecdsa::DerSignature;
     use std::time::SystemTime;
     use tonearm_c3_shell::tls::StrictVerifier;
-
-    pub struct Provider<V> {
-        pub verifier: V,
-    }
-
-    impl<V: TlsVerifier<Aes128GcmSha256>> CryptoProvider for Provider<V> {
-        type CipherSuite = Aes128GcmSha256;
-        type Signature = DerSignature;
-        fn rng(&mut self) -> impl embedded_tls::CryptoRngCore {
-            rand_core::OsRng
-        }
-        fn verifier(&mut self) -> Result<&mut impl TlsVerifier<Aes128GcmSha256>, TlsError> {
-            Ok(&mut self.verifier)
-        }
-    }
 
     /// `authenticated` is checked after `open`, as the board does (see `rogue.rs`).
     fn run<V: TlsVerifier<Aes128GcmSha256>>(
@@ -437,24 +419,15 @@ mod e19 {
         verifier: V,
         authenticated: fn(&V) -> bool,
     ) -> Verdict {
-        let mut rx = vec![0u8; 16_640];
-        let mut tx = vec![0u8; 4096];
-        let config = TlsConfig::new().with_server_name(host);
-        let mut tls: TlsConnection<_, Aes128GcmSha256> =
-            TlsConnection::new(FromStd::new(connect(addr)), &mut rx, &mut tx);
-        let mut provider = Provider { verifier };
-        tls.open(TlsContext::new(&config, &mut provider))
-            .map_err(|e| format!("{e:?}"))?;
-        if !authenticated(&provider.verifier) {
-            return Err("not authenticated".into());
-        }
-        let mut buf = [0u8; 64];
-        let n = tls.read(&mut buf).map_err(|e| format!("read {e:?}"))?;
-        if buf.get(..n) == Some(GREETING) {
-            Ok(())
-        } else {
-            Err("wrong greeting".into())
-        }
+        common::open(connect(addr), host, verifier, authenticated, |tls| {
+            let mut buf = [0u8; 64];
+            let n = tls.read(&mut buf).map_err(|e| format!("read {e:?}"))?;
+            if buf.get(..n) == Some(GREETING) {
+                Ok(())
+            } else {
+                Err("wrong greeting".into())
+            }
+        })
     }
 
     /// embedded-tls 0.19's own verifier, with a clock.
