@@ -11,7 +11,9 @@
 //! - [`position`]: the playback position at a given monotonic time and its `m:ss` /
 //!   `h:mm:ss` text;
 //! - [`session`]: the live session (tokens, schedule, backoff, rate limits, controls) as a
-//!   sans-IO state machine.
+//!   sans-IO state machine;
+//! - [`budget`]: the daily request budget and Spotify's quota hold, as state to persist;
+//! - [`wall`]: local dates and times, night hours and POSIX `TZ` rules.
 //!
 //! Nothing here reads a clock, opens a socket or touches a file: bytes come in as chunks
 //! and time comes in as a monotonic `now_ms: u64` (a `u32` would wrap after 49 days).
@@ -30,6 +32,7 @@
     )
 )]
 
+pub mod budget;
 pub mod json;
 pub mod model;
 pub mod parse;
@@ -37,6 +40,7 @@ pub mod position;
 pub mod secret;
 pub mod session;
 pub mod text;
+pub mod wall;
 
 pub use json::{JsonError, JsonErrorKind};
 pub use model::{

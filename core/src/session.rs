@@ -20,10 +20,12 @@ use core::fmt::Write as _;
 
 use heapless::String;
 
+use crate::budget::{Budget, QuotaState};
 use crate::model::{Kind, NowPlaying};
 use crate::parse::{ErrorBody, ErrorParser, NowPlayingParser, TokenParser, TokenResponse};
 use crate::position::position_ms;
 use crate::secret::Secret;
+use crate::wall::{LocalTime, NightHours, WallClock};
 
 /// Bytes of a client id (Spotify's are 32 hex digits).
 pub const CLIENT_ID_CAP: usize = 64;
@@ -167,6 +169,11 @@ pub enum ControlRefused {
     Halted,
     /// Another control is still waiting to be sent.
     Busy,
+    /// The daily request budget (reserve included) is spent, or Spotify's quota is used
+    /// up: nothing is sent ("Daily limit reached").
+    DailyLimit,
+    /// The screen was dark (night hours or the idle blank): the press only woke it.
+    WokeUp,
 }
 
 /// Which server a request goes to.
@@ -340,6 +347,8 @@ pub enum Notice {
     NotAllowed,
     /// Another control failed.
     ControlFailed,
+    /// The daily request budget or Spotify's quota is spent: the press sent nothing.
+    DailyLimit,
 }
 
 /// A configuration problem the user must fix.
@@ -349,6 +358,10 @@ pub enum ConfigProblem {
     InvalidClient,
     /// No client id is configured.
     MissingClientId,
+    /// The app's owner has no Spotify Premium: Spotify refuses every Web API call (403
+    /// "Active premium subscription required for the owner of the app"). The session
+    /// probes once every 6 hours, and at a press.
+    PremiumRequired,
 }
 
 /// How the connection to Spotify stands.
@@ -373,6 +386,17 @@ pub enum Health {
     },
     /// The refresh token is gone, expired or revoked: run `tonearm login`.
     LoginNeeded,
+    /// The refresh token was refused near the end of the six months a Spotify login
+    /// lasts: a new login is needed, and this is why.
+    LoginExpired,
+    /// Spotify's daily quota for the developer account is used up (429
+    /// `QUOTA_EXCEEDED`): nothing is sent until the hold ends.
+    QuotaExceeded {
+        /// When the hold ends, Unix seconds.
+        until_unix_s: u64,
+        /// How long until then, in ms.
+        remaining_ms: u64,
+    },
     /// The configuration is wrong.
     ConfigError(ConfigProblem),
 }
@@ -384,9 +408,25 @@ pub struct Status {
     pub health: Health,
     /// A notice to overlay, if one is up.
     pub notice: Option<Notice>,
-    /// Nothing has played for long: the shell may blank the display.
+    /// The screen is dark: night hours, or nothing has played for long (the idle blank).
+    /// A press wakes it for [`WAKE_MS`].
     pub blank: bool,
+    /// The six-month login ends soon: at this Unix second (shown from day
+    /// [`LOGIN_WARN_DAYS`] after the login).
+    pub login_ends_unix_s: Option<u64>,
 }
+
+/// A Spotify login ends this many days after the user authorized (refreshing does not
+/// extend it).
+pub const LOGIN_DAYS: u64 = 182;
+/// From this many days after the login, the screens warn that it ends soon.
+pub const LOGIN_WARN_DAYS: u64 = 168;
+/// A press on a dark screen wakes it for this long, with the normal schedule.
+pub const WAKE_MS: u64 = 120_000;
+/// During night hours, at most one poll in this long.
+pub const NIGHT_POLL_MS: u64 = 900_000;
+/// While Spotify refuses the app for want of Premium, one probe this often.
+pub const PREMIUM_PROBE_MS: u64 = 6 * 3_600_000;
 
 /// Fresh tokens for the shell to persist at once.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -504,6 +544,28 @@ pub struct Session {
     jitter: Jitter,
     /// Bumped whenever something to show changes.
     generation: u32,
+    /// The daily request budget, its hourly counts and the quota hold.
+    budget: Budget,
+    /// The state changed since it was last handed out for persisting; `urgent`: a hold
+    /// began or ended, or the effective budget moved.
+    quota_dirty: bool,
+    quota_urgent: bool,
+    last_quota_save_ms: Option<u64>,
+    /// Unix ms minus monotonic ms, and the local UTC offset, when the shell knows the time.
+    wall: Option<(i64, i32)>,
+    night: Option<NightHours>,
+    /// A press woke the dark screen until this time.
+    woken_until_ms: u64,
+    /// When the user authorized (Unix s), for the six-month login.
+    authorized_at_s: Option<u64>,
+    /// The last change made by a person (a press, a skip or pause elsewhere, a start).
+    last_activity_ms: u64,
+    /// Since when the item shown is paused.
+    paused_since_ms: Option<u64>,
+    /// The next poll confirms a press (it may use the budget's reserve).
+    confirm_poll: bool,
+    /// Spotify refuses the app for want of Premium (probing every 6 hours).
+    premium_blocked: bool,
 }
 
 impl Session {
@@ -545,7 +607,140 @@ impl Session {
             sent_count: 0,
             jitter: Jitter(seed | 1),
             generation: 0,
+            budget: Budget::new(0, QuotaState::default()),
+            quota_dirty: false,
+            quota_urgent: false,
+            last_quota_save_ms: None,
+            wall: None,
+            night: None,
+            woken_until_ms: 0,
+            authorized_at_s: None,
+            last_activity_ms: 0,
+            paused_since_ms: None,
+            confirm_poll: false,
+            premium_blocked: false,
         }
+    }
+
+    /// Sets the daily request budget (`0`: none, today's fixed schedule) and the state
+    /// persisted by the last run (hourly counts, a quota hold, the effective budget; see
+    /// [`crate::budget`]). Call before the first [`Session::poll`].
+    pub fn set_budget(&mut self, daily_requests: u32, state: QuotaState) {
+        self.budget = Budget::new(daily_requests, state);
+    }
+
+    /// Sets night hours (local time): the screen is dark and polls are rare.
+    pub fn set_night(&mut self, night: Option<NightHours>) {
+        self.night = night;
+    }
+
+    /// When the user authorized this login (Unix seconds), if known: the login ends
+    /// [`LOGIN_DAYS`] later, and the screens warn from day [`LOGIN_WARN_DAYS`].
+    pub fn set_authorized_at(&mut self, unix_s: Option<u64>) {
+        self.authorized_at_s = unix_s;
+    }
+
+    /// The time of day at monotonic `now_ms`, when the shell knows it. Call it again
+    /// whenever the UTC offset may have changed (each minute is plenty).
+    pub fn set_wall_clock(&mut self, now_ms: u64, wall: WallClock) {
+        let offset = i64::try_from(wall.unix_ms)
+            .unwrap_or(i64::MAX)
+            .saturating_sub(i64::try_from(now_ms).unwrap_or(i64::MAX));
+        // Only a real change of the time of day is news (not the ms of drift between calls).
+        let news = self
+            .wall
+            .is_none_or(|(o, u)| u != wall.utc_offset_s || o.abs_diff(offset) >= 1_000);
+        if news {
+            self.generation = self.generation.wrapping_add(1);
+        }
+        self.wall = Some((offset, wall.utc_offset_s));
+    }
+
+    /// Unix ms at monotonic `now_ms`, when the time of day is known.
+    pub fn unix_ms(&self, now_ms: u64) -> Option<u64> {
+        let (offset, _) = self.wall?;
+        u64::try_from(i64::try_from(now_ms).ok()?.saturating_add(offset)).ok()
+    }
+
+    /// The local date and time at `now_ms`, when known.
+    pub fn local_time(&self, now_ms: u64) -> Option<LocalTime> {
+        let unix_ms = self.unix_ms(now_ms)?;
+        Some(LocalTime::at(unix_ms / 1000, self.wall?.1))
+    }
+
+    /// The Unix second the budget counts with: the wall clock, or (before it is known)
+    /// the monotonic clock, so the rules still hold within one run.
+    fn budget_s(&self, now_ms: u64) -> u64 {
+        self.unix_ms(now_ms).unwrap_or(now_ms) / 1000
+    }
+
+    /// The monotonic time of a Unix second (see [`Session::budget_s`]).
+    fn mono_of_s(&self, unix_s: u64) -> u64 {
+        let ms = unix_s.saturating_mul(1000);
+        match self.wall {
+            Some((offset, _)) => {
+                let m = i64::try_from(ms).unwrap_or(i64::MAX).saturating_sub(offset);
+                u64::try_from(m).unwrap_or(0)
+            }
+            None => ms,
+        }
+    }
+
+    /// The effective daily budget and what is left of it; `None` without a budget.
+    pub fn budget(&self) -> Option<(u32, u32)> {
+        self.budget
+            .is_set()
+            .then(|| (self.budget.limit(), self.budget.left()))
+    }
+
+    /// The budget's state as it stands (hourly counts, hold, effective budget).
+    pub fn quota_state(&self) -> &QuotaState {
+        self.budget.state()
+    }
+
+    /// The budget's state to persist, when it changed: at once after a quota hold began
+    /// or ended or the effective budget moved, otherwise at most once per `min_gap_ms`
+    /// (a desktop may write every minute; a board's flash, once an hour).
+    pub fn take_quota_save(&mut self, now_ms: u64, min_gap_ms: u64) -> Option<QuotaState> {
+        if !self.quota_dirty {
+            return None;
+        }
+        let due = self.quota_urgent
+            || self
+                .last_quota_save_ms
+                .is_none_or(|t| now_ms.saturating_sub(t) >= min_gap_ms);
+        if !due {
+            return None;
+        }
+        self.quota_dirty = false;
+        self.quota_urgent = false;
+        self.last_quota_save_ms = Some(now_ms);
+        Some(self.budget.state().clone())
+    }
+
+    /// The end of the quota hold in force at `now_ms` (Unix seconds), if any.
+    pub fn quota_until(&self, now_ms: u64) -> Option<u64> {
+        let until = self.budget.hold_until_s();
+        (until != 0 && self.budget_s(now_ms) < until).then_some(until)
+    }
+
+    /// Whether night hours are in force at `now_ms` (a wake-up aside).
+    fn is_night(&self, now_ms: u64) -> bool {
+        match (self.night, self.local_time(now_ms)) {
+            (Some(n), Some(t)) => n.contains(t.minute_of_day()),
+            _ => false,
+        }
+    }
+
+    /// Whether the screen is dark at `now_ms`: night hours or the idle blank, unless a
+    /// press woke it.
+    pub fn is_dark(&self, now_ms: u64) -> bool {
+        if now_ms < self.woken_until_ms {
+            return false;
+        }
+        let idle_blank = matches!(self.playback, Playback::Nothing { since_ms }
+            if now_ms.saturating_sub(since_ms) >= self.timing.blank_after_ms);
+        idle_blank || self.is_night(now_ms)
     }
 
     /// Starts from a stored access token valid for `valid_for_ms` more ms (from `now_ms`).
@@ -613,10 +808,16 @@ impl Session {
             .notice
             .filter(|(_, until)| now_ms < *until)
             .map(|(n, _)| n);
-        let blank = matches!(self.playback, Playback::Nothing { since_ms }
-            if now_ms.saturating_sub(since_ms) >= self.timing.blank_after_ms);
+        let blank = self.is_dark(now_ms);
         let health = if let Some(h) = self.halted {
             h
+        } else if let Some(until_unix_s) = self.quota_until(now_ms) {
+            Health::QuotaExceeded {
+                until_unix_s,
+                remaining_ms: self.mono_of_s(until_unix_s).saturating_sub(now_ms),
+            }
+        } else if self.premium_blocked {
+            Health::ConfigError(ConfigProblem::PremiumRequired)
         } else if now_ms < self.rate_limited_until_ms && self.rate_limit_long {
             Health::RateLimited {
                 remaining_ms: self.rate_limited_until_ms - now_ms,
@@ -631,10 +832,19 @@ impl Session {
         } else {
             Health::Good
         };
+        let login_ends_unix_s = match (self.authorized_at_s, self.unix_ms(now_ms)) {
+            (Some(at), Some(unix_ms))
+                if unix_ms / 1000 >= at.saturating_add(LOGIN_WARN_DAYS * 86_400) =>
+            {
+                Some(at.saturating_add(LOGIN_DAYS * 86_400))
+            }
+            _ => None,
+        };
         Status {
             health,
             notice,
             blank,
+            login_ends_unix_s,
         }
     }
 
@@ -643,16 +853,46 @@ impl Session {
         if self.in_flight.is_some() || self.halted.is_some() {
             return Action::Wait;
         }
-        let Some(kind) = self.next_kind(now_ms) else {
+        let unix_s = self.budget_s(now_ms);
+        if self.budget.advance(unix_s) {
+            self.quota_dirty = true;
+            self.quota_urgent = true;
+            self.generation = self.generation.wrapping_add(1);
+        }
+        // A quota hold: nothing at all is sent (asking early lengthens the ban).
+        if let Some(until) = self.quota_until(now_ms) {
+            return Action::WaitUntil(self.mono_of_s(until).max(now_ms + 1));
+        }
+        let Some((kind, reserve)) = self.next_kind(now_ms) else {
             return Action::WaitUntil(self.next_due_ms());
         };
         let earliest = self.hold_until_ms.max(self.ceiling_free_at(now_ms));
         if now_ms < earliest {
             return Action::WaitUntil(earliest);
         }
+        if !self.budget.allows(reserve) {
+            if let RequestKind::Control(_) = kind {
+                // Presses are checked before they are queued; this one no longer fits.
+                self.pending_control = None;
+                self.set_notice(now_ms, Notice::DailyLimit);
+                return Action::WaitUntil(now_ms + 1);
+            }
+            // Wait until an hour leaves the window (or a press).
+            let release = self
+                .budget
+                .state()
+                .next_release_s()
+                .map_or(now_ms + 3_600_000, |s| self.mono_of_s(s));
+            return Action::WaitUntil(release.max(now_ms + 1));
+        }
         match self.build(kind) {
             Some(req) => {
                 self.record_send(now_ms);
+                self.budget.record();
+                self.quota_dirty = true;
+                if let RequestKind::Poll(_) = kind {
+                    self.confirm_poll = false;
+                }
                 self.in_flight = Some(InFlight {
                     kind,
                     status: 0,
@@ -672,18 +912,23 @@ impl Session {
         }
     }
 
-    /// The request due now, if any (ignoring holds and the ceiling).
-    fn next_kind(&self, now_ms: u64) -> Option<RequestKind> {
-        if self.needs_refresh(now_ms) {
-            return Some(RequestKind::Refresh);
+    /// The request due now, if any (ignoring holds and the ceiling), and whether it may
+    /// use the budget's reserve (a press, its confirmation, and the refresh they need).
+    fn next_kind(&self, now_ms: u64) -> Option<(RequestKind, bool)> {
+        let due = if let Some(kind) = self.retry_after_refresh {
+            Some((kind, matches!(kind, RequestKind::Control(_)) || self.confirm_poll))
+        } else if let Some(c) = self.pending_control {
+            Some((RequestKind::Control(c), true))
+        } else {
+            (now_ms >= self.next_poll_ms)
+                .then_some((RequestKind::Poll(self.endpoint), self.confirm_poll))
+        };
+        // Without a budget the token is refreshed ahead of time, as always; with one,
+        // only when a request needs it (an idle hour costs no refresh).
+        if self.needs_refresh(now_ms) && (due.is_some() || !self.budget.is_set()) {
+            return Some((RequestKind::Refresh, due.is_some_and(|(_, r)| r)));
         }
-        if let Some(kind) = self.retry_after_refresh {
-            return Some(kind);
-        }
-        if let Some(c) = self.pending_control {
-            return Some(RequestKind::Control(c));
-        }
-        (now_ms >= self.next_poll_ms).then_some(RequestKind::Poll(self.endpoint))
+        due
     }
 
     fn needs_refresh(&self, now_ms: u64) -> bool {
@@ -693,10 +938,18 @@ impl Session {
 
     /// When the next request becomes due (a poll, or the proactive refresh).
     fn next_due_ms(&self) -> u64 {
-        let refresh_at = self
-            .access_expires_ms
-            .saturating_sub(self.timing.refresh_early_ms);
+        let refresh_at = if self.budget.is_set() {
+            u64::MAX
+        } else {
+            self.access_expires_ms
+                .saturating_sub(self.timing.refresh_early_ms)
+        };
         self.next_poll_ms.min(refresh_at).max(self.hold_until_ms)
+    }
+
+    fn set_notice(&mut self, now_ms: u64, notice: Notice) {
+        self.notice = Some((notice, now_ms.saturating_add(self.timing.notice_ms)));
+        self.generation = self.generation.wrapping_add(1);
     }
 
     /// The earliest time the rolling ceiling allows another request.
@@ -779,9 +1032,36 @@ impl Session {
 
     /// A button was pressed at `now_ms`. Controls that `disallows` forbids are not sent.
     /// Play/pause updates the state at once (the next poll confirms it).
+    ///
+    /// A press on a dark screen (night hours, the idle blank) only wakes it for
+    /// [`WAKE_MS`], with the normal schedule. During a quota hold, or when even the
+    /// budget's reserve is spent, nothing is sent and the notice says "Daily limit".
+    /// While Spotify refuses the app for want of Premium, a press sends one probe.
     pub fn press(&mut self, now_ms: u64, control: Control) -> Result<(), ControlRefused> {
         if self.halted.is_some() {
             return Err(ControlRefused::Halted);
+        }
+        if self.is_dark(now_ms) {
+            self.woken_until_ms = now_ms.saturating_add(WAKE_MS);
+            self.last_activity_ms = now_ms;
+            // Show what plays now, from a fresh answer.
+            self.next_poll_ms = self.next_poll_ms.min(now_ms);
+            self.generation = self.generation.wrapping_add(1);
+            return Err(ControlRefused::WokeUp);
+        }
+        if self.quota_until(now_ms).is_some() {
+            self.set_notice(now_ms, Notice::DailyLimit);
+            return Err(ControlRefused::DailyLimit);
+        }
+        if self.premium_blocked {
+            self.next_poll_ms = self.next_poll_ms.min(now_ms);
+            self.confirm_poll = true;
+            return Err(ControlRefused::Halted);
+        }
+        // The command and the poll that confirms it must both fit in the budget.
+        if self.budget.is_set() && self.budget.used().saturating_add(2) > self.budget.limit() {
+            self.set_notice(now_ms, Notice::DailyLimit);
+            return Err(ControlRefused::DailyLimit);
         }
         let Playback::Item { np, received_ms } = &mut self.playback else {
             return Err(ControlRefused::NothingPlaying);
@@ -832,6 +1112,7 @@ impl Session {
             ControlCommand::Next | ControlCommand::Previous => {}
         }
         self.pending_control = if cancels { None } else { Some(command) };
+        self.last_activity_ms = now_ms;
         self.generation = self.generation.wrapping_add(1);
         Ok(())
     }
@@ -893,8 +1174,29 @@ impl Session {
             Outcome::Error(e) => e.as_ref(),
             _ => None,
         };
+        let premium_refusal = status == 403
+            && kind != RequestKind::Refresh
+            && error_body.is_some_and(|e| {
+                e.reason.is_none()
+                    && e.message
+                        .as_deref()
+                        .is_some_and(|m| contains_ignore_case(m, "premium subscription"))
+            });
+        if status != 429 && status != 403 && self.budget.answered() {
+            self.quota_dirty = true;
+            self.quota_urgent = true;
+        }
         match (kind, status) {
+            // A quota answer: `QUOTA_EXCEEDED`, or no readable body and a wait of hours.
+            (_, 429)
+                if error_body.is_some_and(|e| e.reason_is("QUOTA_EXCEEDED"))
+                    || (error_body.is_none()
+                        && retry_after_ms.is_some_and(|ms| ms >= QUOTA_RETRY_AFTER_MS)) =>
+            {
+                self.quota_exceeded(now_ms, retry_after_ms)
+            }
             (_, 429) => self.rate_limited(now_ms, retry_after_ms),
+            _ if premium_refusal => self.premium_refused(now_ms),
             (RequestKind::Refresh, 200) => match outcome {
                 Outcome::Token(token) => self.token_ok(now_ms, token),
                 _ => self.failed(now_ms),
@@ -921,6 +1223,7 @@ impl Session {
             (RequestKind::Control(_), 200..=299) => {
                 self.good_answer(now_ms);
                 self.next_poll_ms = now_ms.saturating_add(self.timing.confirm_ms);
+                self.confirm_poll = true;
             }
             (RequestKind::Control(_), 400..=499) => {
                 let notice = match error_body {
@@ -933,6 +1236,7 @@ impl Session {
                 self.good_answer(now_ms);
                 // Undo any optimistic change soon.
                 self.next_poll_ms = now_ms.saturating_add(self.timing.confirm_ms);
+                self.confirm_poll = true;
             }
             _ => self.failed(now_ms),
         }
@@ -963,6 +1267,7 @@ impl Session {
     }
 
     fn good_answer(&mut self, now_ms: u64) {
+        self.premium_blocked = false;
         self.failures = 0;
         self.first_failure_ms = None;
         self.last_good_ms = Some(now_ms);
@@ -993,7 +1298,18 @@ impl Session {
             Some(e) if e.error_is("invalid_grant") => {
                 self.creds.refresh_token = None;
                 self.access = None;
-                self.halt(Health::LoginNeeded);
+                // Within a week of the six months' end, say that this is why.
+                let near_end = match (self.authorized_at_s, self.unix_ms(now_ms)) {
+                    (Some(at), Some(unix_ms)) => {
+                        unix_ms / 1000 >= at.saturating_add((LOGIN_DAYS - 7) * 86_400)
+                    }
+                    _ => false,
+                };
+                self.halt(if near_end {
+                    Health::LoginExpired
+                } else {
+                    Health::LoginNeeded
+                });
             }
             Some(e) if e.error_is("invalid_client") || e.error_is("unauthorized_client") => {
                 self.halt(Health::ConfigError(ConfigProblem::InvalidClient));
@@ -1012,6 +1328,34 @@ impl Session {
         self.refreshed_for_401 = true;
         self.access = None;
         self.retry_after_refresh = Some(kind);
+    }
+
+    /// Spotify's daily quota is used up: hold everything (persisted at once).
+    fn quota_exceeded(&mut self, now_ms: u64, retry_after_ms: Option<u64>) {
+        let unix_s = self.budget_s(now_ms);
+        self.budget
+            .quota_hit(unix_s, retry_after_ms.map(|ms| ms.div_ceil(1000)));
+        self.quota_dirty = true;
+        self.quota_urgent = true;
+        self.pending_control = None;
+        self.retry_after_refresh = None;
+        self.confirm_poll = false;
+        // After the hold: one poll (the next request of any kind waits for the hold).
+        let until = self.mono_of_s(self.budget.hold_until_s());
+        self.next_poll_ms = until;
+        self.end_poll = false;
+        self.note_failure(now_ms);
+    }
+
+    /// Spotify refuses the app because its owner has no Premium: nothing more but one
+    /// probe every [`PREMIUM_PROBE_MS`] (a renewal takes hours to apply) and at a press.
+    fn premium_refused(&mut self, now_ms: u64) {
+        self.premium_blocked = true;
+        self.pending_control = None;
+        self.retry_after_refresh = None;
+        self.confirm_poll = false;
+        self.end_poll = false;
+        self.next_poll_ms = now_ms.saturating_add(PREMIUM_PROBE_MS);
     }
 
     fn rate_limited(&mut self, now_ms: u64, retry_after_ms: Option<u64>) {
@@ -1063,9 +1407,54 @@ impl Session {
             }
         };
         self.playback = Playback::Nothing { since_ms };
+        self.paused_since_ms = None;
         self.end_repolls = 0;
         self.end_poll = false;
-        self.next_poll_ms = now_ms.saturating_add(self.idle_interval_ms);
+        let next = if self.budget.is_set() {
+            // Alert for a while after a stop (music often starts again), then sparser.
+            let quiet = now_ms.saturating_sub(since_ms);
+            let base = if quiet < pace::STOP_ALERT_FOR_MS {
+                pace::IDLE_ALERT_MS
+            } else {
+                (quiet / 4).clamp(pace::IDLE_ALERT_MS, pace::IDLE_MAX_MS)
+            };
+            self.paced(base, self.timing.poll_idle_max_ms)
+        } else {
+            self.idle_interval_ms
+        };
+        self.next_poll_ms = now_ms.saturating_add(self.night_cap(now_ms, next));
+    }
+
+    /// `base` (the interval for a budget of [`pace::REFERENCE`] a day) scaled to the
+    /// effective budget, at least `min_ms`, and stretched as the day's spend nears the
+    /// share for the display's own polls, so that the reserve is never touched.
+    fn paced(&self, base: u64, min_ms: u64) -> u64 {
+        let limit = u64::from(self.budget.limit().max(1));
+        let mut iv = base.saturating_mul(pace::REFERENCE) / limit;
+        iv = iv.max(min_ms);
+        let own = u64::from(self.budget.own_limit());
+        let used = u64::from(self.budget.used());
+        let knee = own * pace::THIN_FROM_PERCENT / 100;
+        if used > knee {
+            let room = own.saturating_sub(used).max(1);
+            iv = iv.saturating_mul(own - knee) / room;
+        }
+        iv.min(pace::LONGEST_MS)
+    }
+
+    /// Night hours (unless a press woke the screen): at most one poll per
+    /// [`NIGHT_POLL_MS`], but never past the night's end.
+    fn night_cap(&self, now_ms: u64, next: u64) -> u64 {
+        if now_ms < self.woken_until_ms {
+            return next;
+        }
+        match (self.night, self.local_time(now_ms)) {
+            (Some(n), Some(t)) if n.contains(t.minute_of_day()) => {
+                let to_morning = u64::from(n.secs_to_boundary(t.second_of_day)) * 1000;
+                next.max(NIGHT_POLL_MS).min(to_morning.max(1_000))
+            }
+            _ => next,
+        }
     }
 
     fn got_state(&mut self, now_ms: u64, np: NowPlaying) {
@@ -1076,19 +1465,61 @@ impl Session {
             return;
         }
         self.good_answer(now_ms);
-        let same_item = match &self.playback {
-            Playback::Item { np: old, .. } => {
-                old.title == np.title && old.duration_ms == np.duration_ms && old.album == np.album
-            }
-            _ => false,
+        let (same_item, was_playing) = match &self.playback {
+            Playback::Item { np: old, .. } => (
+                old.title == np.title && old.duration_ms == np.duration_ms && old.album == np.album,
+                Some(old.is_playing),
+            ),
+            _ => (false, None),
         };
+        // A change someone made (a skip or pause elsewhere, a start after a stop) makes
+        // the budgeted schedule more alert for a while; a track ending by itself does not.
+        let started = matches!(self.playback, Playback::Nothing { .. });
+        let skipped = was_playing.is_some() && !same_item && !self.end_poll;
+        if started || skipped || was_playing.is_some_and(|p| p != np.is_playing) {
+            self.last_activity_ms = now_ms;
+        }
+        if np.is_playing {
+            self.paused_since_ms = None;
+        } else if self.paused_since_ms.is_none() || !same_item {
+            self.paused_since_ms = Some(now_ms);
+        }
         let t = self.timing;
-        let mut next = if np.is_playing {
+        let budgeted = self.budget.is_set();
+        let mut next = if budgeted {
+            let calm = now_ms.saturating_sub(self.last_activity_ms);
+            let paused_for = self
+                .paused_since_ms
+                .map_or(0, |p| now_ms.saturating_sub(p));
+            let base = if calm < pace::ALERT_FOR_MS {
+                pace::PLAY_ALERT_MS
+            } else if np.is_playing && calm < pace::LONG_AFTER_MS {
+                pace::PLAY_STEADY_MS
+            } else if np.is_playing {
+                pace::PLAY_LONG_MS
+            } else if paused_for < pace::PAUSED_STEADY_FOR_MS {
+                pace::PLAY_STEADY_MS
+            } else {
+                (paused_for / 4).clamp(pace::PLAY_STEADY_MS, pace::IDLE_MAX_MS)
+            };
+            let min = if np.is_playing {
+                t.poll_playing_ms
+            } else {
+                t.poll_paused_ms
+            };
+            self.paced(base, min)
+        } else if np.is_playing {
             t.poll_playing_ms
         } else {
             t.poll_paused_ms
         };
-        if np.is_playing {
+        let night = now_ms >= self.woken_until_ms && self.is_night(now_ms);
+        // Near the end of the day's own share, even track ends are no longer watched.
+        let watch_end = !night
+            && (!budgeted
+                || u64::from(self.budget.used()) * 100
+                    < u64::from(self.budget.own_limit()) * pace::END_POLLS_UNTIL_PERCENT);
+        if np.is_playing && watch_end {
             if let Some(d) = np.duration_ms.filter(|d| *d > 0) {
                 let remaining = d.saturating_sub(position_ms(&np, now_ms, now_ms));
                 if self.end_poll && same_item && remaining <= t.end_slack_ms.saturating_add(1_000) {
@@ -1102,8 +1533,16 @@ impl Session {
                     self.end_repolls = 0;
                 }
                 let to_end = remaining.saturating_add(t.end_slack_ms);
-                self.end_poll = to_end <= next;
-                next = next.min(to_end);
+                // With a budget, a poll just before the end is folded into the end's.
+                let merge = if budgeted {
+                    next.max(self.paced(pace::MERGE_MS, 0))
+                } else {
+                    next
+                };
+                self.end_poll = to_end <= merge;
+                if self.end_poll {
+                    next = to_end;
+                }
             } else {
                 self.end_poll = false;
             }
@@ -1111,12 +1550,55 @@ impl Session {
             self.end_poll = false;
             self.end_repolls = 0;
         }
-        self.next_poll_ms = now_ms.saturating_add(next);
+        self.next_poll_ms = now_ms.saturating_add(self.night_cap(now_ms, next));
         self.playback = Playback::Item {
             np,
             received_ms: now_ms,
         };
     }
+}
+
+/// The budgeted schedule's intervals, for a budget of [`REFERENCE`] requests a day; a
+/// smaller budget stretches them in proportion (500 a day: twice as long).
+mod pace {
+    /// The budget the intervals below are written for.
+    pub const REFERENCE: u64 = 1_000;
+    /// Right after a change someone made (a press, a skip or pause elsewhere, a start).
+    pub const PLAY_ALERT_MS: u64 = 20_000;
+    /// How long "right after" lasts.
+    pub const ALERT_FOR_MS: u64 = 180_000;
+    /// Ordinary listening (and the first quarter hour of a pause).
+    pub const PLAY_STEADY_MS: u64 = 30_000;
+    /// Long uninterrupted listening: after this long without a change ...
+    pub const LONG_AFTER_MS: u64 = 1_800_000;
+    /// ... polls thin to this.
+    pub const PLAY_LONG_MS: u64 = 36_000;
+    /// A pause this long thins toward [`IDLE_MAX_MS`].
+    pub const PAUSED_STEADY_FOR_MS: u64 = 900_000;
+    /// An interval poll due this close to the predicted end is folded into the end poll.
+    pub const MERGE_MS: u64 = 40_000;
+    /// After a stop, nothing playing: this often ...
+    pub const IDLE_ALERT_MS: u64 = 45_000;
+    /// ... for this long, then growing to ...
+    pub const STOP_ALERT_FOR_MS: u64 = 900_000;
+    /// ... this at the most.
+    pub const IDLE_MAX_MS: u64 = 300_000;
+    /// Polls thin once this share (percent) of the own share of the budget is spent ...
+    pub const THIN_FROM_PERCENT: u64 = 70;
+    /// ... and track ends are watched until this share.
+    pub const END_POLLS_UNTIL_PERCENT: u64 = 95;
+    /// The longest interval the pacing makes.
+    pub const LONGEST_MS: u64 = 3_600_000;
+}
+
+/// A 429 without a readable body is a quota answer when it asks to wait this long or
+/// longer (an ordinary rate limit asks for seconds).
+pub const QUOTA_RETRY_AFTER_MS: u64 = 3_600_000;
+
+/// Whether `hay` contains `needle`, ASCII letters compared without case.
+fn contains_ignore_case(hay: &str, needle: &str) -> bool {
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    n.is_empty() || h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
 }
 
 /// Parses a `Retry-After` value in seconds into ms (HTTP dates are not used by Spotify and

@@ -485,7 +485,8 @@ fn a_long_429_shows_a_countdown_and_a_short_one_a_stale_badge() {
             &Reply {
                 status: 429,
                 retry_after: Some(retry_after),
-                body: b"{\"error\":{\"status\":429,\"reason\":\"QUOTA_EXCEEDED\"}}".to_vec(),
+                body: b"{\"error\":{\"status\":429,\"message\":\"API rate limit exceeded\"}}"
+                    .to_vec(),
             },
             50,
         );
