@@ -393,7 +393,10 @@ fn notice(n: SessionNotice) -> Notice {
     match n {
         SessionNotice::PremiumRequired => Notice::PremiumRequired,
         SessionNotice::NoActiveDevice => Notice::NoActiveDevice,
-        SessionNotice::NotAllowed | SessionNotice::ControlFailed => Notice::CommandFailed,
+        // TODO(quota issue, in progress): Notice::DailyLimit once the view has it.
+        SessionNotice::NotAllowed | SessionNotice::ControlFailed | SessionNotice::DailyLimit => {
+            Notice::CommandFailed
+        }
     }
 }
 
@@ -434,12 +437,17 @@ pub fn view_model(session: &Session, now_ms: u64, clock: Option<ClockTime>) -> V
             vm.screen = Screen::RateLimited;
             vm.retry_in_s = Some(secs(remaining_ms.saturating_add(999)));
         }
-        Health::LoginNeeded => vm = ViewModel::new(Screen::LoginNeeded),
+        Health::LoginNeeded | Health::LoginExpired => vm = ViewModel::new(Screen::LoginNeeded),
+        Health::QuotaExceeded { remaining_ms, .. } => {
+            vm.screen = Screen::RateLimited;
+            vm.retry_in_s = Some(secs(remaining_ms.saturating_add(999)));
+        }
         Health::ConfigError(problem) => {
             vm = ViewModel::new(Screen::ConfigError);
             let text = match problem {
                 ConfigProblem::InvalidClient => "invalid client id or secret",
                 ConfigProblem::MissingClientId => "no client id configured",
+                ConfigProblem::PremiumRequired => "Spotify Premium needed for the app's owner",
             };
             push_truncating(&mut vm.message, text);
         }
