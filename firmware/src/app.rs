@@ -175,6 +175,30 @@ impl<C: Palette> App<C> {
         self.clock = clock;
     }
 
+    /// The time of day at monotonic `now_ms` (Unix time and the local UTC offset), for
+    /// night hours, the budget's hours, the login warning, the quota's "back at" and the
+    /// idle clock. Call it at start and then every minute or so.
+    pub fn set_wall_clock(&mut self, now_ms: u64, wall: tonearm_core::wall::WallClock) {
+        self.session.set_wall_clock(now_ms, wall);
+        self.clock = self.session.local_time(now_ms).map(|t| ClockTime {
+            hour: t.hour(),
+            minute: t.minute(),
+        });
+    }
+
+    /// The event line for what the last redraw or update showed (see [`crate::events`]).
+    pub fn event_line(&self, now_ms: u64) -> crate::events::EventLine {
+        let status = self.session.status(now_ms);
+        let mut line = crate::events::EventLine::new(self.vm.screen, &self.vm.title);
+        line.warnings.login_expires = status.login_ends_unix_s.is_some();
+        line.dark = status.blank;
+        line.budget = self.session.budget();
+        if let Health::QuotaExceeded { until_unix_s, .. } = status.health {
+            line.quota_until = Some(until_unix_s);
+        }
+        line
+    }
+
     /// Nothing has played for long: the shell may turn the display (backlight) off until
     /// playback resumes.
     pub fn is_blank(&self, now_ms: u64) -> bool {

@@ -33,6 +33,7 @@ pub mod art;
 pub mod band;
 pub mod checksum;
 pub mod color;
+pub mod events;
 pub mod fonts;
 pub mod frame;
 pub mod profile;
