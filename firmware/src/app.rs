@@ -170,6 +170,15 @@ impl<C: Palette> App<C> {
         self.session.take_token_update()
     }
 
+    /// The budget's state to persist, when it changed (see [`Session::take_quota_save`]).
+    pub fn take_quota_save(
+        &mut self,
+        now_ms: u64,
+        min_gap_ms: u64,
+    ) -> Option<tonearm_core::budget::QuotaState> {
+        self.session.take_quota_save(now_ms, min_gap_ms)
+    }
+
     /// The time of day, when the platform knows it (shown when nothing plays).
     pub fn set_clock(&mut self, clock: Option<ClockTime>) {
         self.clock = clock;
