@@ -291,7 +291,11 @@ mod tests {
         assert_eq!(b.quota_hit(t, None), t + 24 * 3600);
         assert_eq!(b.quota_hit(t, Some(48_925)), t + 48_925);
         b.answered();
-        assert_eq!(b.quota_hit(t, None), t + 6 * 3600, "the series starts again");
+        assert_eq!(
+            b.quota_hit(t, None),
+            t + 6 * 3600,
+            "the series starts again"
+        );
         let mut low = Budget::new(120, QuotaState::default());
         low.quota_hit(t, None);
         assert_eq!(low.limit(), MIN_BUDGET);

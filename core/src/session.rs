@@ -916,7 +916,10 @@ impl Session {
     /// use the budget's reserve (a press, its confirmation, and the refresh they need).
     fn next_kind(&self, now_ms: u64) -> Option<(RequestKind, bool)> {
         let due = if let Some(kind) = self.retry_after_refresh {
-            Some((kind, matches!(kind, RequestKind::Control(_)) || self.confirm_poll))
+            Some((
+                kind,
+                matches!(kind, RequestKind::Control(_)) || self.confirm_poll,
+            ))
         } else if let Some(c) = self.pending_control {
             Some((RequestKind::Control(c), true))
         } else {
@@ -1182,7 +1185,9 @@ impl Session {
                         .as_deref()
                         .is_some_and(|m| contains_ignore_case(m, "premium subscription"))
             });
-        if status != 429 && status != 403 && self.budget.answered() {
+        // An API answer other than a quota answer ends a series of quota answers (a token
+        // says nothing about the Web API's quota).
+        if kind != RequestKind::Refresh && status != 429 && self.budget.answered() {
             self.quota_dirty = true;
             self.quota_urgent = true;
         }
@@ -1488,9 +1493,7 @@ impl Session {
         let budgeted = self.budget.is_set();
         let mut next = if budgeted {
             let calm = now_ms.saturating_sub(self.last_activity_ms);
-            let paused_for = self
-                .paused_since_ms
-                .map_or(0, |p| now_ms.saturating_sub(p));
+            let paused_for = self.paused_since_ms.map_or(0, |p| now_ms.saturating_sub(p));
             let base = if calm < pace::ALERT_FOR_MS {
                 pace::PLAY_ALERT_MS
             } else if np.is_playing && calm < pace::LONG_AFTER_MS {

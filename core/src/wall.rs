@@ -209,7 +209,11 @@ impl NightHours {
         let now = second_of_day % DAY_S as u32;
         let until = |min: u16| {
             let t = u32::from(min) * 60;
-            if t > now { t - now } else { t + DAY_S as u32 - now }
+            if t > now {
+                t - now
+            } else {
+                t + DAY_S as u32 - now
+            }
         };
         until(self.start_min).min(until(self.end_min))
     }
@@ -362,11 +366,7 @@ impl Cursor<'_> {
         } else {
             DayRule::Julian0(u16::try_from(self.number(3).filter(|n| *n <= 365)?).ok()?)
         };
-        let time_s = if self.eat(b'/') {
-            self.hms(167)?
-        } else {
-            7200
-        };
+        let time_s = if self.eat(b'/') { self.hms(167)? } else { 7200 };
         Some(Transition { day, time_s })
     }
 }
@@ -543,7 +543,14 @@ mod tests {
         let day = NightHours::parse("13:00-14:30").unwrap();
         assert!(day.contains(13 * 60 + 10) && !day.contains(14 * 60 + 30));
         assert_eq!(day.to_string(), "13:00-14:30");
-        for bad in ["", "23:00", "24:00-07:00", "23:60-07:00", "7:00-08:00", "23:00-23:00"] {
+        for bad in [
+            "",
+            "23:00",
+            "24:00-07:00",
+            "23:60-07:00",
+            "7:00-08:00",
+            "23:00-23:00",
+        ] {
             assert!(NightHours::parse(bad).is_err(), "{bad}");
         }
     }
@@ -571,7 +578,14 @@ mod tests {
         let ist = PosixTz::parse("<+0530>-5:30").unwrap();
         assert_eq!(ist.offset_at(0), 5 * 3600 + 1800);
         assert_eq!(PosixTz::parse("UTC0").unwrap(), PosixTz::UTC);
-        for bad in ["", "CET", "X-1", "CET-1CEST,M3.5.0", "CET-1CEST,M13.5.0,M10.5.0", "CET-1 x"] {
+        for bad in [
+            "",
+            "CET",
+            "X-1",
+            "CET-1CEST,M3.5.0",
+            "CET-1CEST,M13.5.0,M10.5.0",
+            "CET-1 x",
+        ] {
             assert!(PosixTz::parse(bad).is_err(), "{bad}");
         }
     }

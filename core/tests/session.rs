@@ -851,3 +851,443 @@ fn a_simulated_day_with_random_faults() {
         size_of::<Session>()
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// The 2026 quota rules: the daily budget, quota holds, night hours, the six-month login,
+// the Premium refusal. Wall-clock time: the simulated device starts at 2026-12-01 00:00
+// UTC (offset 0) unless a test says otherwise.
+
+use tonearm_core::budget::QuotaState;
+use tonearm_core::wall::{NightHours, WallClock};
+
+/// 2026-12-01 00:00:00 UTC.
+const DAY0_S: u64 = 1_796_083_200;
+const HOUR: u64 = 3_600_000;
+
+fn quota_429(retry_after: Option<&'static str>) -> Reply {
+    Reply {
+        status: 429,
+        retry_after,
+        body:
+            br#"{"error":{"status":429,"message":"Too many requests","reason":"QUOTA_EXCEEDED"}}"#
+                .to_vec(),
+    }
+}
+
+fn premium_403() -> Reply {
+    reply(
+        403,
+        r#"{"error":{"status":403,"message":"Active premium subscription required for the owner of the app. When the subscription status changes, it can take a few hours before requests are allowed again."}}"#,
+    )
+}
+
+impl Sim {
+    /// A session with a budget, its persisted state, and the wall clock at `start_s`
+    /// (Unix) with `offset_s` at monotonic 0.
+    fn budgeted(daily: u32, state: QuotaState, start_s: u64, offset_s: i32) -> Self {
+        let mut sim = Sim::new(creds(false));
+        sim.s.set_budget(daily, state);
+        sim.s.set_wall_clock(
+            0,
+            WallClock {
+                unix_ms: start_s * 1000,
+                utc_offset_s: offset_s,
+            },
+        );
+        sim
+    }
+
+    /// Serves requests like `run`, remembering the budget's state after each response.
+    fn unix_s(&self) -> u64 {
+        self.s.unix_ms(self.now).unwrap() / 1000
+    }
+}
+
+/// Requests in any window of 24 hours, at the most.
+fn max_in_24h(times: &[u64]) -> usize {
+    (0..times.len())
+        .map(|i| {
+            times[i..]
+                .iter()
+                .take_while(|u| **u < times[i] + 24 * HOUR)
+                .count()
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+#[test]
+fn a_quota_answer_holds_everything_and_the_hold_survives_a_restart() {
+    let mut sim = Sim::budgeted(700, QuotaState::default(), DAY0_S, 0);
+    sim.next_request(0).unwrap();
+    sim.respond(&token("a", None), 50);
+    sim.next_request(sim.now).unwrap();
+    sim.respond(&quota_429(Some("20000")), 50);
+    let hit_s = sim.unix_s();
+    let until = hit_s + 20_000;
+    match sim.s.status(sim.now).health {
+        Health::QuotaExceeded {
+            until_unix_s,
+            remaining_ms,
+        } => {
+            assert_eq!(until_unix_s, until);
+            assert!(
+                (19_999_000..=20_000_000).contains(&remaining_ms),
+                "{remaining_ms}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(sim.s.quota_until(sim.now), Some(until));
+    // A press sends nothing and says so.
+    assert_eq!(
+        sim.s.press(sim.now, Control::PlayPause),
+        Err(ControlRefused::DailyLimit)
+    );
+    assert_eq!(sim.s.status(sim.now).notice, Some(Notice::DailyLimit));
+    // Persisted at once (urgent), whatever the gap.
+    let saved = sim
+        .s
+        .take_quota_save(sim.now, u64::MAX)
+        .expect("saved at once");
+    assert_eq!(saved.hold_until_s, until);
+    assert_eq!(saved.counts.iter().map(|c| u32::from(*c)).sum::<u32>(), 2);
+    assert_eq!(saved.effective, 525, "75 % of 700 after a quota hit");
+    // Not one request during the hold.
+    let sent = sim.sent.len();
+    assert!(sim.next_request(sim.now + 19_990_000).is_none());
+    assert_eq!(sim.sent.len(), sent);
+
+    // A restart an hour in, from the saved state: still nothing until the hold ends.
+    let mut again = Sim::budgeted(700, saved.clone(), hit_s + 3600, 0);
+    assert!(again.next_request(20_000_000 - 3_600_000 - 1_000).is_none());
+    match again.s.status(again.now).health {
+        Health::QuotaExceeded { until_unix_s, .. } => assert_eq!(until_unix_s, until),
+        other => panic!("{other:?}"),
+    }
+    // Then one request (the token first: the restarted device has none).
+    let r = again.next_request(20_000_000).unwrap();
+    assert_eq!(again.unix_s(), until);
+    assert_eq!(r.kind, RequestKind::Refresh);
+    assert_eq!(again.s.budget(), Some((525, 525 - 3)));
+}
+
+#[test]
+fn a_quota_answer_without_retry_after_holds_6_then_12_then_24_hours() {
+    let mut sim = Sim::budgeted(700, QuotaState::default(), DAY0_S, 0);
+    sim.next_request(0).unwrap();
+    sim.respond(&token("a", None), 50);
+    let mut holds = Vec::new();
+    for _ in 0..3 {
+        let r = sim.next_request(sim.now + 48 * HOUR).unwrap();
+        assert!(is_poll(&r.kind), "{r:?}");
+        let asked = sim.now;
+        sim.respond(&quota_429(None), 50);
+        let until = sim.s.quota_until(sim.now).unwrap();
+        holds.push(until - sim.unix_s());
+        // The access token has expired by then; the refresh is the first request after.
+        let r = sim.next_request(sim.now + 48 * HOUR).unwrap();
+        assert!(sim.now >= asked + (until - sim.unix_s()) * 1000);
+        assert_eq!(r.kind, RequestKind::Refresh);
+        sim.respond(&token("a", None), 50);
+    }
+    assert_eq!(holds, [6 * 3600, 12 * 3600, 24 * 3600]);
+    // A good answer starts the series again.
+    sim.next_request(sim.now + HOUR).unwrap();
+    sim.respond(&track("T", 0, 300_000, true), 50);
+    sim.next_request(sim.now + HOUR).unwrap();
+    sim.respond(&quota_429(None), 50);
+    assert_eq!(sim.s.quota_until(sim.now).unwrap() - sim.unix_s(), 6 * 3600);
+}
+
+#[test]
+fn a_429_without_a_body_is_a_quota_answer_only_when_it_asks_for_hours() {
+    for (retry_after, quota) in [
+        ("3600", true),
+        ("48925", true),
+        ("3599", false),
+        ("120", false),
+    ] {
+        let mut sim = Sim::budgeted(700, QuotaState::default(), DAY0_S, 0);
+        sim.next_request(0).unwrap();
+        sim.respond(&token("a", None), 50);
+        sim.next_request(sim.now).unwrap();
+        sim.respond(
+            &Reply {
+                status: 429,
+                retry_after: Some(retry_after),
+                body: Vec::new(),
+            },
+            50,
+        );
+        let health = sim.s.status(sim.now).health;
+        assert_eq!(
+            matches!(health, Health::QuotaExceeded { .. }),
+            quota,
+            "{retry_after}: {health:?}"
+        );
+        if !quota {
+            assert!(matches!(health, Health::RateLimited { .. }), "{health:?}");
+        }
+    }
+    // A rate limit with a body but no quota reason is never a quota answer.
+    let mut sim = Sim::budgeted(700, QuotaState::default(), DAY0_S, 0);
+    sim.next_request(0).unwrap();
+    sim.respond(&token("a", None), 50);
+    sim.next_request(sim.now).unwrap();
+    sim.respond(
+        &Reply {
+            status: 429,
+            retry_after: Some("7200"),
+            body: br#"{"error":{"status":429,"message":"API rate limit exceeded"}}"#.to_vec(),
+        },
+        50,
+    );
+    assert!(matches!(
+        sim.s.status(sim.now).health,
+        Health::RateLimited { .. }
+    ));
+}
+
+#[test]
+fn own_polls_stop_at_90_percent_and_presses_use_the_reserve() {
+    let mut sim = Sim::budgeted(100, QuotaState::default(), DAY0_S, 0);
+    // A track that never ends: polls go on as long as the budget allows.
+    sim.run(20 * HOUR, |req, _| match req.kind {
+        RequestKind::Refresh => token("a", None),
+        _ => track("T", 0, 600_000_000, true),
+    });
+    assert_eq!(
+        sim.sent.len(),
+        90,
+        "own polls and refreshes stop at 90 % of 100"
+    );
+    assert_eq!(sim.s.budget(), Some((100, 10)));
+    // Presses still go out, each with its confirmation poll, until the reserve is spent.
+    let mut presses = 0;
+    while sim.s.press(sim.now, Control::PlayPause).is_ok() {
+        presses += 1;
+        sim.run(sim.now + 5_000, |req, _| match req.kind {
+            RequestKind::Refresh => token("a", None),
+            RequestKind::Control(_) => reply(204, ""),
+            _ => track("T", 0, 600_000_000, presses % 2 == 0),
+        });
+    }
+    // The last press that fitted may leave one request unused: a press needs two.
+    assert!((99..=100).contains(&sim.sent.len()), "{presses} presses");
+    assert!(presses >= 4, "{presses} presses");
+    assert_eq!(
+        sim.s.press(sim.now, Control::PlayPause),
+        Err(ControlRefused::DailyLimit)
+    );
+    assert_eq!(sim.s.status(sim.now).notice, Some(Notice::DailyLimit));
+    assert!(sim.next_request(sim.now + HOUR).is_none(), "nothing more");
+    let (limit, left) = sim.s.budget().unwrap();
+    assert_eq!((limit, left as usize), (100, 100 - sim.sent.len()));
+}
+
+#[test]
+fn the_cap_is_never_exceeded_over_a_week_with_quota_hits_presses_and_restarts() {
+    let mut rng = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = move || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    };
+    let budget = 300;
+    let mut state = QuotaState::default();
+    let mut all: Vec<u64> = Vec::new(); // Unix ms of every request, across restarts
+    for day in 0..7u64 {
+        // A restart every day, from what the last run saved.
+        let start_s = DAY0_S + day * 86_400;
+        let mut sim = Sim::budgeted(budget, state.clone(), start_s, 3600);
+        let mut t = 0;
+        while t < 24 * HOUR {
+            let until = t + 600_000;
+            sim.run(until, |req, now| {
+                let roll = next() % 1000;
+                if roll < 2 {
+                    return quota_429(Some("1800"));
+                }
+                match req.kind {
+                    RequestKind::Refresh => token("a", None),
+                    RequestKind::Control(_) => reply(204, ""),
+                    // Music all day: tracks of 3 minutes.
+                    _ => track(&format!("T{}", now / 180_000), now % 180_000, 180_000, true),
+                }
+            });
+            if next() % 3 == 0 {
+                let _ = sim.s.press(sim.now, Control::Next);
+            }
+            if let Some(s) = sim.s.take_quota_save(sim.now, 0) {
+                state = s;
+            }
+            t = sim.now.max(until);
+        }
+        all.extend(sim.sent.iter().map(|(t, _)| start_s * 1000 + t));
+    }
+    all.sort_unstable();
+    let most = max_in_24h(&all);
+    assert!(most <= budget as usize, "{most} requests in 24 h");
+    assert!(
+        most >= budget as usize * 3 / 4,
+        "the budget is used: {most}"
+    );
+}
+
+#[test]
+fn night_hours_poll_rarely_and_a_press_only_wakes() {
+    // 23:30 local (UTC+1) on 2026-12-01.
+    let start_s = DAY0_S + 22 * 3600 + 30 * 60;
+    let mut sim = Sim::budgeted(700, QuotaState::default(), start_s, 3600);
+    sim.s
+        .set_night(Some(NightHours::parse("23:00-07:00").unwrap()));
+    let serve = |req: &Request, now: u64| match req.kind {
+        RequestKind::Refresh => token("a", None),
+        RequestKind::Control(_) => reply(204, ""),
+        _ => track(&format!("T{}", now / 200_000), now % 200_000, 200_000, true),
+    };
+    sim.run(2 * HOUR, serve);
+    assert!(sim.s.is_dark(sim.now) && sim.s.status(sim.now).blank);
+    let polls = sim.requests(is_poll);
+    assert!(polls.len() >= 8, "{polls:?}");
+    for w in polls.windows(2) {
+        assert!(
+            w[1] - w[0] >= 900_000,
+            "at most one poll in 15 minutes: {polls:?}"
+        );
+    }
+    // A press wakes the screen and sends nothing but a poll; the normal schedule for
+    // two minutes, then dark again.
+    let before = sim.sent.len();
+    assert_eq!(
+        sim.s.press(sim.now, Control::Next),
+        Err(ControlRefused::WokeUp)
+    );
+    assert!(!sim.s.is_dark(sim.now));
+    let woke = sim.now;
+    sim.run(woke + 120_000, serve);
+    let awake: Vec<_> = sim.sent[before..]
+        .iter()
+        .map(|(t, r)| (*t, r.kind))
+        .collect();
+    assert!(
+        awake
+            .iter()
+            .all(|(_, k)| !matches!(k, RequestKind::Control(_)))
+    );
+    assert!(awake.len() >= 3, "polls while awake: {awake:?}");
+    assert!(sim.s.is_dark(woke + 120_000));
+    // Morning: 07:00 local ends the night, and the schedule is normal again.
+    sim.run(8 * HOUR, serve);
+    assert!(!sim.s.is_dark(sim.now));
+    let morning = sim.requests(is_poll);
+    let last = &morning[morning.len() - 4..];
+    assert!(last.windows(2).all(|w| w[1] - w[0] < 60_000), "{last:?}");
+}
+
+#[test]
+fn the_login_warning_starts_on_day_168_and_invalid_grant_then_says_why() {
+    let authorized = DAY0_S - 168 * 86_400 + 60;
+    let mut sim = Sim::budgeted(0, QuotaState::default(), DAY0_S, 0);
+    sim.s.set_authorized_at(Some(authorized));
+    assert_eq!(sim.s.status(0).login_ends_unix_s, None, "day 167");
+    assert_eq!(
+        sim.s.status(60_000).login_ends_unix_s,
+        Some(authorized + 182 * 86_400),
+        "day 168"
+    );
+    // Unknown: no warning.
+    let mut unknown = Sim::budgeted(0, QuotaState::default(), DAY0_S + 100 * 86_400, 0);
+    unknown.s.set_authorized_at(None);
+    assert_eq!(unknown.s.status(0).login_ends_unix_s, None);
+    // invalid_grant within a week of the end: the login expired; earlier: just refused.
+    for (days_before_end, health) in [(6, Health::LoginExpired), (30, Health::LoginNeeded)] {
+        let now_s = DAY0_S;
+        let mut sim = Sim::budgeted(0, QuotaState::default(), now_s, 0);
+        sim.s
+            .set_authorized_at(Some(now_s - (182 - days_before_end) * 86_400));
+        sim.next_request(0).unwrap();
+        sim.respond(
+            &reply(
+                400,
+                r#"{"error":"invalid_grant","error_description":"Refresh token revoked"}"#,
+            ),
+            50,
+        );
+        assert_eq!(sim.s.status(sim.now).health, health);
+    }
+}
+
+#[test]
+fn the_premium_refusal_probes_every_6_hours_and_at_a_press() {
+    let mut sim = Sim::budgeted(700, QuotaState::default(), DAY0_S, 0);
+    sim.next_request(0).unwrap();
+    sim.respond(&token("a", None), 50);
+    sim.next_request(sim.now).unwrap();
+    sim.respond(&premium_403(), 50);
+    let refused = sim.now;
+    assert_eq!(
+        sim.s.status(sim.now).health,
+        Health::ConfigError(ConfigProblem::PremiumRequired)
+    );
+    // Not the 403 fallback to /currently-playing.
+    assert_eq!(sim.s.endpoint(), Endpoint::Player);
+    assert!(sim.next_request(refused + 6 * HOUR - 1).is_none());
+    // The probe (after a refresh: the token has expired by then).
+    let r = sim.next_request(refused + 6 * HOUR + 1_000).unwrap();
+    assert_eq!(r.kind, RequestKind::Refresh);
+    sim.respond(&token("a", None), 50);
+    let r = sim.next_request(sim.now + 1_000).unwrap();
+    assert!(is_poll(&r.kind));
+    sim.respond(&premium_403(), 50);
+    // A press sends a probe, not the command.
+    assert_eq!(
+        sim.s.press(sim.now + 1_000, Control::PlayPause),
+        Err(ControlRefused::Halted)
+    );
+    let r = sim.next_request(sim.now + 2_000).unwrap();
+    assert!(is_poll(&r.kind), "{r:?}");
+    // Premium is back: the probe's answer ends the refusal.
+    sim.respond(&track("T", 0, 300_000, true), 50);
+    assert_eq!(sim.s.status(sim.now).health, Health::Good);
+    // Other 403s on the player keep today's fallback.
+    let mut other = started(false, track("T", 0, 300_000, true));
+    other.next_request(other.now + 10_000).unwrap();
+    other.respond(
+        &reply(
+            403,
+            r#"{"error":{"status":403,"message":"Insufficient client scope"}}"#,
+        ),
+        50,
+    );
+    assert_eq!(other.s.endpoint(), Endpoint::CurrentlyPlaying);
+}
+
+#[test]
+fn the_budgeted_schedule_watches_track_ends_and_thins_between() {
+    let mut sim = Sim::budgeted(1000, QuotaState::default(), DAY0_S, 0);
+    // A 200 s track from 0, then another.
+    sim.run(400_000, |req, now| match req.kind {
+        RequestKind::Refresh => token("a", None),
+        _ => track(&format!("T{}", now / 200_000), now % 200_000, 200_000, true),
+    });
+    let polls = sim.requests(is_poll);
+    // Alert after the start (20 s), and a poll just after the predicted end.
+    assert!(
+        polls.iter().any(|t| (200_000..=200_600).contains(t)),
+        "{polls:?}"
+    );
+    for w in polls.windows(2) {
+        assert!(w[1] - w[0] <= 40_500, "{polls:?}");
+        assert!(w[1] - w[0] >= 19_000, "{polls:?}");
+    }
+    // 20 s apart for three minutes after the start, then 30 s: 16 polls in 400 s
+    // (today's schedule: about 85).
+    assert!(polls.len() <= 16, "{}: {polls:?}", polls.len());
+    assert!(
+        polls[10..].windows(2).all(|w| w[1] - w[0] >= 29_000),
+        "{polls:?}"
+    );
+}
