@@ -3,7 +3,7 @@
 //! requests with real response bodies, in small chunks, as a socket would deliver them.
 //!
 //! The script (app time; `--speed K` runs it K times faster) shows every screen in about
-//! 80 seconds, then starts again:
+//! 85 seconds, then starts again:
 //!
 //! | from | what Spotify says | screen |
 //! | --- | --- | --- |
@@ -15,9 +15,10 @@
 //! | 41 s | an ad | `ad` |
 //! | 46 s | nothing (204) | `idle` |
 //! | 52 s | 429, `Retry-After: 5` | `rate_limited` |
-//! | 58 s | 503s | stale badge, then `offline` |
-//! | 66 s | the refresh token is revoked | `login_needed` |
-//! | 72 s | the client id is wrong | `config_error` |
+//! | 58 s | 429 `QUOTA_EXCEEDED`, `Retry-After: 3` (a real one says hours) | `quota_exceeded` |
+//! | 64 s | 503s | stale badge, then `offline` |
+//! | 72 s | the refresh token is revoked | `login_needed` |
+//! | 78 s | the client id is wrong | `config_error` |
 //!
 //! Space, Right and Left work as on a real account: pausing stops the script's clock.
 //!
@@ -95,7 +96,7 @@ pub fn demo_timing() -> Timing {
 }
 
 /// The acts of the script: (start in ms of script time, act).
-const ACTS: [(u64, Act); 11] = [
+const ACTS: [(u64, Act); 12] = [
     (0, Act::Track(0)),
     (10_000, Act::Track(1)),
     (20_000, Act::Paused(1)),
@@ -104,12 +105,13 @@ const ACTS: [(u64, Act); 11] = [
     (41_000, Act::Ad),
     (46_000, Act::Nothing),
     (52_000, Act::RateLimited),
-    (58_000, Act::Down),
-    (66_000, Act::Revoked),
-    (72_000, Act::BadClient),
+    (58_000, Act::Quota),
+    (64_000, Act::Down),
+    (72_000, Act::Revoked),
+    (78_000, Act::BadClient),
 ];
 /// Length of one pass of the script.
-pub const SCRIPT_MS: u64 = 78_000;
+pub const SCRIPT_MS: u64 = 84_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Act {
@@ -119,6 +121,7 @@ enum Act {
     Ad,
     Nothing,
     RateLimited,
+    Quota,
     Down,
     Revoked,
     BadClient,
@@ -264,6 +267,12 @@ impl DemoSpotify {
                     429,
                     Some("5"),
                     r#"{"error":{"status":429,"message":"API rate limit exceeded"}}"#.into(),
+                ),
+                // Spotify's daily quota: a real hold lasts hours; the demo's, seconds.
+                Act::Quota => (
+                    429,
+                    Some("3"),
+                    r#"{"error":{"status":429,"message":"Too many requests","reason":"QUOTA_EXCEEDED"}}"#.into(),
                 ),
                 Act::Down | Act::Revoked | Act::BadClient => (503, None, "Service Unavailable".into()),
             },

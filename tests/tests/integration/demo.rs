@@ -15,7 +15,7 @@ fn the_demo_shows_every_screen() {
             "--speed",
             "10",
             "--duration",
-            "8.5",
+            "9.0",
         ])
         .output()
         .unwrap();
@@ -38,6 +38,7 @@ fn the_demo_shows_every_screen() {
         "login_needed",
         "offline",
         "rate_limited",
+        "quota_exceeded",
         "config_error",
     ] {
         assert!(
