@@ -662,6 +662,11 @@ impl Session {
         u64::try_from(i64::try_from(now_ms).ok()?.saturating_add(offset)).ok()
     }
 
+    /// The local UTC offset (seconds east) last told, when the time of day is known.
+    pub fn utc_offset_s(&self) -> Option<i32> {
+        self.wall.map(|(_, u)| u)
+    }
+
     /// The local date and time at `now_ms`, when known.
     pub fn local_time(&self, now_ms: u64) -> Option<LocalTime> {
         let unix_ms = self.unix_ms(now_ms)?;

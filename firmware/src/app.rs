@@ -433,6 +433,64 @@ fn notice(n: SessionNotice) -> Notice {
     }
 }
 
+/// When a quota hold ends, in words: "Back at 09:42" (today), "Back tomorrow 09:42",
+/// "Back Tue 09:42" (this week), "Back 3 Jan 09:42" (later); "Back in 13:35:26" when the
+/// time of day is unknown. The minute is rounded up: never "back" before the hold ends.
+pub fn back_text<const N: usize>(
+    out: &mut heapless::String<N>,
+    session: &Session,
+    now_ms: u64,
+    until_unix_s: u64,
+    remaining_ms: u64,
+) {
+    use core::fmt::Write as _;
+    use tonearm_core::wall::{LocalTime, WEEKDAYS, weekday};
+    out.clear();
+    let (Some(today), Some(offset)) = (session.local_time(now_ms), session.utc_offset_s()) else {
+        let s = remaining_ms.div_ceil(1000);
+        let _ = write!(out, "Back in {}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60);
+        return;
+    };
+    let back = LocalTime::at(until_unix_s.div_ceil(60) * 60, offset);
+    let hm = (back.hour(), back.minute());
+    let _ = match back.days - today.days {
+        ..=0 => write!(out, "Back at {:02}:{:02}", hm.0, hm.1),
+        1 => write!(out, "Back tomorrow {:02}:{:02}", hm.0, hm.1),
+        2..=6 => {
+            let day = WEEKDAYS
+                .get(usize::from(weekday(back.days)))
+                .copied()
+                .unwrap_or("");
+            write!(out, "Back {day} {:02}:{:02}", hm.0, hm.1)
+        }
+        _ => {
+            let d = back.date();
+            write!(
+                out,
+                "Back {} {} {:02}:{:02}",
+                d.day,
+                d.month_name(),
+                hm.0,
+                hm.1
+            )
+        }
+    };
+}
+
+/// "Login ends 3 Jan": the local date the six-month login ends (UTC when the offset is
+/// unknown).
+pub fn login_warning_text<const N: usize>(
+    out: &mut heapless::String<N>,
+    session: &Session,
+    ends_unix_s: u64,
+) {
+    use core::fmt::Write as _;
+    out.clear();
+    let d =
+        tonearm_core::wall::LocalTime::at(ends_unix_s, session.utc_offset_s().unwrap_or(0)).date();
+    let _ = write!(out, "Login ends {} {}", d.day, d.month_name());
+}
+
 fn secs(ms: u64) -> u32 {
     u32::try_from(ms / 1000).unwrap_or(u32::MAX)
 }
