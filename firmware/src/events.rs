@@ -77,7 +77,11 @@ impl EventLine {
 
     /// Writes the line as one JSON object (no newline).
     pub fn write_json<W: Write>(&self, t_ms: u64, w: &mut W) -> fmt::Result {
-        write!(w, "{{\"t_ms\":{t_ms},\"screen\":\"{}\",\"title\":", self.screen.name())?;
+        write!(
+            w,
+            "{{\"t_ms\":{t_ms},\"screen\":\"{}\",\"title\":",
+            self.screen.name()
+        )?;
         if self.title.is_empty() {
             w.write_str("null")?;
         } else {
