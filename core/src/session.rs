@@ -933,7 +933,8 @@ impl Session {
         };
         // Without a budget the token is refreshed ahead of time, as always; with one,
         // only when a request needs it (an idle hour costs no refresh).
-        if self.needs_refresh(now_ms) && (due.is_some() || !self.budget.is_set()) {
+        let ahead = !self.budget.is_set() && !self.premium_blocked;
+        if self.needs_refresh(now_ms) && (due.is_some() || ahead) {
             return Some((RequestKind::Refresh, due.is_some_and(|(_, r)| r)));
         }
         due
@@ -946,7 +947,7 @@ impl Session {
 
     /// When the next request becomes due (a poll, or the proactive refresh).
     fn next_due_ms(&self) -> u64 {
-        let refresh_at = if self.budget.is_set() {
+        let refresh_at = if self.budget.is_set() || self.premium_blocked {
             u64::MAX
         } else {
             self.access_expires_ms

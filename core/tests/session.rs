@@ -1222,7 +1222,13 @@ fn the_login_warning_starts_on_day_168_and_invalid_grant_then_says_why() {
 
 #[test]
 fn the_premium_refusal_probes_every_6_hours_and_at_a_press() {
-    let mut sim = Sim::budgeted(700, QuotaState::default(), DAY0_S, 0);
+    for budget in [0, 700] {
+        premium_refusal(budget);
+    }
+}
+
+fn premium_refusal(budget: u32) {
+    let mut sim = Sim::budgeted(budget, QuotaState::default(), DAY0_S, 0);
     sim.next_request(0).unwrap();
     sim.respond(&token("a", None), 50);
     sim.next_request(sim.now).unwrap();
