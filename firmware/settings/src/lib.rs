@@ -1,0 +1,34 @@
+//! The settings record of Tonearm's boards: what a board keeps in flash (its Wi-Fi
+//! network, its own Spotify login, its time zone, night hours and request budget, the
+//! budget's persisted state, extra trust roots and a hub), in a partition of two erase
+//! sectors ("slots") written in turn, so that a power cut at any moment leaves a complete
+//! record.
+//!
+//! - [`record`]: the record's bytes ([`encode`], [`decode`]), format version 2 (tagged
+//!   fields, so later fields need no new version) and still reading version 1;
+//! - [`store`]: the two slots over any `embedded-storage` NOR flash ([`Store`]), and the
+//!   partition image `tonearm provision` writes ([`partition_image`]).
+//!
+//! `no_std`, no alloc, and nothing but `embedded-storage`: the host (`tonearm provision`,
+//! the tests) and every board use the same code, so what one writes the other reads.
+#![cfg_attr(not(test), no_std)]
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+// A record comes from flash, which can hold anything: nothing it can reach may panic.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
+
+pub mod record;
+pub mod store;
+
+pub use record::{
+    Quota, RECORD_MAX, RecordError, Settings, Unknown, crc32, decode, encode, newer, newest,
+};
+pub use store::{PARTITION_OFFSET, PARTITION_SIZE, SLOT_SIZE, Store, StoreError, partition_image};
