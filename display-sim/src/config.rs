@@ -15,6 +15,12 @@
 //! | `poll_playing_s` | integer, 2..=60 | 5 |
 //! | `poll_paused_s` | integer, 2..=600 | 15 |
 //! | `poll_idle_s` | integer, 10..=3600 (the longest idle interval) | 60 |
+//! | `daily_requests` | integer: 0 (no budget) or 100..=100000 | 700 |
+//! | `night` | `"HH:MM-HH:MM"`, 24-hour local time, may cross midnight | none |
+//!
+//! With a budget (`daily_requests` not 0) the schedule paces itself to it, and the three
+//! `poll_*_s` keys are the shortest intervals it may use; with `daily_requests = 0` they are
+//! the schedule itself, as before the budget.
 //!
 //! `SPOTIFY_CLIENT_ID`, `SPOTIFY_CLIENT_SECRET` and `SPOTIFY_REFRESH_TOKEN` override the
 //! file (an empty variable counts as unset). Unknown keys are errors (a typo must not
@@ -28,6 +34,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 use toml::Spanned;
+use tonearm_core::budget::{DEFAULT_BUDGET, MAX_BUDGET, MIN_BUDGET};
+use tonearm_core::wall::NightHours;
 use tonearm_firmware::Profile;
 
 /// The file name inside the config directory.
@@ -99,6 +107,10 @@ pub struct Config {
     pub poll_paused: Duration,
     /// Longest poll interval while nothing plays.
     pub poll_idle: Duration,
+    /// The daily request budget; 0: none (the fixed schedule of the `poll_*` keys).
+    pub daily_requests: u32,
+    /// Night hours (local time): the screen is dark and polls are rare.
+    pub night: Option<NightHours>,
 }
 
 /// Why the configuration cannot be used. Each is one line; none shows a secret.
@@ -183,6 +195,8 @@ pub const KEYS: &[&str] = &[
     "poll_playing_s",
     "poll_paused_s",
     "poll_idle_s",
+    "daily_requests",
+    "night",
 ];
 
 /// Keys whose values are secret: their values never appear in messages.
@@ -201,6 +215,8 @@ struct RawFile {
     poll_playing_s: Option<Spanned<toml::Value>>,
     poll_paused_s: Option<Spanned<toml::Value>>,
     poll_idle_s: Option<Spanned<toml::Value>>,
+    daily_requests: Option<Spanned<toml::Value>>,
+    night: Option<Spanned<toml::Value>>,
 }
 
 /// The platform's config file: `<config dir>/tonearm/config.toml`.
@@ -295,6 +311,24 @@ impl Config {
             }
         };
 
+        let night = match raw.night.as_ref() {
+            None => None,
+            Some(v) => {
+                let text = p.string(v, "night")?;
+                if text.is_empty() {
+                    return Err(p.invalid(
+                        v,
+                        "night",
+                        "is empty: give HH:MM-HH:MM (e.g. \"23:00-07:00\"), or remove the line for no night hours".to_owned(),
+                    ));
+                }
+                Some(
+                    NightHours::parse(&text)
+                        .map_err(|e| p.invalid(v, "night", format!("`{text}`: {e}")))?,
+                )
+            }
+        };
+
         Ok(Config {
             path: path.to_path_buf(),
             client_id,
@@ -306,14 +340,26 @@ impl Config {
             poll_playing: p.seconds(raw.poll_playing_s.as_ref(), "poll_playing_s", 5, 2..61)?,
             poll_paused: p.seconds(raw.poll_paused_s.as_ref(), "poll_paused_s", 15, 2..601)?,
             poll_idle: p.seconds(raw.poll_idle_s.as_ref(), "poll_idle_s", 60, 10..3601)?,
+            daily_requests: p.daily_requests(raw.daily_requests.as_ref())?,
+            night,
         })
     }
 
     /// The token file's path: `token.json` beside the config file.
     pub fn token_path(&self) -> PathBuf {
+        self.beside("token.json")
+    }
+
+    /// The budget's state: `quota.json` beside the config file (see
+    /// [`crate::quota_store`]).
+    pub fn quota_path(&self) -> PathBuf {
+        self.beside(crate::quota_store::FILE_NAME)
+    }
+
+    fn beside(&self, name: &str) -> PathBuf {
         self.path
             .parent()
-            .map_or_else(|| PathBuf::from("token.json"), |d| d.join("token.json"))
+            .map_or_else(|| PathBuf::from(name), |d| d.join(name))
     }
 }
 
@@ -489,6 +535,29 @@ impl Parser<'_> {
         match message {
             None => Ok(s),
             Some(m) => Err(self.invalid(v, key, m)),
+        }
+    }
+
+    /// `daily_requests`: 0 (no budget) or [`MIN_BUDGET`]..=[`MAX_BUDGET`].
+    fn daily_requests(&self, v: Option<&Spanned<toml::Value>>) -> Result<u32, ConfigError> {
+        let Some(v) = v else {
+            return Ok(DEFAULT_BUDGET);
+        };
+        let bad = || {
+            self.invalid(
+                v,
+                "daily_requests",
+                format!(
+                    "must be 0 (no budget) or a whole number of requests from {MIN_BUDGET} to {MAX_BUDGET} (default {DEFAULT_BUDGET})"
+                ),
+            )
+        };
+        match v.get_ref() {
+            toml::Value::Integer(n) => match u32::try_from(*n) {
+                Ok(n) if n == 0 || (MIN_BUDGET..=MAX_BUDGET).contains(&n) => Ok(n),
+                _ => Err(bad()),
+            },
+            _ => Err(bad()),
         }
     }
 
@@ -736,7 +805,10 @@ mod tests {
         assert_eq!(c.poll_playing, Duration::from_secs(5));
         assert_eq!(c.poll_paused, Duration::from_secs(15));
         assert_eq!(c.poll_idle, Duration::from_secs(60));
+        assert_eq!(c.daily_requests, 700);
+        assert_eq!(c.night, None);
         assert_eq!(c.token_path(), Path::new("/cfg/tonearm/token.json"));
+        assert_eq!(c.quota_path(), Path::new("/cfg/tonearm/quota.json"));
     }
 
     #[test]
@@ -753,6 +825,8 @@ display = "128x64"
 poll_playing_s = 4
 poll_paused_s = 30
 poll_idle_s = 120
+daily_requests = 2500
+night = "23:30-06:45"
 "#,
         )
         .expect("ok");
@@ -770,6 +844,41 @@ poll_idle_s = 120
         assert_eq!(c.poll_playing, Duration::from_secs(4));
         assert_eq!(c.poll_paused, Duration::from_secs(30));
         assert_eq!(c.poll_idle, Duration::from_secs(120));
+        assert_eq!(c.daily_requests, 2500);
+        assert_eq!(
+            c.night,
+            Some(NightHours {
+                start_min: 23 * 60 + 30,
+                end_min: 6 * 60 + 45
+            })
+        );
+    }
+
+    #[test]
+    fn budget_and_night_values() {
+        for (line, want) in [
+            ("daily_requests = 0", 0),
+            ("daily_requests = 100", 100),
+            ("daily_requests = 100000", 100_000),
+        ] {
+            let c = parse(&format!("client_id = \"a\"\n{line}\n")).expect(line);
+            assert_eq!(c.daily_requests, want, "{line}");
+        }
+        for (line, start, end) in [
+            ("night = \"00:00-07:00\"", 0, 420),
+            ("night = \"13:00-14:30\"", 780, 870),
+            ("night = \" 22:00-06:00 \"", 1320, 360),
+        ] {
+            let c = parse(&format!("client_id = \"a\"\n{line}\n")).expect(line);
+            assert_eq!(
+                c.night,
+                Some(NightHours {
+                    start_min: start,
+                    end_min: end
+                }),
+                "{line}"
+            );
+        }
     }
 
     #[test]
@@ -862,6 +971,62 @@ poll_idle_s = 120
             (
                 "client_id = \"a\"\n[section]\nx = 1\n",
                 "config.toml:2: unknown key `section`",
+            ),
+            (
+                "client_id = \"a\"\ndaily_requests = 50\n",
+                "config.toml:2: daily_requests: must be 0 (no budget) or a whole number of requests from 100 to 100000",
+            ),
+            (
+                "client_id = \"a\"\ndaily_requests = 99\n",
+                "config.toml:2: daily_requests: must be 0 (no budget) or",
+            ),
+            (
+                "client_id = \"a\"\ndaily_requests = 100001\n",
+                "config.toml:2: daily_requests: must be 0 (no budget) or",
+            ),
+            (
+                "client_id = \"a\"\n\ndaily_requests = -1\n",
+                "config.toml:3: daily_requests: must be 0 (no budget) or",
+            ),
+            (
+                "client_id = \"a\"\ndaily_requests = 5000000000\n",
+                "config.toml:2: daily_requests: must be 0 (no budget) or",
+            ),
+            (
+                "client_id = \"a\"\ndaily_requests = \"700\"\n",
+                "config.toml:2: daily_requests: must be 0 (no budget) or",
+            ),
+            (
+                "client_id = \"a\"\ndaily_requests = 700.0\n",
+                "config.toml:2: daily_requests: must be 0 (no budget) or",
+            ),
+            (
+                "client_id = \"a\"\nnight = \"23:00\"\n",
+                "config.toml:2: night: `23:00`: expected HH:MM-HH:MM in 24-hour time, e.g. \"23:00-07:00\"",
+            ),
+            (
+                "client_id = \"a\"\nnight = \"24:00-07:00\"\n",
+                "config.toml:2: night: `24:00-07:00`: expected HH:MM-HH:MM",
+            ),
+            (
+                "client_id = \"a\"\nnight = \"7:00-08:00\"\n",
+                "config.toml:2: night: `7:00-08:00`: expected HH:MM-HH:MM",
+            ),
+            (
+                "client_id = \"a\"\nnight = \"11pm-7am\"\n",
+                "config.toml:2: night: `11pm-7am`: expected HH:MM-HH:MM",
+            ),
+            (
+                "client_id = \"a\"\nnight = \"23:00-23:00\"\n",
+                "config.toml:2: night: `23:00-23:00`: start and end are the same",
+            ),
+            (
+                "client_id = \"a\"\nnight = 2300\n",
+                "config.toml:2: night: must be a string, not integer",
+            ),
+            (
+                "client_id = \"a\"\nnight = \"\"\n",
+                "config.toml:2: night: is empty: give HH:MM-HH:MM",
             ),
         ];
         for (text, want) in cases {

@@ -949,8 +949,10 @@ fn not_found_page() -> String {
     )
 }
 
-/// Runs `tonearm logout`: removes the token file. A refresh token in the config or the
-/// environment stays, and tonearm would go on using it: say so.
+/// Runs `tonearm logout`: removes the token file, and only it. A refresh token in the
+/// config or the environment stays, and tonearm would go on using it: say so. `quota.json`
+/// stays too, on purpose: Spotify's quota is per developer account, and a new login does
+/// not reset it.
 pub fn logout(config_path: Option<&Path>) -> anyhow::Result<()> {
     let loaded = Config::load(config_path);
     let path = match &loaded {
@@ -971,6 +973,13 @@ pub fn logout(config_path: Option<&Path>) -> anyhow::Result<()> {
         Err(e) => {
             return Err(anyhow::Error::from(e).context(format!("cannot remove {}", path.display())));
         }
+    }
+    let quota = path.with_file_name(crate::quota_store::FILE_NAME);
+    if quota.exists() {
+        eprintln!(
+            "tonearm: kept {}: the request budget's state (Spotify's quota is per developer account; a new login does not reset it)",
+            quota.display()
+        );
     }
     if let Ok(config) = &loaded
         && let Some((_, origin)) = &config.refresh_token

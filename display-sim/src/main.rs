@@ -15,6 +15,7 @@ mod login_cmd;
 mod net;
 mod parse_cmd;
 mod provision_cmd;
+mod quota_store;
 mod render_cmd;
 mod run_cmd;
 mod shell;

@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use embedded_graphics::pixelcolor::{BinaryColor, Rgb565, Rgb888};
 use tonearm_core::Secret;
+use tonearm_core::budget::QuotaState;
 use tonearm_core::session::{Credentials, Session, Timing, TokenUpdate};
 use tonearm_core::text::bounded;
 use tonearm_firmware::{App, Palette, Profile};
@@ -14,8 +15,9 @@ use tonearm_firmware::{App, Palette, Profile};
 use crate::config::{Config, ConfigError};
 use crate::demo_cmd::{DemoArgs, ViewArgs};
 use crate::net::{Bases, ThreadNetwork};
+use crate::quota_store::QuotaStore;
 use crate::shell::{Clock, Headless, LoopOptions, TokenSink, run_loop};
-use crate::token_store::{StoredToken, TokenStore, now_epoch_s, starting_token};
+use crate::token_store::{StoredToken, TokenSource, TokenStore, now_epoch_s, starting_token};
 use crate::transport::{TransportConfig, UreqTransport};
 
 /// Arguments of `tonearm run`.
@@ -74,11 +76,15 @@ pub fn run(args: &RunArgs, config_path: Option<&Path>) -> anyhow::Result<()> {
     }
 }
 
-/// Persists refreshed tokens at once (atomically: see the token store).
+/// Persists refreshed tokens at once (atomically: see the token store), and the budget's
+/// state to `quota.json`.
 struct StoreSink {
     store: TokenStore,
     current: Option<StoredToken>,
     mode: crate::token_store::AuthMode,
+    quota: QuotaStore,
+    /// The last quota write failed (warned once; the next success says so).
+    quota_failing: bool,
 }
 
 impl TokenSink for StoreSink {
@@ -118,6 +124,35 @@ impl TokenSink for StoreSink {
             }
         );
         self.current = Some(token);
+        Ok(())
+    }
+
+    /// A failed write is a warning, not the end: the display goes on, and the next change
+    /// of the state tries again.
+    fn quota(&mut self, state: QuotaState) -> anyhow::Result<()> {
+        match self.quota.save(&state) {
+            Ok(()) => {
+                if std::mem::take(&mut self.quota_failing) {
+                    eprintln!("tonearm: {} written again", self.quota.path().display());
+                }
+                log::debug!(
+                    "quota state saved ({} requests in the window{})",
+                    state.used(),
+                    if state.hold_until_s != 0 {
+                        ", a quota hold"
+                    } else {
+                        ""
+                    }
+                );
+            }
+            Err(e) if !self.quota_failing => {
+                self.quota_failing = true;
+                eprintln!(
+                    "tonearm: warning: {e}: the request budget's state is not kept across a restart"
+                );
+            }
+            Err(e) => log::info!("{e}"),
+        }
         Ok(())
     }
 }
@@ -170,6 +205,28 @@ where
     };
     let seed = u64::from(std::process::id()) ^ now_epoch_s().rotate_left(17);
     let mut session = Session::new(creds, timing, seed);
+    // The budget and a quota hold outlive the process (and a logout).
+    let quota = QuotaStore::new(config.quota_path());
+    let (quota_state, warning) = quota.load_for_start();
+    if let Some(w) = warning {
+        eprintln!("tonearm: {w}");
+    }
+    session.set_budget(config.daily_requests, quota_state);
+    session.set_night(config.night);
+    let authorized_at = start.as_ref().and_then(|s| s.token.authorized_at);
+    if let Some(s) = &start
+        && authorized_at.is_none()
+    {
+        let why = match s.source {
+            TokenSource::Env => "the token came from SPOTIFY_REFRESH_TOKEN",
+            TokenSource::ConfigFile => "the token came from the config's refresh_token",
+            TokenSource::TokenFile => "token.json does not record it",
+        };
+        log::info!(
+            "no six-month login warning: when this login was authorized is unknown ({why}); tonearm login records it"
+        );
+    }
+    session.set_authorized_at(authorized_at);
     if let Some(s) = &start
         && let (Some(access), Some(left)) = (
             &s.token.access_token,
@@ -198,9 +255,11 @@ where
         store,
         current: start.map(|s| s.token),
         mode,
+        quota,
+        quota_failing: false,
     };
     let mut app: App<C> = App::new(profile, session);
-    let clock = Clock::new(1);
+    let clock = Clock::new(1).with_time_of_day();
     if args.view.headless {
         return run_loop(&mut app, &mut net, &mut Headless, &mut tokens, clock, opts);
     }

@@ -10,9 +10,12 @@ use anyhow::Context as _;
 use embedded_graphics::pixelcolor::Rgb888;
 use embedded_graphics::prelude::*;
 use embedded_graphics_simulator::{OutputSettingsBuilder, SimulatorDisplay};
+use tonearm_core::budget::QuotaState;
 use tonearm_core::session::{Control, Failure, Request, Session, TokenUpdate};
+use tonearm_core::wall::WallClock;
 use tonearm_firmware::app::NetAction;
 use tonearm_firmware::art::ImageRequest;
+use tonearm_firmware::events::EventLine;
 use tonearm_firmware::{App, ArtStatus, Palette, Screen};
 
 /// One step of a response, as the network delivers it.
@@ -55,7 +58,16 @@ pub trait Network {
 pub struct Clock {
     start: Instant,
     speed: u32,
+    time_of_day: bool,
 }
+
+/// How often the loop tells the app the time of day again (a change of the UTC offset, a
+/// clock set by NTP, a suspend shows within this).
+pub const WALL_CLOCK_EVERY_MS: u64 = 60_000;
+
+/// How often the budget's state is written at most, unless a quota hold began or ended
+/// (then at once).
+pub const QUOTA_SAVE_GAP_MS: u64 = 60_000;
 
 impl Clock {
     /// A clock starting at 0 now, running `speed` times faster than real time.
@@ -63,7 +75,17 @@ impl Clock {
         Clock {
             start: Instant::now(),
             speed: speed.max(1),
+            time_of_day: false,
         }
+    }
+
+    /// The loop also tells the app the system's time of day (with the local UTC offset),
+    /// at start and every [`WALL_CLOCK_EVERY_MS`]: for night hours, the budget's hours,
+    /// the login warning and the idle clock. Only for real time (`speed` 1).
+    #[must_use]
+    pub fn with_time_of_day(mut self) -> Self {
+        self.time_of_day = self.speed == 1;
+        self
     }
 
     /// Milliseconds since the start, in app time.
@@ -102,6 +124,16 @@ pub trait Output<C: PixelColor> {
     fn max_block(&self) -> Duration;
 }
 
+/// The system's time of day now: Unix time and the offset of the system's time zone
+/// (`TZ`, else `/etc/localtime`; UTC when neither can be read).
+pub fn system_wall_clock() -> WallClock {
+    let now = jiff::Zoned::now();
+    WallClock {
+        unix_ms: u64::try_from(now.timestamp().as_millisecond()).unwrap_or(0),
+        utc_offset_s: now.offset().seconds(),
+    }
+}
+
 /// No window: the loop just sleeps.
 pub struct Headless;
 
@@ -121,19 +153,11 @@ impl<C: PixelColor> Output<C> for Headless {
     }
 }
 
-/// One line of `--events`.
-#[derive(serde::Serialize)]
-struct ScreenEvent<'a> {
-    /// Real ms since the start.
-    t_ms: u64,
-    screen: &'a str,
-    title: Option<&'a str>,
-}
-
 /// Options of the loop shared by `run` and `demo`.
 #[derive(Debug, Clone, Default)]
 pub struct LoopOptions {
-    /// Print one JSON line per screen (or title) change on stdout.
+    /// Print the event lines on stdout: one JSON object whenever what the display shows
+    /// changes (see `docs/events.md` and [`tonearm_firmware::events`]).
     pub events: bool,
     /// Write the screen as PNG whenever it changes (screen, title or art; atomically).
     pub snapshot: Option<PathBuf>,
@@ -141,10 +165,17 @@ pub struct LoopOptions {
     pub duration: Option<Duration>,
 }
 
-/// Where refreshed tokens go: the token store, or nowhere (the demo).
+/// Where refreshed tokens and the budget's state go: the token store and `quota.json`, or
+/// nowhere (the demo).
 pub trait TokenSink {
     /// Fresh tokens: persist them now.
     fn tokens(&mut self, update: TokenUpdate) -> anyhow::Result<()>;
+
+    /// The budget's state changed (see [`App::take_quota_save`]): persist it. The default
+    /// keeps nothing.
+    fn quota(&mut self, _state: QuotaState) -> anyhow::Result<()> {
+        Ok(())
+    }
 }
 
 /// Tokens that are not kept (the demo).
@@ -156,8 +187,31 @@ impl TokenSink for Discard {
     }
 }
 
-/// Runs the app until the window closes, Ctrl-C, or `duration` passes.
+/// Runs the app until the window closes, Ctrl-C, or `duration` passes. The budget's state
+/// is handed to `tokens` once more at the end (whatever ended the loop).
 pub fn run_loop<C, N, O, T>(
+    app: &mut App<C>,
+    net: &mut N,
+    out: &mut O,
+    tokens: &mut T,
+    clock: Clock,
+    opts: &LoopOptions,
+) -> anyhow::Result<()>
+where
+    C: Palette + Into<Rgb888>,
+    N: Network,
+    O: Output<C>,
+    T: TokenSink,
+{
+    let result = steps(app, net, out, tokens, clock, opts);
+    let last = match app.take_quota_save(clock.now_ms(), 0) {
+        Some(state) => tokens.quota(state),
+        None => Ok(()),
+    };
+    result.and(last)
+}
+
+fn steps<C, N, O, T>(
     app: &mut App<C>,
     net: &mut N,
     out: &mut O,
@@ -178,9 +232,11 @@ where
         .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
     let mut in_flight = false;
     let mut net_wake = 0u64;
-    let mut last_event: Option<(Screen, String)> = None;
+    let mut last_shown: Option<(Screen, String)> = None;
+    let mut last_event: Option<EventLine> = None;
     let mut last_art: Option<ArtStatus> = None;
     let mut was_blank = false;
+    let mut wall_at: Option<u64> = None;
     let stdout = std::io::stdout();
     loop {
         if deadline.is_some_and(|d| clock.real_ms() >= d) {
@@ -189,6 +245,12 @@ where
         let now = clock.now_ms();
         if let Some(session) = net.new_session(now, in_flight) {
             app.replace_session(session);
+        }
+        // The time of day before the first request (a quota hold is in Unix seconds).
+        if clock.time_of_day && wall_at.is_none_or(|t| now.saturating_sub(t) >= WALL_CLOCK_EVERY_MS)
+        {
+            app.set_wall_clock(now, system_wall_clock());
+            wall_at = Some(now);
         }
         if !in_flight {
             match app.poll_net(now) {
@@ -209,19 +271,23 @@ where
         if let Some(update) = app.take_token_update() {
             tokens.tokens(update)?;
         }
+        if let Some(state) = app.take_quota_save(now, QUOTA_SAVE_GAP_MS) {
+            tokens.quota(state)?;
+        }
 
-        // Draw what changed; report screen changes.
+        // Draw what changed; report what the display shows when it changed.
         let blank = app.is_blank(now);
         let update = app.redraw(now, &mut display).map_err(|e| match e {})?;
+        let event = app.event_line(now);
         let vm = app.last_view();
         let key = (vm.screen, vm.title.to_string());
-        let changed_screen = last_event.as_ref() != Some(&key);
-        if changed_screen && opts.events {
-            let line = serde_json::to_string(&ScreenEvent {
-                t_ms: clock.real_ms(),
-                screen: vm.screen.name(),
-                title: (!vm.title.is_empty()).then_some(vm.title.as_str()),
-            })?;
+        let changed_screen = last_shown.as_ref() != Some(&key);
+        if opts.events && last_event.as_ref().is_none_or(|e| e.differs(&event)) {
+            let mut line = String::new();
+            event
+                .write_json(clock.real_ms(), &mut line)
+                .context("cannot format an event")?;
+            last_event = Some(event);
             let mut lock = stdout.lock();
             match writeln!(lock, "{line}").and_then(|()| lock.flush()) {
                 Ok(()) => {}
@@ -242,7 +308,7 @@ where
         }
         last_art = Some(vm.art);
         if changed_screen {
-            last_event = Some(key);
+            last_shown = Some(key);
         }
         if !update.is_empty() || blank != was_blank {
             out.present(&display, blank)?;

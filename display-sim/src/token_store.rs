@@ -162,14 +162,9 @@ impl TokenStore {
         &self.path
     }
 
+    #[cfg(test)]
     fn temp_path(&self) -> PathBuf {
-        let mut name = self
-            .path
-            .file_name()
-            .map(|n| n.to_os_string())
-            .unwrap_or_else(|| "token.json".into());
-        name.push(".tmp");
-        self.path.with_file_name(name)
+        temp_path_of(&self.path)
     }
 
     fn io(&self, op: &'static str) -> impl FnOnce(std::io::Error) -> TokenStoreError + '_ {
@@ -260,43 +255,67 @@ impl TokenStore {
             source: std::io::Error::other(e.to_string()),
         })?;
         bytes.push(b'\n');
-        let dir = self
-            .path
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        create_private_dir(dir).map_err(|source| TokenStoreError::Io {
-            path: dir.to_path_buf(),
-            op: "create the directory",
-            source,
-        })?;
-        let temp = self.temp_path();
-        let result = write_new_private(&temp, &bytes)
-            .map_err(self.io("write the temporary file"))
-            .and_then(|()| fs::rename(&temp, &self.path).map_err(self.io("rename")))
-            .and_then(|()| sync_dir(dir).map_err(self.io("sync the directory")));
-        if result.is_err() {
-            let _ = fs::remove_file(&temp);
-        }
-        result
+        write_private_atomically(&self.path, &bytes)
+            .map_err(|(path, op, source)| TokenStoreError::Io { path, op, source })
     }
 
     /// Moves a token file (corrupt or not) to `token.json.corrupt-<epoch seconds>` and
     /// returns the new path; `Ok(None)` when there is no file.
     pub fn set_aside_corrupt(&self) -> Result<Option<PathBuf>, TokenStoreError> {
-        if !self.path.exists() {
-            return Ok(None);
-        }
-        let mut name = self
-            .path
-            .file_name()
-            .map(|n| n.to_os_string())
-            .unwrap_or_else(|| "token.json".into());
-        name.push(format!(".corrupt-{}", now_epoch_s()));
-        let aside = self.path.with_file_name(name);
-        fs::rename(&self.path, &aside).map_err(self.io("move aside"))?;
-        Ok(Some(aside))
+        set_aside(&self.path).map_err(self.io("move aside"))
     }
+}
+
+/// Moves the file at `path` to `<name>.corrupt-<epoch seconds>` beside it and returns the
+/// new path; `Ok(None)` when there is no file.
+pub(crate) fn set_aside(path: &Path) -> std::io::Result<Option<PathBuf>> {
+    if !path.exists() {
+        return Ok(None);
+    }
+    let mut name = path
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_else(|| "state.json".into());
+    name.push(format!(".corrupt-{}", now_epoch_s()));
+    let aside = path.with_file_name(name);
+    fs::rename(path, &aside)?;
+    Ok(Some(aside))
+}
+
+/// `<name>.tmp` beside `path`: where [`write_private_atomically`] writes first.
+fn temp_path_of(path: &Path) -> PathBuf {
+    let mut name = path
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_else(|| "state.json".into());
+    name.push(".tmp");
+    path.with_file_name(name)
+}
+
+/// Writes a private file atomically, as the module docs describe for `token.json` (and
+/// [`crate::quota_store`] for `quota.json`): the directory is created if needed (0700),
+/// `bytes` go to a fresh `<name>.tmp` beside `path` (0600), which is fsynced and renamed
+/// over `path`, and the directory is fsynced. A crash leaves the old file or the new one.
+/// On an error the temporary file is removed and the error says which path and step.
+pub(crate) fn write_private_atomically(
+    path: &Path,
+    bytes: &[u8],
+) -> Result<(), (PathBuf, &'static str, std::io::Error)> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    create_private_dir(dir).map_err(|e| (dir.to_path_buf(), "create the directory", e))?;
+    let temp = temp_path_of(path);
+    let at = |op: &'static str| move |e| (path.to_path_buf(), op, e);
+    let result = write_new_private(&temp, bytes)
+        .map_err(at("write the temporary file"))
+        .and_then(|()| fs::rename(&temp, path).map_err(at("rename")))
+        .and_then(|()| sync_dir(dir).map_err(at("sync the directory")));
+    if result.is_err() {
+        let _ = fs::remove_file(&temp);
+    }
+    result
 }
 
 /// Creates `dir` (and its parents) if needed; a new directory gets mode 0700 on Unix.

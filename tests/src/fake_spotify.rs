@@ -44,6 +44,12 @@
 //! off with [`FakeSpotify::set_require_auth`]): an unknown or expired access token gets a
 //! 401 without consuming a scripted reply, as Spotify would.
 //!
+//! The 2026 refusals: [`Reply::quota_exceeded`] is the 429 of a used-up daily quota (with
+//! its variants [`Reply::lower_case_retry_after`] and [`Reply::without_body`]), and
+//! [`FakeSpotify::set_premium_lapsed`] makes every Web API call answer the 403 Spotify
+//! gives when the app's owner has no Premium ([`Reply::premium_lapsed`]). Every request is
+//! recorded ([`FakeSpotify::requests`]), so a test can count what a client sent.
+//!
 //! ```
 //! use std::time::Duration;
 //! use tonearm_tests::fake_spotify::{FakeSpotify, Reply, Rotation, Route};
@@ -73,6 +79,11 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use sha2::{Digest as _, Sha256};
+
+/// The message of Spotify's 403 to every Web API call when the app's owner has no Premium.
+pub const PREMIUM_LAPSED_MESSAGE: &str = "Active premium subscription required for the owner of \
+    the app. When the subscription status changes, it can take a few hours before requests are \
+    allowed again.";
 
 /// The longest request body the fake reads; the rest is ignored.
 const MAX_REQUEST_BODY: u64 = 1 << 20;
@@ -212,6 +223,45 @@ impl Reply {
             Some(secs) => reply.header("retry-after", &secs.to_string()),
             None => reply,
         }
+    }
+
+    /// The used-up daily quota (per developer account, since July 2026): 429 with
+    /// `{"error":{"status":429,"message":"Too many requests","reason":"QUOTA_EXCEEDED"}}`
+    /// and, when `retry_after` is given, `Retry-After: secs` (Spotify's wait is hours:
+    /// 48 925 s was seen). Variants: [`Reply::lower_case_retry_after`],
+    /// [`Reply::without_body`].
+    pub fn quota_exceeded(retry_after: Option<u64>) -> Reply {
+        let reply = Reply::player_error(429, "QUOTA_EXCEEDED", "Too many requests");
+        match retry_after {
+            Some(secs) => reply.header("Retry-After", &secs.to_string()),
+            None => reply,
+        }
+    }
+
+    /// Spells the `Retry-After` header `retry-after` (header names may come lower-case).
+    pub fn lower_case_retry_after(mut self) -> Reply {
+        for (name, _) in &mut self.headers {
+            if name.eq_ignore_ascii_case("retry-after") {
+                "retry-after".clone_into(name);
+            }
+        }
+        self
+    }
+
+    /// Drops the body and its `Content-Type` (Spotify sometimes answers with an empty
+    /// body).
+    pub fn without_body(mut self) -> Reply {
+        self.body.clear();
+        self.headers
+            .retain(|(name, _)| !name.eq_ignore_ascii_case("content-type"));
+        self
+    }
+
+    /// The 403 Spotify gives every Web API call when the app's owner has no Premium (no
+    /// `reason`; the message is [`PREMIUM_LAPSED_MESSAGE`]). See
+    /// [`FakeSpotify::set_premium_lapsed`].
+    pub fn premium_lapsed() -> Reply {
+        Reply::api_error(403, PREMIUM_LAPSED_MESSAGE)
     }
 
     /// 400 `invalid_grant` from the token endpoint (refresh token expired or revoked).
@@ -452,6 +502,8 @@ struct State {
     defaults: HashMap<Route, Reply>,
     tokens: TokenModel,
     require_auth: bool,
+    /// Every Web API call answers [`Reply::premium_lapsed`].
+    premium_lapsed: bool,
     requests: Vec<RecordedRequest>,
     authorize: AuthorizeScript,
     issued_codes: Vec<String>,
@@ -528,6 +580,7 @@ impl FakeSpotify {
                     issued: 0,
                 },
                 require_auth: true,
+                premium_lapsed: false,
                 requests: Vec::new(),
                 authorize: AuthorizeScript::new(),
                 issued_codes: Vec::new(),
@@ -634,6 +687,13 @@ impl FakeSpotify {
     /// Whether API routes check the bearer token (default: yes).
     pub fn set_require_auth(&self, on: bool) {
         self.shared.lock().require_auth = on;
+    }
+
+    /// The app's owner loses (`true`) or regains Premium: while lost, every Web API call
+    /// (player and control routes, whatever the token or the scripted replies) answers
+    /// [`Reply::premium_lapsed`]. The accounts service and images are not affected.
+    pub fn set_premium_lapsed(&self, lapsed: bool) {
+        self.shared.lock().premium_lapsed = lapsed;
     }
 
     /// The registered client: its id, and its secret (`None`: PKCE only).
@@ -898,6 +958,9 @@ fn decide(state: &mut State, req: &RecordedRequest, method_ok: bool) -> Reply {
         req.route,
         Route::Token | Route::Authorize | Route::AuthorizeDecision
     );
+    if !accounts && state.premium_lapsed {
+        return Reply::premium_lapsed();
+    }
     if !accounts && state.require_auth {
         let token = req
             .header("authorization")
@@ -1720,6 +1783,100 @@ mod tests {
         assert!(with.contains("\r\nretry-after: 7\r\n"), "{with}");
         let without = get(&fake, "/v1/me/player", None);
         assert!(!without.to_ascii_lowercase().contains("retry-after"));
+    }
+
+    #[test]
+    fn quota_answers_and_their_variants() {
+        let fake = FakeSpotify::start();
+        fake.set_require_auth(false);
+        fake.push(Route::Player, Reply::quota_exceeded(Some(48_925)));
+        fake.push(
+            Route::Player,
+            Reply::quota_exceeded(Some(21_600)).lower_case_retry_after(),
+        );
+        fake.push(
+            Route::Player,
+            Reply::quota_exceeded(Some(7_200)).without_body(),
+        );
+        fake.push(Route::Player, Reply::quota_exceeded(None));
+        let first = get(&fake, "/v1/me/player", None);
+        assert!(first.starts_with("HTTP/1.1 429 "), "{first}");
+        assert!(first.contains("\r\nRetry-After: 48925\r\n"), "{first}");
+        assert_eq!(
+            body_json(&first),
+            serde_json::json!({"error": {"status": 429, "message": "Too many requests",
+                                         "reason": "QUOTA_EXCEEDED"}})
+        );
+        let lower = get(&fake, "/v1/me/player", None);
+        assert!(lower.contains("\r\nretry-after: 21600\r\n"), "{lower}");
+        assert!(!lower.contains("Retry-After"), "{lower}");
+        assert_eq!(body_json(&lower)["error"]["reason"], "QUOTA_EXCEEDED");
+        let bare = get(&fake, "/v1/me/player", None);
+        assert!(bare.starts_with("HTTP/1.1 429 "), "{bare}");
+        assert!(bare.contains("Retry-After: 7200\r\n"), "{bare}");
+        assert!(bare.contains("Content-Length: 0\r\n"), "{bare}");
+        assert!(
+            !bare.to_ascii_lowercase().contains("content-type"),
+            "{bare}"
+        );
+        assert!(bare.ends_with("\r\n\r\n"), "{bare}");
+        let no_wait = get(&fake, "/v1/me/player", None);
+        assert!(!no_wait.to_ascii_lowercase().contains("retry-after"));
+        assert_eq!(body_json(&no_wait)["error"]["reason"], "QUOTA_EXCEEDED");
+        assert_eq!(
+            fake.requests_to(Route::Player).len(),
+            4,
+            "each one recorded"
+        );
+    }
+
+    #[test]
+    fn a_lapsed_premium_refuses_every_web_api_call() {
+        let fake = FakeSpotify::start();
+        fake.add_refresh_token("r0");
+        fake.set_premium_lapsed(true);
+        fake.push(Route::Player, Reply::json(200, "{}"));
+        let send = |m: &str, p: &str| {
+            raw(
+                &fake,
+                &format!("{m} {p} HTTP/1.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
+            )
+        };
+        for (method, path) in [
+            ("GET", "/v1/me/player"),
+            ("GET", "/v1/me/player/currently-playing"),
+            ("PUT", "/v1/me/player/play"),
+            ("PUT", "/v1/me/player/pause"),
+            ("POST", "/v1/me/player/next"),
+            ("POST", "/v1/me/player/previous"),
+        ] {
+            let resp = send(method, path);
+            assert!(resp.starts_with("HTTP/1.1 403 "), "{path}: {resp}");
+            let body = body_json(&resp);
+            assert_eq!(body["error"]["status"], 403);
+            assert_eq!(body["error"]["message"], PREMIUM_LAPSED_MESSAGE);
+            assert!(body["error"].get("reason").is_none(), "{body}");
+        }
+        assert!(
+            PREMIUM_LAPSED_MESSAGE
+                .starts_with("Active premium subscription required for the owner of the app. When")
+        );
+        assert!(PREMIUM_LAPSED_MESSAGE.ends_with("before requests are allowed again."));
+        assert_eq!(
+            fake.queued(Route::Player),
+            1,
+            "the scripted reply is not used"
+        );
+        // The accounts service still answers.
+        let token = post_token(
+            &fake,
+            None,
+            "grant_type=refresh_token&refresh_token=r0&client_id=tonearm-test-client",
+        );
+        assert!(token.starts_with("HTTP/1.1 200 "), "{token}");
+        fake.set_premium_lapsed(false);
+        assert!(send("GET", "/v1/me/player").starts_with("HTTP/1.1 401 "));
+        assert_eq!(fake.requests().len(), 8);
     }
 
     #[test]

@@ -6,5 +6,6 @@ mod golden;
 mod login;
 mod parse_cli;
 mod provision;
+mod quota_live;
 mod run_live;
 mod window;

@@ -1,6 +1,7 @@
 //! `tonearm run --headless --events` end to end against the fake Spotify on 127.0.0.1:
 //! tokens (rotation, revocation, invalid_grant, invalid_client), 204, 401, 429, 5xx,
-//! hanging and broken responses, and a kill right after a token rotation.
+//! hanging and broken responses, and a kill right after a token rotation. The helpers
+//! ([`Home`], [`Run`]) serve `quota_live` too.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -13,7 +14,12 @@ use tonearm_tests::fake_spotify::{FakeSpotify, Reply, Rotation, Route};
 
 const CLIENT_ID: &str = "tonearm-test-client";
 
-fn track(title: &str, progress: u64, duration: u64, playing: bool) -> String {
+/// The config line these tests run with unless they say otherwise: a budget so large that
+/// the schedule stays at its floors (`poll_playing_s` = 5 s, as the tests of backoff and
+/// rate limits expect) while the budget's code runs.
+pub(crate) const ROOMY_BUDGET: &str = "daily_requests = 100000\n";
+
+pub(crate) fn track(title: &str, progress: u64, duration: u64, playing: bool) -> String {
     serde_json::json!({
         "is_playing": playing,
         "progress_ms": progress,
@@ -25,21 +31,30 @@ fn track(title: &str, progress: u64, duration: u64, playing: bool) -> String {
     .to_string()
 }
 
-/// A config directory for one test: config.toml pointing at the fake, token.json beside.
-struct Home {
-    dir: PathBuf,
+/// A config directory for one test: config.toml pointing at the fake, token.json and
+/// quota.json beside.
+pub(crate) struct Home {
+    pub(crate) dir: PathBuf,
 }
 
 impl Home {
-    fn new(fake: &FakeSpotify, refresh_token: &str) -> Home {
+    /// A config with `refresh_token` and [`ROOMY_BUDGET`].
+    pub(crate) fn new(fake: &FakeSpotify, refresh_token: &str) -> Home {
+        Home::with(fake, Some(refresh_token), ROOMY_BUDGET)
+    }
+
+    /// A config with `refresh_token` (if any) and the `extra` lines.
+    pub(crate) fn with(fake: &FakeSpotify, refresh_token: Option<&str>, extra: &str) -> Home {
         static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let dir = std::env::temp_dir().join(format!("tonearm-live-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
+        let refresh = refresh_token.map_or(String::new(), |t| format!("refresh_token = \"{t}\"\n"));
         std::fs::write(
             dir.join("config.toml"),
             format!(
-                "client_id = \"{CLIENT_ID}\"\nrefresh_token = \"{refresh_token}\"\napi_base = \"{}\"\naccounts_base = \"{}\"\n",
+                "client_id = \"{CLIENT_ID}\"\n{refresh}api_base = \"{}\"\naccounts_base = \"{}\"\n{extra}",
                 fake.api_base(),
                 fake.accounts_base()
             ),
@@ -48,13 +63,23 @@ impl Home {
         Home { dir }
     }
 
-    fn config(&self) -> PathBuf {
+    pub(crate) fn config(&self) -> PathBuf {
         self.dir.join("config.toml")
     }
 
-    fn token(&self) -> Option<Value> {
-        let text = std::fs::read_to_string(self.dir.join("token.json")).ok()?;
-        Some(serde_json::from_str(&text).expect("token.json is whole JSON"))
+    pub(crate) fn token(&self) -> Option<Value> {
+        self.json("token.json")
+    }
+
+    pub(crate) fn quota(&self) -> Option<Value> {
+        self.json("quota.json")
+    }
+
+    fn json(&self, name: &str) -> Option<Value> {
+        let text = std::fs::read_to_string(self.dir.join(name)).ok()?;
+        Some(
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name} is not whole JSON: {e}")),
+        )
     }
 }
 
@@ -65,15 +90,20 @@ impl Drop for Home {
 }
 
 /// The binary, headless, with its event stream.
-struct Run {
-    child: Child,
+pub(crate) struct Run {
+    pub(crate) child: Child,
     events: Receiver<Value>,
-    seen: Vec<Value>,
+    pub(crate) seen: Vec<Value>,
     stderr: std::sync::Arc<std::sync::Mutex<String>>,
 }
 
 impl Run {
-    fn start(config: &Path, extra: &[&str]) -> Run {
+    pub(crate) fn start(config: &Path, extra: &[&str]) -> Run {
+        Run::start_with_env(config, extra, &[])
+    }
+
+    /// [`Run::start`] with environment variables set for the binary (`TZ`, ...).
+    pub(crate) fn start_with_env(config: &Path, extra: &[&str], env: &[(&str, &str)]) -> Run {
         let mut child = Command::new(tonearm_tests::tonearm_bin())
             .args([
                 "run",
@@ -89,6 +119,7 @@ impl Run {
             .env_remove("SPOTIFY_CLIENT_SECRET")
             .env_remove("SPOTIFY_REFRESH_TOKEN")
             .env("RUST_LOG", "debug")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -121,7 +152,12 @@ impl Run {
         }
     }
 
-    fn wait_for(&mut self, screen: &str, title: Option<&str>, timeout: Duration) -> Value {
+    pub(crate) fn wait_for(
+        &mut self,
+        screen: &str,
+        title: Option<&str>,
+        timeout: Duration,
+    ) -> Value {
         let deadline = Instant::now() + timeout;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -142,13 +178,13 @@ impl Run {
     }
 
     /// Asserts no screen change arrives for `d`.
-    fn quiet_for(&mut self, d: Duration) {
+    pub(crate) fn quiet_for(&mut self, d: Duration) {
         if let Ok(ev) = self.events.recv_timeout(d) {
             panic!("unexpected screen change {ev}; before: {:?}", self.seen);
         }
     }
 
-    fn stderr(&self) -> String {
+    pub(crate) fn stderr(&self) -> String {
         self.stderr.lock().unwrap().clone()
     }
 }
@@ -160,14 +196,14 @@ impl Drop for Run {
     }
 }
 
-fn setup() -> (FakeSpotify, Home) {
+pub(crate) fn setup() -> (FakeSpotify, Home) {
     let fake = FakeSpotify::start();
     fake.add_refresh_token("refresh-0");
     let home = Home::new(&fake, "refresh-0");
     (fake, home)
 }
 
-const T: Duration = Duration::from_secs(15);
+pub(crate) const T: Duration = Duration::from_secs(15);
 
 #[test]
 fn plays_and_stores_the_token_without_leaking_it() {
