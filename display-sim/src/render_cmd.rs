@@ -24,7 +24,8 @@ pub struct RenderArgs {
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub elapsed_ms: u64,
     /// Force a screen: now_playing, paused, episode, ad, idle, login_needed, offline,
-    /// rate_limited, config_error.
+    /// rate_limited, config_error, connecting, setup_needed, quota_exceeded (with sample
+    /// values for what the body lacks: a countdown, a message, a back line).
     #[arg(long, value_name = "NAME")]
     pub screen: Option<String>,
     /// Scale each display pixel to K x K pixels of the PNG (1 to 16).

@@ -12,10 +12,10 @@ use crate::color::{Palette, Role};
 use crate::profile::{ItemLayout, Layout, Profile, Slot, StatusLayout};
 use crate::screen::Screen;
 use crate::text::{Align, marquee_offset};
-use crate::view::{ArtStatus, ViewModel, age_text, countdown_text, short_age_text};
+use crate::view::{ArtStatus, ViewModel, age_text, back_time, countdown_text, short_age_text};
 use crate::widgets::{
-    CHIP_PAD, Icon, draw_art_placeholder, draw_chip, draw_icon, draw_progress, fill_px,
-    progress_change,
+    CHIP_PAD, Icon, MAX_LINES, draw_art_placeholder, draw_chip, draw_icon, draw_outlined_chip,
+    draw_progress, fill_px, progress_change, wrap_lines,
 };
 use tonearm_core::{Repeat, TimeText};
 
@@ -26,6 +26,9 @@ pub enum Part {
     Header,
     /// The stale or offline badge.
     Badge,
+    /// The login warning (a small outlined chip: beside the badge on the color item
+    /// screens, on the third line at 128x64, below the text on `idle`).
+    Warning,
     /// The album-art area.
     Art,
     /// Title.
@@ -46,11 +49,12 @@ pub enum Part {
     Side,
     /// Status icon.
     Icon,
-    /// Status heading.
+    /// Status heading (and `quota_exceeded`'s over a dimmed item).
     Heading,
     /// Status big number.
     Big,
-    /// Status first line.
+    /// Status first line, or the lines of a wrapped message (and `quota_exceeded`'s back
+    /// line over a dimmed item).
     Body,
     /// Status second line.
     Body2,
@@ -64,6 +68,50 @@ const MIN_DEVICE_PX: u32 = 56;
 /// The line height of a status hint wrapped onto two lines.
 const STATUS_LINE_PX: i32 = 17;
 
+/// The line height of wrapped status text at 128x64.
+const MONO_LINE_PX: i32 = 11;
+
+/// The widest a wrapped status message runs on the color displays (a long line across
+/// the whole 320 px screen reads as cramped; two balanced lines do not).
+const MESSAGE_MAX_PX: u32 = 256;
+
+/// The heading of `quota_exceeded`, longest first: the first that fits is drawn.
+const QUOTA_HEADINGS: [&str; 3] = [
+    "Daily Spotify limit reached",
+    "Daily limit reached",
+    "Daily limit",
+];
+/// The heading of `quota_exceeded` at 128x64.
+const QUOTA_HEADING_MONO: &str = "Daily limit";
+
+/// Where `quota_exceeded` says so over a dimmed item.
+#[derive(Debug, Clone, Copy)]
+struct QuotaSlots {
+    /// The heading (none at 128x64, where the badge says it).
+    heading: Option<Slot>,
+    /// The back line.
+    back: Slot,
+    /// They take the place of the bar and the times too (the square display).
+    tall: bool,
+}
+
+/// `slot` moved down by `dy` pixels.
+fn moved(mut slot: Slot, dy: i32) -> Slot {
+    slot.rect.top_left.y += dy;
+    slot.baseline += dy;
+    slot
+}
+
+/// `slot` grown to hold `n` lines `pitch` apart.
+fn grown(mut slot: Slot, n: usize, pitch: i32) -> Slot {
+    let extra = i32::try_from(n.saturating_sub(1)).unwrap_or(0) * pitch;
+    slot.rect.size.height += u32::try_from(extra).unwrap_or(0);
+    slot
+}
+
+fn px(v: u32) -> i32 {
+    i32::try_from(v).unwrap_or(i32::MAX)
+}
 /// The most parts a screen has.
 pub const MAX_PARTS: usize = 16;
 
@@ -140,8 +188,9 @@ impl<'a, C: Palette> Frame<'a, C> {
 
     /// The layout of this frame's screen (with the adjustments its content needs).
     pub fn layout(&self) -> Layout {
-        // Offline with nothing known yet has no "last played" to show: a status screen.
-        let screen = if self.offline_without_item() {
+        // Offline (or out of quota) with nothing known yet has no "last played" to show:
+        // a status screen.
+        let screen = if self.without_item() {
             Screen::Idle
         } else {
             self.vm.screen
@@ -149,6 +198,7 @@ impl<'a, C: Palette> Frame<'a, C> {
         match self.profile.layout(screen) {
             Layout::Status(mut l) => {
                 let vm = self.vm;
+                let quota_big = self.quota_time().is_some();
                 if vm.screen == Screen::Idle && vm.clock.is_some() {
                     // The clock sits where the icon and heading would be.
                     let up = if C::MONO { 8 } else { 40 };
@@ -157,14 +207,29 @@ impl<'a, C: Palette> Frame<'a, C> {
                         slot.baseline -= up;
                     }
                 }
-                if vm.screen == Screen::RateLimited && !C::MONO {
+                if (vm.screen == Screen::RateLimited || quota_big) && !C::MONO {
                     // "Retrying automatically in" goes between heading and countdown.
                     l.body.rect.top_left.y = l.heading.rect.top_left.y + 25;
                     l.body.baseline = l.heading.baseline + 23;
                     l.big.rect.top_left.y += 20;
                     l.big.baseline += 20;
                 }
+                if quota_big && C::MONO {
+                    // "Back in" (or "Back tomorrow") above the time, as on color.
+                    l.body.rect.top_left.y = l.heading.rect.top_left.y + 17;
+                    l.body.baseline = l.heading.baseline + 17;
+                    l.big = moved(l.big, 16);
+                }
+                if C::MONO
+                    && vm.screen == Screen::Idle
+                    && vm.clock.is_none()
+                    && self.shows_warning()
+                {
+                    // Room above the warning's chip.
+                    l.body = moved(l.body, -6);
+                }
                 let no_big = vm.screen != Screen::RateLimited
+                    && !quota_big
                     && !(vm.screen == Screen::Idle && vm.clock.is_some());
                 if no_big && !C::MONO {
                     // Without a big number, close the gap it leaves and center the rest.
@@ -177,6 +242,10 @@ impl<'a, C: Palette> Frame<'a, C> {
                         slot.rect.top_left.y -= 20;
                         slot.baseline -= 20;
                     }
+                }
+                let n = self.message_lines(&l).len();
+                if n > 1 {
+                    self.make_room_for_lines(&mut l, n);
                 }
                 Layout::Status(l)
             }
@@ -193,18 +262,8 @@ impl<'a, C: Palette> Frame<'a, C> {
                     }
                     l.art = Some(art);
                 }
+                let (end, _) = self.header_row(&l);
                 if let Some(h) = &mut l.header {
-                    // The header reaches the badge's chip (with a gap), or the right edge.
-                    let right = l.badge.rect.top_left.x
-                        + i32::try_from(l.badge.rect.size.width).unwrap_or(0);
-                    let end = match self.badge() {
-                        Some((text, _)) => {
-                            let chip = (l.badge.face.width(&text) + 2 * CHIP_PAD)
-                                .min(l.badge.rect.size.width);
-                            right - i32::try_from(chip).unwrap_or(0) - 8
-                        }
-                        None => right,
-                    };
                     h.rect.size.width = u32::try_from(end - h.rect.top_left.x).unwrap_or(0);
                 }
                 Layout::Item(l)
@@ -212,8 +271,174 @@ impl<'a, C: Palette> Frame<'a, C> {
         }
     }
 
+    /// Where the header ends (the x past its last pixel), and the login warning's slot
+    /// on the header row (color displays): the badge's chip sits at the right, the
+    /// warning's chip left of it (with a gap), and the header (state and device) gets
+    /// the rest. The badge's slot and the header's left edge are the profile's.
+    fn header_row(&self, l: &ItemLayout) -> (i32, Option<Slot>) {
+        let right = l.badge.rect.top_left.x + px(l.badge.rect.size.width);
+        let mut end = match self.badge() {
+            Some((text, _)) => {
+                let chip = (l.badge.face.width(&text) + 2 * CHIP_PAD).min(l.badge.rect.size.width);
+                right - px(chip) - 8
+            }
+            None => right,
+        };
+        let mut warning = None;
+        if let Some(h) = l.header.filter(|_| self.shows_warning()) {
+            // The header keeps its state icon, at least.
+            let min_left = h.rect.top_left.x + 9 + 8;
+            let chip = l.badge.face.width(&self.vm.warning) + 2 * CHIP_PAD;
+            let left = (end - px(chip)).max(min_left);
+            let mut slot = l.badge;
+            slot.rect.top_left.x = left;
+            slot.rect.size.width = u32::try_from(end - left).unwrap_or(0);
+            slot.align = Align::Right;
+            warning = Some(slot);
+            end = left - 8;
+        }
+        (end, warning)
+    }
+
+    /// Whether this frame shows the login warning: it is set and the screen is an item
+    /// screen (not `offline` or `quota_exceeded`, which have more pressing news) or idle.
+    fn shows_warning(&self) -> bool {
+        !self.vm.warning.is_empty()
+            && matches!(
+                self.vm.screen,
+                Screen::NowPlaying | Screen::Paused | Screen::Episode | Screen::Ad | Screen::Idle
+            )
+    }
+
+    /// The login warning's slot in `layout`, when this frame shows it.
+    fn warning_slot(&self, layout: &Layout) -> Option<Slot> {
+        if !self.shows_warning() {
+            return None;
+        }
+        match layout {
+            // The album's line, a pixel lower: clear of the descenders above.
+            Layout::Item(l) if C::MONO => Some(moved(
+                Slot {
+                    baseline: l.detail.baseline - 2,
+                    ..l.detail
+                },
+                1,
+            )),
+            Layout::Item(l) => self.header_row(l).1,
+            Layout::Status(l) if C::MONO => Some(l.body2),
+            Layout::Status(l) => {
+                // A chip as tall as the badge's, on the hint's baseline.
+                let mut slot = l.body2;
+                slot.rect.top_left.y = slot.baseline - 12;
+                slot.rect.size.height = 17;
+                Some(slot)
+            }
+        }
+    }
+
+    /// `quota_exceeded` over a dimmed item: where its heading and back line go (the
+    /// control row, which has nothing to control; on the square display, from the bar
+    /// down; at 128x64 the album's line, with the badge saying "Daily limit").
+    fn quota_slots(&self, l: &ItemLayout) -> Option<QuotaSlots> {
+        if self.vm.screen != Screen::QuotaExceeded {
+            return None;
+        }
+        if C::MONO {
+            return Some(QuotaSlots {
+                heading: None,
+                back: l.detail,
+                tall: false,
+            });
+        }
+        let tall = l.controls.size.height < 36;
+        let (x, w, top) = if tall {
+            (
+                l.title.rect.top_left.x,
+                l.title.rect.size.width,
+                l.bar_area.top_left.y + 2,
+            )
+        } else {
+            (
+                l.controls.top_left.x,
+                l.controls.size.width,
+                l.controls.top_left.y,
+            )
+        };
+        let slot = |y: i32, h: u32, baseline: i32, face| Slot {
+            rect: Rectangle::new(Point::new(x, y), Size::new(w, h)),
+            baseline,
+            face,
+            align: Align::Center,
+        };
+        Some(QuotaSlots {
+            heading: Some(slot(top, 22, top + 18, &crate::fonts::HEADING_L)),
+            back: slot(top + 22, 18, top + 36, &crate::fonts::SMALL_L),
+            tall,
+        })
+    }
+
+    /// The time at the end of `quota_exceeded`'s back line, shown in big numbers when
+    /// the screen is a status screen (nothing heard to show dimmed).
+    fn quota_time(&self) -> Option<(&str, &str)> {
+        (self.vm.screen == Screen::QuotaExceeded && self.without_item())
+            .then(|| back_time(&self.vm.back))
+            .flatten()
+    }
+
+    /// The lines of a status message (`config_error`, and `login_needed` when it has
+    /// one), wrapped to the body's width in `l`; empty for other screens.
+    fn message_lines(&self, l: &StatusLayout) -> heapless::Vec<&str, MAX_LINES> {
+        let vm = self.vm;
+        let max = match vm.screen {
+            Screen::ConfigError => 3,
+            Screen::LoginNeeded if C::MONO => 4,
+            Screen::LoginNeeded => 3,
+            _ => return heapless::Vec::new(),
+        };
+        let width = if C::MONO {
+            l.body.rect.size.width.saturating_sub(4)
+        } else {
+            l.body.rect.size.width.min(MESSAGE_MAX_PX)
+        };
+        wrap_lines(l.body.face, &vm.message, width, max)
+    }
+
+    /// Moves the status slots so `n` lines of message fit in the body.
+    fn make_room_for_lines(&self, l: &mut StatusLayout, n: usize) {
+        let more = i32::try_from(n.saturating_sub(1)).unwrap_or(0);
+        if C::MONO {
+            let rows = i32::try_from(n).unwrap_or(0);
+            l.body = if self.vm.screen == Screen::LoginNeeded {
+                // No command chip below: the lines centered under the heading.
+                let top = 15 + (49 - rows * MONO_LINE_PX) / 2;
+                let first = Slot {
+                    rect: Rectangle::new(Point::new(0, top), l.body.rect.size),
+                    baseline: top + 9,
+                    ..l.body
+                };
+                grown(first, n, MONO_LINE_PX)
+            } else {
+                // Ending on the body's line, above the hint.
+                grown(moved(l.body, -more * MONO_LINE_PX), n, MONO_LINE_PX)
+            };
+            return;
+        }
+        // Color: the lines go down from the body's first, the hint below them, and the
+        // whole moves up by half of what it grew to stay centered.
+        let grow = more * STATUS_LINE_PX;
+        l.body = grown(l.body, n, STATUS_LINE_PX);
+        l.body2 = moved(l.body2, grow);
+        let up = -grow / 2;
+        if let Some(icon) = &mut l.icon {
+            icon.top_left.y += up;
+        }
+        for slot in [&mut l.heading, &mut l.body, &mut l.body2] {
+            *slot = moved(*slot, up);
+        }
+    }
+
     /// The badge's text and color: offline with how long, the age of stale data, or
-    /// (at 128x64, where there is no header) paused.
+    /// (at 128x64, where there is no header) paused or out of quota.
     fn badge(&self) -> Option<(heapless::String<32>, Role)> {
         let vm = self.vm;
         let age = |s: u32| {
@@ -232,6 +457,9 @@ impl<'a, C: Palette> Frame<'a, C> {
             });
             let _ = t.push_str(&age(s));
             Some((t, Role::Error))
+        } else if C::MONO && vm.screen == Screen::QuotaExceeded {
+            let _ = t.push_str(QUOTA_HEADING_MONO);
+            Some((t, Role::Text))
         } else if let Some(s) = vm.stale_s {
             let _ = t.push_str(&age(s));
             let _ = t.push_str(" ago");
@@ -250,8 +478,11 @@ impl<'a, C: Palette> Frame<'a, C> {
         let mut add = |p: Part, r: Rectangle| {
             let _ = out.push((p, r));
         };
-        match self.layout() {
+        let layout = self.layout();
+        let warning = self.warning_slot(&layout);
+        match layout {
             Layout::Item(l) => {
+                let quota = self.quota_slots(&l);
                 if let Some(h) = l.header {
                     add(Part::Header, h.rect);
                 }
@@ -261,13 +492,29 @@ impl<'a, C: Palette> Frame<'a, C> {
                 }
                 add(Part::Title, l.title.rect);
                 add(Part::Subtitle, l.subtitle.rect);
-                add(Part::Detail, l.detail.rect);
-                add(Part::Bar, l.bar_area);
-                add(Part::Elapsed, l.elapsed.rect);
-                add(Part::Total, l.total.rect);
-                add(Part::Controls, l.controls);
+                // At 128x64 the warning and the back line take the album's line.
+                if !(C::MONO && (warning.is_some() || quota.is_some())) {
+                    add(Part::Detail, l.detail.rect);
+                }
+                if !quota.is_some_and(|q| q.tall) {
+                    add(Part::Bar, l.bar_area);
+                    add(Part::Elapsed, l.elapsed.rect);
+                    add(Part::Total, l.total.rect);
+                }
+                if quota.is_none() {
+                    add(Part::Controls, l.controls);
+                }
                 if let Some((a, b)) = l.side {
                     add(Part::Side, envelope(a, b));
+                }
+                if let Some(w) = warning {
+                    add(Part::Warning, w.rect);
+                }
+                if let Some(q) = quota {
+                    if let Some(h) = q.heading {
+                        add(Part::Heading, h.rect);
+                    }
+                    add(Part::Body, q.back.rect);
                 }
                 if self.vm.notice.is_some() {
                     add(Part::Notice, l.notice);
@@ -281,6 +528,9 @@ impl<'a, C: Palette> Frame<'a, C> {
                 add(Part::Big, l.big.rect);
                 add(Part::Body, l.body.rect);
                 add(Part::Body2, l.body2.rect);
+                if let Some(w) = warning {
+                    add(Part::Warning, w.rect);
+                }
                 if self.vm.notice.is_some() {
                     add(Part::Notice, l.notice);
                 }
@@ -313,7 +563,7 @@ impl<'a, C: Palette> Frame<'a, C> {
 
     /// Whether the progress bar has a knob (color displays, playing, known duration).
     fn bar_knob(&self) -> bool {
-        !C::MONO && self.vm.has_duration() && self.vm.playing && self.vm.screen != Screen::Offline
+        !C::MONO && self.vm.has_duration() && self.vm.playing && !self.vm.screen.dims_item()
     }
 
     /// The box a progress tick from fill `a` to fill `b` must redraw (see
@@ -334,6 +584,13 @@ impl<'a, C: Palette> Frame<'a, C> {
             Part::Total => Some(vm.total.clone()),
             Part::Big => Some(match vm.screen {
                 Screen::RateLimited => countdown_text(vm.retry_in_s.unwrap_or(0)),
+                Screen::QuotaExceeded => {
+                    let mut t = TimeText::new();
+                    if let Some((_, time)) = self.quota_time() {
+                        tonearm_core::text::push_truncating(&mut t, time);
+                    }
+                    t
+                }
                 Screen::Idle => match vm.clock {
                     Some(c) => {
                         use core::fmt::Write as _;
@@ -375,6 +632,7 @@ impl<'a, C: Palette> Frame<'a, C> {
                 h.write(&[u8::from(vm.playing), u8::from(vm.stale_s.is_some())]);
                 hash_str(&mut h, &vm.device);
             }
+            Part::Warning => hash_str(&mut h, &vm.warning),
             Part::Badge => {
                 h.write_u32(vm.stale_s.map_or(u32::MAX, age_bucket));
                 h.write_u32(vm.offline_s.map_or(u32::MAX, age_bucket));
@@ -419,10 +677,15 @@ impl<'a, C: Palette> Frame<'a, C> {
                 ]);
             }
             Part::Icon | Part::Heading | Part::Body | Part::Body2 => {
-                h.write(&[u8::from(vm.clock.is_some())]);
+                // (Whether the quota screen is over an item or a status screen.)
+                h.write(&[u8::from(vm.clock.is_some()), u8::from(self.without_item())]);
                 hash_str(&mut h, &vm.message);
                 // Offline before anything was heard shows its age here.
                 h.write_u32(vm.offline_s.map_or(u32::MAX, age_bucket));
+                if part == Part::Body {
+                    // The back line (only its lead when the time is a big number).
+                    hash_str(&mut h, self.back_text());
+                }
             }
             Part::Notice => h.write_u32(vm.notice.map_or(u32::MAX, |n| n as u32)),
         }
@@ -488,7 +751,7 @@ impl<'a, C: Palette> Frame<'a, C> {
         D: DrawTarget<Color = C>,
     {
         let vm = self.vm;
-        let offline = vm.screen == Screen::Offline;
+        let offline = vm.screen.dims_item();
         let dim = |r: Role| {
             if offline && !C::MONO {
                 Role::TextFaint
@@ -503,7 +766,7 @@ impl<'a, C: Palette> Frame<'a, C> {
                     Screen::Paused => ("PAUSED", Role::TextDim),
                     Screen::Episode => ("PODCAST", Role::Accent),
                     Screen::Ad => ("ADVERTISEMENT", Role::TextDim),
-                    Screen::Offline => ("LAST PLAYED", Role::TextFaint),
+                    Screen::Offline | Screen::QuotaExceeded => ("LAST PLAYED", Role::TextFaint),
                     _ => ("NOW PLAYING", Role::Accent),
                 };
                 let icon = if vm.playing && !offline {
@@ -516,11 +779,15 @@ impl<'a, C: Palette> Frame<'a, C> {
                 let ir = Rectangle::new(Point::new(slot.rect.top_left.x, top), Size::new(s, s));
                 draw_icon(icon, ir, C::role(role), true, d)?;
                 let x = slot.rect.top_left.x + 15;
+                let right = slot.rect.top_left.x + i32::try_from(slot.rect.size.width).unwrap_or(0);
+                if x + px(slot.face.width(label)) > right {
+                    // No room beside the badge and the warning: the icon says it.
+                    return Ok(());
+                }
                 let w = slot
                     .face
                     .draw(label, Point::new(x, slot.baseline), C::role(role), d)?;
                 let x = x + i32::try_from(w).unwrap_or(0) + 6;
-                let right = slot.rect.top_left.x + i32::try_from(slot.rect.size.width).unwrap_or(0);
                 let width = u32::try_from(right - x).unwrap_or(0);
                 // The device only where a few letters of its name fit, never "o...".
                 if !vm.device.is_empty() && width >= MIN_DEVICE_PX {
@@ -626,7 +893,11 @@ impl<'a, C: Palette> Frame<'a, C> {
                 self.line(title, &l.title, dim(Role::Text), self.title_scroll(), d)
             }
             // At 128x64 the notice covers these (an accent would peek out above it).
-            Part::Subtitle | Part::Detail if C::MONO && vm.notice.is_some() => Ok(()),
+            Part::Subtitle | Part::Detail | Part::Warning | Part::Body
+                if C::MONO && vm.notice.is_some() =>
+            {
+                Ok(())
+            }
             Part::Subtitle => self.line(&vm.subtitle, &l.subtitle, dim(Role::TextDim), None, d),
             Part::Detail => self.line(&vm.detail, &l.detail, dim(Role::TextFaint), None, d),
             Part::Bar => {
@@ -645,8 +916,84 @@ impl<'a, C: Palette> Frame<'a, C> {
                 let Some((a, b)) = l.side else { return Ok(()) };
                 self.draw_shuffle_repeat(a, b, d)
             }
+            Part::Warning => self.draw_warning(&Layout::Item(*l), d),
+            Part::Heading => {
+                let Some(slot) = self.quota_slots(l).and_then(|q| q.heading) else {
+                    return Ok(());
+                };
+                self.line(self.quota_heading(&slot), &slot, Role::Text, None, d)
+            }
+            Part::Body => {
+                let Some(q) = self.quota_slots(l) else {
+                    return Ok(());
+                };
+                let role = if C::MONO { Role::Text } else { Role::Warning };
+                self.line(&vm.back, &q.back, role, None, d)
+            }
             Part::Notice => self.draw_notice(l.notice, d),
             _ => Ok(()),
+        }
+    }
+
+    /// The login warning, as an outlined chip in its slot.
+    fn draw_warning<D>(&self, layout: &Layout, d: &mut D) -> Result<(), D::Error>
+    where
+        D: DrawTarget<Color = C>,
+    {
+        let Some(slot) = self.warning_slot(layout) else {
+            return Ok(());
+        };
+        let (align, role) = match layout {
+            Layout::Item(_) if C::MONO => (Align::Left, Role::Text),
+            Layout::Item(_) => (Align::Right, Role::Warning),
+            Layout::Status(_) => (Align::Center, Role::Warning),
+        };
+        if C::MONO {
+            // Inverted, as every chip at 128x64.
+            draw_chip(
+                &self.vm.warning,
+                slot.face,
+                slot.rect,
+                slot.baseline,
+                align,
+                C::role(Role::Background),
+                C::role(role),
+                d,
+            )?;
+            return Ok(());
+        }
+        draw_outlined_chip(
+            &self.vm.warning,
+            slot.face,
+            slot.rect,
+            slot.baseline,
+            align,
+            C::role(role),
+            d,
+        )?;
+        Ok(())
+    }
+
+    /// `quota_exceeded`'s heading: the longest that fits `slot`.
+    fn quota_heading(&self, slot: &Slot) -> &'static str {
+        if C::MONO {
+            return QUOTA_HEADING_MONO;
+        }
+        QUOTA_HEADINGS
+            .into_iter()
+            .find(|h| slot.face.width(h) <= slot.rect.size.width)
+            .unwrap_or(QUOTA_HEADING_MONO)
+    }
+
+    /// What `quota_exceeded`'s body line says: the back line, or only its lead when its
+    /// time is a big number. Empty on other screens.
+    fn back_text(&self) -> &str {
+        if self.vm.screen != Screen::QuotaExceeded {
+            return "";
+        }
+        match self.quota_time() {
+            Some((lead, _)) => lead,
+            None => &self.vm.back,
         }
     }
 
@@ -678,7 +1025,7 @@ impl<'a, C: Palette> Frame<'a, C> {
         let c = vm.controls;
         let area = l.controls;
         let center = area.center();
-        let offline = vm.screen == Screen::Offline;
+        let offline = vm.screen.dims_item();
         let role = |ok: bool| {
             if ok && !offline {
                 Role::Text
@@ -787,9 +1134,10 @@ impl<'a, C: Palette> Frame<'a, C> {
         )
     }
 
-    /// `offline` before anything was ever heard (no title to show dimmed).
-    fn offline_without_item(&self) -> bool {
-        self.vm.screen == Screen::Offline && self.vm.title.is_empty()
+    /// `offline` or `quota_exceeded` before anything was ever heard (no title to show
+    /// dimmed): drawn as a status screen.
+    fn without_item(&self) -> bool {
+        self.vm.screen.dims_item() && self.vm.title.is_empty()
     }
 
     fn draw_status_part<D>(&self, part: Part, l: &StatusLayout, d: &mut D) -> Result<(), D::Error>
@@ -883,6 +1231,13 @@ impl<'a, C: Palette> Frame<'a, C> {
                     },
                     "tonearm provision",
                 ),
+                Screen::QuotaExceeded => (
+                    Icon::Clock,
+                    Role::Warning,
+                    self.quota_heading(&l.heading),
+                    self.back_text(),
+                    "",
+                ),
                 _ => (
                     Icon::Clock,
                     Role::TextFaint,
@@ -932,6 +1287,17 @@ impl<'a, C: Palette> Frame<'a, C> {
                 } else {
                     Role::TextDim
                 };
+                let lines = self.message_lines(l);
+                if !lines.is_empty() {
+                    // A message, on as many lines as it needs (the body grew to hold them).
+                    let pitch = if mono { MONO_LINE_PX } else { STATUS_LINE_PX };
+                    let mut line = slot;
+                    for text in lines {
+                        self.line(text, &line, role, None, d)?;
+                        line.baseline += pitch;
+                    }
+                    return Ok(());
+                }
                 self.line(
                     body,
                     &slot,
@@ -941,7 +1307,9 @@ impl<'a, C: Palette> Frame<'a, C> {
                 )
             }
             Part::Body2 => {
-                if body2.is_empty() {
+                // A login message says what to run itself: no command chip under it.
+                let said = vm.screen == Screen::LoginNeeded && !vm.message.is_empty();
+                if body2.is_empty() || said {
                     return Ok(());
                 }
                 if matches!(vm.screen, Screen::LoginNeeded | Screen::SetupNeeded) {
@@ -980,6 +1348,7 @@ impl<'a, C: Palette> Frame<'a, C> {
                     None => self.line(body2, &slot, Role::TextFaint, None, d),
                 }
             }
+            Part::Warning => self.draw_warning(&Layout::Status(*l), d),
             Part::Notice => self.draw_notice(l.notice, d),
             _ => Ok(()),
         }

@@ -504,6 +504,172 @@ mod tests {
         );
     }
 
+    fn with_text<const N: usize>(s: &str) -> heapless::String<N> {
+        let mut out = heapless::String::new();
+        out.push_str(s).unwrap();
+        out
+    }
+
+    /// The login warning coming, changing and going beside the stale badge and a
+    /// notice; the quota screen over a dimmed item and as a status screen, its back line
+    /// and countdown ticking; messages growing onto more lines. Every step touches only
+    /// its regions and equals a full redraw.
+    fn quota_and_warning_states() -> Vec<(u64, ViewModel)> {
+        let mut states = Vec::new();
+        let mut vm = playing();
+        states.push((0, vm.clone()));
+        vm.warning = with_text("Login ends 3 Jan");
+        states.push((1000, vm.clone())); // 1: the warning appears
+        vm.stale_s = Some(95);
+        states.push((2000, vm.clone())); // 2: and the stale badge
+        vm.warning = with_text("Login ends 2 Jan");
+        states.push((3000, vm.clone())); // 3: the warning changes
+        vm.notice = Some(Notice::DailyLimit);
+        states.push((4000, vm.clone())); // 4: a notice over it
+        vm.notice = None;
+        vm.warning.clear();
+        states.push((5000, vm.clone())); // 5: the warning goes
+        let mut quota = vm.clone();
+        quota.screen = Screen::QuotaExceeded;
+        quota.stale_s = None;
+        quota.back = with_text("Back in 13:35:26");
+        states.push((6000, quota.clone())); // 6: the quota screen over the item
+        quota.back = with_text("Back in 13:35:25");
+        states.push((7000, quota.clone())); // 7: its back line ticks
+        quota.back = with_text("Back tomorrow 09:42");
+        states.push((8000, quota.clone())); // 8
+        quota.warning = with_text("Login ends 3 Jan"); // (not shown here)
+        quota.notice = Some(Notice::DailyLimit);
+        states.push((9000, quota.clone())); // 9
+        let mut status = ViewModel::new(Screen::QuotaExceeded);
+        status.back = with_text("Back in 13:35:26");
+        states.push((10_000, status.clone())); // 10: nothing heard: a status screen
+        status.back = with_text("Back in 13:35:25");
+        states.push((11_000, status.clone())); // 11: the countdown ticks
+        status.back = with_text("Back in 13:34:59");
+        states.push((12_000, status.clone())); // 12
+        status.back = with_text("Back soon");
+        states.push((13_000, status.clone())); // 13: no time: no big number
+        status.back.clear();
+        states.push((14_000, status)); // 14
+        let mut idle = ViewModel::new(Screen::Idle);
+        states.push((15_000, idle.clone()));
+        idle.warning = with_text("Login ends 3 Jan");
+        states.push((16_000, idle.clone())); // 16: the warning on idle
+        idle.clock = Some(crate::view::ClockTime { hour: 9, minute: 5 });
+        states.push((17_000, idle.clone())); // 17: and the clock
+        let mut error = ViewModel::new(Screen::ConfigError);
+        error.message = with_text("invalid client id");
+        states.push((18_000, error.clone()));
+        error.message = with_text("Spotify Premium needed for the app's owner");
+        states.push((19_000, error)); // 19: a message on more lines
+        let mut login = ViewModel::new(Screen::LoginNeeded);
+        states.push((20_000, login.clone()));
+        login.message = with_text("Spotify logins last six months: run tonearm login");
+        states.push((21_000, login)); // 21: the message replaces the command chip
+        states
+    }
+
+    #[test]
+    fn quota_and_warning_redraw_partially_and_equal_full_redraws() {
+        let states = quota_and_warning_states();
+        let check = |profile: Profile, back_line: Rectangle, steps: &[(bool, u64)]| {
+            let full = u64::from(profile.size().width * profile.size().height);
+            for i in [1, 2, 3, 5, 7, 8, 11, 12, 16, 19, 21] {
+                assert!(!steps[i].0, "{profile:?} step {i} redrew everything");
+            }
+            // (10, the quota screen losing its item, is the same screen: its parts are
+            // redrawn one by one.)
+            for i in [6, 15, 18, 20] {
+                assert!(steps[i].0, "{profile:?} step {i} is a screen change");
+            }
+            // The back line ticking over the item: its line only.
+            let line = u64::from(back_line.size.width * back_line.size.height);
+            assert!(steps[7].1 <= line, "{profile:?}: {:?}", steps[7]);
+            // The countdown: its changed digits only (at 128x64 the big slot is 2816
+            // pixels).
+            let most = if profile == Profile::Mono128x64 {
+                400
+            } else {
+                full / 50
+            };
+            assert!(steps[11].1 <= most, "{profile:?}: {:?}", steps[11]);
+            // The warning: its chip (and the header beside it, or at 128x64 the album's
+            // line it takes), not the screen.
+            let share = if profile == Profile::Mono128x64 {
+                25
+            } else {
+                15
+            };
+            assert!(
+                steps[1].1 * 100 <= full * share,
+                "{profile:?}: {:?}",
+                steps[1]
+            );
+        };
+        let back_line = |parts: heapless::Vec<(Part, Rectangle), MAX_PARTS>| {
+            parts
+                .into_iter()
+                .find(|(p, _)| *p == Part::Body)
+                .map(|(_, r)| r)
+                .unwrap()
+        };
+        let ticking = &states[7].1;
+        for profile in [Profile::Landscape320x240, Profile::Square240x240] {
+            let line = back_line(Frame::<Rgb565>::new(ticking, profile).parts());
+            check(profile, line, &run::<Rgb565>(profile, &states));
+        }
+        let mono = Profile::Mono128x64;
+        let line = back_line(Frame::<BinaryColor>::new(ticking, mono).parts());
+        check(mono, line, &run::<BinaryColor>(mono, &states));
+    }
+
+    #[test]
+    fn the_parts_of_the_new_elements_do_not_overlap_their_neighbours() {
+        let mut vm = playing();
+        vm.warning = with_text("Login ends 30 Sep");
+        vm.stale_s = Some(4000);
+        for profile in Profile::ALL {
+            let parts = match profile {
+                Profile::Mono128x64 => Frame::<BinaryColor>::new(&vm, profile).parts(),
+                _ => Frame::<Rgb565>::new(&vm, profile).parts(),
+            };
+            let rect = |p: Part| parts.iter().find(|(q, _)| *q == p).map(|(_, r)| *r);
+            let warning = rect(Part::Warning).expect("the warning is shown");
+            assert!(!warning.is_zero_sized(), "{profile:?}");
+            for other in [Part::Header, Part::Title, Part::Subtitle, Part::Detail] {
+                if let Some(r) = rect(other) {
+                    assert!(
+                        r.intersection(&warning).is_zero_sized(),
+                        "{profile:?}: the warning {warning:?} overlaps {other:?} {r:?}"
+                    );
+                }
+            }
+        }
+        // On the quota screen the heading and the back line stay clear of the times.
+        let mut quota = playing();
+        quota.screen = Screen::QuotaExceeded;
+        quota.back = with_text("Back tomorrow 09:42");
+        for profile in [Profile::Landscape320x240, Profile::Square240x240] {
+            let parts = Frame::<Rgb565>::new(&quota, profile).parts();
+            let rect = |p: Part| parts.iter().find(|(q, _)| *q == p).map(|(_, r)| *r);
+            let body = rect(Part::Body).expect("the back line");
+            let heading = rect(Part::Heading).expect("the heading");
+            assert!(rect(Part::Controls).is_none(), "{profile:?}");
+            for other in [Part::Elapsed, Part::Total, Part::Bar, Part::Detail] {
+                if let Some(r) = rect(other) {
+                    for mine in [body, heading] {
+                        assert!(
+                            r.intersection(&mine).is_zero_sized(),
+                            "{profile:?} {other:?}"
+                        );
+                    }
+                }
+            }
+            assert!(profile.bounds().contains(body.bottom_right().unwrap()));
+        }
+    }
+
     #[test]
     fn changed_glyphs_of_a_time() {
         let f = &crate::fonts::MONO_TIME;

@@ -32,11 +32,15 @@ pub enum Screen {
     /// A board has no settings (Wi-Fi, client id, token) in its flash yet: run
     /// `tonearm provision` and flash the image.
     SetupNeeded,
+    /// The app's daily Spotify quota is used up: nothing is asked for hours. The last
+    /// item, dimmed as on `offline`, with when Spotify answers again (a status screen
+    /// when nothing was heard).
+    QuotaExceeded,
 }
 
 impl Screen {
     /// Every screen, in a stable order.
-    pub const ALL: [Screen; 11] = [
+    pub const ALL: [Screen; 12] = [
         Screen::NowPlaying,
         Screen::Paused,
         Screen::Episode,
@@ -48,6 +52,7 @@ impl Screen {
         Screen::ConfigError,
         Screen::Connecting,
         Screen::SetupNeeded,
+        Screen::QuotaExceeded,
     ];
 
     /// The snake_case name (`now_playing`, `login_needed`, ...).
@@ -64,6 +69,7 @@ impl Screen {
             Screen::ConfigError => "config_error",
             Screen::Connecting => "connecting",
             Screen::SetupNeeded => "setup_needed",
+            Screen::QuotaExceeded => "quota_exceeded",
         }
     }
 
@@ -72,12 +78,24 @@ impl Screen {
         Screen::ALL.into_iter().find(|s| s.name() == name)
     }
 
-    /// Whether this screen shows an item (title, art, progress).
+    /// Whether this screen shows an item (title, art, progress). `offline` and
+    /// `quota_exceeded` show the last one, dimmed; with none (an empty title: nothing
+    /// heard yet) the frame draws them as status screens.
     pub const fn shows_item(self) -> bool {
         matches!(
             self,
-            Screen::NowPlaying | Screen::Paused | Screen::Episode | Screen::Ad | Screen::Offline
+            Screen::NowPlaying
+                | Screen::Paused
+                | Screen::Episode
+                | Screen::Ad
+                | Screen::Offline
+                | Screen::QuotaExceeded
         )
+    }
+
+    /// Whether this screen shows the last item dimmed (`offline`, `quota_exceeded`).
+    pub const fn dims_item(self) -> bool {
+        matches!(self, Screen::Offline | Screen::QuotaExceeded)
     }
 }
 
@@ -98,5 +116,9 @@ mod tests {
         }
         assert_eq!(Screen::from_name("nope"), None);
         assert_eq!(Screen::RateLimited.name(), "rate_limited");
+        assert_eq!(
+            Screen::from_name("quota_exceeded"),
+            Some(Screen::QuotaExceeded)
+        );
     }
 }

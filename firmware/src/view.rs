@@ -13,6 +13,10 @@ use crate::screen::Screen;
 pub const ARTISTS_TEXT_CAP: usize = 192;
 /// Bytes kept of a status message (the config error's explanation, for example).
 pub const MESSAGE_CAP: usize = 96;
+/// Bytes kept of the quota screen's back line (`"Back tomorrow 09:42"`).
+pub const BACK_CAP: usize = 32;
+/// Bytes kept of the login warning (`"Login ends 3 Jan"`).
+pub const WARNING_CAP: usize = 24;
 
 /// A short overlay over whatever screen is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -24,6 +28,8 @@ pub enum Notice {
     NoActiveDevice,
     /// A control was refused for another reason.
     CommandFailed,
+    /// The app's daily Spotify quota is used up (a control was refused for it).
+    DailyLimit,
 }
 
 impl Notice {
@@ -33,6 +39,7 @@ impl Notice {
             Notice::PremiumRequired => "Premium required",
             Notice::NoActiveDevice => "No active device",
             Notice::CommandFailed => "Command failed",
+            Notice::DailyLimit => "Daily limit reached",
         }
     }
 }
@@ -150,8 +157,17 @@ pub struct ViewModel {
     pub offline_s: Option<u32>,
     /// `rate_limited`: seconds until the next request is allowed.
     pub retry_in_s: Option<u32>,
-    /// `config_error` (and `login_needed`): what is wrong, in a few words.
+    /// `config_error` and `login_needed` (and `connecting`): what is wrong, in a few
+    /// words; wrapped onto as many lines as the screen has. Empty: the screen's own text.
     pub message: String<MESSAGE_CAP>,
+    /// `quota_exceeded`: when Spotify answers again, already formatted (`"Back at
+    /// 09:42"`, `"Back tomorrow 09:42"`, `"Back Tue 09:42"`, `"Back in 13:35:26"`).
+    /// Where a screen has room, a trailing time (digits and colons) is shown in big
+    /// numbers (see [`back_time`]). Empty: none.
+    pub back: String<BACK_CAP>,
+    /// The login warning shown small on the item screens and `idle` (`"Login ends 3
+    /// Jan"`). Empty: none.
+    pub warning: String<WARNING_CAP>,
     /// Some text was cut to fit its capacity.
     pub truncated: bool,
 }
@@ -277,6 +293,9 @@ impl ViewModel {
             Screen::ConfigError if self.message.is_empty() => {
                 copy(&mut self.message, "invalid client id");
             }
+            Screen::QuotaExceeded if self.back.is_empty() => {
+                copy(&mut self.back, "Back tomorrow 09:42");
+            }
             Screen::Paused => self.playing = false,
             Screen::NowPlaying | Screen::Episode => self.playing = true,
             _ => {}
@@ -307,6 +326,21 @@ fn time_text(ms: u64, long: bool) -> TimeText {
         write!(out, "{}:{:02}", secs / 60, secs % 60)
     };
     out
+}
+
+/// The back line split before its trailing time, when it ends in one: `"Back in
+/// 13:35:26"` is `("Back in", "13:35:26")`. A time is the last word, at most 8 characters
+/// of ASCII digits and colons with a digit; `None` when the line ends otherwise.
+pub fn back_time(back: &str) -> Option<(&str, &str)> {
+    let back = back.trim();
+    let (lead, time) = match back.rsplit_once(' ') {
+        Some((lead, time)) => (lead.trim_end(), time),
+        None => ("", back),
+    };
+    let ok = time.len() <= 8
+        && time.bytes().any(|b| b.is_ascii_digit())
+        && time.bytes().all(|b| b.is_ascii_digit() || b == b':');
+    ok.then_some((lead, time))
 }
 
 /// A short human age: `"45s"`, `"3 min"`, `"2 h"`, `"3 d"`.
@@ -451,6 +485,41 @@ mod tests {
     }
 
     #[test]
+    fn back_lines_and_their_times() {
+        for (back, want) in [
+            ("Back at 09:42", Some(("Back at", "09:42"))),
+            ("Back tomorrow 09:42", Some(("Back tomorrow", "09:42"))),
+            ("Back Tue 09:42", Some(("Back Tue", "09:42"))),
+            ("Back in 13:35:26", Some(("Back in", "13:35:26"))),
+            ("Back in  0:42 ", Some(("Back in", "0:42"))),
+            ("09:42", Some(("", "09:42"))),
+            ("Back at 9:42 pm", None),
+            ("Back in 2 h", None),
+            ("Back soon", None),
+            ("Back in ::", None),
+            ("Back in 123:45:678", None),
+            ("Back in 1\u{662}:00", None),
+            ("", None),
+            (" ", None),
+        ] {
+            assert_eq!(back_time(back), want, "{back:?}");
+        }
+    }
+
+    #[test]
+    fn quota_sample_and_caps() {
+        let vm = ViewModel::new(Screen::QuotaExceeded).with_screen(Screen::QuotaExceeded);
+        assert_eq!(vm.back.as_str(), "Back tomorrow 09:42");
+        let mut vm = ViewModel::default();
+        assert!(!copy(
+            &mut vm.warning,
+            "Login ends 30 September 2026, run login"
+        ));
+        assert_eq!(vm.warning.len(), WARNING_CAP);
+        assert!(copy(&mut vm.back, "Back tomorrow 09:42"));
+    }
+
+    #[test]
     fn ages() {
         for (s, want) in [
             (5, "5s"),
@@ -461,6 +530,7 @@ mod tests {
             assert_eq!(age_text(s).as_str(), want);
         }
         assert_eq!(countdown_text(42).as_str(), "0:42");
+        assert_eq!(countdown_text(48_926).as_str(), "13:35:26");
         assert_eq!(countdown_text(3600).as_str(), "1:00:00");
     }
 }

@@ -351,27 +351,211 @@ pub fn draw_chip<D: DrawTarget>(
     bg: D::Color,
     d: &mut D,
 ) -> Result<Rectangle, D::Error> {
-    let pad = CHIP_PAD;
-    let w = (face.width(text) + 2 * pad).min(area.size.width);
+    let chip = chip_rect(text, face, area, align);
+    let r = area.size.height / 2;
+    RoundedRectangle::with_equal_corners(chip, Size::new(r, r))
+        .into_styled(PrimitiveStyle::with_fill(bg))
+        .draw(d)?;
+    chip_text(text, face, chip, baseline, fg, d)?;
+    Ok(chip)
+}
+
+/// A chip drawn as an outline: a one-pixel rounded border and the text, both `color`,
+/// placed as [`draw_chip`] places its chip. Lighter than a filled chip, for something
+/// to notice without it taking over (the login warning). Returns the chip's rectangle.
+pub fn draw_outlined_chip<D: DrawTarget>(
+    text: &str,
+    face: &Face,
+    area: Rectangle,
+    baseline: i32,
+    align: Align,
+    color: D::Color,
+    d: &mut D,
+) -> Result<Rectangle, D::Error> {
+    let chip = chip_rect(text, face, area, align);
+    let r = area.size.height / 2;
+    RoundedRectangle::with_equal_corners(chip, Size::new(r, r))
+        .into_styled(PrimitiveStyle::with_stroke(color, 1))
+        .draw(d)?;
+    chip_text(text, face, chip, baseline, color, d)?;
+    Ok(chip)
+}
+
+/// The box of a chip with `text` in `area`: the text's width and [`CHIP_PAD`] on each
+/// side (at most the area's width), the area's height, anchored by `align`.
+pub fn chip_rect(text: &str, face: &Face, area: Rectangle, align: Align) -> Rectangle {
+    let w = (face.width(text) + 2 * CHIP_PAD).min(area.size.width);
     let x = match align {
         Align::Left => area.top_left.x,
         Align::Center => area.top_left.x + i32::try_from((area.size.width - w) / 2).unwrap_or(0),
         Align::Right => area.top_left.x + i32::try_from(area.size.width - w).unwrap_or(0),
     };
-    let chip = Rectangle::new(
+    Rectangle::new(
         Point::new(x, area.top_left.y),
         Size::new(w, area.size.height),
-    );
-    let r = area.size.height / 2;
-    RoundedRectangle::with_equal_corners(chip, Size::new(r, r))
-        .into_styled(PrimitiveStyle::with_fill(bg))
-        .draw(d)?;
+    )
+}
+
+/// The text of a chip, centered between its pads (cut with an ellipsis if too long).
+fn chip_text<D: DrawTarget>(
+    text: &str,
+    face: &Face,
+    chip: Rectangle,
+    baseline: i32,
+    color: D::Color,
+    d: &mut D,
+) -> Result<(), D::Error> {
     let inner = Rectangle::new(
-        chip.top_left + Point::new(i32::try_from(pad).unwrap_or(0), 0),
-        Size::new(w.saturating_sub(2 * pad), area.size.height),
+        chip.top_left + Point::new(i32::try_from(CHIP_PAD).unwrap_or(0), 0),
+        Size::new(
+            chip.size.width.saturating_sub(2 * CHIP_PAD),
+            chip.size.height,
+        ),
     );
-    face.draw_line(text, inner, baseline, Align::Center, None, fg, d)?;
-    Ok(chip)
+    face.draw_line(text, inner, baseline, Align::Center, None, color, d)
+}
+
+/// The most lines [`wrap_lines`] gives.
+pub const MAX_LINES: usize = 4;
+
+/// The most words [`wrap_lines`] balances (a status message has a few; beyond this the
+/// rest stays on the last line).
+const MAX_WORDS: usize = 32;
+
+/// A word: its byte range in the text and its width.
+#[derive(Clone, Copy)]
+struct Word {
+    start: usize,
+    end: usize,
+    width: u32,
+}
+
+/// The index of each line's first word when `words` are set greedily in lines no wider
+/// than `w`, and whether they all fit in [`MAX_LINES`].
+fn greedy(words: &[Word], space: u32, w: u32) -> (heapless::Vec<usize, MAX_LINES>, bool) {
+    let mut starts = heapless::Vec::new();
+    let mut line_w: Option<u32> = None;
+    for (i, word) in words.iter().enumerate() {
+        match line_w.map(|l| l.saturating_add(space).saturating_add(word.width)) {
+            Some(n) if n <= w => line_w = Some(n),
+            _ => {
+                if starts.push(i).is_err() {
+                    return (starts, false);
+                }
+                line_w = Some(word.width);
+            }
+        }
+    }
+    (starts, true)
+}
+
+/// Greedy lines no wider than `width`, balanced: as narrow as their number allows.
+fn balanced(words: &[Word], space: u32, width: u32) -> (heapless::Vec<usize, MAX_LINES>, bool) {
+    let (full, fits) = greedy(words, space, width);
+    if !fits {
+        return (full, false);
+    }
+    let widest = words.iter().map(|w| w.width).max().unwrap_or(0).min(width);
+    let (mut lo, mut hi) = (widest, width);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        let (s, ok) = greedy(words, space, mid);
+        if ok && s.len() <= full.len() {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    greedy(words, space, lo)
+}
+
+/// `text` broken at spaces into at most `max_lines` lines (and at most [`MAX_LINES`]) of
+/// at most `width` pixels in `face`, balanced: the widest line as narrow as that number of
+/// lines allows, so a message on two lines does not leave a word alone on the second.
+/// A break after a colon or a full stop is taken when it costs at most one more line
+/// (`"Logins last six months:"` / `"run tonearm login"`).
+///
+/// A word wider than `width` gets a line of its own; what does not fit in `max_lines`
+/// stays on the last line. Either is cut at a character boundary with an ellipsis when
+/// drawn ([`Face::draw_line`]). Empty text gives no lines.
+pub fn wrap_lines<'t>(
+    face: &Face,
+    text: &'t str,
+    width: u32,
+    max_lines: usize,
+) -> heapless::Vec<&'t str, MAX_LINES> {
+    let max_lines = max_lines.clamp(1, MAX_LINES);
+    // Words with their widths (advances add up: no kerning).
+    let mut words: heapless::Vec<Word, MAX_WORDS> = heapless::Vec::new();
+    let mut at = 0;
+    for word in text.split(' ') {
+        let start = at;
+        at += word.len() + 1;
+        if word.is_empty() {
+            continue;
+        }
+        if words.is_full() {
+            // The rest joins the last word (it ends up on the last line).
+            if let Some(last) = words.last_mut() {
+                last.end = text.trim_end().len();
+                last.width = u32::MAX;
+            }
+            break;
+        }
+        let end = start + word.len();
+        let _ = words.push(Word {
+            start,
+            end,
+            width: face.width(word),
+        });
+    }
+    let space = face.width(" ");
+    let (mut starts, fits) = balanced(&words, space, width);
+    if fits && starts.len() <= max_lines {
+        // A break after punctuation, when it costs at most one more line.
+        let ends_clause = |w: &Word| {
+            text.get(w.start..w.end)
+                .is_some_and(|s| s.ends_with(':') || s.ends_with('.'))
+        };
+        let limit = max_lines.min(starts.len() + 1);
+        let split = words
+            .iter()
+            .take(words.len().saturating_sub(1))
+            .position(ends_clause)
+            .map(|k| k + 1);
+        if let Some(k) = split.filter(|_| starts.len() > 1) {
+            let (head, tail) = words.split_at(k);
+            let (a, a_fits) = balanced(head, space, width);
+            let (b, b_fits) = balanced(tail, space, width);
+            if a_fits && b_fits && a.len() + b.len() <= limit {
+                starts = a;
+                for s in b {
+                    let _ = starts.push(s + k);
+                }
+            }
+        }
+    }
+    let mut lines = heapless::Vec::new();
+    for (n, &first) in starts.iter().enumerate().take(max_lines) {
+        let last_line = n + 1 == max_lines;
+        let next = if last_line {
+            words.len()
+        } else {
+            starts.get(n + 1).copied().unwrap_or(words.len())
+        };
+        let (Some(a), Some(b)) = (words.get(first), words.get(next.saturating_sub(1))) else {
+            continue;
+        };
+        let end = if last_line {
+            text.trim_end().len()
+        } else {
+            b.end
+        };
+        if let Some(line) = text.get(a.start..end.max(a.start)) {
+            let _ = lines.push(line);
+        }
+    }
+    lines
 }
 
 /// The generated art placeholder: two colors and a pattern chosen from `seed`, so each
@@ -616,6 +800,67 @@ mod tests {
         let mono = Rectangle::new(Point::new(0, 44), Size::new(128, 5));
         let c = progress_change::<BinaryColor>(mono, 20, 21, false);
         assert_eq!(c, Rectangle::new(Point::new(20, 45), Size::new(1, 3)));
+    }
+
+    #[test]
+    fn wrapped_lines_are_balanced_and_bounded() {
+        let f = &crate::fonts::SMALL_L;
+        let w = |s: &str| f.width(s);
+        let premium = "Spotify Premium needed for the app's owner";
+        // Fits: one line.
+        assert_eq!(wrap_lines(f, premium, 1000, 3).as_slice(), &[premium]);
+        // Two balanced lines rather than a full one and a short one.
+        let two = wrap_lines(f, premium, w(premium) - 1, 3);
+        assert_eq!(two.len(), 2, "{two:?}");
+        let (a, b) = (w(two[0]), w(two[1]));
+        assert!(a.abs_diff(b) < w("Premium "), "{two:?}");
+        assert_eq!(two.join(" "), premium);
+        // Every line fits; the text is kept whole, in order.
+        for width in [60, 90, 130, 200] {
+            let lines = wrap_lines(f, premium, width, 4);
+            if lines.len() < 4 {
+                assert!(lines.iter().all(|l| w(l) <= width), "{width}: {lines:?}");
+                assert_eq!(lines.join(" "), premium, "{width}");
+            }
+        }
+        // Too many lines: the rest stays on the last one (drawn with an ellipsis).
+        let cut = wrap_lines(f, premium, 60, 2);
+        assert_eq!(cut.len(), 2);
+        assert!(premium.ends_with(cut[1]) && cut[1].len() > 20, "{cut:?}");
+        // A break after a colon, at one more line than the balanced wrapping.
+        let login = "Spotify logins last six months: run tonearm login";
+        assert_eq!(
+            wrap_lines(f, login, 256, 3).as_slice(),
+            &["Spotify logins last six months:", "run tonearm login"]
+        );
+        let mono = &crate::fonts::MONO_SMALL;
+        assert_eq!(
+            wrap_lines(mono, login, 124, 4).as_slice(),
+            &["Spotify logins", "last six months:", "run tonearm login"]
+        );
+        // Not when it would need more lines than there are.
+        assert_eq!(wrap_lines(mono, login, 124, 2).len(), 2);
+        // Edge cases never panic: empty, spaces only, one huge word, multi-byte text,
+        // more words than are balanced, zero width.
+        assert!(wrap_lines(f, "", 100, 3).is_empty());
+        assert!(wrap_lines(f, "   ", 100, 3).is_empty());
+        assert_eq!(
+            wrap_lines(f, "Ünïcödé-without-any-space-at-all", 40, 3).as_slice(),
+            &["Ünïcödé-without-any-space-at-all"]
+        );
+        assert_eq!(
+            wrap_lines(f, "  two  spaces ", 1000, 2).as_slice(),
+            &["two  spaces"]
+        );
+        let many = "a ".repeat(60);
+        let lines = wrap_lines(f, &many, 30, 4);
+        assert_eq!(lines.len(), 4);
+        assert!(lines[3].ends_with('a'));
+        for width in [0, 1, u32::MAX] {
+            for max in [0, 1, 9] {
+                let _ = wrap_lines(f, "日本語 のテキスト ok", width, max);
+            }
+        }
     }
 
     #[test]

@@ -104,6 +104,40 @@ fn cases() -> Vec<(&'static str, ViewModel)> {
         hour: 21,
         minute: 7,
     });
+    // The daily quota used up: the last track dimmed with when Spotify answers again,
+    // or (nothing heard) a status screen counting down.
+    let mut quota = vm(&main);
+    quota.screen = Screen::QuotaExceeded;
+    quota.back.push_str("Back tomorrow 09:42").unwrap();
+    let mut quota_countdown = ViewModel::new(Screen::QuotaExceeded);
+    quota_countdown.back.push_str("Back in 13:35:26").unwrap();
+    // The six-month login ending soon: a small warning, alone and beside the stale
+    // badge.
+    let warning = "Login ends 3 Jan";
+    let mut login_warning = vm(&main);
+    login_warning.warning.push_str(warning).unwrap();
+    let mut idle_warning = ViewModel::new(Screen::Idle);
+    idle_warning.warning.push_str(warning).unwrap();
+    let mut warning_stale = vm(&paused);
+    warning_stale.warning.push_str(warning).unwrap();
+    warning_stale.stale_s = Some(95);
+    let mut daily_limit = vm(&main);
+    daily_limit.notice = Some(Notice::DailyLimit);
+    let mut premium = ViewModel::new(Screen::ConfigError);
+    premium
+        .message
+        .push_str("Spotify Premium needed for the app's owner")
+        .unwrap();
+    let mut six_months = ViewModel::new(Screen::LoginNeeded);
+    six_months
+        .message
+        .push_str("Spotify logins last six months: run tonearm login")
+        .unwrap();
+    let mut six_months_board = ViewModel::new(Screen::LoginNeeded);
+    six_months_board
+        .message
+        .push_str("Spotify logins last six months: run tonearm provision")
+        .unwrap();
 
     vec![
         ("now_playing", vm(&main)),
@@ -149,12 +183,18 @@ fn cases() -> Vec<(&'static str, ViewModel)> {
         ("now_playing-zero_duration", vm(&zero_duration)),
         ("now_playing-stale_disallows", stale),
         ("now_playing-notice", notice),
+        ("now_playing-daily_limit", daily_limit),
+        ("now_playing-login-warning", login_warning),
+        ("paused-login-warning-stale", warning_stale),
         ("paused", vm(&paused)),
         ("episode", vm(&episode)),
         ("ad", vm(&ad)),
         ("idle", ViewModel::new(Screen::Idle)),
         ("idle-clock", idle_clock),
+        ("idle-login-warning", idle_warning),
         ("login_needed", ViewModel::new(Screen::LoginNeeded)),
+        ("login_needed-six_months", six_months),
+        ("login_needed-six_months-board", six_months_board),
         ("offline", offline),
         (
             "rate_limited",
@@ -164,6 +204,9 @@ fn cases() -> Vec<(&'static str, ViewModel)> {
             "config_error",
             ViewModel::new(Screen::ConfigError).with_screen(Screen::ConfigError),
         ),
+        ("config_error-premium", premium),
+        ("quota_exceeded", quota),
+        ("quota_exceeded-countdown", quota_countdown),
         ("connecting", ViewModel::new(Screen::Connecting)),
         ("setup_needed", ViewModel::new(Screen::SetupNeeded)),
     ]
@@ -353,7 +396,7 @@ mod render_cli {
     fn empty_body_is_idle_and_screen_can_be_forced() {
         let empty = tmp("empty.json");
         std::fs::write(&empty, b"").unwrap();
-        for screen in ["idle", "rate_limited", "login_needed"] {
+        for screen in ["idle", "rate_limited", "login_needed", "quota_exceeded"] {
             let out = tmp(&format!("{screen}.png"));
             let o = run_tonearm(
                 &[
