@@ -61,8 +61,9 @@ pub struct Clock {
     time_of_day: bool,
 }
 
-/// How often the loop tells the app the time of day again (a change of the UTC offset, a
-/// clock set by NTP, a suspend shows within this).
+/// How often the loop tells the app the time of day again: just after each minute of the
+/// system clock begins, so the idle clock's minute turns on time (and a change of the UTC
+/// offset, a clock set by NTP or a suspend shows within a minute).
 pub const WALL_CLOCK_EVERY_MS: u64 = 60_000;
 
 /// How often the budget's state is written at most, unless a quota hold began or ended
@@ -80,8 +81,9 @@ impl Clock {
     }
 
     /// The loop also tells the app the system's time of day (with the local UTC offset),
-    /// at start and every [`WALL_CLOCK_EVERY_MS`]: for night hours, the budget's hours,
-    /// the login warning and the idle clock. Only for real time (`speed` 1).
+    /// at start and at each minute ([`WALL_CLOCK_EVERY_MS`]): for night hours, the
+    /// budget's hours, the login warning and the idle clock. Only for real time (`speed`
+    /// 1).
     #[must_use]
     pub fn with_time_of_day(mut self) -> Self {
         self.time_of_day = self.speed == 1;
@@ -236,7 +238,9 @@ where
     let mut last_event: Option<EventLine> = None;
     let mut last_art: Option<ArtStatus> = None;
     let mut was_blank = false;
-    let mut wall_at: Option<u64> = None;
+    // When to tell the app the time of day next (app ms).
+    let mut wall_due = 0u64;
+    let mut last_offset = None;
     let stdout = std::io::stdout();
     loop {
         if deadline.is_some_and(|d| clock.real_ms() >= d) {
@@ -247,10 +251,16 @@ where
             app.replace_session(session);
         }
         // The time of day before the first request (a quota hold is in Unix seconds).
-        if clock.time_of_day && wall_at.is_none_or(|t| now.saturating_sub(t) >= WALL_CLOCK_EVERY_MS)
-        {
-            app.set_wall_clock(now, system_wall_clock());
-            wall_at = Some(now);
+        if clock.time_of_day && now >= wall_due {
+            let wall = system_wall_clock();
+            if last_offset != Some(wall.utc_offset_s) {
+                log::debug!("time of day: UTC offset {} s", wall.utc_offset_s);
+                last_offset = Some(wall.utc_offset_s);
+            }
+            app.set_wall_clock(now, wall);
+            // Just after the next minute begins.
+            let to_minute = WALL_CLOCK_EVERY_MS - wall.unix_ms % WALL_CLOCK_EVERY_MS;
+            wall_due = now.saturating_add(to_minute + 2);
         }
         if !in_flight {
             match app.poll_net(now) {
@@ -318,6 +328,9 @@ where
         // Wait for the next thing: a response, the next frame, the next request, input.
         let now = clock.now_ms();
         let mut wake = app.next_frame_ms(now);
+        if clock.time_of_day {
+            wake = wake.min(wall_due);
+        }
         if !in_flight {
             wake = wake.min(net_wake);
         }
@@ -386,5 +399,26 @@ fn handle_ui<C: Palette>(app: &mut App<C>, ev: UiEvent, now: u64) -> bool {
             }
             false
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_system_wall_clock_is_now_with_a_plausible_offset() {
+        let before = crate::token_store::now_epoch_s() * 1000;
+        let wall = system_wall_clock();
+        let after = crate::token_store::now_epoch_s() * 1000 + 1000;
+        assert!((before..=after).contains(&wall.unix_ms), "{wall:?}");
+        assert!(wall.utc_offset_s.abs() <= 14 * 3600, "{wall:?}");
+    }
+
+    #[test]
+    fn only_a_real_time_clock_tells_the_time_of_day() {
+        assert!(Clock::new(1).with_time_of_day().time_of_day);
+        assert!(!Clock::new(4).with_time_of_day().time_of_day);
+        assert!(!Clock::new(1).time_of_day);
     }
 }
