@@ -327,8 +327,10 @@ impl<'a, C: Palette> Frame<'a, C> {
             Layout::Item(l) => self.header_row(l).1,
             Layout::Status(l) if C::MONO => Some(l.body2),
             Layout::Status(l) => {
-                // A chip as tall as the badge's, on the hint's baseline.
+                // A chip as tall as the badge's, a line below the text (where a hint
+                // goes; under the clock, closer).
                 let mut slot = l.body2;
+                slot.baseline = l.body.baseline + 27;
                 slot.rect.top_left.y = slot.baseline - 12;
                 slot.rect.size.height = 17;
                 Some(slot)

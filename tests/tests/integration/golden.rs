@@ -118,6 +118,8 @@ fn cases() -> Vec<(&'static str, ViewModel)> {
     login_warning.warning.push_str(warning).unwrap();
     let mut idle_warning = ViewModel::new(Screen::Idle);
     idle_warning.warning.push_str(warning).unwrap();
+    let mut idle_clock_warning = idle_clock.clone();
+    idle_clock_warning.warning.push_str(warning).unwrap();
     let mut warning_stale = vm(&paused);
     warning_stale.warning.push_str(warning).unwrap();
     warning_stale.stale_s = Some(95);
@@ -192,6 +194,7 @@ fn cases() -> Vec<(&'static str, ViewModel)> {
         ("idle", ViewModel::new(Screen::Idle)),
         ("idle-clock", idle_clock),
         ("idle-login-warning", idle_warning),
+        ("idle-clock-login-warning", idle_clock_warning),
         ("login_needed", ViewModel::new(Screen::LoginNeeded)),
         ("login_needed-six_months", six_months),
         ("login_needed-six_months-board", six_months_board),

@@ -1,0 +1,177 @@
+//! The quota screen, the login warning and the status messages under hostile input: every
+//! screen on every profile, with texts at their capacities (cut inside multi-byte
+//! characters by `push_truncating`), odd back lines and notices, draws without a panic
+//! and inside the display, its parts inside it, and the scene going from each to the next
+//! ends where a full redraw does.
+
+use embedded_graphics::pixelcolor::{BinaryColor, Rgb565};
+use embedded_graphics::prelude::*;
+use tonearm_core::text::push_truncating;
+use tonearm_firmware::{Frame, Notice, Palette, Part, Profile, Scene, Screen, ViewModel};
+
+/// A display that fails the test on a pixel outside it, and remembers what was drawn.
+struct Strict<C> {
+    size: Size,
+    lit: Vec<Option<C>>,
+}
+
+impl<C: PixelColor> Strict<C> {
+    fn new(size: Size) -> Self {
+        Strict {
+            size,
+            lit: vec![None; (size.width * size.height) as usize],
+        }
+    }
+}
+
+impl<C: PixelColor> OriginDimensions for Strict<C> {
+    fn size(&self) -> Size {
+        self.size
+    }
+}
+
+impl<C: PixelColor> DrawTarget for Strict<C> {
+    type Color = C;
+    type Error = core::convert::Infallible;
+    fn draw_iter<I: IntoIterator<Item = Pixel<C>>>(&mut self, it: I) -> Result<(), Self::Error> {
+        for Pixel(p, c) in it {
+            assert!(
+                p.x >= 0
+                    && p.y >= 0
+                    && (p.x as u32) < self.size.width
+                    && (p.y as u32) < self.size.height,
+                "{p:?} is outside the display"
+            );
+            self.lit[(p.y as u32 * self.size.width + p.x as u32) as usize] = Some(c);
+        }
+        Ok(())
+    }
+}
+
+fn set<const N: usize>(field: &mut heapless::String<N>, s: &str) {
+    field.clear();
+    push_truncating(field, s);
+}
+
+/// View models with the new fields at their worst.
+fn hostile() -> Vec<ViewModel> {
+    let backs = [
+        "",
+        "Back in 13:35:26",
+        "Back tomorrow 09:42",
+        "Back at 0:00:00:00:00:00:00",
+        "::::",
+        "9",
+        "Zurück übermorgen um 09:42 Uhr…",
+        "ÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄ",
+        "           ",
+    ];
+    let warnings = [
+        "",
+        "Login ends 3 Jan",
+        "ログインは一月三日に終わります",
+        "Wwwwwwwwwwwwwwwwwwwwwwwwwwww",
+    ];
+    let messages = [
+        "",
+        "Spotify Premium needed for the app's owner",
+        "Spotify logins last six months: run tonearm provision",
+        "     ",
+        ":",
+        "a: b: c: d: e: f: g: h: i: j: k: l: m: n: o: p: q: r: s: t: u: v: w: x: y: z: 0",
+        "Ééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééé and more",
+        "日本語 のメッセージ 😀 😀 😀 😀 😀 😀 😀 😀 😀 😀 😀 😀 😀 😀 😀 😀 😀 😀 😀 😀 😀",
+    ];
+    let mut out = Vec::new();
+    for screen in Screen::ALL {
+        for (i, back) in backs.iter().enumerate() {
+            let mut vm = ViewModel::new(screen);
+            if i % 2 == 0 {
+                set(&mut vm.title, "Café Tacvba");
+                set(&mut vm.subtitle, "Los Ángeles Azules");
+                set(&mut vm.detail, "De Plaza en Plaza");
+                vm.set_position(46_000, Some(151_000));
+            }
+            set(&mut vm.back, back);
+            set(&mut vm.warning, warnings[i % warnings.len()]);
+            set(&mut vm.message, messages[i % messages.len()]);
+            vm.stale_s = (i % 3 == 0).then_some(95);
+            vm.notice = (i % 4 == 1).then_some(Notice::DailyLimit);
+            vm.offline_s = (i % 3 == 1).then_some(4000);
+            vm.retry_in_s = Some(42);
+            out.push(vm);
+        }
+        for message in messages {
+            let mut vm = ViewModel::new(screen);
+            set(&mut vm.message, message);
+            set(&mut vm.warning, "Login ends 30 Sep");
+            out.push(vm);
+        }
+    }
+    out
+}
+
+fn draw_all<C: Palette>(profile: Profile, vms: &[ViewModel]) {
+    let mut scene = Scene::<C>::new(profile);
+    let mut shown = Strict::<C>::new(profile.size());
+    for (i, vm) in vms.iter().enumerate() {
+        let mut full = Strict::<C>::new(profile.size());
+        Frame::<C>::new(vm, profile).draw(&mut full).unwrap();
+        // The scene, going from each to the next, ends where a full redraw does.
+        let update = scene.redraw(vm, i as u64 * 1000, &mut shown).unwrap();
+        let mut again = Strict::<C>::new(profile.size());
+        Frame::<C>::new(vm, profile)
+            .at(update.anim_ms)
+            .draw(&mut again)
+            .unwrap();
+        assert!(
+            shown.lit == again.lit,
+            "{profile:?} {}: the scene differs from a full redraw ({vm:?})",
+            vm.screen
+        );
+        let parts = Frame::<C>::new(vm, profile).parts();
+        for (_, r) in &parts {
+            assert!(
+                profile.bounds().intersection(r) == *r,
+                "{profile:?}: {r:?} leaves the display"
+            );
+        }
+    }
+}
+
+#[test]
+fn hostile_texts_draw_on_every_profile() {
+    let vms = hostile();
+    draw_all::<Rgb565>(Profile::Landscape320x240, &vms);
+    draw_all::<Rgb565>(Profile::Square240x240, &vms);
+    draw_all::<BinaryColor>(Profile::Mono128x64, &vms);
+}
+
+/// The quota screen shows its last item only when there is one; `shows_item` is the
+/// screen's, the frame decides with the title.
+#[test]
+fn quota_screen_with_and_without_an_item() {
+    assert!(Screen::QuotaExceeded.shows_item());
+    assert_eq!(
+        Screen::from_name("quota_exceeded"),
+        Some(Screen::QuotaExceeded)
+    );
+    let mut vm = ViewModel::new(Screen::QuotaExceeded);
+    set(&mut vm.back, "Back in 13:35:26");
+    let parts = |vm: &ViewModel| {
+        Frame::<Rgb565>::new(vm, Profile::Landscape320x240)
+            .parts()
+            .iter()
+            .map(|(p, _)| *p)
+            .collect::<Vec<_>>()
+    };
+    let status = parts(&vm);
+    assert!(status.contains(&Part::Big) && !status.contains(&Part::Title));
+    // The countdown is compared glyph by glyph.
+    let frame = Frame::<Rgb565>::new(&vm, Profile::Landscape320x240);
+    assert_eq!(frame.part_text(Part::Big).unwrap().as_str(), "13:35:26");
+    set(&mut vm.title, "Karma Police");
+    let item = parts(&vm);
+    assert!(item.contains(&Part::Title) && item.contains(&Part::Body));
+    assert!(!item.contains(&Part::Controls) && !item.contains(&Part::Big));
+}
