@@ -26,8 +26,8 @@ pub enum Part {
     Header,
     /// The stale or offline badge.
     Badge,
-    /// The login warning (a small outlined chip: beside the badge on the color item
-    /// screens, on the third line at 128x64, below the text on `idle`).
+    /// The login warning, a small chip: outlined beside the badge on the color item
+    /// screens, inverted on the album's line at 128x64, below the text on `idle`.
     Warning,
     /// The album-art area.
     Art,
@@ -109,9 +109,11 @@ fn grown(mut slot: Slot, n: usize, pitch: i32) -> Slot {
     slot
 }
 
+/// A width as a coordinate offset.
 fn px(v: u32) -> i32 {
     i32::try_from(v).unwrap_or(i32::MAX)
 }
+
 /// The most parts a screen has.
 pub const MAX_PARTS: usize = 16;
 
