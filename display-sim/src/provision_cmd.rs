@@ -1,34 +1,51 @@
 //! `tonearm provision`: the settings partition image for the ESP32-C3 board.
 //!
-//! The board keeps its Wi-Fi network, the Spotify client id and a refresh token in a
-//! flash partition, not in its binary (`firmware/boards/esp32c3-st7789/shell/src/record.rs`
-//! defines the record; this writes it with the same code the board reads it with). This
-//! command gathers what goes in and writes the image for `espflash write-bin`:
+//! The board keeps its Wi-Fi network, its Spotify login, its time zone and its request
+//! budget in a flash partition, not in its binary (`tonearm-settings`, in
+//! `firmware/settings`, defines the record; this writes it with the same code the board
+//! reads it with). This command gathers what goes in and writes the image for
+//! `espflash write-bin`:
 //!
-//! 1. the Wi-Fi SSID and password, from `TONEARM_WIFI_SSID` / `TONEARM_WIFI_PASSWORD`,
+//! 1. the board's options, checked first: `--tz RULE` (a POSIX `TZ` rule; by default the
+//!    host's, see [`host_tz`]), `--daily-requests N` and `--night HH:MM-HH:MM` (the
+//!    desktop config's rules);
+//! 2. the Wi-Fi SSID and password, from `TONEARM_WIFI_SSID` / `TONEARM_WIFI_PASSWORD`,
 //!    else asked on the terminal (the password without echo), else read as the first two
 //!    lines of standard input. Never from the command line, where `ps` and the shell's
 //!    history would keep them. Checked before anything else happens;
-//! 2. a login of the board's own (the same PKCE browser flow as `tonearm login`, always
+//! 3. a login of the board's own (the same PKCE browser flow as `tonearm login`, always
 //!    without the client secret: the board refreshes with PKCE). Its own, because two
 //!    devices sharing one refresh token would revoke each other's at each rotation; the
-//!    desktop's token and config are not touched;
-//! 3. the image (two 4 KiB slots: the record in slot 0 with sequence 1, slot 1 erased),
-//!    written to a temporary file (mode 0600: it holds secrets), synced, then renamed.
+//!    desktop's token and config are not touched. Its time is the record's
+//!    `authorized_at` (the board warns before the login's six months are up);
+//! 4. the image (two 4 KiB slots: a version-2 record in slot 0 with sequence 1, slot 1
+//!    erased), written to a temporary file (mode 0600: it holds secrets), synced, then
+//!    renamed.
 
 use std::io::{BufRead as _, IsTerminal as _};
 use std::path::{Path, PathBuf};
 
-use tonearm_c3_shell::record::{self, RecordError, Settings};
+use tonearm_core::budget::{DEFAULT_BUDGET, MAX_BUDGET, MIN_BUDGET};
+use tonearm_core::wall::{NightError, NightHours, PosixTz};
+use tonearm_settings::record::{self, RecordError, Settings};
+use tonearm_settings::store;
 
 use crate::config::SecretString;
 use crate::login_cmd::{self, Flow, Tokens};
-use crate::token_store::{sync_dir, write_new_private};
+use crate::token_store::{now_epoch_s, sync_dir, write_new_private};
 
 /// The Wi-Fi network's name, when set.
 pub const ENV_SSID: &str = "TONEARM_WIFI_SSID";
 /// The Wi-Fi password, when set (empty for an open network).
 pub const ENV_PASSWORD: &str = "TONEARM_WIFI_PASSWORD";
+/// The host's time zone when set: a POSIX rule, or a zone (`Europe/Paris`, `:/path`).
+pub const ENV_TZ: &str = "TZ";
+/// The host's time zone when `TZ` is not set.
+pub const LOCALTIME: &str = "/etc/localtime";
+/// Where zone names in `TZ` are looked up.
+pub const ZONEINFO: &str = "/usr/share/zoneinfo";
+/// An example rule for the messages.
+const TZ_EXAMPLE: &str = "CET-1CEST,M3.5.0,M10.5.0/3";
 
 /// Arguments of `tonearm provision`.
 #[derive(Debug, Clone, clap::Args)]
@@ -40,6 +57,17 @@ pub struct ProvisionArgs {
     /// Replace FILE if it exists.
     #[arg(long)]
     pub force: bool,
+    /// The board's time zone as a POSIX TZ rule (such as CET-1CEST,M3.5.0,M10.5.0/3 or
+    /// UTC0) [default: the computer's, from TZ or /etc/localtime; UTC if it has none]
+    #[arg(long, value_name = "RULE")]
+    pub tz: Option<String>,
+    /// The board's daily request budget: 0 (none) or 100 to 100000 [default: the
+    /// firmware's, 700]
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    pub daily_requests: Option<String>,
+    /// The board's night hours, local time (dark screen, rare polls), such as 23:00-07:00
+    #[arg(long, value_name = "HH:MM-HH:MM")]
+    pub night: Option<String>,
     /// The browser login, as for `tonearm login`.
     #[command(flatten)]
     pub login: login_cmd::LoginArgs,
@@ -73,6 +101,25 @@ pub enum ProvisionError {
         max = record::CLIENT_ID_MAX
     )]
     ClientIdLength(usize),
+    /// `--tz` is not a POSIX TZ rule.
+    #[error(
+        "--tz {0:?}: not a POSIX TZ rule: give one such as {TZ_EXAMPLE} or UTC0 (the last line of a zone's TZif file: tail -n1 /usr/share/zoneinfo/Europe/Paris)"
+    )]
+    Tz(String),
+    /// `--tz` is longer than the record keeps.
+    #[error(
+        "--tz: the rule is {0} bytes long: the board keeps at most {max}",
+        max = record::TZ_MAX
+    )]
+    TzLength(usize),
+    /// `--daily-requests` is out of range.
+    #[error(
+        "--daily-requests {0:?}: must be 0 (no budget) or a whole number of requests from {MIN_BUDGET} to {MAX_BUDGET} (default {DEFAULT_BUDGET})"
+    )]
+    DailyRequests(String),
+    /// `--night` is not a night range.
+    #[error("--night {0:?}: {1}")]
+    Night(String, NightError),
     /// The output exists and `--force` was not given.
     #[error(
         "{} exists: pass --force to replace it, or choose another --out",
@@ -111,6 +158,24 @@ struct Wifi {
     password: SecretString,
 }
 
+/// The board's time zone and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BoardTz {
+    /// The POSIX rule (checked), or none: the board keeps UTC.
+    pub rule: Option<String>,
+    /// Where it came from: `None` for `--tz`, else the host's source (`/etc/localtime`,
+    /// `TZ=...`).
+    pub from: Option<String>,
+}
+
+/// The board's options, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Board {
+    tz: BoardTz,
+    daily_requests: Option<u32>,
+    night: Option<NightHours>,
+}
+
 /// Runs `tonearm provision`.
 pub fn run(args: &ProvisionArgs, config_path: Option<&Path>) -> anyhow::Result<()> {
     let timeout = login_cmd::timeout_of(args.login.timeout)?;
@@ -120,6 +185,7 @@ pub fn run(args: &ProvisionArgs, config_path: Option<&Path>) -> anyhow::Result<(
         );
     }
     check_out(&args.out, args.force)?;
+    let board = board_options(args)?;
     let config = login_cmd::load_config(args.login.client_id.as_deref(), config_path, false)?;
     if config.client_id.len() > record::CLIENT_ID_MAX {
         return Err(ProvisionError::ClientIdLength(config.client_id.len()).into());
@@ -142,6 +208,7 @@ pub fn run(args: &ProvisionArgs, config_path: Option<&Path>) -> anyhow::Result<(
         command: "tonearm provision",
     };
     let client_id = config.client_id.clone();
+    let night = board.night.map(|n| n.to_string());
     let missing = login_cmd::browser_login(&flow, |tokens: Tokens| {
         let missing = tokens.missing_scopes();
         let settings = Settings {
@@ -149,6 +216,11 @@ pub fn run(args: &ProvisionArgs, config_path: Option<&Path>) -> anyhow::Result<(
             password: wifi.password.expose(),
             client_id: &client_id,
             refresh_token: tokens.refresh_token.expose(),
+            authorized_at: Some(now_epoch_s()),
+            tz: board.tz.rule.as_deref(),
+            night: night.as_deref(),
+            daily_requests: board.daily_requests,
+            ..Settings::default()
         };
         let image = image(&settings)?;
         write_image(&args.out, &image, args.force).map_err(|e| {
@@ -164,11 +236,15 @@ pub fn run(args: &ProvisionArgs, config_path: Option<&Path>) -> anyhow::Result<(
 
     let out = args.out.display();
     eprintln!(
-        "tonearm: wrote {out}: the ESP32-C3 board's settings ({} bytes: Wi-Fi \"{}\", client id {}, the board's own refresh token)",
-        record::PARTITION_SIZE,
+        "tonearm: wrote {out}: the ESP32-C3 board's settings ({} bytes: Wi-Fi \"{}\", client id {}, the board's own refresh token{})",
+        store::PARTITION_SIZE,
         wifi.ssid.escape_debug(),
-        client_id
+        client_id,
+        board.summary()
     );
+    if let Some(line) = board.tz.note() {
+        eprintln!("tonearm: {line}");
+    }
     if let Some(missing) = missing {
         eprintln!(
             "tonearm: warning: Spotify did not grant {missing}: the board may miss what needs it; run tonearm provision again to grant it"
@@ -177,13 +253,142 @@ pub fn run(args: &ProvisionArgs, config_path: Option<&Path>) -> anyhow::Result<(
     eprintln!("tonearm: flash it into the board's settings partition with:");
     println!(
         "espflash write-bin {:#x} {}",
-        record::PARTITION_OFFSET,
+        store::PARTITION_OFFSET,
         shell_quote(&args.out)
     );
     eprintln!(
         "tonearm: {out} holds your Wi-Fi password and a Spotify login: delete it once flashed"
     );
     Ok(())
+}
+
+impl Board {
+    /// The options for the "wrote" line: `, time zone R, 700 requests a day, night N`.
+    fn summary(&self) -> String {
+        let mut s = String::new();
+        if let (Some(rule), None) = (&self.tz.rule, &self.tz.from) {
+            s.push_str(&format!(", time zone {rule}"));
+        }
+        match self.daily_requests {
+            Some(0) => s.push_str(", no request budget"),
+            Some(n) => s.push_str(&format!(", {n} requests a day")),
+            None => {}
+        }
+        if let Some(night) = self.night {
+            s.push_str(&format!(", night {night}"));
+        }
+        s
+    }
+}
+
+impl BoardTz {
+    /// The line saying which zone the board got from the host, or that it got none;
+    /// nothing for `--tz`.
+    fn note(&self) -> Option<String> {
+        let from = self.from.as_deref()?;
+        Some(match &self.rule {
+            Some(rule) => format!(
+                "the board's time zone is this computer's: {rule} (from {from}; --tz RULE sets another)"
+            ),
+            None => format!(
+                "no time zone rule found in {from}: the board will show UTC (--tz RULE sets one, such as --tz {TZ_EXAMPLE})"
+            ),
+        })
+    }
+}
+
+/// `--tz`, `--daily-requests` and `--night`, checked before anything is asked (a bad one
+/// is a one-line error); without `--tz`, the host's zone.
+fn board_options(args: &ProvisionArgs) -> Result<Board, ProvisionError> {
+    let tz = match &args.tz {
+        Some(rule) => BoardTz {
+            rule: Some(check_tz(rule)?),
+            from: None,
+        },
+        None => host_tz(),
+    };
+    let daily_requests = args
+        .daily_requests
+        .as_deref()
+        .map(|text| {
+            text.trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| *n == 0 || (MIN_BUDGET..=MAX_BUDGET).contains(n))
+                .ok_or_else(|| ProvisionError::DailyRequests(text.to_owned()))
+        })
+        .transpose()?;
+    let night = args
+        .night
+        .as_deref()
+        .map(|text| NightHours::parse(text).map_err(|e| ProvisionError::Night(text.to_owned(), e)))
+        .transpose()?;
+    Ok(Board {
+        tz,
+        daily_requests,
+        night,
+    })
+}
+
+/// A `--tz` rule, checked with the parser the board uses; returned trimmed.
+fn check_tz(rule: &str) -> Result<String, ProvisionError> {
+    let rule = rule.trim();
+    PosixTz::parse(rule).map_err(|_| ProvisionError::Tz(rule.to_owned()))?;
+    if rule.len() > record::TZ_MAX {
+        return Err(ProvisionError::TzLength(rule.len()));
+    }
+    Ok(rule.to_owned())
+}
+
+/// The host's time zone as a POSIX rule, as the C library finds it: `TZ` when set (a
+/// POSIX rule itself, or a zone: `Europe/Paris` under [`ZONEINFO`], `:/an/absolute/path`),
+/// else [`LOCALTIME`]. A zone file's rule is its TZif footer (TZif version 2 and later
+/// end with the POSIX rule for times after their table, on a line of its own). No rule
+/// (no such file, a version-1 file, an empty footer, a rule the board cannot read, or one
+/// longer than the record keeps): none, and the board keeps UTC.
+pub fn host_tz() -> BoardTz {
+    let env = std::env::var(ENV_TZ).ok().filter(|v| !v.is_empty());
+    let (path, from) = match env {
+        Some(value) => {
+            let from = format!("{ENV_TZ}={value}");
+            let name = value.strip_prefix(':').unwrap_or(&value);
+            if !value.starts_with(':') && PosixTz::parse(name).is_ok() {
+                let rule = (name.len() <= record::TZ_MAX).then(|| name.to_owned());
+                return BoardTz {
+                    rule,
+                    from: Some(from),
+                };
+            }
+            let path = if name.starts_with('/') {
+                PathBuf::from(name)
+            } else {
+                Path::new(ZONEINFO).join(name)
+            };
+            (path, from)
+        }
+        None => (PathBuf::from(LOCALTIME), LOCALTIME.to_owned()),
+    };
+    let rule = std::fs::read(&path)
+        .ok()
+        .and_then(|bytes| tzif_rule(&bytes).map(str::to_owned))
+        .filter(|rule| PosixTz::parse(rule).is_ok() && rule.len() <= record::TZ_MAX);
+    BoardTz {
+        rule,
+        from: Some(from),
+    }
+}
+
+/// The POSIX rule in a TZif file's footer (version 2 and later: the file ends with
+/// `\n` RULE `\n`); `None` for a version-1 file, a missing or empty footer, or text that
+/// is not UTF-8.
+pub fn tzif_rule(bytes: &[u8]) -> Option<&str> {
+    if !bytes.starts_with(b"TZif") || bytes.get(4).is_none_or(|v| *v < b'2') {
+        return None;
+    }
+    let body = bytes.strip_suffix(b"\n")?;
+    let start = body.iter().rposition(|&b| b == b'\n')? + 1;
+    let rule = std::str::from_utf8(body.get(start..)?).ok()?;
+    (!rule.is_empty()).then_some(rule)
 }
 
 /// Refuses an existing output without `--force`, and an output in a missing directory,
@@ -284,12 +489,12 @@ fn check_wifi(wifi: &Wifi) -> Result<(), ProvisionError> {
 
 /// The partition image for `settings`.
 fn image(settings: &Settings<'_>) -> Result<Vec<u8>, ProvisionError> {
-    let mut image = vec![0xFF; record::PARTITION_SIZE as usize];
-    record::partition_image(settings, &mut image).map_err(|e| match e {
-        RecordError::TooLong(record::FIELD_REFRESH_TOKEN) => {
+    let mut image = vec![0xFF; store::PARTITION_SIZE as usize];
+    store::partition_image(settings, &mut image).map_err(|e| match e {
+        RecordError::TooLong(record::TAG_REFRESH_TOKEN) => {
             ProvisionError::TokenTooLong(settings.refresh_token.len())
         }
-        RecordError::TooLong(record::FIELD_CLIENT_ID) => {
+        RecordError::TooLong(record::TAG_CLIENT_ID) => {
             ProvisionError::ClientIdLength(settings.client_id.len())
         }
         // Not expected: the SSID and the password were checked, the buffer fits.
@@ -375,10 +580,16 @@ mod tests {
             password: "password",
             client_id: "0123456789abcdef0123456789abcdef",
             refresh_token: "AQB-refresh",
+            authorized_at: Some(1_780_000_000),
+            tz: Some("CET-1CEST,M3.5.0,M10.5.0/3"),
+            night: Some("23:00-07:00"),
+            daily_requests: Some(700),
+            ..Settings::default()
         };
         let bytes = image(&settings).expect("fits");
         assert_eq!(bytes.len(), 8192);
-        let slot = record::SLOT_SIZE as usize;
+        let slot = store::SLOT_SIZE as usize;
+        assert_eq!(bytes[4], record::VERSION);
         assert_eq!(record::decode(&bytes[..slot]), Ok((1, settings)));
         assert!(bytes[slot..].iter().all(|&b| b == 0xFF));
         let long = "r".repeat(record::REFRESH_TOKEN_MAX + 1);
@@ -390,6 +601,133 @@ mod tests {
             image(&too_long),
             Err(ProvisionError::TokenTooLong(513))
         ));
+    }
+
+    /// A TZif file: version `v`, an empty table, then `footer` (version 2 and later).
+    pub(crate) fn tzif(v: u8, footer: Option<&str>) -> Vec<u8> {
+        let mut block = b"TZif".to_vec();
+        block.push(v);
+        block.extend_from_slice(&[0; 15]);
+        // isutcnt, isstdcnt, leapcnt, timecnt, typecnt, charcnt; one type "UTC".
+        for n in [0u32, 0, 0, 0, 1, 4] {
+            block.extend_from_slice(&n.to_be_bytes());
+        }
+        block.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
+        block.extend_from_slice(b"UTC\0");
+        let mut file = block.clone();
+        if v != 0 {
+            file.extend_from_slice(&block);
+            file.push(b'\n');
+            file.extend_from_slice(footer.unwrap_or_default().as_bytes());
+            file.push(b'\n');
+        }
+        file
+    }
+
+    #[test]
+    fn tzif_footers() {
+        let cet = "CET-1CEST,M3.5.0,M10.5.0/3";
+        assert_eq!(tzif_rule(&tzif(b'2', Some(cet))), Some(cet));
+        assert_eq!(
+            tzif_rule(&tzif(b'3', Some("<+0530>-5:30"))),
+            Some("<+0530>-5:30")
+        );
+        assert_eq!(tzif_rule(&tzif(b'2', Some(""))), None, "an empty footer");
+        assert_eq!(tzif_rule(&tzif(0, None)), None, "version 1 has no footer");
+        let mut cut = tzif(b'2', Some(cet));
+        cut.pop();
+        assert_eq!(tzif_rule(&cut), None, "no final newline");
+        assert_eq!(tzif_rule(b"not a zone file\nUTC0\n"), None);
+        assert_eq!(tzif_rule(b""), None);
+        // This machine's own, when it has one: whatever it is, the board can read it.
+        if let Some(rule) = std::fs::read(LOCALTIME).ok().as_deref().and_then(tzif_rule) {
+            assert!(PosixTz::parse(rule).is_ok(), "{rule}");
+        }
+    }
+
+    fn args(tz: Option<&str>, daily: Option<&str>, night: Option<&str>) -> ProvisionArgs {
+        use clap::Parser as _;
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            p: ProvisionArgs,
+        }
+        let mut argv = vec![
+            "provision".to_owned(),
+            "--out".to_owned(),
+            "b.bin".to_owned(),
+        ];
+        for (flag, v) in [
+            ("--tz", tz),
+            ("--daily-requests", daily),
+            ("--night", night),
+        ] {
+            if let Some(v) = v {
+                argv.push(flag.to_owned());
+                argv.push(v.to_owned());
+            }
+        }
+        Cli::try_parse_from(argv).expect("parses").p
+    }
+
+    #[test]
+    fn board_options_are_checked() {
+        let ok = board_options(&args(
+            Some(" CET-1CEST,M3.5.0,M10.5.0/3 "),
+            Some("2500"),
+            Some("23:30-06:15"),
+        ))
+        .expect("valid");
+        assert_eq!(ok.tz.rule.as_deref(), Some("CET-1CEST,M3.5.0,M10.5.0/3"));
+        assert_eq!(ok.tz.from, None);
+        assert_eq!(ok.tz.note(), None, "--tz needs no note");
+        assert_eq!(ok.daily_requests, Some(2500));
+        assert_eq!(
+            ok.night.map(|n| n.to_string()).as_deref(),
+            Some("23:30-06:15")
+        );
+        assert_eq!(
+            ok.summary(),
+            ", time zone CET-1CEST,M3.5.0,M10.5.0/3, 2500 requests a day, night 23:30-06:15"
+        );
+        for daily in ["0", "100", "100000"] {
+            assert!(board_options(&args(Some("UTC0"), Some(daily), None)).is_ok());
+        }
+        let err = |tz, daily, night| {
+            let e = board_options(&args(tz, daily, night)).expect_err("refused");
+            let text = e.to_string();
+            assert_eq!(text.lines().count(), 1, "{text}");
+            text
+        };
+        assert!(err(Some("Europe/Paris"), None, None).contains("not a POSIX TZ rule"));
+        assert!(err(Some(""), None, None).contains("not a POSIX TZ rule"));
+        let long = format!("<{}>-1", "A".repeat(70));
+        assert!(err(Some(&long), None, None).contains("at most 64"));
+        for daily in ["99", "100001", "-1", "700.0", "lots", ""] {
+            assert!(
+                err(Some("UTC0"), Some(daily), None).contains("must be 0 (no budget)"),
+                "{daily}"
+            );
+        }
+        assert!(err(Some("UTC0"), None, Some("7-23")).contains("HH:MM-HH:MM"));
+        assert!(err(Some("UTC0"), None, Some("07:00-07:00")).contains("the same"));
+        // The host's zone: the note says where it came from, or that there is none.
+        let host = BoardTz {
+            rule: Some("UTC0".to_owned()),
+            from: Some(LOCALTIME.to_owned()),
+        };
+        assert!(
+            host.note()
+                .expect("a note")
+                .contains("UTC0 (from /etc/localtime")
+        );
+        let none = BoardTz {
+            rule: None,
+            from: Some(LOCALTIME.to_owned()),
+        };
+        let note = none.note().expect("a note");
+        assert!(note.contains("the board will show UTC"), "{note}");
+        assert_eq!(note.lines().count(), 1);
     }
 
     #[test]

@@ -28,6 +28,10 @@
 pub mod record;
 pub mod store;
 
+/// The flash traits [`Store`] works over, for implementing them without a dependency of
+/// one's own.
+pub use embedded_storage;
+
 pub use record::{
     Quota, RECORD_MAX, RecordError, Settings, Unknown, crc32, decode, encode, newer, newest,
 };

@@ -1,11 +1,15 @@
 //! `tonearm provision` end to end: the binary against the fake accounts server, with real
 //! headless Chromium approving the board's own login; the image it writes is read back
-//! with the board's own record code (`tonearm-c3-shell`). And the refusals that happen
-//! before any browser step (bad Wi-Fi settings, an existing output).
+//! with the boards' own record code (`tonearm-settings`): the Wi-Fi, the login and its
+//! time (`authorized_at`), the time zone (`--tz`, or the computer's from `TZ` or
+//! `/etc/localtime`, or none), the budget and night hours. Images of the first record
+//! version still read. And the refusals that happen before any browser step (bad Wi-Fi
+//! settings, bad board options, an existing output).
 
 use std::path::{Path, PathBuf};
 
-use tonearm_c3_shell::record::{self, Settings};
+use tonearm_settings::record::{self, Settings};
+use tonearm_settings::store::{self, Store};
 use tonearm_tests::fake_spotify::Route;
 
 use super::login::{
@@ -40,12 +44,24 @@ impl Setup {
     }
 }
 
-/// The record in the image's first slot, the second erased; the file private.
+const CET: &str = "CET-1CEST,M3.5.0,M10.5.0/3";
+
+/// Unix seconds now.
+fn now_s() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs()
+}
+
+/// The record in the image's first slot (format version 2), the second erased; the file
+/// private.
 fn read_image(path: &Path) -> (Vec<u8>, u32) {
     let image = std::fs::read(path).expect("the image");
-    assert_eq!(image.len(), record::PARTITION_SIZE as usize);
-    let slot = record::SLOT_SIZE as usize;
+    assert_eq!(image.len(), store::PARTITION_SIZE as usize);
+    let slot = store::SLOT_SIZE as usize;
     assert!(image[slot..].iter().all(|&b| b == 0xFF), "slot 1 is erased");
+    assert_eq!(image[4], record::VERSION, "a version-2 record");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
@@ -69,7 +85,19 @@ fn provision_in_chromium_writes_the_boards_own_login_and_wifi() {
         ("TONEARM_WIFI_SSID", "Café wifi 5G"),
         ("TONEARM_WIFI_PASSWORD", "correct horse battery"),
     ];
-    let run = setup.provision(&[], &env, None);
+    let before = now_s();
+    let run = setup.provision(
+        &[
+            "--tz",
+            CET,
+            "--daily-requests",
+            "2500",
+            "--night",
+            "23:00-07:00",
+        ],
+        &env,
+        None,
+    );
     let url = run.authorize_url();
     check_authorize_url(&setup, &url);
 
@@ -88,6 +116,16 @@ fn provision_in_chromium_writes_the_boards_own_login_and_wifi() {
         "stdout holds the URL and the flash command"
     );
     assert!(stderr.contains("wrote"), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "time zone {CET}, 2500 requests a day, night 23:00-07:00)"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("this computer's"),
+        "--tz: no note: {stderr}"
+    );
     assert!(stderr.contains("delete it once flashed"), "{stderr}");
 
     // The exchange: PKCE only, no Basic auth even with a configured secret.
@@ -100,19 +138,31 @@ fn provision_in_chromium_writes_the_boards_own_login_and_wifi() {
     );
     assert!(exchanges[0].form_field("code_verifier").is_some());
 
-    // The image, read with the board's code: the Wi-Fi, the client id, the token issued.
+    // The image, read with the board's code: the Wi-Fi, the client id, the token issued
+    // and when, the time zone, the budget and the night.
     let (image, seq) = read_image(&out);
     assert_eq!(seq, 1);
     let issued = setup.fake.refresh_tokens();
     assert_eq!(issued.len(), 1);
-    let slot = record::SLOT_SIZE as usize;
+    let slot = store::SLOT_SIZE as usize;
+    let settings = record::decode(&image[..slot]).expect("record").1;
+    let authorized_at = settings.authorized_at.expect("authorized_at");
+    assert!(
+        (before..=now_s()).contains(&authorized_at),
+        "{authorized_at} is the login's time"
+    );
     assert_eq!(
-        record::decode(&image[..slot]).expect("record").1,
+        settings,
         Settings {
             ssid: "Café wifi 5G",
             password: "correct horse battery",
             client_id: CLIENT_ID,
             refresh_token: &issued[0],
+            authorized_at: Some(authorized_at),
+            tz: Some(CET),
+            night: Some("23:00-07:00"),
+            daily_requests: Some(2500),
+            ..Settings::default()
         }
     );
 
@@ -136,25 +186,179 @@ fn provision_in_chromium_writes_the_boards_own_login_and_wifi() {
     );
 }
 
-#[test]
-fn wifi_from_standard_input_and_force_replaces_an_old_image() {
-    let setup = Setup::new();
-    setup.write_config(&format!("client_id = \"{CLIENT_ID}\"\n"));
-    std::fs::write(setup.out(), b"an older image").expect("write");
-    // The SSID has spaces at its ends: kept, as a network name can have them.
-    let run = setup.provision(&["--force"], &[], Some(" home net \nhunter2hunter2\r\n"));
+/// A TZif file: version `version` (0 for the first, which has no footer), an empty
+/// table, then `footer` on a line of its own (version 2 and later).
+fn tzif(version: u8, footer: &str) -> Vec<u8> {
+    let mut block = b"TZif".to_vec();
+    block.push(version);
+    block.extend_from_slice(&[0; 15]);
+    // isutcnt, isstdcnt, leapcnt, timecnt, typecnt, charcnt; one type, "UTC".
+    for n in [0u32, 0, 0, 0, 1, 4] {
+        block.extend_from_slice(&n.to_be_bytes());
+    }
+    block.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
+    block.extend_from_slice(b"UTC\0");
+    let mut file = block.clone();
+    if version != 0 {
+        file.extend_from_slice(&block);
+        file.extend_from_slice(format!("\n{footer}\n").as_bytes());
+    }
+    file
+}
+
+/// Provisions with the Wi-Fi from standard input, `args` and `env`, consenting without a
+/// browser; the settings read back and standard error.
+fn provision_quietly(
+    setup: &Setup,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (Settings<'static>, String) {
+    let run = setup.provision(args, env, Some(" home net \nhunter2hunter2\r\n"));
     let url = run.authorize_url();
     let (status, page) = consent_without_browser(&setup.fake, &url, "agree");
     assert_eq!(status, 200, "{page}");
     let (code, _stdout, stderr) = run.finish();
     assert_eq!(code, 0, "stderr: {stderr}");
     let (image, _) = read_image(&setup.out());
-    let settings = record::decode(&image[..record::SLOT_SIZE as usize])
+    let image: &'static [u8] = Vec::leak(image);
+    let settings = record::decode(&image[..store::SLOT_SIZE as usize])
         .expect("record")
         .1;
+    (settings, stderr)
+}
+
+#[test]
+fn wifi_from_standard_input_and_force_replaces_an_old_image() {
+    let setup = Setup::new();
+    setup.write_config(&format!("client_id = \"{CLIENT_ID}\"\n"));
+    std::fs::write(setup.out(), b"an older image").expect("write");
+    // The SSID has spaces at its ends: kept, as a network name can have them.
+    let before = now_s();
+    let (settings, _) = provision_quietly(&setup, &["--force", "--tz", "UTC0"], &[]);
     assert_eq!(settings.ssid, " home net ");
     assert_eq!(settings.password, "hunter2hunter2");
     assert_eq!(settings.refresh_token, setup.fake.refresh_tokens()[0]);
+    assert!((before..=now_s()).contains(&settings.authorized_at.expect("authorized_at")));
+    assert_eq!(settings.tz, Some("UTC0"));
+    // Without --daily-requests and --night: the firmware's default budget, no night.
+    assert_eq!((settings.daily_requests, settings.night), (None, None));
+}
+
+/// Without `--tz` the board gets this computer's zone: the rule at the end of the zone
+/// file `TZ` names (or `/etc/localtime`), or, when there is none, no rule (UTC), said in
+/// one line.
+#[test]
+fn the_time_zone_defaults_to_the_computers() {
+    let setup = Setup::new();
+    setup.write_config(&format!("client_id = \"{CLIENT_ID}\"\n"));
+    let zone = setup.dir.path().join("Paris");
+    std::fs::write(&zone, tzif(b'2', CET)).expect("write");
+    let tz = format!(":{}", zone.display());
+    let (settings, stderr) = provision_quietly(&setup, &["--force"], &[("TZ", &tz)]);
+    assert_eq!(settings.tz, Some(CET));
+    assert!(
+        stderr.contains(&format!(
+            "tonearm: the board's time zone is this computer's: {CET} (from TZ={tz}; --tz RULE sets another)\n"
+        )),
+        "{stderr}"
+    );
+
+    // TZ as a POSIX rule itself.
+    let (settings, _) =
+        provision_quietly(&setup, &["--force"], &[("TZ", "EST5EDT,M3.2.0,M11.1.0")]);
+    assert_eq!(settings.tz, Some("EST5EDT,M3.2.0,M11.1.0"));
+
+    // A first-version zone file has no rule: UTC, and the line says so.
+    std::fs::write(&zone, tzif(0, "")).expect("write");
+    let (settings, stderr) = provision_quietly(&setup, &["--force"], &[("TZ", &tz)]);
+    assert_eq!(settings.tz, None);
+    let note: Vec<&str> = stderr.lines().filter(|l| l.contains("UTC")).collect();
+    assert_eq!(
+        note,
+        [format!(
+            "tonearm: no time zone rule found in TZ={tz}: the board will show UTC (--tz RULE sets one, such as --tz {CET})"
+        )],
+        "{stderr}"
+    );
+
+    // No TZ: /etc/localtime's rule, whatever this machine's zone is (none: UTC).
+    let (settings, stderr) = provision_quietly(&setup, &["--force"], &[("TZ", "")]);
+    let local = std::fs::read("/etc/localtime").ok().and_then(|b| {
+        let text = String::from_utf8_lossy(&b).into_owned();
+        let body = text.strip_suffix('\n')?;
+        let rule = &body[body.rfind('\n')? + 1..];
+        (b.get(4).is_some_and(|v| *v >= b'2') && !rule.is_empty()).then(|| rule.to_owned())
+    });
+    assert_eq!(settings.tz.map(str::to_owned), local, "{stderr}");
+    assert!(stderr.contains("/etc/localtime"), "{stderr}");
+}
+
+/// An image that the first version of `tonearm provision` wrote (record format 1: the
+/// Wi-Fi and the login only) still reads, through the store the board uses: no time zone
+/// (UTC), no login time, the default budget.
+#[test]
+fn version_1_images_still_read() {
+    // Slot 0 as the version-1 code wrote it (sequence 7), byte for byte.
+    const V1: &[u8] = &[
+        0x54, 0x4e, 0x52, 0x4d, 0x01, 0x00, 0x61, 0x00, 0x07, 0x00, 0x00, 0x00, 0x0a, 0x00, 0x43,
+        0x61, 0x66, 0xc3, 0xa9, 0x20, 0x77, 0x69, 0x66, 0x69, 0x1c, 0x00, 0x63, 0x6f, 0x72, 0x72,
+        0x65, 0x63, 0x74, 0x20, 0x68, 0x6f, 0x72, 0x73, 0x65, 0x20, 0x62, 0x61, 0x74, 0x74, 0x65,
+        0x72, 0x79, 0x20, 0x73, 0x74, 0x61, 0x70, 0x6c, 0x65, 0x20, 0x00, 0x30, 0x31, 0x32, 0x33,
+        0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x30, 0x31, 0x32,
+        0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x13, 0x00,
+        0x41, 0x51, 0x42, 0x2d, 0x72, 0x65, 0x66, 0x72, 0x65, 0x73, 0x68, 0x2d, 0x74, 0x6f, 0x6b,
+        0x65, 0x6e, 0x2d, 0x31, 0x03, 0x86, 0xad, 0x88, 0xff, 0xff, 0xff,
+    ];
+    let mut image = vec![0xFF; store::PARTITION_SIZE as usize];
+    image[..V1.len()].copy_from_slice(V1);
+    let mut store = Store::new(RamFlash(image), 0, store::SLOT_SIZE).expect("layout");
+    let mut buf = vec![0u8; record::RECORD_MAX];
+    let settings = store.load(&mut buf).expect("flash").expect("a record");
+    assert_eq!(
+        settings,
+        Settings {
+            ssid: "Café wifi",
+            password: "correct horse battery staple",
+            client_id: "0123456789abcdef0123456789abcdef",
+            refresh_token: "AQB-refresh-token-1",
+            ..Settings::default()
+        }
+    );
+    assert_eq!(store.sequence(), Some(7));
+}
+
+/// An image file as NOR flash (erase sets 0xFF, writes clear bits).
+struct RamFlash(Vec<u8>);
+
+impl tonearm_settings::embedded_storage::nor_flash::ErrorType for RamFlash {
+    type Error = core::convert::Infallible;
+}
+
+impl tonearm_settings::embedded_storage::nor_flash::ReadNorFlash for RamFlash {
+    const READ_SIZE: usize = 1;
+    fn read(&mut self, offset: u32, bytes: &mut [u8]) -> Result<(), Self::Error> {
+        let at = offset as usize;
+        bytes.copy_from_slice(&self.0[at..at + bytes.len()]);
+        Ok(())
+    }
+    fn capacity(&self) -> usize {
+        self.0.len()
+    }
+}
+
+impl tonearm_settings::embedded_storage::nor_flash::NorFlash for RamFlash {
+    const WRITE_SIZE: usize = 4;
+    const ERASE_SIZE: usize = 4096;
+    fn erase(&mut self, from: u32, to: u32) -> Result<(), Self::Error> {
+        self.0[from as usize..to as usize].fill(0xFF);
+        Ok(())
+    }
+    fn write(&mut self, offset: u32, bytes: &[u8]) -> Result<(), Self::Error> {
+        for (i, b) in bytes.iter().enumerate() {
+            self.0[offset as usize + i] &= b;
+        }
+        Ok(())
+    }
 }
 
 /// A provision that must fail before the browser step: exit 1, one line naming the
@@ -234,6 +438,37 @@ fn bad_wifi_settings_and_an_existing_image_are_refused_before_the_browser() {
         &[ssid, ("TONEARM_WIFI_PASSWORD", "")],
         None,
         "no client id: pass --client-id YOUR_APP_ID (from your app in the Spotify developer dashboard), set SPOTIFY_CLIENT_ID, or put client_id in",
+    );
+    // The board's options are checked before the Wi-Fi is asked for, each in one line.
+    let wifi = [ssid, ("TONEARM_WIFI_PASSWORD", "")];
+    std::fs::remove_file(setup.out()).expect("remove");
+    refused(
+        &setup,
+        &["--tz", "Europe/Paris"],
+        &wifi,
+        None,
+        "--tz \"Europe/Paris\": not a POSIX TZ rule: give one such as CET-1CEST,M3.5.0,M10.5.0/3",
+    );
+    refused(
+        &setup,
+        &["--daily-requests", "50"],
+        &wifi,
+        None,
+        "--daily-requests \"50\": must be 0 (no budget) or a whole number of requests from 100 to 100000",
+    );
+    refused(
+        &setup,
+        &["--daily-requests", "-1"],
+        &wifi,
+        None,
+        "must be 0 (no budget)",
+    );
+    refused(
+        &setup,
+        &["--night", "23-7"],
+        &wifi,
+        None,
+        "--night \"23-7\": expected HH:MM-HH:MM",
     );
     // The password never goes on the command line: there is no option for it.
     let (code, _, stderr) = setup

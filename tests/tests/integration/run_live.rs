@@ -339,9 +339,11 @@ fn a_429_holds_every_request_for_retry_after() {
         .last()
         .map(|r| r.at)
         .unwrap();
+    let asked = fake.requests().len();
     run.wait_for("now_playing", Some("Song"), Duration::from_secs(20));
+    // The screen may turn back as the wait ends, a moment before the request arrives.
     let next = fake
-        .requests()
+        .wait_for_requests(asked + 1, Duration::from_secs(5))
         .into_iter()
         .find(|r| r.at > limited_at)
         .expect("a request after the wait");

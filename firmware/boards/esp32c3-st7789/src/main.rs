@@ -8,10 +8,12 @@
 //!
 //! - `net_task`: the embassy-net stack (DHCP, DNS, TCP, UDP).
 //! - `wifi_task`: joins the network from the stored settings and rejoins after a drop.
-//! - `main`: settings from flash, SNTP, then the app loop: HTTPS requests with bodies
-//!   read in 512-byte chunks into the session's streaming parser, tokens written to
-//!   flash at once, the panel redrawn band by band, buttons debounced, the backlight off
-//!   while the app blanks, and the watchdog fed.
+//! - `main`: settings from flash (Wi-Fi, the login, the time zone, night hours, the daily
+//!   budget and its state), SNTP, then the app loop: the wall clock (local time from the
+//!   settings' POSIX TZ rule) told every minute, HTTPS requests with bodies read in
+//!   512-byte chunks into the session's streaming parser, tokens written to flash at
+//!   once, the budget's state at most hourly, the panel redrawn band by band, buttons
+//!   debounced, the backlight off while the app blanks, and the watchdog fed.
 //!
 //! Only compiled here: nothing of this file ran on hardware (see firmware/PORTING.md).
 #![no_std]
@@ -40,11 +42,11 @@ use esp_storage::FlashStorage;
 use static_cell::StaticCell;
 
 use tonearm_c3_shell::debounce::Debouncer;
-use tonearm_c3_shell::record::{self, RECORD_MAX, Settings, Store};
+use tonearm_c3_shell::record::{self, Quota, RECORD_MAX, Settings, Store};
 use tonearm_core::Secret;
 use tonearm_core::session::{Action, Control, Credentials, Session, Timing};
 use tonearm_core::text::bounded;
-use tonearm_firmware::{App, BandRenderer, ClockTime, Profile, Screen, ViewModel};
+use tonearm_firmware::{App, BandRenderer, Profile, Screen, ViewModel};
 
 esp_bootloader_esp_idf::esp_app_desc!();
 
@@ -68,9 +70,14 @@ pub static UNIX_AT_BOOT: AtomicU32 = AtomicU32::new(0);
 
 /// The time of day in seconds since the Unix epoch, when SNTP has answered.
 pub fn unix_now() -> Option<u64> {
+    unix_ms_at(now_ms()).map(|ms| ms / 1000)
+}
+
+/// Unix time in ms at monotonic `now_ms`, when SNTP has answered.
+fn unix_ms_at(now_ms: u64) -> Option<u64> {
     match UNIX_AT_BOOT.load(Ordering::Relaxed) {
         0 => None,
-        base => Some(u64::from(base) + Instant::now().as_secs()),
+        base => Some(u64::from(base) * 1000 + now_ms),
     }
 }
 
@@ -146,8 +153,11 @@ async fn main(spawner: Spawner) -> ! {
             .await
         }
     };
+    // The record as read stays in this buffer (the settings borrow from it); saves are
+    // built in the second one.
     let settings_buf = mk_static!([u8; RECORD_MAX], [0; RECORD_MAX]);
-    let settings = match store.load(settings_buf) {
+    let save_buf = mk_static!([u8; RECORD_MAX], [0; RECORD_MAX]);
+    let settings: Settings<'static> = match store.load(settings_buf) {
         Ok(Some(s)) => s,
         _ => {
             halt_on(
@@ -182,8 +192,40 @@ async fn main(spawner: Spawner) -> ! {
         ssid: heapless::String::try_from(settings.ssid).unwrap_or_default(),
         password: heapless::String::try_from(settings.password).unwrap_or_default(),
     };
-    let client_id: heapless::String<64> =
-        heapless::String::try_from(settings.client_id).unwrap_or_default();
+    // What the board rewrites: the refresh token (after a rotation) and the budget's
+    // state; every other field is written back as it was read.
+    let mut saved = Saved {
+        refresh_token: heapless::String::try_from(settings.refresh_token).unwrap_or_default(),
+        quota: settings.quota,
+    };
+    let tz = match record::time_zone(&settings) {
+        Ok(Some(tz)) => {
+            println!("time zone: {}", settings.tz.unwrap_or_default());
+            Some(tz)
+        }
+        Ok(None) => {
+            println!("no TZ rule in the settings: times are UTC");
+            None
+        }
+        Err(_) => {
+            println!("the TZ rule in the settings is not a POSIX TZ rule: times are UTC");
+            None
+        }
+    };
+    let night = record::night(&settings).unwrap_or_else(|_| {
+        println!("the night hours in the settings are not HH:MM-HH:MM: no night hours");
+        None
+    });
+    let daily_requests = record::daily_requests(&settings);
+    println!(
+        "daily request budget: {} ({})",
+        daily_requests,
+        if settings.quota.is_some() {
+            "with its stored state"
+        } else {
+            "no stored state"
+        }
+    );
 
     draw_status(
         &mut status,
@@ -221,7 +263,7 @@ async fn main(spawner: Spawner) -> ! {
     if let Ok(t) = net::net_task(runner) {
         spawner.spawn(t);
     }
-    if let Ok(t) = net::wifi_task(controller, wifi.clone()) {
+    if let Ok(t) = net::wifi_task(controller, wifi) {
         spawner.spawn(t);
     }
 
@@ -245,17 +287,36 @@ async fn main(spawner: Spawner) -> ! {
     }
     println!("online; time of day known");
 
-    let session = Session::new(creds, Timing::default(), seed);
+    let mut session = Session::new(creds, Timing::default(), seed);
+    session.set_budget(
+        daily_requests,
+        settings
+            .quota
+            .as_ref()
+            .map(record::quota_state)
+            .unwrap_or_default(),
+    );
+    session.set_night(night);
+    session.set_authorized_at(settings.authorized_at);
     let app = mk_static!(App<Rgb565>, App::new(PROFILE, session));
     let mut http = net::Https::new(*stack, seed);
     let mut rx = [0u8; net::RX_BUF];
     let mut wake_at = 0u64;
     let mut lit = true;
+    // The Unix minute last told to the app (the wall clock goes in once a minute, on
+    // the minute, so the idle clock and the local offset stay current).
+    let mut told_minute = None;
     panel.backlight(true);
     loop {
         wdt.feed();
         let now = now_ms();
-        app.set_clock(unix_now().map(clock_time));
+        if let Some(unix_ms) = unix_ms_at(now) {
+            let minute = unix_ms / 60_000;
+            if told_minute != Some(minute) {
+                told_minute = Some(minute);
+                app.set_wall_clock(now, record::wall_clock(unix_ms, tz.as_ref()));
+            }
+        }
         if now >= wake_at {
             match app.poll(now) {
                 Action::Send(req) => {
@@ -266,20 +327,35 @@ async fn main(spawner: Spawner) -> ! {
                 Action::Wait => wake_at = u64::MAX,
             }
         }
-        if let Some(update) = app.take_token_update() {
-            // Persist at once: the old refresh token may already be revoked. Only a
-            // rotated refresh token is stored (access tokens live in RAM).
-            if let Some(rt) = &update.refresh_token {
-                let new = Settings {
-                    ssid: &wifi.ssid,
-                    password: &wifi.password,
-                    client_id: &client_id,
-                    refresh_token: rt.expose(),
-                };
-                let mut buf = [0u8; RECORD_MAX];
-                if store.save(&new, &mut buf).is_err() {
-                    println!("settings: could not store the rotated token");
+        // A rotated refresh token is persisted at once (the old one may already be
+        // revoked; access tokens live in RAM), with the budget's state as it stands.
+        // Otherwise the budget's state at most hourly (flash wear; a quota hold at once).
+        let rotated = app
+            .take_token_update()
+            .and_then(|update| update.refresh_token)
+            .map(|rt| {
+                let ok = heapless::String::try_from(rt.expose())
+                    .map(|t| saved.refresh_token = t)
+                    .is_ok();
+                if !ok {
+                    println!("settings: the rotated token is too long to store");
                 }
+                ok
+            })
+            .unwrap_or(false);
+        let gap = if rotated {
+            0
+        } else {
+            record::QUOTA_SAVE_GAP_MS
+        };
+        let quota = app.take_quota_save(now_ms(), gap);
+        if let Some(q) = &quota {
+            saved.quota = Some(record::quota_record(q));
+        }
+        if rotated || quota.is_some() {
+            let new = saved.apply(&settings);
+            if store.save(&new, &mut save_buf[..]).is_err() {
+                println!("settings: could not store the settings record");
             }
         }
         let now = now_ms();
@@ -295,8 +371,10 @@ async fn main(spawner: Spawner) -> ! {
         if lit {
             let _ = app.redraw_banded(now, &mut renderer, &mut panel.sink());
         }
-        // Sleep until the next thing, sampling the buttons meanwhile.
-        let until = wake_at.min(app.next_frame_ms(now));
+        // Sleep until the next thing (at the latest the next minute, for the wall
+        // clock), sampling the buttons meanwhile.
+        let next_minute = unix_ms_at(now).map_or(u64::MAX, |u| now + 60_000 - u % 60_000);
+        let until = wake_at.min(app.next_frame_ms(now)).min(next_minute);
         while now_ms() < until {
             let t = now_ms();
             for ((pin, control), d) in buttons.iter().zip(debouncers.iter_mut()) {
@@ -313,12 +391,23 @@ async fn main(spawner: Spawner) -> ! {
     }
 }
 
-/// Hours and minutes (UTC: the board has no time zone setting yet) of a Unix time.
-fn clock_time(unix: u64) -> ClockTime {
-    let secs_of_day = unix % 86_400;
-    ClockTime {
-        hour: u8::try_from(secs_of_day / 3600).unwrap_or(0),
-        minute: u8::try_from(secs_of_day / 60 % 60).unwrap_or(0),
+/// The fields the board rewrites in its settings record.
+struct Saved {
+    /// The refresh token in force (the one read, or the last rotation's).
+    refresh_token: heapless::String<{ record::REFRESH_TOKEN_MAX }>,
+    /// The budget's state as last saved (or read).
+    quota: Option<Quota>,
+}
+
+impl Saved {
+    /// The record to write: `read` (the record as read, with any fields of a later
+    /// version) with the token and the budget's state replaced.
+    fn apply<'a>(&'a self, read: &Settings<'a>) -> Settings<'a> {
+        Settings {
+            refresh_token: &self.refresh_token,
+            quota: self.quota,
+            ..*read
+        }
     }
 }
 

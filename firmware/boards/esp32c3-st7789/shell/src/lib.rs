@@ -1,5 +1,6 @@
-//! The ESP32-C3 board's logic that needs no hardware, tested on the host: the storage
-//! record format ([`record`]), the strict TLS name check ([`tls`]) and button
+//! The ESP32-C3 board's logic that needs no hardware, tested on the host: the settings
+//! record (`tonearm-settings`, re-exported) and the board's reading of its fields
+//! ([`record`]), the strict TLS name check ([`tls`]), SNTP ([`sntp`]) and button
 //! debouncing ([`debounce`]). The board crate (`..`) is the shell around these and the
 //! firmware's `App`.
 #![cfg_attr(not(test), no_std)]
