@@ -19,6 +19,7 @@ mod quota_store;
 mod render_cmd;
 mod run_cmd;
 mod shell;
+mod simulate_cmd;
 mod token_store;
 mod transport;
 #[cfg(feature = "window")]
@@ -61,6 +62,10 @@ enum Command {
     Render(render_cmd::RenderArgs),
     /// A scripted listening session that shows every screen (no Spotify account needed).
     Demo(demo_cmd::DemoArgs),
+    /// Live through a scripted day against a simulated Spotify, on a simulated clock, and
+    /// print what was asked and how soon the screen followed (only the scheduling keys
+    /// of --config are read; no account needed).
+    Simulate(simulate_cmd::SimulateArgs),
 }
 
 /// Set by Ctrl-C (SIGINT) and SIGTERM: the loops end cleanly and exit 0.
@@ -104,6 +109,7 @@ fn main() -> ExitCode {
         Command::Parse(args) => parse_cmd::run(&args),
         Command::Render(args) => render_cmd::run(&args),
         Command::Demo(args) => demo_cmd::run(&args),
+        Command::Simulate(args) => simulate_cmd::run(&args, config),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

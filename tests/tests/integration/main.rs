@@ -8,4 +8,5 @@ mod parse_cli;
 mod provision;
 mod quota_live;
 mod run_live;
+mod simulate;
 mod window;
