@@ -376,3 +376,57 @@ fn the_budget_holds_over_a_week_of_parties() {
         assert!(most * 10 >= budget as usize * 6, "budget {budget}: {most}");
     }
 }
+
+/// A quota whose end is not on a whole second: the session must still not ask before
+/// Spotify's `Retry-After` has passed. It does today: `Budget::quota_hit` is given the
+/// answer's Unix second rounded down, so the hold can end up to a second early (the early
+/// request gets a second quota answer, which lowers the budget again). For quota events
+/// at several times, the event's ms are chosen so that the seconds Spotify counts are
+/// nearly whole when the first request meets the quota (a `Retry-After` rounded up by
+/// only 10 ms). Ignored until the session rounds up; run with
+/// `cargo test -p tonearm-simulate -- --ignored`.
+#[test]
+#[ignore = "core: the quota hold counts from the answer's second rounded down (can end up to 1 s early)"]
+fn a_quota_hold_ends_no_earlier_than_retry_after() {
+    let quota_day = |at_ms: u64| {
+        let t = |ms: u64| {
+            format!(
+                "{:02}:{:02}:{:02}.{:03}",
+                ms / H,
+                ms / MIN % 60,
+                ms / S % 60,
+                ms % S
+            )
+        };
+        day(
+            "{}",
+            &format!(
+                r#"{{"at": "12:00:00", "play": [{{"title": "A", "duration_s": 3000}}]}},
+                   {{"at": "{}", "quota_exceeded": {{"retry_after_s": 600}}}}"#,
+                t(at_ms)
+            ),
+        )
+    };
+    let mut early = Vec::new();
+    for k in 0..20 {
+        let at = 12 * H + 10 * MIN + k * 53 * S;
+        // Which request meets the quota first (the schedule before it does not depend
+        // on the event's ms).
+        let first = simulate_day(&quota_day(at), false)
+            .requests
+            .iter()
+            .find(|q| q.status == 429)
+            .map(|q| q.t_ms)
+            .unwrap();
+        let ms = (first + S - 10) % S;
+        let at = at / S * S + ms;
+        if at >= first {
+            continue;
+        }
+        let r = simulate_day(&quota_day(at), false);
+        if r.summary.requests_in_hold > 0 {
+            early.push((at, r.requests.iter().filter(|q| q.status == 429).count()));
+        }
+    }
+    assert_eq!(early, [], "(quota at, quota answers)");
+}
