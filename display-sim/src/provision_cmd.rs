@@ -604,7 +604,7 @@ mod tests {
     }
 
     /// A TZif file: version `v`, an empty table, then `footer` (version 2 and later).
-    pub(crate) fn tzif(v: u8, footer: Option<&str>) -> Vec<u8> {
+    fn tzif(v: u8, footer: Option<&str>) -> Vec<u8> {
         let mut block = b"TZif".to_vec();
         block.push(v);
         block.extend_from_slice(&[0; 15]);
