@@ -566,6 +566,8 @@ pub struct Session {
     confirm_poll: bool,
     /// Spotify refuses the app for want of Premium (probing every 6 hours).
     premium_blocked: bool,
+    /// The end of the last quota hold (Unix s), shown until the first answer after it.
+    quota_shown_until_s: u64,
 }
 
 impl Session {
@@ -619,6 +621,7 @@ impl Session {
             paused_since_ms: None,
             confirm_poll: false,
             premium_blocked: false,
+            quota_shown_until_s: 0,
         }
     }
 
@@ -816,7 +819,10 @@ impl Session {
         let blank = self.is_dark(now_ms);
         let health = if let Some(h) = self.halted {
             h
-        } else if let Some(until_unix_s) = self.quota_until(now_ms) {
+        } else if let Some(until_unix_s) = self.quota_until(now_ms).or(
+            // After the hold, until the first answer: not the stale state of hours ago.
+            (self.quota_shown_until_s != 0).then_some(self.quota_shown_until_s),
+        ) {
             Health::QuotaExceeded {
                 until_unix_s,
                 remaining_ms: self.mono_of_s(until_unix_s).saturating_sub(now_ms),
@@ -1179,6 +1185,7 @@ impl Session {
             Body::Ignore => Outcome::Nothing,
         };
         self.in_flight = None;
+        self.quota_shown_until_s = 0;
         let error_body = match &outcome {
             Outcome::Error(e) => e.as_ref(),
             _ => None,
@@ -1266,6 +1273,7 @@ impl Session {
     /// The request in flight failed without a (complete) response.
     pub fn on_failure(&mut self, now_ms: u64, _failure: Failure) {
         if self.in_flight.take().is_some() {
+            self.quota_shown_until_s = 0;
             self.failed(now_ms);
             self.generation = self.generation.wrapping_add(1);
         }
@@ -1343,19 +1351,24 @@ impl Session {
 
     /// Spotify's daily quota is used up: hold everything (persisted at once).
     fn quota_exceeded(&mut self, now_ms: u64, retry_after_ms: Option<u64>) {
-        let unix_s = self.budget_s(now_ms);
-        self.budget
+        // Rounded up: the hold never ends before Spotify's wait (asking a moment early
+        // would be another quota answer, and a lower budget).
+        let unix_s = self.unix_ms(now_ms).unwrap_or(now_ms).div_ceil(1000);
+        let until = self
+            .budget
             .quota_hit(unix_s, retry_after_ms.map(|ms| ms.div_ceil(1000)));
+        self.quota_shown_until_s = until;
         self.quota_dirty = true;
         self.quota_urgent = true;
         self.pending_control = None;
         self.retry_after_refresh = None;
         self.confirm_poll = false;
         // After the hold: one poll (the next request of any kind waits for the hold).
-        let until = self.mono_of_s(self.budget.hold_until_s());
-        self.next_poll_ms = until;
+        self.next_poll_ms = self.mono_of_s(until);
         self.end_poll = false;
-        self.note_failure(now_ms);
+        // Not a failure: the hold is its own screen, and the answer after it is news.
+        self.failures = 0;
+        self.first_failure_ms = None;
     }
 
     /// Spotify refuses the app because its owner has no Premium: nothing more but one

@@ -901,6 +901,10 @@ impl Sim {
     fn unix_s(&self) -> u64 {
         self.s.unix_ms(self.now).unwrap() / 1000
     }
+
+    fn unix_s_up(&self) -> u64 {
+        self.s.unix_ms(self.now).unwrap().div_ceil(1000)
+    }
 }
 
 /// Requests in any window of 24 hours, at the most.
@@ -923,7 +927,8 @@ fn a_quota_answer_holds_everything_and_the_hold_survives_a_restart() {
     sim.respond(&token("a", None), 50);
     sim.next_request(sim.now).unwrap();
     sim.respond(&quota_429(Some("20000")), 50);
-    let hit_s = sim.unix_s();
+    // The hold counts from the answer's second rounded up: never a moment early.
+    let hit_s = sim.unix_s_up();
     let until = hit_s + 20_000;
     match sim.s.status(sim.now).health {
         Health::QuotaExceeded {
@@ -932,7 +937,7 @@ fn a_quota_answer_holds_everything_and_the_hold_survives_a_restart() {
         } => {
             assert_eq!(until_unix_s, until);
             assert!(
-                (19_999_000..=20_000_000).contains(&remaining_ms),
+                (20_000_000..=20_001_000).contains(&remaining_ms),
                 "{remaining_ms}"
             );
         }
@@ -984,7 +989,7 @@ fn a_quota_answer_without_retry_after_holds_6_then_12_then_24_hours() {
         let asked = sim.now;
         sim.respond(&quota_429(None), 50);
         let until = sim.s.quota_until(sim.now).unwrap();
-        holds.push(until - sim.unix_s());
+        holds.push(until - sim.unix_s_up());
         // The access token has expired by then; the refresh is the first request after.
         let r = sim.next_request(sim.now + 48 * HOUR).unwrap();
         assert!(sim.now >= asked + (until - sim.unix_s()) * 1000);
@@ -997,7 +1002,10 @@ fn a_quota_answer_without_retry_after_holds_6_then_12_then_24_hours() {
     sim.respond(&track("T", 0, 300_000, true), 50);
     sim.next_request(sim.now + HOUR).unwrap();
     sim.respond(&quota_429(None), 50);
-    assert_eq!(sim.s.quota_until(sim.now).unwrap() - sim.unix_s(), 6 * 3600);
+    assert_eq!(
+        sim.s.quota_until(sim.now).unwrap() - sim.unix_s_up(),
+        6 * 3600
+    );
 }
 
 #[test]

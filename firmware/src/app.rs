@@ -49,6 +49,7 @@ pub struct App<C> {
     scene: Scene<C>,
     vm: ViewModel,
     clock: Option<ClockTime>,
+    login_command: &'static str,
     #[cfg(feature = "art")]
     art: ArtState<C>,
 }
@@ -88,6 +89,7 @@ impl<C: Palette> App<C> {
             scene: Scene::new(profile),
             vm: ViewModel::new(Screen::Idle),
             clock: None,
+            login_command: "tonearm login",
             #[cfg(feature = "art")]
             art: ArtState {
                 cache: crate::art::CoverCache::new(),
@@ -179,6 +181,12 @@ impl<C: Palette> App<C> {
         self.session.take_quota_save(now_ms, min_gap_ms)
     }
 
+    /// What the user runs for a new login here (default `tonearm login`; a board says
+    /// `tonearm provision`): named when a six-month Spotify login has run out.
+    pub fn set_login_command(&mut self, command: &'static str) {
+        self.login_command = command;
+    }
+
     /// The time of day, when the platform knows it (shown when nothing plays).
     pub fn set_clock(&mut self, clock: Option<ClockTime>) {
         self.clock = clock;
@@ -223,7 +231,7 @@ impl<C: Palette> App<C> {
     /// The view model of `now_ms`, with the cover when it is here.
     fn build_view(&self, now_ms: u64) -> ViewModel {
         #[allow(unused_mut, reason = "changed only with the art feature")]
-        let mut vm = view_model(&self.session, now_ms, self.clock);
+        let mut vm = view_model(&self.session, now_ms, self.clock, self.login_command);
         #[cfg(feature = "art")]
         if let (Some(seed), Some(url)) = (vm.art.seed(), self.wanted_cover())
             && self.art.cache.peek(url).is_some()
@@ -426,10 +434,8 @@ fn notice(n: SessionNotice) -> Notice {
     match n {
         SessionNotice::PremiumRequired => Notice::PremiumRequired,
         SessionNotice::NoActiveDevice => Notice::NoActiveDevice,
-        // TODO(quota issue, in progress): Notice::DailyLimit once the view has it.
-        SessionNotice::NotAllowed | SessionNotice::ControlFailed | SessionNotice::DailyLimit => {
-            Notice::CommandFailed
-        }
+        SessionNotice::DailyLimit => Notice::DailyLimit,
+        SessionNotice::NotAllowed | SessionNotice::ControlFailed => Notice::CommandFailed,
     }
 }
 
@@ -496,7 +502,16 @@ fn secs(ms: u64) -> u32 {
 }
 
 /// The rules from the session's state to what is shown, at `now_ms`.
-pub fn view_model(session: &Session, now_ms: u64, clock: Option<ClockTime>) -> ViewModel {
+///
+/// `login_command` is what the user runs for a new login on this platform (`tonearm
+/// login` on the desktop, `tonearm provision` for a board); it ends the message that
+/// says a six-month login has run out.
+pub fn view_model(
+    session: &Session,
+    now_ms: u64,
+    clock: Option<ClockTime>,
+    login_command: &str,
+) -> ViewModel {
     let status = session.status(now_ms);
     let mut vm = match session.playback() {
         Playback::Item { np, received_ms } => {
@@ -528,10 +543,22 @@ pub fn view_model(session: &Session, now_ms: u64, clock: Option<ClockTime>) -> V
             vm.screen = Screen::RateLimited;
             vm.retry_in_s = Some(secs(remaining_ms.saturating_add(999)));
         }
-        Health::LoginNeeded | Health::LoginExpired => vm = ViewModel::new(Screen::LoginNeeded),
-        Health::QuotaExceeded { remaining_ms, .. } => {
-            vm.screen = Screen::RateLimited;
-            vm.retry_in_s = Some(secs(remaining_ms.saturating_add(999)));
+        Health::LoginNeeded => vm = ViewModel::new(Screen::LoginNeeded),
+        Health::LoginExpired => {
+            vm = ViewModel::new(Screen::LoginNeeded);
+            push_truncating(&mut vm.message, "Spotify logins last six months: run ");
+            push_truncating(&mut vm.message, login_command);
+        }
+        Health::QuotaExceeded {
+            until_unix_s,
+            remaining_ms,
+        } => {
+            // The last item stays, dimmed; without one, a status screen.
+            if !vm.screen.shows_item() || vm.title.is_empty() {
+                vm = ViewModel::new(Screen::QuotaExceeded);
+            }
+            vm.screen = Screen::QuotaExceeded;
+            back_text(&mut vm.back, session, now_ms, until_unix_s, remaining_ms);
         }
         Health::ConfigError(problem) => {
             vm = ViewModel::new(Screen::ConfigError);
@@ -544,5 +571,12 @@ pub fn view_model(session: &Session, now_ms: u64, clock: Option<ClockTime>) -> V
         }
     }
     vm.notice = status.notice.map(notice);
+    let warned = matches!(
+        vm.screen,
+        Screen::NowPlaying | Screen::Paused | Screen::Episode | Screen::Ad | Screen::Idle
+    );
+    if let (true, Some(ends)) = (warned, status.login_ends_unix_s) {
+        login_warning_text(&mut vm.warning, session, ends);
+    }
     vm
 }

@@ -377,16 +377,12 @@ fn the_budget_holds_over_a_week_of_parties() {
     }
 }
 
-/// A quota whose end is not on a whole second: the session must still not ask before
-/// Spotify's `Retry-After` has passed. It does today: `Budget::quota_hit` is given the
-/// answer's Unix second rounded down, so the hold can end up to a second early (the early
-/// request gets a second quota answer, which lowers the budget again). For quota events
-/// at several times, the event's ms are chosen so that the seconds Spotify counts are
-/// nearly whole when the first request meets the quota (a `Retry-After` rounded up by
-/// only 10 ms). Ignored until the session rounds up; run with
-/// `cargo test -p tonearm-simulate -- --ignored`.
+/// A quota whose end is not on a whole second: the session must not ask before Spotify's
+/// `Retry-After` has passed (an early request gets a second quota answer, which lowers the
+/// budget again). For quota events at several times, the event's ms are chosen so that the
+/// seconds Spotify counts are nearly whole when the first request meets the quota (a
+/// `Retry-After` rounded up by only 10 ms). The session rounds the answer's second up.
 #[test]
-#[ignore = "core: the quota hold counts from the answer's second rounded down (can end up to 1 s early)"]
 fn a_quota_hold_ends_no_earlier_than_retry_after() {
     let quota_day = |at_ms: u64| {
         let t = |ms: u64| {

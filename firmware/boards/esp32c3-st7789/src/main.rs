@@ -299,6 +299,8 @@ async fn main(spawner: Spawner) -> ! {
     session.set_night(night);
     session.set_authorized_at(settings.authorized_at);
     let app = mk_static!(App<Rgb565>, App::new(PROFILE, session));
+    // A board's new login comes from `tonearm provision`, not `tonearm login`.
+    app.set_login_command("tonearm provision");
     let mut http = net::Https::new(*stack, seed);
     let mut rx = [0u8; net::RX_BUF];
     let mut wake_at = 0u64;
