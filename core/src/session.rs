@@ -1460,8 +1460,11 @@ impl Session {
         let used = u64::from(self.budget.used());
         let knee = own * pace::THIN_FROM_PERCENT / 100;
         if used > knee {
+            // Stretched by the square of (room at the knee / room left): gently at first,
+            // hard near the end, so the track ends keep their polls.
             let room = own.saturating_sub(used).max(1);
-            iv = iv.saturating_mul(own - knee) / room;
+            let span = own - knee;
+            iv = iv.saturating_mul(span * span) / (room * room);
         }
         iv.min(pace::LONGEST_MS)
     }
@@ -1588,27 +1591,27 @@ mod pace {
     /// Right after a change someone made (a press, a skip or pause elsewhere, a start).
     pub const PLAY_ALERT_MS: u64 = 20_000;
     /// How long "right after" lasts.
-    pub const ALERT_FOR_MS: u64 = 180_000;
+    pub const ALERT_FOR_MS: u64 = 120_000;
     /// Ordinary listening (and the first quarter hour of a pause).
-    pub const PLAY_STEADY_MS: u64 = 30_000;
+    pub const PLAY_STEADY_MS: u64 = 29_000;
     /// Long uninterrupted listening: after this long without a change ...
     pub const LONG_AFTER_MS: u64 = 1_800_000;
     /// ... polls thin to this.
-    pub const PLAY_LONG_MS: u64 = 36_000;
+    pub const PLAY_LONG_MS: u64 = 32_000;
     /// A pause this long thins toward [`IDLE_MAX_MS`].
     pub const PAUSED_STEADY_FOR_MS: u64 = 900_000;
     /// An interval poll due this close to the predicted end is folded into the end poll.
-    pub const MERGE_MS: u64 = 40_000;
+    pub const MERGE_MS: u64 = 38_000;
     /// After a stop, nothing playing: this often ...
-    pub const IDLE_ALERT_MS: u64 = 45_000;
+    pub const IDLE_ALERT_MS: u64 = 60_000;
     /// ... for this long, then growing to ...
-    pub const STOP_ALERT_FOR_MS: u64 = 900_000;
+    pub const STOP_ALERT_FOR_MS: u64 = 300_000;
     /// ... this at the most.
-    pub const IDLE_MAX_MS: u64 = 300_000;
+    pub const IDLE_MAX_MS: u64 = 210_000;
     /// Polls thin once this share (percent) of the own share of the budget is spent ...
-    pub const THIN_FROM_PERCENT: u64 = 70;
+    pub const THIN_FROM_PERCENT: u64 = 85;
     /// ... and track ends are watched until this share.
-    pub const END_POLLS_UNTIL_PERCENT: u64 = 95;
+    pub const END_POLLS_UNTIL_PERCENT: u64 = 98;
     /// The longest interval the pacing makes.
     pub const LONGEST_MS: u64 = 3_600_000;
 }
