@@ -23,7 +23,7 @@ pub struct ViewArgs {
     /// No window: the same loop, for tests and servers.
     #[arg(long)]
     pub headless: bool,
-    /// Print one JSON line per screen change on stdout: {"t_ms","screen","title"}.
+    /// Print one JSON line whenever what the display shows changes (docs/events.md).
     #[arg(long)]
     pub events: bool,
     /// Write the screen as PNG whenever it changes (atomically).

@@ -20,14 +20,12 @@
 //! is set aside as `quota.json.corrupt-<epoch seconds>` with a one-line warning, and the
 //! budget starts from empty counts: the display keeps working.
 
-use std::fs::File;
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use tonearm_core::budget::{BUDGET_HOURS, QuotaState};
 
-use crate::token_store::{set_aside, write_private_atomically};
+use crate::token_store::{JsonFile, read_json_file, set_aside, write_private_atomically};
 
 /// The file name beside the config file.
 pub const FILE_NAME: &str = "quota.json";
@@ -93,31 +91,18 @@ impl QuotaStore {
 
     /// Reads the file: `Ok(None)` when there is none.
     pub fn load(&self) -> Result<Option<QuotaState>, QuotaStoreError> {
-        let io = |op| {
-            let path = self.path.clone();
-            move |source| QuotaStoreError::Io { path, op, source }
+        let raw: FileV1 = match read_json_file(&self.path, MAX_FILE) {
+            JsonFile::Missing => return Ok(None),
+            JsonFile::Io(source) => {
+                return Err(QuotaStoreError::Io {
+                    path: self.path.clone(),
+                    op: "read",
+                    source,
+                });
+            }
+            JsonFile::Corrupt(detail) => return Err(self.corrupt(detail)),
+            JsonFile::Value(v) => v,
         };
-        let file = match File::open(&self.path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(io("read")(e)),
-        };
-        let mut bytes = Vec::new();
-        file.take(MAX_FILE + 1)
-            .read_to_end(&mut bytes)
-            .map_err(io("read"))?;
-        if bytes.len() as u64 > MAX_FILE {
-            return Err(self.corrupt("larger than 16 KiB".to_owned()));
-        }
-        let raw: FileV1 = serde_json::from_slice(&bytes).map_err(|e| {
-            let what = match e.classify() {
-                serde_json::error::Category::Io => "unreadable",
-                serde_json::error::Category::Syntax => "not valid JSON",
-                serde_json::error::Category::Data => "a field is missing or out of range",
-                serde_json::error::Category::Eof => "it ends too early",
-            };
-            self.corrupt(format!("line {} column {}: {what}", e.line(), e.column()))
-        })?;
         if raw.version != VERSION {
             return Err(self.corrupt(format!("unknown version {}", raw.version)));
         }

@@ -178,29 +178,12 @@ impl TokenStore {
     /// Reads the file: `Ok(None)` when there is none, an error when it is unreadable or
     /// corrupt.
     pub fn load(&self) -> Result<Option<StoredToken>, TokenStoreError> {
-        use std::io::Read as _;
-        let file = match File::open(&self.path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(self.io("read")(e)),
+        let raw: FileV1 = match read_json_file(&self.path, MAX_FILE) {
+            JsonFile::Missing => return Ok(None),
+            JsonFile::Io(e) => return Err(self.io("read")(e)),
+            JsonFile::Corrupt(detail) => return Err(self.corrupt(detail)),
+            JsonFile::Value(v) => v,
         };
-        let mut bytes = Vec::new();
-        file.take(MAX_FILE + 1)
-            .read_to_end(&mut bytes)
-            .map_err(self.io("read"))?;
-        if bytes.len() as u64 > MAX_FILE {
-            return Err(self.corrupt("larger than 64 KiB".to_owned()));
-        }
-        let raw: FileV1 = serde_json::from_slice(&bytes).map_err(|e| {
-            // Position and category only: serde_json's message may quote the content.
-            let what = match e.classify() {
-                serde_json::error::Category::Io => "unreadable",
-                serde_json::error::Category::Syntax => "not valid JSON",
-                serde_json::error::Category::Data => "a field is missing or of the wrong type",
-                serde_json::error::Category::Eof => "it ends too early",
-            };
-            self.corrupt(format!("line {} column {}: {what}", e.line(), e.column()))
-        })?;
         if raw.version != VERSION {
             return Err(self.corrupt(format!("unknown version {}", raw.version)));
         }
@@ -263,6 +246,48 @@ impl TokenStore {
     /// returns the new path; `Ok(None)` when there is no file.
     pub fn set_aside_corrupt(&self) -> Result<Option<PathBuf>, TokenStoreError> {
         set_aside(&self.path).map_err(self.io("move aside"))
+    }
+}
+
+/// What reading one of the small JSON files beside the config gave.
+pub(crate) enum JsonFile<T> {
+    /// No such file.
+    Missing,
+    /// It could not be read.
+    Io(std::io::Error),
+    /// It is not what was written: why, in a few words (position and category only:
+    /// serde_json's message may quote the content, a secret among it).
+    Corrupt(String),
+    /// The value.
+    Value(T),
+}
+
+/// Reads a JSON file of at most `max` bytes into `T` (the token and quota files).
+pub(crate) fn read_json_file<T: serde::de::DeserializeOwned>(path: &Path, max: u64) -> JsonFile<T> {
+    use std::io::Read as _;
+    let file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return JsonFile::Missing,
+        Err(e) => return JsonFile::Io(e),
+    };
+    let mut bytes = Vec::new();
+    if let Err(e) = file.take(max + 1).read_to_end(&mut bytes) {
+        return JsonFile::Io(e);
+    }
+    if bytes.len() as u64 > max {
+        return JsonFile::Corrupt(format!("larger than {} KiB", max / 1024));
+    }
+    match serde_json::from_slice(&bytes) {
+        Ok(v) => JsonFile::Value(v),
+        Err(e) => {
+            let what = match e.classify() {
+                serde_json::error::Category::Io => "unreadable",
+                serde_json::error::Category::Syntax => "not valid JSON",
+                serde_json::error::Category::Data => "a field is missing or out of range",
+                serde_json::error::Category::Eof => "it ends too early",
+            };
+            JsonFile::Corrupt(format!("line {} column {}: {what}", e.line(), e.column()))
+        }
     }
 }
 
