@@ -210,7 +210,10 @@ impl<C: Palette> App<C> {
         line.warnings.login_expires = status.login_ends_unix_s.is_some();
         line.dark = status.blank;
         line.budget = self.session.budget();
-        if let Health::QuotaExceeded { until_unix_s, .. } = status.health {
+        // Unix seconds only when the time of day is known (the demo's clock is not).
+        if let (Health::QuotaExceeded { until_unix_s, .. }, Some(_)) =
+            (status.health, self.session.unix_ms(now_ms))
+        {
             line.quota_until = Some(until_unix_s);
         }
         line
