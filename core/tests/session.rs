@@ -778,17 +778,21 @@ fn a_token_without_the_playback_state_scope_uses_currently_playing() {
     );
 }
 
-/// A day of listening against a simulated Spotify with random faults: no panic, the
-/// ceiling held, and the final state right once the faults stop.
-#[test]
-fn a_simulated_day_with_random_faults() {
-    let mut rng = 0x9E37_79B9_7F4A_7C15u64;
-    let mut next = move || {
+/// A deterministic xorshift64 stream for the randomized tests.
+fn xorshift(mut rng: u64) -> impl FnMut() -> u64 {
+    move || {
         rng ^= rng << 13;
         rng ^= rng >> 7;
         rng ^= rng << 17;
         rng
-    };
+    }
+}
+
+/// A day of listening against a simulated Spotify with random faults: no panic, the
+/// ceiling held, and the final state right once the faults stop.
+#[test]
+fn a_simulated_day_with_random_faults() {
+    let mut next = xorshift(0x9E37_79B9_7F4A_7C15);
     let mut sim = Sim::new(creds(false));
     let day = 24 * 3_600_000;
     let mut refresh_gen = 1;
@@ -1096,13 +1100,7 @@ fn own_polls_stop_at_90_percent_and_presses_use_the_reserve() {
 
 #[test]
 fn the_cap_is_never_exceeded_over_a_week_with_quota_hits_presses_and_restarts() {
-    let mut rng = 0x2545_F491_4F6C_DD1Du64;
-    let mut next = move || {
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
-        rng
-    };
+    let mut next = xorshift(0x2545_F491_4F6C_DD1D);
     let budget = 300;
     let mut state = QuotaState::default();
     let mut all: Vec<u64> = Vec::new(); // Unix ms of every request, across restarts
@@ -1125,7 +1123,7 @@ fn the_cap_is_never_exceeded_over_a_week_with_quota_hits_presses_and_restarts() 
                     _ => track(&format!("T{}", now / 180_000), now % 180_000, 180_000, true),
                 }
             });
-            if next() % 3 == 0 {
+            if next().is_multiple_of(3) {
                 let _ = sim.s.press(sim.now, Control::Next);
             }
             if let Some(s) = sim.s.take_quota_save(sim.now, 0) {

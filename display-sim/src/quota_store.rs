@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use tonearm_core::budget::{BUDGET_HOURS, QuotaState};
 
-use crate::token_store::{JsonFile, read_json_file, set_aside, write_private_atomically};
+use crate::token_store::{JsonFile, read_json_file, set_aside, write_json_file};
 
 /// The file name beside the config file.
 pub const FILE_NAME: &str = "quota.json";
@@ -163,13 +163,7 @@ impl QuotaStore {
             effective: state.effective,
             since_s: state.since_s,
         };
-        let mut bytes = serde_json::to_vec(&file).map_err(|e| QuotaStoreError::Io {
-            path: self.path.clone(),
-            op: "encode",
-            source: std::io::Error::other(e.to_string()),
-        })?;
-        bytes.push(b'\n');
-        write_private_atomically(&self.path, &bytes)
+        write_json_file(&self.path, &file, false)
             .map_err(|(path, op, source)| QuotaStoreError::Io { path, op, source })
     }
 

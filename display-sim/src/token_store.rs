@@ -232,14 +232,11 @@ impl TokenStore {
             auth_mode: token.auth_mode,
             authorized_at: token.authorized_at,
         };
-        let mut bytes = serde_json::to_vec_pretty(&file).map_err(|e| TokenStoreError::Io {
-            path: self.path.clone(),
-            op: "encode",
-            source: std::io::Error::other(e.to_string()),
-        })?;
-        bytes.push(b'\n');
-        write_private_atomically(&self.path, &bytes)
-            .map_err(|(path, op, source)| TokenStoreError::Io { path, op, source })
+        write_json_file(&self.path, &file, true).map_err(|(path, op, source)| TokenStoreError::Io {
+            path,
+            op,
+            source,
+        })
     }
 
     /// Moves a token file (corrupt or not) to `token.json.corrupt-<epoch seconds>` and
@@ -315,6 +312,29 @@ fn temp_path_of(path: &Path) -> PathBuf {
         .unwrap_or_else(|| "state.json".into());
     name.push(".tmp");
     path.with_file_name(name)
+}
+
+/// Writes `value` as JSON (pretty or compact), with a final newline, through
+/// [`write_private_atomically`].
+pub(crate) fn write_json_file<T: Serialize>(
+    path: &Path,
+    value: &T,
+    pretty: bool,
+) -> Result<(), (PathBuf, &'static str, std::io::Error)> {
+    let encoded = if pretty {
+        serde_json::to_vec_pretty(value)
+    } else {
+        serde_json::to_vec(value)
+    };
+    let mut bytes = encoded.map_err(|e| {
+        (
+            path.to_path_buf(),
+            "encode",
+            std::io::Error::other(e.to_string()),
+        )
+    })?;
+    bytes.push(b'\n');
+    write_private_atomically(path, &bytes)
 }
 
 /// Writes a private file atomically, as the module docs describe for `token.json` (and
