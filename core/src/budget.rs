@@ -23,6 +23,10 @@ pub const DEFAULT_BUDGET: u32 = 700;
 /// percent.
 pub const RESERVE_PERCENT: u32 = 10;
 
+/// The longest hold kept, whatever a `Retry-After` or a stored state says: a safety net
+/// against a corrupt or hand-edited state (Spotify's longest seen: 48 925 s).
+pub const MAX_HOLD_S: u64 = 7 * 86_400;
+
 const HOUR_S: u64 = 3600;
 const DAY_S: u64 = 86_400;
 
@@ -154,6 +158,10 @@ impl Budget {
             self.state.hold_until_s = 0;
             changed = true;
         }
+        if self.state.hold_until_s > unix_s.saturating_add(MAX_HOLD_S) {
+            self.state.hold_until_s = unix_s.saturating_add(MAX_HOLD_S);
+            changed = true;
+        }
         changed
     }
 
@@ -219,7 +227,7 @@ impl Budget {
             },
         };
         self.state.hits_in_row = self.state.hits_in_row.saturating_add(1);
-        self.state.hold_until_s = unix_s.saturating_add(hold.max(1));
+        self.state.hold_until_s = unix_s.saturating_add(hold.clamp(1, MAX_HOLD_S));
         if self.configured > 0 {
             self.state.effective = (self.state.effective / 4 * 3)
                 .max(MIN_BUDGET)
@@ -290,6 +298,17 @@ mod tests {
         assert_eq!(b.quota_hit(t, None), t + 12 * 3600);
         assert_eq!(b.quota_hit(t, None), t + 24 * 3600);
         assert_eq!(b.quota_hit(t, Some(48_925)), t + 48_925);
+        assert_eq!(b.quota_hit(t, Some(u64::MAX)), t + MAX_HOLD_S);
+        // A stored hold beyond reason is cut to the longest kept.
+        let mut far = Budget::new(
+            700,
+            QuotaState {
+                hold_until_s: u64::MAX,
+                ..QuotaState::default()
+            },
+        );
+        assert!(far.advance(t));
+        assert_eq!(far.hold_until_s(), t + MAX_HOLD_S);
         b.answered();
         assert_eq!(
             b.quota_hit(t, None),
