@@ -64,7 +64,13 @@ impl QuotaState {
     /// Moves the newest bucket to `hour`, dropping the buckets that leave the window. A
     /// clock that went back keeps the counts where they are (never forgets a request).
     pub fn roll(&mut self, hour: u64) {
-        if hour <= self.hour {
+        if hour < self.hour {
+            // A clock that went back (or a stored hour from the future): the counts are
+            // re-anchored at this hour, which only makes them last longer.
+            self.hour = hour;
+            return;
+        }
+        if hour == self.hour {
             return;
         }
         let shift = hour - self.hour;
@@ -97,7 +103,11 @@ impl QuotaState {
     pub fn next_release_s(&self) -> Option<u64> {
         let oldest = self.counts.iter().rposition(|c| *c > 0)? as u64;
         // Bucket i covers hour (hour - i); it leaves when the newest hour is hour - i + 25.
-        Some((self.hour - oldest.min(self.hour) + BUDGET_HOURS as u64) * HOUR_S)
+        Some(
+            (self.hour - oldest.min(self.hour))
+                .saturating_add(BUDGET_HOURS as u64)
+                .saturating_mul(HOUR_S),
+        )
     }
 }
 
@@ -140,6 +150,10 @@ impl Budget {
     pub fn advance(&mut self, unix_s: u64) -> bool {
         self.state.roll(unix_s / HOUR_S);
         let mut changed = false;
+        if self.state.since_s > unix_s {
+            self.state.since_s = unix_s;
+            changed = true;
+        }
         if self.configured > 0 && self.state.effective < self.configured {
             let days = unix_s.saturating_sub(self.state.since_s) / DAY_S;
             if days > 0 {

@@ -566,7 +566,9 @@ pub struct Session {
     confirm_poll: bool,
     /// Spotify refuses the app for want of Premium (probing every 6 hours).
     premium_blocked: bool,
-    /// The end of the last quota hold (Unix s), shown until the first answer after it.
+    /// The end of the last quota hold (Unix s), shown until the first answer after it;
+    /// the request after a hold may use the budget's reserve (a lowered budget may be
+    /// spent already, and the screen must learn what plays).
     quota_shown_until_s: u64,
 }
 
@@ -874,14 +876,17 @@ impl Session {
         if let Some(until) = self.quota_until(now_ms) {
             return Action::WaitUntil(self.mono_of_s(until).max(now_ms + 1));
         }
-        let Some((kind, reserve)) = self.next_kind(now_ms) else {
+        let Some((kind, mut reserve)) = self.next_kind(now_ms) else {
             return Action::WaitUntil(self.next_due_ms());
         };
         let earliest = self.hold_until_ms.max(self.ceiling_free_at(now_ms));
         if now_ms < earliest {
             return Action::WaitUntil(earliest);
         }
+        reserve |= self.quota_shown_until_s != 0;
         if !self.budget.allows(reserve) {
+            // Nothing more this time: the quota screen (if up) gives way to the last state.
+            self.quota_shown_until_s = 0;
             if let RequestKind::Control(_) = kind {
                 // Presses are checked before they are queued; this one no longer fits.
                 self.pending_control = None;
@@ -1185,7 +1190,11 @@ impl Session {
             Body::Ignore => Outcome::Nothing,
         };
         self.in_flight = None;
-        self.quota_shown_until_s = 0;
+        if kind != RequestKind::Refresh || !(200..300).contains(&status) {
+            // A fresh token after a hold says nothing of what plays: the poll it allows
+            // still shows the hold's end until it answers (and may use the reserve).
+            self.quota_shown_until_s = 0;
+        }
         let error_body = match &outcome {
             Outcome::Error(e) => e.as_ref(),
             _ => None,
@@ -1395,7 +1404,20 @@ impl Session {
     }
 
     fn failed(&mut self, now_ms: u64) {
-        let delay = self.backoff_delay();
+        let mut delay = self.backoff_delay();
+        if self.premium_blocked {
+            // A probe that failed waits for the next probe's time.
+            delay = delay.max(PREMIUM_PROBE_MS);
+        } else if self.budget.is_set() {
+            // Every attempt counts against the budget, failed or not: retry no faster
+            // than the schedule would poll (an outage must not spend the day's share),
+            // and at night no more than the night allows.
+            let base = match self.playback {
+                Playback::Item { .. } => pace::PLAY_STEADY_MS,
+                _ => pace::IDLE_MAX_MS,
+            };
+            delay = self.night_cap(now_ms, delay.max(self.paced(base, 0)));
+        }
         self.hold_until_ms = self.hold_until_ms.max(now_ms.saturating_add(delay));
         self.note_failure(now_ms);
     }
@@ -1547,24 +1569,28 @@ impl Session {
         if np.is_playing && watch_end {
             if let Some(d) = np.duration_ms.filter(|d| *d > 0) {
                 let remaining = d.saturating_sub(position_ms(&np, now_ms, now_ms));
-                if self.end_poll && same_item && remaining <= t.end_slack_ms.saturating_add(1_000) {
+                let at_end = same_item && remaining <= t.end_slack_ms.saturating_add(1_000);
+                if self.end_poll && at_end {
                     // We polled for the end but Spotify still shows the old item: look
                     // again shortly, a few times.
                     if self.end_repolls < END_REPOLLS {
                         self.end_repolls += 1;
                         next = next.min(2 * t.end_slack_ms + 200);
                     }
-                } else {
+                } else if !at_end {
                     self.end_repolls = 0;
                 }
                 let to_end = remaining.saturating_add(t.end_slack_ms);
+                // Still at its end after every quick look (a stalled device): stop watching
+                // this item's end, and poll on the ordinary interval until it changes.
+                let stalled = at_end && self.end_repolls >= END_REPOLLS;
                 // With a budget, a poll just before the end is folded into the end's.
                 let merge = if budgeted {
                     next.max(self.paced(pace::MERGE_MS, 0))
                 } else {
                     next
                 };
-                self.end_poll = to_end <= merge;
+                self.end_poll = !stalled && to_end <= merge;
                 if self.end_poll {
                     next = to_end;
                 }

@@ -1303,3 +1303,130 @@ fn the_budgeted_schedule_watches_track_ends_and_thins_between() {
         "{polls:?}"
     );
 }
+
+/// An outage through the night (every connection refused): the attempts are paced and
+/// capped by the night like polls, so the morning still has its budget.
+#[test]
+fn an_outage_at_night_does_not_spend_the_day() {
+    let start = DAY0_S + 22 * 3600;
+    let mut sim = Sim::budgeted(700, QuotaState::default(), start, 0);
+    sim.s
+        .set_night(Some(NightHours::parse("23:00-07:00").unwrap()));
+    let (night_start, night_end) = (HOUR, 9 * HOUR);
+    let mut night_attempts = 0u32;
+    while let Some(req) = sim.next_request(night_end + 4 * HOUR) {
+        let t = sim.now;
+        if (night_start..night_end).contains(&t) {
+            night_attempts += 1;
+            sim.now += 50;
+            sim.s.on_failure(sim.now, Failure::Connect);
+            continue;
+        }
+        let r = match req.kind {
+            RequestKind::Refresh => token("a", None),
+            _ => track(&format!("T{}", t / 200_000), t % 200_000, 200_000, true),
+        };
+        sim.respond(&r, 50);
+    }
+    assert!(
+        night_attempts <= 8 * 4 + 2,
+        "{night_attempts} attempts in 8 h"
+    );
+    let morning = sim
+        .requests(is_poll)
+        .iter()
+        .filter(|t| **t >= night_end)
+        .count();
+    assert!(
+        morning >= 100,
+        "{morning} polls in the 4 hours after the outage"
+    );
+}
+
+/// A stored state whose hour lies in the future (a clock that ran fast) or is absurd:
+/// the counts are re-anchored at the current hour, never a stall or a spin.
+#[test]
+fn a_stored_hour_from_the_future_is_re_anchored() {
+    for hour in [DAY0_S / 3600 + 30 * 24, u64::MAX] {
+        let mut counts = [0u16; 25];
+        counts[0] = 640;
+        let state = QuotaState {
+            hour,
+            counts,
+            ..QuotaState::default()
+        };
+        let mut sim = Sim::budgeted(700, state, DAY0_S, 0);
+        // Over the own share now, so the first poll waits for the counts to expire (a
+        // day at the most), without spinning.
+        let mut waits = 0;
+        loop {
+            match sim.s.poll(sim.now) {
+                Action::WaitUntil(t) => {
+                    assert!(t > sim.now, "spins at {}", sim.now);
+                    sim.now = t;
+                    waits += 1;
+                    assert!(waits < 1000);
+                }
+                Action::Send(_) => break,
+                Action::Wait => panic!("stalled"),
+            }
+        }
+        assert!(
+            sim.now <= 26 * HOUR,
+            "first request after {} h",
+            sim.now / HOUR
+        );
+    }
+}
+
+/// A device stuck at the end of a track (Spotify keeps answering "playing, at the end"):
+/// a few quick looks, then the ordinary interval, not a poll every second.
+#[test]
+fn a_track_stuck_at_its_end_is_not_polled_every_second() {
+    for budget in [0, 700] {
+        let mut sim = Sim::budgeted(budget, QuotaState::default(), DAY0_S + 12 * 3600, 0);
+        sim.run(HOUR, |req, _| match req.kind {
+            RequestKind::Refresh => token("a", None),
+            _ => track("T", 200_000, 200_000, true),
+        });
+        let polls = sim.requests(is_poll).len();
+        let most = if budget == 0 { 760 } else { 200 };
+        assert!(polls < most, "budget {budget}: {polls} polls in an hour");
+    }
+}
+
+/// After a quota hold that lowered the budget below what is already spent, the one poll
+/// after the hold still goes out (from the reserve), and the screen does not keep saying
+/// "Back at" a time long past.
+#[test]
+fn the_poll_after_a_hold_goes_out_even_when_the_lowered_budget_is_spent() {
+    let mut counts = [0u16; 25];
+    counts[0] = 500;
+    let state = QuotaState {
+        hour: DAY0_S / 3600 + 12,
+        counts,
+        ..QuotaState::default()
+    };
+    let mut sim = Sim::budgeted(700, state, DAY0_S + 12 * 3600, 0);
+    sim.next_request(0).unwrap();
+    sim.respond(&token("a", None), 50);
+    sim.next_request(sim.now).unwrap();
+    sim.respond(&quota_429(Some("3600")), 50);
+    let held = sim.now;
+    let r = sim
+        .next_request(sim.now + 20 * HOUR)
+        .expect("a request after the hold");
+    assert!(
+        sim.now >= held + 3_600_000 && sim.now <= held + 3_602_000,
+        "{}",
+        sim.now
+    );
+    assert_eq!(r.kind, RequestKind::Refresh);
+    sim.respond(&token("a", None), 50);
+    let r = sim
+        .next_request(sim.now + 1_000)
+        .expect("the poll after the hold");
+    assert!(is_poll(&r.kind));
+    sim.respond(&track("T", 0, 200_000, true), 50);
+    assert_eq!(sim.s.status(sim.now).health, Health::Good);
+}
