@@ -1,24 +1,25 @@
-//! The app every shell drives: the [`Session`] (what to ask Spotify, and when) and the
-//! retained [`Scene`] (what to redraw), joined by the rules that turn the session's state
-//! into a [`ViewModel`].
+//! The app every shell drives: a [`Source`] of state (the [`Session`] talking to Spotify)
+//! and the retained [`Scene`] (what to redraw), joined by the rules that turn the state
+//! into a [`ViewModel`], and by the rules of the loop.
 //!
-//! Sans-IO like the session: the shell feeds it time, responses and button presses, and
-//! takes out requests, tokens to persist and regions to redraw. The desktop (a network
-//! thread with blocking HTTP), the emulated board (a simple loop) and an async board all
-//! drive this same code; no shell re-implements a rule.
-//!
-//! A shell's loop, in outline:
+//! Sans-IO and self-driving, like `quinn-proto`'s `Connection`: [`App::poll`] says what to
+//! do next ([`Do`]: send a request, fetch a cover, persist tokens, read the clock, set the
+//! backlight, draw, sleep until), and handlers take what happened (a response's head,
+//! chunks and end, a failure, a press, the time of day). The desktop window, the headless
+//! run, the demo, the emulated board and the ESP32-C3 board are all this loop and their
+//! I/O, nothing more:
 //!
 //! ```text
 //! loop {
-//!     match app.poll(now) {                      // what the network should do
-//!         Action::Send(req) => { perform it; app.on_head(..); app.on_body(..)*; app.on_end(..) }
-//!         Action::WaitUntil(t) => sleep until min(t, app.next_frame_ms(now)) or a button
-//!         Action::Wait => sleep until app.next_frame_ms(now) or a button
+//!     match app.poll(now) {
+//!         Do::Send(req) => start it; its events go to app.on_head / on_body / on_end / on_failure
+//!         Do::Fetch(img) => the same, for an image (only with the `art` feature)
+//!         Do::Save(save) => persist save.tokens and save.quota now
+//!         Do::ReadClock => app.set_wall_clock(now, wall) if the time of day is known
+//!         Do::Backlight(on) => the panel's backlight
+//!         Do::Draw => app.draw(now, &mut display) or app.draw_banded(now, &mut renderer, &mut sink)
+//!         Do::Sleep(t) => wait until t, a response event or a press (app.press)
 //!     }
-//!     if let Some(t) = app.take_token_update() { persist it now }
-//!     app.redraw_banded(now, &mut renderer, &mut display)?;   // only what changed
-//!     display backlight = !app.is_blank(now)
 //! }
 //! ```
 
@@ -26,12 +27,14 @@ use embedded_graphics::prelude::*;
 
 use tonearm_core::session::{
     Action, ConfigProblem, Control, ControlRefused, Failure, Health, Notice as SessionNotice,
-    Playback, Session, TokenUpdate,
+    Playback, Session,
 };
 use tonearm_core::text::push_truncating;
+use tonearm_core::wall::WallClock;
 
 use crate::band::{BandError, BandRenderer, BandSink};
 use crate::color::Palette;
+use crate::driver::{Do, Save, Source};
 use crate::profile::Profile;
 use crate::scene::{Scene, Update};
 use crate::screen::Screen;
@@ -41,35 +44,51 @@ use crate::view::{ClockTime, Notice, ViewModel};
 pub const STALE_BADGE_AFTER_MS: u64 = 15_000;
 /// While an over-long title scrolls, the frame interval (about 30 frames a second).
 pub const ANIMATION_FRAME_MS: u64 = 33;
+/// How often the app asks for the time of day when the platform did not tell it (when
+/// it did: just after each minute begins, so the idle clock turns on time).
+pub const READ_CLOCK_EVERY_MS: u64 = 60_000;
+/// The default of [`App::set_quota_save_gap`]: the budget's state is persisted at most
+/// once a minute (a board writing flash sets an hour).
+pub const QUOTA_SAVE_GAP_MS: u64 = 60_000;
+/// While the backlight is off, how often the app looks whether it should come back on
+/// by itself (night hours ending, an idle display waking).
+const DARK_CHECK_MS: u64 = 1_000;
 
 /// The app; see the [module docs](self).
 #[derive(Debug, Clone)]
-pub struct App<C> {
-    session: Session,
+pub struct App<C, S = Session> {
+    source: S,
     scene: Scene<C>,
     vm: ViewModel,
     clock: Option<ClockTime>,
     login_command: &'static str,
+    /// What is in flight: its events go there.
+    in_flight: Option<Flight>,
+    /// When the source next wants the network (monotonic ms).
+    net_wake_ms: u64,
+    /// When the time of day is next asked for.
+    clock_due_ms: u64,
+    /// The backlight as last told (`None`: not yet).
+    lit: Option<bool>,
+    /// Something happened since the last draw.
+    dirty: bool,
+    /// When the picture next changes by itself.
+    frame_due_ms: u64,
+    quota_gap_ms: u64,
+    /// Nothing draws (see [`App::set_headless`]).
+    headless: bool,
     #[cfg(feature = "art")]
     art: ArtState<C>,
 }
 
-/// What the network should do, covers included (see [`App::poll_net`]).
-#[cfg(feature = "art")]
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[allow(
-    clippy::large_enum_variant,
-    reason = "no alloc to box into; one lives at a time"
-)]
-pub enum NetAction {
-    /// Send this API or token request now and report its response.
-    Send(tonearm_core::session::Request),
-    /// Fetch this image now and report its response the same way.
-    FetchImage(crate::art::ImageRequest),
-    /// Nothing until this time, or until a button or a response.
-    WaitUntil(u64),
-    /// Nothing until a button or a response.
-    Wait,
+/// Who gets the events of the request in flight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flight {
+    /// The source's request.
+    Source,
+    /// A cover.
+    #[cfg(feature = "art")]
+    Image,
 }
 
 /// The covers: the cache, the fetch rules, and which cover the item on screen wants.
@@ -81,15 +100,23 @@ struct ArtState<C> {
     limits: crate::art::DecodeLimits,
 }
 
-impl<C: Palette> App<C> {
-    /// An app drawing on a display of `profile`, driving `session`.
-    pub fn new(profile: Profile, session: Session) -> Self {
+impl<C: Palette, S: Source> App<C, S> {
+    /// An app drawing on a display of `profile`, its state from `source` (a [`Session`]).
+    pub fn new(profile: Profile, source: S) -> Self {
         App {
-            session,
+            source,
             scene: Scene::new(profile),
             vm: ViewModel::new(Screen::Idle),
             clock: None,
             login_command: "tonearm login",
+            in_flight: None,
+            net_wake_ms: 0,
+            clock_due_ms: 0,
+            lit: None,
+            dirty: true,
+            frame_due_ms: 0,
+            quota_gap_ms: QUOTA_SAVE_GAP_MS,
+            headless: false,
             #[cfg(feature = "art")]
             art: ArtState {
                 cache: crate::art::CoverCache::new(),
@@ -99,15 +126,14 @@ impl<C: Palette> App<C> {
         }
     }
 
-    /// The session (read-only: every change goes through the app).
+    /// The session whose state is shown (read-only: every change goes through the app).
     pub fn session(&self) -> &Session {
-        &self.session
+        self.source.session()
     }
 
-    /// Replaces the session (a new login, or the demo's next act); the screen follows at
-    /// the next redraw.
-    pub fn replace_session(&mut self, session: Session) {
-        self.session = session;
+    /// The source of state.
+    pub fn source(&self) -> &S {
+        &self.source
     }
 
     /// The display profile.
@@ -115,70 +141,154 @@ impl<C: Palette> App<C> {
         self.scene.profile()
     }
 
-    /// What the network should do at `now_ms` (see [`Session::poll`]).
-    pub fn poll(&mut self, now_ms: u64) -> Action {
-        self.session.poll(now_ms)
+    /// What the shell must do next at `now_ms` (see the [module docs](self) and [`Do`]).
+    /// In order: persist what changed, read the clock when due, start the next request
+    /// (the source's first, a cover after it), follow the backlight, draw what changed;
+    /// else sleep until the next of these is due.
+    pub fn poll(&mut self, now_ms: u64) -> Do {
+        let tokens = self.source.take_token_update();
+        // A token update goes out with the budget's state (one write for a board's flash).
+        let gap = if tokens.is_some() {
+            0
+        } else {
+            self.quota_gap_ms
+        };
+        let quota = self.source.take_quota_save(now_ms, gap);
+        if tokens.is_some() || quota.is_some() {
+            return Do::Save(Save { tokens, quota });
+        }
+        if now_ms >= self.clock_due_ms {
+            // Asked once; a platform without a clock is asked again a minute later.
+            self.clock_due_ms = now_ms.saturating_add(READ_CLOCK_EVERY_MS);
+            return Do::ReadClock;
+        }
+        if self.in_flight.is_none() {
+            if let Some(next) = self.start_request(now_ms) {
+                return next;
+            }
+        }
+        if self.headless {
+            let wake = if self.in_flight.is_none() {
+                self.clock_due_ms.min(self.net_wake_ms)
+            } else {
+                self.clock_due_ms
+            };
+            return Do::Sleep(wake.max(now_ms.saturating_add(1)));
+        }
+        let blank = self.is_blank(now_ms);
+        if self.lit != Some(!blank) {
+            self.lit = Some(!blank);
+            if !blank {
+                // The panel may have lost what it showed.
+                self.scene.invalidate();
+                self.dirty = true;
+            }
+            return Do::Backlight(!blank);
+        }
+        if !blank && (self.dirty || now_ms >= self.frame_due_ms) {
+            return Do::Draw;
+        }
+        let mut wake = self.clock_due_ms.min(if blank {
+            now_ms.saturating_add(DARK_CHECK_MS)
+        } else {
+            self.frame_due_ms
+        });
+        if self.in_flight.is_none() {
+            wake = wake.min(self.net_wake_ms);
+        }
+        Do::Sleep(wake.max(now_ms.saturating_add(1)))
     }
 
-    /// The response's status and `Retry-After` (see [`Session::on_head`]). With the `art`
-    /// feature, the response of an image fetch goes to the covers instead.
-    pub fn on_head(&mut self, now_ms: u64, status: u16, retry_after: Option<&str>) {
+    /// The request to start now, if one is due (the source's first, a cover after it);
+    /// else records when the network is next wanted.
+    fn start_request(&mut self, now_ms: u64) -> Option<Do> {
+        let next = match self.source.poll(now_ms) {
+            Action::Send(req) => {
+                self.in_flight = Some(Flight::Source);
+                return Some(Do::Send(req));
+            }
+            Action::WaitUntil(t) => t,
+            Action::Wait => u64::MAX,
+        };
+        self.net_wake_ms = next;
         #[cfg(feature = "art")]
-        if self.art.fetcher.is_busy() {
-            self.art.fetcher.on_head(status);
-            return;
+        if let Some((req, wake)) = self.cover_request(now_ms, next) {
+            self.in_flight = Some(Flight::Image);
+            self.net_wake_ms = wake;
+            return Some(Do::Fetch(req));
+        } else if let Some(wake) = self.cover_wake(now_ms) {
+            self.net_wake_ms = self.net_wake_ms.min(wake);
         }
-        self.session.on_head(now_ms, status, retry_after);
+        None
+    }
+
+    /// The response's status and `Retry-After` (see [`Session::on_head`]).
+    pub fn on_head(&mut self, now_ms: u64, status: u16, retry_after: Option<&str>) {
+        match self.in_flight {
+            Some(Flight::Source) => self.source.on_head(now_ms, status, retry_after),
+            #[cfg(feature = "art")]
+            Some(Flight::Image) => self.art.fetcher.on_head(status),
+            None => {}
+        }
     }
 
     /// A chunk of the response body as it arrives (see [`Session::on_body`]).
     pub fn on_body(&mut self, chunk: &[u8]) {
-        #[cfg(feature = "art")]
-        if self.art.fetcher.is_busy() {
-            self.art.fetcher.on_body(chunk);
-            return;
+        match self.in_flight {
+            Some(Flight::Source) => self.source.on_body(chunk),
+            #[cfg(feature = "art")]
+            Some(Flight::Image) => self.art.fetcher.on_body(chunk),
+            None => {}
         }
-        self.session.on_body(chunk);
     }
 
     /// The response is complete (see [`Session::on_end`]). An image is decoded here.
     pub fn on_end(&mut self, now_ms: u64) {
-        #[cfg(feature = "art")]
-        if self.art.fetcher.is_busy() {
-            self.art_end(now_ms);
-            return;
+        match self.in_flight.take() {
+            Some(Flight::Source) => self.source.on_end(now_ms),
+            #[cfg(feature = "art")]
+            Some(Flight::Image) => self.art_end(now_ms),
+            None => return,
         }
-        self.session.on_end(now_ms);
+        self.dirty = true;
     }
 
     /// The request failed without a complete response (see [`Session::on_failure`]).
     pub fn on_failure(&mut self, now_ms: u64, failure: Failure) {
-        #[cfg(feature = "art")]
-        if self.art.fetcher.is_busy() {
-            self.art.fetcher.on_failure(now_ms, failure);
-            return;
+        match self.in_flight.take() {
+            Some(Flight::Source) => self.source.on_failure(now_ms, failure),
+            #[cfg(feature = "art")]
+            Some(Flight::Image) => self.art.fetcher.on_failure(now_ms, failure),
+            None => return,
         }
-        self.session.on_failure(now_ms, failure);
+        self.dirty = true;
+    }
+
+    /// `true` while a request or a cover fetch is in flight.
+    pub fn is_busy(&self) -> bool {
+        self.in_flight.is_some()
     }
 
     /// A button. Refused presses (not allowed for this item, nothing playing) change
     /// nothing but may put up a notice.
     pub fn press(&mut self, now_ms: u64, control: Control) -> Result<(), ControlRefused> {
-        self.session.press(now_ms, control)
+        self.dirty = true;
+        // A press may queue a command, or wake a dark display.
+        self.net_wake_ms = now_ms;
+        self.source.press(now_ms, control)
     }
 
-    /// Fresh tokens to persist at once (see [`Session::take_token_update`]).
-    pub fn take_token_update(&mut self) -> Option<TokenUpdate> {
-        self.session.take_token_update()
+    /// How often the budget's state is persisted at most, unless a quota hold began or
+    /// ended or tokens changed (default [`QUOTA_SAVE_GAP_MS`]).
+    pub fn set_quota_save_gap(&mut self, gap_ms: u64) {
+        self.quota_gap_ms = gap_ms;
     }
 
-    /// The budget's state to persist, when it changed (see [`Session::take_quota_save`]).
-    pub fn take_quota_save(
-        &mut self,
-        now_ms: u64,
-        min_gap_ms: u64,
-    ) -> Option<tonearm_core::budget::QuotaState> {
-        self.session.take_quota_save(now_ms, min_gap_ms)
+    /// Nothing is drawn (a simulation of the schedule): [`App::poll`] never asks to draw
+    /// or to set the backlight, and sleeps only until the network or the clock is due.
+    /// [`App::update`] still builds what would be shown.
+    pub fn set_headless(&mut self, headless: bool) {
+        self.headless = headless;
     }
 
     /// What the user runs for a new login here (default `tonearm login`; a board says
@@ -187,42 +297,52 @@ impl<C: Palette> App<C> {
         self.login_command = command;
     }
 
-    /// The time of day, when the platform knows it (shown when nothing plays).
+    /// A fixed time of day for the idle screen (tests and renders); a shell that knows
+    /// the real time answers [`Do::ReadClock`] with [`App::set_wall_clock`] instead.
     pub fn set_clock(&mut self, clock: Option<ClockTime>) {
         self.clock = clock;
+        self.dirty = true;
     }
 
     /// The time of day at monotonic `now_ms` (Unix time and the local UTC offset), for
     /// night hours, the budget's hours, the login warning, the quota's "back at" and the
-    /// idle clock. Call it at start and then every minute or so.
-    pub fn set_wall_clock(&mut self, now_ms: u64, wall: tonearm_core::wall::WallClock) {
-        self.session.set_wall_clock(now_ms, wall);
-        self.clock = self.session.local_time(now_ms).map(|t| ClockTime {
+    /// idle clock: the answer to [`Do::ReadClock`].
+    pub fn set_wall_clock(&mut self, now_ms: u64, wall: WallClock) {
+        self.source.set_wall_clock(now_ms, wall);
+        let clock = self.session().local_time(now_ms).map(|t| ClockTime {
             hour: t.hour(),
             minute: t.minute(),
         });
+        if clock != self.clock {
+            self.clock = clock;
+            self.dirty = true;
+        }
+        // Again just after the next minute begins.
+        let to_minute = READ_CLOCK_EVERY_MS - wall.unix_ms % READ_CLOCK_EVERY_MS;
+        self.clock_due_ms = now_ms.saturating_add(to_minute + 2);
     }
 
-    /// The event line for what the last redraw or update showed (see [`crate::events`]).
+    /// The event line for what the last draw showed (see [`crate::events`]).
     pub fn event_line(&self, now_ms: u64) -> crate::events::EventLine {
-        let status = self.session.status(now_ms);
+        let session = self.session();
+        let status = session.status(now_ms);
         let mut line = crate::events::EventLine::new(self.vm.screen, &self.vm.title);
         line.warnings.login_expires = status.login_ends_unix_s.is_some();
         line.dark = status.blank;
-        line.budget = self.session.budget();
+        line.budget = session.budget();
         // Unix seconds only when the time of day is known (the demo's clock is not).
         if let (Health::QuotaExceeded { until_unix_s, .. }, Some(_)) =
-            (status.health, self.session.unix_ms(now_ms))
+            (status.health, session.unix_ms(now_ms))
         {
             line.quota_until = Some(until_unix_s);
         }
         line
     }
 
-    /// Nothing has played for long: the shell may turn the display (backlight) off until
-    /// playback resumes.
+    /// Nothing has played for long, or it is night: the backlight is off until playback
+    /// resumes (see [`Do::Backlight`]).
     pub fn is_blank(&self, now_ms: u64) -> bool {
-        self.session.status(now_ms).blank
+        self.session().status(now_ms).blank
     }
 
     /// The view model for `now_ms`, rebuilt from the session's state.
@@ -234,7 +354,7 @@ impl<C: Palette> App<C> {
     /// The view model of `now_ms`, with the cover when it is here.
     fn build_view(&self, now_ms: u64) -> ViewModel {
         #[allow(unused_mut, reason = "changed only with the art feature")]
-        let mut vm = view_model(&self.session, now_ms, self.clock, self.login_command);
+        let mut vm = view_model(self.session(), now_ms, self.clock, self.login_command);
         #[cfg(feature = "art")]
         if let (Some(seed), Some(url)) = (vm.art.seed(), self.wanted_cover())
             && self.art.cache.peek(url).is_some()
@@ -248,10 +368,14 @@ impl<C: Palette> App<C> {
     }
 
     /// When the picture next changes by itself (the elapsed time's next second, a
-    /// countdown, an animation frame), so a shell can sleep until then.
+    /// countdown, an animation frame).
     pub fn next_frame_ms(&mut self, now_ms: u64) -> u64 {
         let vm = self.build_view(now_ms);
-        if self.scene.is_animating(&vm) {
+        self.next_frame_of(&vm, now_ms)
+    }
+
+    fn next_frame_of(&self, vm: &ViewModel, now_ms: u64) -> u64 {
+        if self.scene.is_animating(vm) {
             return now_ms.saturating_add(ANIMATION_FRAME_MS);
         }
         let to_next_second = match vm.screen {
@@ -261,109 +385,126 @@ impl<C: Palette> App<C> {
         now_ms.saturating_add(to_next_second)
     }
 
+    /// The draw is done: nothing is due until the picture changes by itself.
+    fn drawn(&mut self, now_ms: u64) {
+        self.dirty = false;
+        self.frame_due_ms = self.next_frame_of(&self.vm, now_ms);
+    }
+
     /// Rebuilds the view model and returns the regions that changed since the last
-    /// redraw (the scene then assumes they were drawn).
+    /// draw, without drawing (the scene then assumes they were drawn).
     pub fn update(&mut self, now_ms: u64) -> Update {
         self.vm = self.build_view(now_ms);
-        self.scene.update(&self.vm, now_ms)
+        let update = self.scene.update(&self.vm, now_ms);
+        self.drawn(now_ms);
+        update
     }
 
     /// Draws what changed straight into `target` (for displays with their own frame
-    /// buffer, like the desktop window).
-    pub fn redraw<D: DrawTarget<Color = C>>(
+    /// buffer, like the desktop window): the answer to [`Do::Draw`].
+    pub fn draw<D: DrawTarget<Color = C>>(
         &mut self,
         now_ms: u64,
         target: &mut D,
     ) -> Result<Update, D::Error> {
         self.vm = self.build_view(now_ms);
         #[cfg(feature = "art")]
-        {
+        let update = {
             let cover = cover_view(
-                &self.session,
+                self.source.session(),
                 &self.art.cache,
                 &self.vm,
                 self.scene.profile(),
             );
             self.scene
                 .redraw_with_cover(&self.vm, cover, now_ms, target)
-        }
+        };
         #[cfg(not(feature = "art"))]
-        self.scene.redraw(&self.vm, now_ms, target)
+        let update = self.scene.redraw(&self.vm, now_ms, target);
+        self.drawn(now_ms);
+        update
     }
 
     /// Draws what changed band by band through `renderer` into `sink` (for displays
-    /// without a frame buffer: SPI panels fed by the band renderer).
-    pub fn redraw_banded<S: BandSink<C>>(
+    /// without a frame buffer: SPI panels fed by the band renderer): the answer to
+    /// [`Do::Draw`].
+    pub fn draw_banded<T: BandSink<C>>(
         &mut self,
         now_ms: u64,
         renderer: &mut BandRenderer<'_, C>,
-        sink: &mut S,
-    ) -> Result<Update, BandError<S::Error>> {
+        sink: &mut T,
+    ) -> Result<Update, BandError<T::Error>> {
         self.vm = self.build_view(now_ms);
         #[cfg(feature = "art")]
-        {
+        let update = {
             let cover = cover_view(
-                &self.session,
+                self.source.session(),
                 &self.art.cache,
                 &self.vm,
                 self.scene.profile(),
             );
             self.scene
                 .redraw_banded_with_cover(&self.vm, cover, now_ms, renderer, sink)
-        }
+        };
         #[cfg(not(feature = "art"))]
-        self.scene.redraw_banded(&self.vm, now_ms, renderer, sink)
+        let update = self.scene.redraw_banded(&self.vm, now_ms, renderer, sink);
+        self.drawn(now_ms);
+        update
     }
 
-    /// Forgets what is on the display (after it was blanked or reset): the next redraw
-    /// draws everything.
+    /// Forgets what is on the display (after it was reset): the next draw draws
+    /// everything.
     pub fn invalidate(&mut self) {
         self.scene.invalidate();
+        self.dirty = true;
     }
 
-    /// The view model of the last redraw or update.
+    /// The view model of the last draw or update.
     pub fn last_view(&self) -> &ViewModel {
         &self.vm
     }
 }
 
 #[cfg(feature = "art")]
-impl<C: Palette> App<C> {
-    /// What the network should do at `now_ms`, covers included: the session's request
-    /// when one is due (see [`Session::poll`]), else the fetch of the cover on screen when
-    /// the fetch rules allow it (see [`crate::art`]), else how long to wait. One thing is
-    /// in flight at a time: report its response with [`App::on_head`], [`App::on_body`],
-    /// [`App::on_end`] or [`App::on_failure`] as for any request, before polling again.
-    pub fn poll_net(&mut self, now_ms: u64) -> NetAction {
+impl<C: Palette, S: Source> App<C, S> {
+    /// The cover to fetch now, if the fetch rules allow it and the source's next request
+    /// (at `next`) leaves room; with the time the network is next wanted.
+    fn cover_request(
+        &mut self,
+        now_ms: u64,
+        next: u64,
+    ) -> Option<(crate::driver::ImageRequest, u64)> {
         use crate::art::{ART_GAP_MS, Want};
-        if self.art.fetcher.is_busy() {
-            return NetAction::Wait;
-        }
-        let next = match self.session.poll(now_ms) {
-            Action::Send(req) => return NetAction::Send(req),
-            Action::Wait => return NetAction::Wait,
-            Action::WaitUntil(t) => t,
-        };
-        let Some(url) = self.wanted_cover() else {
-            return NetAction::WaitUntil(next);
-        };
-        let Ok(url) = heapless::String::<{ tonearm_core::URL_CAP }>::try_from(url) else {
-            return NetAction::WaitUntil(next);
-        };
-        if self.art.cache.get(&url).is_some() {
-            return NetAction::WaitUntil(next);
-        }
+        let url = self.missing_cover()?;
         match self.art.fetcher.want(now_ms, &url) {
-            Want::Now if next >= now_ms.saturating_add(ART_GAP_MS) => {
-                match self.art.fetcher.start(now_ms, &url) {
-                    Some(req) => NetAction::FetchImage(req),
-                    None => NetAction::WaitUntil(next),
-                }
-            }
             // The session's request comes first; the cover after it.
-            Want::Now | Want::Never => NetAction::WaitUntil(next),
-            Want::At(t) => NetAction::WaitUntil(next.min(t)),
+            Want::Now if next >= now_ms.saturating_add(ART_GAP_MS) => {
+                let req = self.art.fetcher.start(now_ms, &url)?;
+                Some((
+                    crate::driver::ImageRequest {
+                        url: req.url,
+                        max_bytes: req.max_bytes,
+                    },
+                    next,
+                ))
+            }
+            Want::Now | Want::Never | Want::At(_) => None,
         }
+    }
+
+    /// When the fetch rules next allow the missing cover's fetch.
+    fn cover_wake(&self, now_ms: u64) -> Option<u64> {
+        let url = self.missing_cover()?;
+        match self.art.fetcher.want(now_ms, &url) {
+            crate::art::Want::At(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// The cover the item on screen wants and the cache lacks.
+    fn missing_cover(&self) -> Option<heapless::String<{ tonearm_core::URL_CAP }>> {
+        let url = heapless::String::try_from(self.wanted_cover()?).ok()?;
+        self.art.cache.peek(&url).is_none().then_some(url)
     }
 
     /// Decodes the cover on the largest side of this profile's art box with these
@@ -386,7 +527,7 @@ impl<C: Palette> App<C> {
     /// least as wide as the art box (an episode's own, else its show's); none for ads
     /// and local files.
     pub fn wanted_cover(&self) -> Option<&str> {
-        wanted_cover(&self.session, self.profile())
+        wanted_cover(self.source.session(), self.profile())
     }
 
     fn art_end(&mut self, now_ms: u64) {

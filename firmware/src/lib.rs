@@ -33,6 +33,7 @@ pub mod art;
 pub mod band;
 pub mod checksum;
 pub mod color;
+pub mod driver;
 pub mod events;
 pub mod fonts;
 pub mod frame;
@@ -44,6 +45,7 @@ pub mod view;
 pub mod widgets;
 
 pub use app::App;
+pub use driver::{Do, ImageRequest, Save, Source};
 pub use band::{BandError, BandRenderer, BandSink, BandTarget, DrawTargetSink};
 pub use checksum::{ChecksumColor, ChecksumSink, Fnv1a, checksum_pixels};
 pub use color::{Palette, Role};

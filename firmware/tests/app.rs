@@ -1,12 +1,13 @@
 //! The app: the session's state becomes the right screen, and steady playback redraws
-//! only small regions.
+//! only small regions. Every test drives the app as a shell does: `App::poll` and what it
+//! says, the draws included.
 
 use embedded_graphics::pixelcolor::Rgb565;
 use embedded_graphics::prelude::*;
 use tonearm_core::Secret;
-use tonearm_core::session::{Action, Control, Credentials, RequestKind, Session, Timing};
+use tonearm_core::session::{Control, Credentials, Request, RequestKind, Session, Timing};
 use tonearm_core::text::bounded;
-use tonearm_firmware::{App, Profile, Screen};
+use tonearm_firmware::{App, Do, Profile, Screen};
 
 /// A frame buffer that counts the pixels written.
 struct Canvas {
@@ -67,30 +68,67 @@ fn app(refresh: bool) -> App<Rgb565> {
     )
 }
 
-/// Answers the app's requests until `until`, with `player` for polls.
-fn serve(app: &mut App<Rgb565>, now: &mut u64, until: u64, player: &dyn Fn(u64) -> (u16, String)) {
+/// Drives the app until `until` as a shell does: requests answered (`player` for polls)
+/// after 40 ms, draws into `canvas`, sleeps to the time it names.
+fn drive(
+    app: &mut App<Rgb565>,
+    now: &mut u64,
+    until: u64,
+    canvas: &mut Canvas,
+    player: &dyn Fn(u64) -> (u16, String),
+) {
     loop {
         match app.poll(*now) {
-            Action::Send(req) => {
-                let (status, body) = match req.kind {
-                    RequestKind::Refresh => {
-                        (200, r#"{"access_token":"a","expires_in":3600}"#.to_string())
-                    }
-                    RequestKind::Poll(_) => player(*now),
-                    RequestKind::Control(_) => (204, String::new()),
-                };
-                *now += 40;
-                app.on_head(*now, status, None);
-                app.on_body(body.as_bytes());
-                app.on_end(*now);
+            Do::Send(req) => answer(app, now, &req, player),
+            Do::Draw => {
+                app.draw(*now, canvas).unwrap();
             }
-            Action::WaitUntil(t) if t <= until => *now = t,
-            _ => {
+            Do::Save(_) | Do::ReadClock | Do::Backlight(_) => {}
+            Do::Fetch(img) => panic!("no covers without the art feature: {img:?}"),
+            Do::Sleep(t) if t <= until => *now = t,
+            Do::Sleep(_) => {
                 *now = until;
                 return;
             }
         }
     }
+}
+
+fn answer(
+    app: &mut App<Rgb565>,
+    now: &mut u64,
+    req: &Request,
+    player: &dyn Fn(u64) -> (u16, String),
+) {
+    let (status, body) = match req.kind {
+        RequestKind::Refresh => (200, r#"{"access_token":"a","expires_in":3600}"#.to_string()),
+        RequestKind::Poll(_) => player(*now),
+        RequestKind::Control(_) => (204, String::new()),
+    };
+    *now += 40;
+    app.on_head(*now, status, None);
+    app.on_body(body.as_bytes());
+    app.on_end(*now);
+}
+
+/// The app's next request from `now` (what it asks before, drawing included, is done).
+fn next_request(app: &mut App<Rgb565>, now: &mut u64, canvas: &mut Canvas) -> Option<Request> {
+    for _ in 0..10_000 {
+        match app.poll(*now) {
+            Do::Send(req) => return Some(req),
+            Do::Draw => {
+                app.draw(*now, canvas).unwrap();
+            }
+            Do::Sleep(t) if t - *now > 3_600_000 => return None,
+            Do::Sleep(t) => *now = t,
+            _ => {}
+        }
+    }
+    None
+}
+
+fn serve(app: &mut App<Rgb565>, now: &mut u64, until: u64, player: &dyn Fn(u64) -> (u16, String)) {
+    drive(app, now, until, &mut Canvas::new(Size::new(320, 240)), player);
 }
 
 fn playing(now: u64) -> (u16, String) {
@@ -107,7 +145,10 @@ fn playing(now: u64) -> (u16, String) {
 fn without_a_refresh_token_it_asks_for_a_login() {
     let mut app = app(false);
     assert_eq!(app.view(0).screen, Screen::LoginNeeded);
-    assert_eq!(app.poll(0), Action::Wait);
+    let mut now = 0;
+    let mut canvas = Canvas::new(Size::new(320, 240));
+    assert_eq!(next_request(&mut app, &mut now, &mut canvas), None);
+    assert_eq!(app.last_view().screen, Screen::LoginNeeded, "drawn");
 }
 
 #[test]
@@ -145,11 +186,12 @@ fn screens_follow_the_session() {
     let until = now + 70_000;
     serve(&mut app, &mut now, until, &playing);
     assert_eq!(app.view(now).screen, Screen::NowPlaying);
-    let t = now;
-    assert!(matches!(app.poll(t + 10_000), Action::Send(_)));
-    app.on_head(t + 10_000, 429, Some("90"));
-    app.on_end(t + 10_000);
-    let vm = app.view(t + 11_000).clone();
+    let mut t = now;
+    let mut canvas = Canvas::new(Size::new(320, 240));
+    assert!(next_request(&mut app, &mut t, &mut canvas).is_some());
+    app.on_head(t, 429, Some("90"));
+    app.on_end(t);
+    let vm = app.view(t + 1_000).clone();
     assert_eq!(vm.screen, Screen::RateLimited);
     assert!(
         (88..=91).contains(&vm.retry_in_s.unwrap()),
@@ -177,19 +219,31 @@ fn steady_playback_redraws_small_regions() {
     let mut now = 0;
     serve(&mut app, &mut now, 1_000, &playing);
     let mut canvas = Canvas::new(Size::new(320, 240));
-    let first = app.redraw(now, &mut canvas).unwrap();
+    app.invalidate();
+    let first = app.draw(now, &mut canvas).unwrap();
     assert!(first.full);
     let full = canvas.written;
     canvas.written = 0;
-    // A minute of ticks, each at the next frame time, with polls answered.
+    // A minute of ticks and polls, as the app schedules them.
     let start = now;
+    let mut draws = 0;
     while now < start + 60_000 {
-        let next = app.next_frame_ms(now);
-        assert!(next > now);
-        serve(&mut app, &mut now, next, &playing);
-        let u = app.redraw(now, &mut canvas).unwrap();
-        assert!(!u.full, "no full redraw while one track plays");
+        match app.poll(now) {
+            Do::Send(req) => answer(&mut app, &mut now, &req, &playing),
+            Do::Draw => {
+                let u = app.draw(now, &mut canvas).unwrap();
+                assert!(!u.full, "no full redraw while one track plays");
+                draws += 1;
+            }
+            Do::Sleep(t) => {
+                assert!(t > now);
+                now = t;
+            }
+            _ => {}
+        }
     }
+    // A draw a second (the elapsed time), and one after each poll's answer.
+    assert!((60..=80).contains(&draws), "{draws} draws in a minute");
     let share = canvas.written as f64 / (full as f64 * 60.0);
     assert!(
         share < 0.03,
@@ -204,18 +258,19 @@ fn unreachable_from_the_start_is_connecting_then_offline_without_a_last_track() 
     let mut now = 0;
     assert_eq!(app.view(now).screen, Screen::Connecting);
     // The token endpoint never answers well.
-    loop {
+    let mut canvas = Canvas::new(Size::new(320, 240));
+    while now <= 120_000 {
         match app.poll(now) {
-            Action::Send(_) => {
+            Do::Send(_) => {
                 now += 40;
                 app.on_head(now, 503, None);
                 app.on_end(now);
             }
-            Action::WaitUntil(t) => now = t,
-            Action::Wait => break,
-        }
-        if now > 120_000 {
-            break;
+            Do::Draw => {
+                app.draw(now, &mut canvas).unwrap();
+            }
+            Do::Sleep(t) => now = t,
+            _ => {}
         }
     }
     let vm = app.view(now).clone();
@@ -225,9 +280,10 @@ fn unreachable_from_the_start_is_connecting_then_offline_without_a_last_track() 
     // Its picture is a status screen, and it differs from the one a minute later.
     let mut a = Canvas::new(Size::new(320, 240));
     let mut fresh: App<Rgb565> = app;
-    fresh.redraw(now, &mut a).unwrap();
+    fresh.invalidate();
+    fresh.draw(now, &mut a).unwrap();
     let before = a.px.clone();
-    let u = fresh.redraw(now + 60_000, &mut a).unwrap();
+    let u = fresh.draw(now + 60_000, &mut a).unwrap();
     assert!(!u.is_empty(), "the age is redrawn as it grows");
     assert_ne!(before, a.px);
 }
