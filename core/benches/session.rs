@@ -8,6 +8,7 @@
 use tonearm_core::Secret;
 use tonearm_core::session::{Action, Credentials, Playback, RequestKind, Session, Timing};
 use tonearm_core::text::bounded;
+use tonearm_testkit::{Answer, Timeline, TrackBody, XorShift};
 
 const HOUR: u64 = 3_600_000;
 /// Simulated round trip of a request.
@@ -20,52 +21,33 @@ enum Mode {
     Idle,
 }
 
-/// A deterministic PRNG for track lengths.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
-
-/// Spotify's state at time `t`: tracks back to back with lengths from 2 to 6 minutes.
+/// Spotify's state at time `t`: tracks back to back with lengths from 2 to 6 minutes (the
+/// test kit's timeline; its answers are the test kit's bodies).
 struct Spotify {
-    starts: Vec<(u64, u64)>, // (start, duration)
+    list: Timeline,
 }
 
 impl Spotify {
     fn new(seed: u64) -> Self {
-        let mut rng = Rng(seed);
-        let mut starts = Vec::new();
-        let mut t = 0;
-        while t < 2 * HOUR {
-            let d = 120_000 + rng.next() % 240_000;
-            starts.push((t, d));
-            t += d;
+        Spotify {
+            list: Timeline::random(&mut XorShift::new(seed), 120_000, 240_000, 2 * HOUR),
         }
-        Spotify { starts }
     }
 
-    fn at(&self, t: u64) -> (usize, u64, u64) {
-        let i = self.starts.iter().rposition(|(s, _)| *s <= t).unwrap_or(0);
-        let (s, d) = self.starts[i];
-        (i, t - s, d)
-    }
-
-    fn body(&self, t: u64, mode: Mode) -> (u16, String) {
-        let (i, progress, d) = self.at(t);
+    fn body(&self, t: u64, mode: Mode) -> Answer {
+        let at = self.list.at(t);
         match mode {
-            Mode::Idle => (204, String::new()),
-            _ => (
-                200,
-                format!(
-                    r#"{{"is_playing":{},"progress_ms":{progress},"currently_playing_type":"track","item":{{"type":"track","name":"Track {i}","duration_ms":{d},"artists":[{{"name":"A"}}],"album":{{"name":"B"}}}}}}"#,
-                    mode == Mode::Playing
-                ),
-            ),
+            Mode::Idle => Answer::empty(204),
+            _ => {
+                let title = format!("Track {}", at.index);
+                let body = TrackBody::new(
+                    &title,
+                    at.progress_ms,
+                    at.duration_ms,
+                    mode == Mode::Playing,
+                );
+                Answer::new(200, body.json())
+            }
         }
     }
 }
@@ -93,22 +75,19 @@ fn simulate(mode: Mode, seed: u64) -> Figures {
             Action::Send(req) => {
                 requests += 1;
                 now += RTT;
-                let (status, body) = match req.kind {
-                    RequestKind::Refresh => {
-                        (200, r#"{"access_token":"a","expires_in":3600}"#.to_string())
-                    }
+                let answer = match req.kind {
+                    RequestKind::Refresh => Answer::token("a", None),
                     _ if mode == Mode::Paused => spotify.body(paused_at, mode),
                     _ => spotify.body(now - RTT / 2, mode),
                 };
-                s.on_head(now, status, None);
-                s.on_body(body.as_bytes());
+                s.on_head(now, answer.status, answer.retry_after.as_deref());
+                s.on_body(&answer.body);
                 s.on_end(now);
                 if let Playback::Item { np, .. } = s.playback() {
                     let title = np.title.as_ref().map(|t| t.to_string());
                     if mode == Mode::Playing && title != shown && shown.is_some() {
                         // The new track's real start.
-                        let (i, _, _) = spotify.at(now - RTT / 2);
-                        delays.push(now - spotify.starts[i].0);
+                        delays.push(now - spotify.list.at(now - RTT / 2).start_ms);
                     }
                     shown = title;
                 }

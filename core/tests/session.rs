@@ -8,45 +8,33 @@ use tonearm_core::session::{
     Request, RequestKind, Session, Timing,
 };
 use tonearm_core::{Secret, text::bounded};
-
-/// A scripted response.
-#[derive(Clone, Debug)]
-struct Reply {
-    status: u16,
-    retry_after: Option<&'static str>,
-    body: Vec<u8>,
-}
+// The scripted Spotify's answers (status, Retry-After, body), shared with the firmware's
+// tests, the session bench and `tonearm simulate`.
+use tonearm_testkit::answer::{INVALID_GRANT_BODY, api_error_body};
+use tonearm_testkit::{Answer as Reply, Timeline, TrackBody, XorShift};
 
 fn reply(status: u16, body: &str) -> Reply {
-    Reply {
-        status,
-        retry_after: None,
-        body: body.as_bytes().to_vec(),
-    }
+    Reply::new(status, body)
 }
 
 fn token(access: &str, refresh: Option<&str>) -> Reply {
-    let refresh = refresh
-        .map(|r| format!(r#","refresh_token":"{r}""#))
-        .unwrap_or_default();
-    reply(
-        200,
-        &format!(
-            r#"{{"access_token":"{access}","token_type":"Bearer","expires_in":3600,"scope":"user-read-currently-playing user-read-playback-state user-modify-playback-state"{refresh}}}"#
-        ),
-    )
+    Reply::token(access, refresh)
 }
 
-/// A playing track of `duration` ms at `progress` ms.
+/// A track of `duration` ms at `progress` ms, playing (resuming disallowed) or paused.
 fn track(title: &str, progress: u64, duration: u64, playing: bool) -> Reply {
-    reply(
-        200,
-        &format!(
-            r#"{{"timestamp":1,"progress_ms":{progress},"is_playing":{playing},"currently_playing_type":"track",
-               "item":{{"type":"track","name":"{title}","duration_ms":{duration},"artists":[{{"name":"A"}}],"album":{{"name":"B","images":[]}}}},
-               "actions":{{"disallows":{{"resuming":{playing}}}}}}}"#
-        ),
-    )
+    let disallows: &[&str] = if playing { &["resuming"] } else { &[] };
+    let body = TrackBody::new(title, progress, duration, playing)
+        .at_timestamp(1)
+        .disallowing(disallows);
+    reply(200, &body.json())
+}
+
+/// Playing `list` (from monotonic 0) at `now`, its items titled `{prefix}{index}`.
+fn listening(list: &Timeline, prefix: &str, now: u64) -> Reply {
+    let at = list.at(now);
+    let title = format!("{prefix}{}", at.index);
+    track(&title, at.progress_ms, at.duration_ms, true)
 }
 
 fn creds(secret: bool) -> Credentials {
@@ -95,7 +83,7 @@ impl Sim {
 
     fn respond(&mut self, r: &Reply, latency: u64) {
         self.now += latency;
-        self.s.on_head(self.now, r.status, r.retry_after);
+        self.s.on_head(self.now, r.status, r.retry_after.as_deref());
         for c in r.body.chunks(7) {
             self.s.on_body(c);
         }
@@ -223,10 +211,7 @@ fn a_401_refreshes_once_and_retries_once() {
         RequestKind::Refresh => token("access-2", None),
         _ if req.authorization.as_str() == "Bearer access-1" && now < 10_000 => {
             n401 += 1;
-            reply(
-                401,
-                r#"{"error":{"status":401,"message":"The access token expired"}}"#,
-            )
+            reply(401, &api_error_body(401, "The access token expired", None))
         }
         _ => track("T", 0, 300_000, true),
     });
@@ -268,12 +253,7 @@ fn a_401_after_a_fresh_token_backs_off_instead_of_looping() {
 #[test]
 fn invalid_grant_stops_and_asks_for_a_login() {
     let mut sim = Sim::new(creds(false));
-    sim.run(3_600_000, |_, _| {
-        reply(
-            400,
-            r#"{"error":"invalid_grant","error_description":"Refresh token revoked"}"#,
-        )
-    });
+    sim.run(3_600_000, |_, _| reply(400, INVALID_GRANT_BODY));
     assert_eq!(sim.sent.len(), 1, "no retry loop");
     assert_eq!(sim.s.status(sim.now).health, Health::LoginNeeded);
     assert_eq!(
@@ -343,14 +323,10 @@ fn playing_polls_every_5_s_and_just_after_the_predicted_end() {
 fn an_hour_of_playback_polls_at_most_once_per_5_s_on_average() {
     let mut sim = started(false, track("Track 0", 0, 180_000, true));
     let t0 = sim.now;
+    let list = Timeline::uniform(180_000, 3_600_000);
     sim.run(t0 + 3_600_000, |req, now| match req.kind {
         RequestKind::Refresh => token("access-2", None),
-        _ => track(
-            &format!("Track {}", (now - t0) / 180_000),
-            (now - t0) % 180_000,
-            180_000,
-            true,
-        ),
+        _ => listening(&list, "Track ", now - t0),
     });
     let polls = sim.requests(is_poll).iter().filter(|t| **t > t0).count();
     assert!(polls <= 720, "{polls} polls in an hour");
@@ -434,14 +410,7 @@ fn an_empty_unknown_state_counts_as_nothing_playing() {
         "/../../shared/api-corpus/issue1515_player_unknown_item_null_timestamp0.json"
     ))
     .unwrap();
-    let sim = started(
-        false,
-        Reply {
-            status: 200,
-            retry_after: None,
-            body,
-        },
-    );
+    let sim = started(false, Reply::new(200, body));
     assert!(matches!(sim.s.playback(), Playback::Nothing { .. }));
 }
 
@@ -450,11 +419,7 @@ fn a_429_holds_every_request_until_retry_after() {
     let mut sim = started(false, track("T", 0, 300_000, true));
     let t0 = sim.now;
     let mut first = true;
-    let mut r = Reply {
-        status: 429,
-        retry_after: Some("120"),
-        body: Vec::new(),
-    };
+    let mut r = Reply::rate_limited(Some("120"));
     sim.run(t0 + 200_000, |_, _| {
         if std::mem::take(&mut first) {
             r.clone()
@@ -482,12 +447,8 @@ fn a_long_429_shows_a_countdown_and_a_short_one_a_stale_badge() {
         let req = sim.next_request(sim.now + 10_000).unwrap();
         assert!(is_poll(&req.kind));
         sim.respond(
-            &Reply {
-                status: 429,
-                retry_after: Some(retry_after),
-                body: b"{\"error\":{\"status\":429,\"message\":\"API rate limit exceeded\"}}"
-                    .to_vec(),
-            },
+            &reply(429, &api_error_body(429, "API rate limit exceeded", None))
+                .with_retry_after(retry_after),
             50,
         );
         match sim.s.status(sim.now + 1_000).health {
@@ -779,13 +740,9 @@ fn a_token_without_the_playback_state_scope_uses_currently_playing() {
 }
 
 /// A deterministic xorshift64 stream for the randomized tests.
-fn xorshift(mut rng: u64) -> impl FnMut() -> u64 {
-    move || {
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
-        rng
-    }
+fn xorshift(seed: u64) -> impl FnMut() -> u64 {
+    let mut rng = XorShift::new(seed);
+    move || rng.next()
 }
 
 /// A day of listening against a simulated Spotify with random faults: no panic, the
@@ -798,7 +755,8 @@ fn a_simulated_day_with_random_faults() {
     let mut refresh_gen = 1;
     let mut current_refresh = String::from("refresh-1");
     // Tracks of 3 minutes back to back, from t = 0.
-    let title_at = |t: u64| format!("Track {}", t / 180_000);
+    let list = Timeline::uniform(180_000, day);
+    let title_at = |t: u64| format!("Track {}", list.at(t).index);
     sim.run(day, |req, now| {
         let faults = now < day - 600_000;
         let roll = next() % 100;
@@ -806,11 +764,7 @@ fn a_simulated_day_with_random_faults() {
             return reply(503, "");
         }
         if faults && roll < 4 {
-            return Reply {
-                status: 429,
-                retry_after: Some("7"),
-                body: Vec::new(),
-            };
+            return Reply::rate_limited(Some("7"));
         }
         if faults && roll < 5 {
             return reply(200, "{\"item\": [");
@@ -826,7 +780,7 @@ fn a_simulated_day_with_random_faults() {
                 current_refresh = format!("refresh-{refresh_gen}");
                 token(&format!("access-{refresh_gen}"), Some(&current_refresh))
             }
-            _ => track(&title_at(now), now % 180_000, 180_000, true),
+            _ => listening(&list, "Track ", now),
         }
     });
     let times = sim.requests(|_| true);
@@ -869,13 +823,7 @@ const DAY0_S: u64 = 1_796_083_200;
 const HOUR: u64 = 3_600_000;
 
 fn quota_429(retry_after: Option<&'static str>) -> Reply {
-    Reply {
-        status: 429,
-        retry_after,
-        body:
-            br#"{"error":{"status":429,"message":"Too many requests","reason":"QUOTA_EXCEEDED"}}"#
-                .to_vec(),
-    }
+    Reply::quota(retry_after)
 }
 
 fn premium_403() -> Reply {
@@ -1024,14 +972,7 @@ fn a_429_without_a_body_is_a_quota_answer_only_when_it_asks_for_hours() {
         sim.next_request(0).unwrap();
         sim.respond(&token("a", None), 50);
         sim.next_request(sim.now).unwrap();
-        sim.respond(
-            &Reply {
-                status: 429,
-                retry_after: Some(retry_after),
-                body: Vec::new(),
-            },
-            50,
-        );
+        sim.respond(&Reply::rate_limited(Some(retry_after)), 50);
         let health = sim.s.status(sim.now).health;
         assert_eq!(
             matches!(health, Health::QuotaExceeded { .. }),
@@ -1048,11 +989,7 @@ fn a_429_without_a_body_is_a_quota_answer_only_when_it_asks_for_hours() {
     sim.respond(&token("a", None), 50);
     sim.next_request(sim.now).unwrap();
     sim.respond(
-        &Reply {
-            status: 429,
-            retry_after: Some("7200"),
-            body: br#"{"error":{"status":429,"message":"API rate limit exceeded"}}"#.to_vec(),
-        },
+        &reply(429, &api_error_body(429, "API rate limit exceeded", None)).with_retry_after("7200"),
         50,
     );
     assert!(matches!(
@@ -1104,6 +1041,7 @@ fn the_cap_is_never_exceeded_over_a_week_with_quota_hits_presses_and_restarts() 
     let budget = 300;
     let mut state = QuotaState::default();
     let mut all: Vec<u64> = Vec::new(); // Unix ms of every request, across restarts
+    let list = Timeline::uniform(180_000, 25 * HOUR);
     for day in 0..7u64 {
         // A restart every day, from what the last run saved.
         let start_s = DAY0_S + day * 86_400;
@@ -1120,7 +1058,7 @@ fn the_cap_is_never_exceeded_over_a_week_with_quota_hits_presses_and_restarts() 
                     RequestKind::Refresh => token("a", None),
                     RequestKind::Control(_) => reply(204, ""),
                     // Music all day: tracks of 3 minutes.
-                    _ => track(&format!("T{}", now / 180_000), now % 180_000, 180_000, true),
+                    _ => listening(&list, "T", now),
                 }
             });
             if next().is_multiple_of(3) {
@@ -1149,10 +1087,11 @@ fn night_hours_poll_rarely_and_a_press_only_wakes() {
     let mut sim = Sim::budgeted(700, QuotaState::default(), start_s, 3600);
     sim.s
         .set_night(Some(NightHours::parse("23:00-07:00").unwrap()));
+    let list = Timeline::uniform(200_000, 9 * HOUR);
     let serve = |req: &Request, now: u64| match req.kind {
         RequestKind::Refresh => token("a", None),
         RequestKind::Control(_) => reply(204, ""),
-        _ => track(&format!("T{}", now / 200_000), now % 200_000, 200_000, true),
+        _ => listening(&list, "T", now),
     };
     sim.run(2 * HOUR, serve);
     assert!(sim.s.is_dark(sim.now) && sim.s.status(sim.now).blank);
@@ -1215,13 +1154,7 @@ fn the_login_warning_starts_on_day_168_and_invalid_grant_then_says_why() {
         sim.s
             .set_authorized_at(Some(now_s - (182 - days_before_end) * 86_400));
         sim.next_request(0).unwrap();
-        sim.respond(
-            &reply(
-                400,
-                r#"{"error":"invalid_grant","error_description":"Refresh token revoked"}"#,
-            ),
-            50,
-        );
+        sim.respond(&reply(400, INVALID_GRANT_BODY), 50);
         assert_eq!(sim.s.status(sim.now).health, health);
     }
 }
@@ -1281,9 +1214,10 @@ fn premium_refusal(budget: u32) {
 fn the_budgeted_schedule_watches_track_ends_and_thins_between() {
     let mut sim = Sim::budgeted(1000, QuotaState::default(), DAY0_S, 0);
     // A 200 s track from 0, then another.
+    let list = Timeline::uniform(200_000, 400_000);
     sim.run(400_000, |req, now| match req.kind {
         RequestKind::Refresh => token("a", None),
-        _ => track(&format!("T{}", now / 200_000), now % 200_000, 200_000, true),
+        _ => listening(&list, "T", now),
     });
     let polls = sim.requests(is_poll);
     // Alert after the start (20 s), and a poll just after the predicted end.
@@ -1313,6 +1247,7 @@ fn an_outage_at_night_does_not_spend_the_day() {
     sim.s
         .set_night(Some(NightHours::parse("23:00-07:00").unwrap()));
     let (night_start, night_end) = (HOUR, 9 * HOUR);
+    let list = Timeline::uniform(200_000, night_end + 4 * HOUR + HOUR);
     let mut night_attempts = 0u32;
     while let Some(req) = sim.next_request(night_end + 4 * HOUR) {
         let t = sim.now;
@@ -1324,7 +1259,7 @@ fn an_outage_at_night_does_not_spend_the_day() {
         }
         let r = match req.kind {
             RequestKind::Refresh => token("a", None),
-            _ => track(&format!("T{}", t / 200_000), t % 200_000, 200_000, true),
+            _ => listening(&list, "T", t),
         };
         sim.respond(&r, 50);
     }
