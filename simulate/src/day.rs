@@ -41,23 +41,9 @@ pub struct Event {
     pub action: Action,
 }
 
-/// An item of a `play` list.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Track {
-    /// The title (unique within a day).
-    pub title: Rc<str>,
-    /// The length in ms.
-    pub duration_ms: u64,
-}
-
-/// A skip made on another device.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Skip {
-    /// The next item (or the list ends).
-    Next,
-    /// The previous item (the first one is restarted).
-    Previous,
-}
+/// An item of a `play` list, and a skip made on another device: the scripted player's
+/// own types.
+pub use tonearm_testkit::{Skip, Track};
 
 /// What happens.
 #[derive(Debug, Clone, PartialEq)]

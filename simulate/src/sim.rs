@@ -10,17 +10,15 @@ use std::rc::Rc;
 use embedded_graphics::pixelcolor::Rgb565;
 use tonearm_core::Secret;
 use tonearm_core::budget::QuotaState;
-use tonearm_core::session::{
-    Action as NetAction, Control, ControlRefused, Credentials, Playback, Session, WAKE_MS,
-};
+use tonearm_core::session::{Control, ControlRefused, Credentials, Playback, Session, WAKE_MS};
 use tonearm_core::text::bounded;
 use tonearm_core::wall::{NightHours, WallClock};
 use tonearm_firmware::events::EventLine;
-use tonearm_firmware::{App, Profile, Screen};
+use tonearm_firmware::{App, Do, Profile, Screen};
 
 use crate::config::Sched;
 use crate::day::{Action, DAY_MS, Day};
-use crate::spotify::{Reply, RequestClass, Spotify, State};
+use crate::spotify::{Reply, RequestClass, Spotify, State, call, class_of};
 use crate::stats::{Latencies, max_in_window};
 
 /// The simulated round trip of every request, in ms.
@@ -266,6 +264,8 @@ impl Runner {
         session.set_budget(sched.daily_requests, QuotaState::default());
         session.set_night(sched.night);
         let mut app = App::new(Profile::Landscape320x240, session);
+        // What is shown is read at each event (`observe`), not drawn frame by frame.
+        app.set_headless(true);
         app.set_wall_clock(
             0,
             WallClock {
@@ -348,28 +348,46 @@ impl Runner {
         self.app
             .on_head(now, f.reply.status, f.reply.retry_after.as_deref());
         if !f.reply.body.is_empty() {
-            self.app.on_body(f.reply.body.as_bytes());
+            self.app.on_body(&f.reply.body);
         }
         self.app.on_end(now);
         if f.reply.quota && self.hold_start.is_none() {
             self.hold_start = Some(now);
         }
-        // What a shell persists (nothing is written here).
-        let _ = self.app.take_token_update();
-        let _ = self.app.take_quota_save(now, 60_000);
     }
 
     fn ask(&mut self) {
         let now = self.now;
-        match self.app.poll(now) {
-            NetAction::Send(req) => {
-                let class = RequestClass::of(&req);
+        loop {
+            let req = match self.app.poll(now) {
+                Do::Send(req) => req,
+                // What a shell persists (nothing is written here).
+                Do::Save(_) => continue,
+                Do::ReadClock => {
+                    self.app.set_wall_clock(
+                        now,
+                        WallClock {
+                            unix_ms: self.unix_at_zero_ms + now,
+                            utc_offset_s: self.utc_offset_s,
+                        },
+                    );
+                    continue;
+                }
+                // Headless, without covers: neither is asked for.
+                Do::Fetch(_) | Do::Draw | Do::Backlight(_) => continue,
+                Do::Sleep(t) => {
+                    self.session_wake = t;
+                    return;
+                }
+            };
+            {
+                let class = class_of(&req);
                 let in_hold = self.hold_start.is_some() && self.sp.quota_active(now);
                 if let Some(start) = self.hold_start.take() {
                     self.hold_ms += now - start;
                 }
                 let before = self.sp.state();
-                let reply = self.sp.answer(now, &req);
+                let reply = self.sp.answer(now, &call(&req));
                 if self.sp.state() != before {
                     self.record_change(now, ChangeKind::Press);
                 }
@@ -386,8 +404,7 @@ impl Runner {
                     reply,
                 });
             }
-            NetAction::WaitUntil(t) => self.session_wake = t.max(now + 1),
-            NetAction::Wait => self.session_wake = u64::MAX,
+            return;
         }
     }
 
