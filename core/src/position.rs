@@ -47,21 +47,41 @@ pub fn format_time(ms: u64) -> TimeText {
     out
 }
 
+/// Formats `ms` as `h:mm:ss` whatever its length (`"0:05:00"`): a countdown that
+/// reads the same way from hours down to seconds.
+pub fn format_hms(ms: u64) -> TimeText {
+    let mut out = TimeText::new();
+    write_time(&mut out, ms, true);
+    out
+}
+
+/// The elapsed and total texts of a position, both in the duration's format (`h:mm:ss`
+/// when the duration or the position is an hour or more, else `m:ss`): `("0:46:00",
+/// "2:00:00")`. With no duration (or a zero one) the elapsed time in its own format and
+/// an empty total.
+pub fn format_times(position_ms: u64, duration_ms: Option<u64>) -> (TimeText, TimeText) {
+    match duration_ms {
+        Some(d) if d > 0 => {
+            let long = d >= 3_600_000 || position_ms >= 3_600_000;
+            let (mut elapsed, mut total) = (TimeText::new(), TimeText::new());
+            write_time(&mut elapsed, position_ms, long);
+            write_time(&mut total, d, long);
+            (elapsed, total)
+        }
+        _ => (format_time(position_ms), TimeText::new()),
+    }
+}
+
 /// Formats `"elapsed / total"` with both sides in the duration's format (`h:mm:ss` when
 /// the duration is an hour or more, else `m:ss`): `"0:46:00 / 2:00:00"`, `"1:23 / 3:45"`.
 /// With no duration (or a zero one, as for ads) the elapsed time alone, in its own format.
 pub fn format_position(position_ms: u64, duration_ms: Option<u64>) -> TimeText {
-    match duration_ms {
-        Some(d) if d > 0 => {
-            let long = d >= 3_600_000 || position_ms >= 3_600_000;
-            let mut out = TimeText::new();
-            write_time(&mut out, position_ms, long);
-            let _ = out.push_str(" / ");
-            write_time(&mut out, d, long);
-            out
-        }
-        _ => format_time(position_ms),
+    let (mut out, total) = format_times(position_ms, duration_ms);
+    if !total.is_empty() {
+        let _ = out.push_str(" / ");
+        let _ = out.push_str(&total);
     }
+    out
 }
 
 #[cfg(test)]
@@ -118,6 +138,22 @@ mod tests {
         for &(pos, dur, want) in table {
             assert_eq!(format_position(pos, dur).as_str(), want, "{pos} {dur:?}");
         }
+    }
+
+    #[test]
+    fn separate_texts_and_countdowns() {
+        for (pos, dur, want) in [
+            (46_170, Some(151_933), ("0:46", "2:31")),
+            (2_760_000, Some(7_200_000), ("0:46:00", "2:00:00")),
+            (3_700_000, Some(3_000_000), ("1:01:40", "0:50:00")),
+            (12_000, Some(0), ("0:12", "")),
+            (3_723_000, None, ("1:02:03", "")),
+        ] {
+            let (a, b) = format_times(pos, dur);
+            assert_eq!((a.as_str(), b.as_str()), want, "{pos} {dur:?}");
+        }
+        assert_eq!(format_hms(300_000).as_str(), "0:05:00");
+        assert_eq!(format_hms(48_926_000).as_str(), "13:35:26");
     }
 
     proptest! {

@@ -30,12 +30,10 @@ pub enum Role {
     Overlay,
 }
 
-/// A pixel color the screens can draw in: a color per [`Role`] and the art
-/// placeholder's colors.
+/// A pixel color the screens can draw in: a color per [`Role`], the art placeholder's
+/// colors and the conversion of covers. Whether a display is mono (and laid out as one)
+/// is its [`Profile`](crate::Profile)'s to say, not its color type's.
 pub trait Palette: PixelColor + Default {
-    /// Only on and off: layouts use outlines and inversion instead of shades.
-    const MONO: bool;
-
     /// The color of `role`.
     fn role(role: Role) -> Self;
 
@@ -101,8 +99,6 @@ impl Palette for Rgb565 {
         )
     }
 
-    const MONO: bool = false;
-
     fn role(role: Role) -> Self {
         match role {
             Role::Background => rgb(0x0e, 0x10, 0x13),
@@ -150,8 +146,6 @@ impl Palette for Rgb565 {
 }
 
 impl Palette for BinaryColor {
-    const MONO: bool = true;
-
     fn role(role: Role) -> Self {
         match role {
             Role::Background | Role::Track | Role::Overlay => BinaryColor::Off,

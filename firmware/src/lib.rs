@@ -5,8 +5,12 @@
 //!   [`ViewModel::from_now_playing`];
 //! - [`Screen`]: the one vocabulary of screens;
 //! - [`Profile`]: the three display shapes, each with its own layout;
-//! - [`Frame`]: a view model drawn on a profile, whole or one region at a time;
-//! - [`Scene`]: the retained scene that redraws only what changed;
+//! - [`screens`]: the [`ItemScreen`] and the [`StatusScreen`], each a `Drawable` laid out
+//!   once for its view model, profile and time;
+//! - [`Frame`]: a view model drawn on a profile as the screen it calls for, whole or one
+//!   region at a time;
+//! - [`Scene`]: the retained scene that redraws only what changed, through the diff
+//!   protocol of [`parts`];
 //! - [`band`]: the band renderer (no frame buffer needed) and [`checksum`]: the frame
 //!   checksum boards and the host print;
 //! - [`text`] and [`fonts`]: Unicode text through a per-character font fallback chain;
@@ -37,22 +41,26 @@ pub mod driver;
 pub mod events;
 pub mod fonts;
 pub mod frame;
+pub mod parts;
 pub mod profile;
 pub mod scene;
 pub mod screen;
+pub mod screens;
 pub mod text;
 pub mod view;
 pub mod widgets;
 
 pub use app::App;
-pub use driver::{Do, ImageRequest, Save, Source};
 pub use band::{BandError, BandRenderer, BandSink, BandTarget, DrawTargetSink};
 pub use checksum::{ChecksumColor, ChecksumSink, Fnv1a, checksum_pixels};
 pub use color::{Palette, Role};
-pub use frame::{CoverView, Frame, Part};
+pub use driver::{Do, ImageRequest, Save, Source};
+pub use frame::{CoverView, Frame};
+pub use parts::Part;
 pub use profile::Profile;
 pub use scene::{Scene, Update};
 pub use screen::Screen;
+pub use screens::{ItemScreen, StatusScreen};
 pub use view::{ArtStatus, ClockTime, Controls, Notice, ViewModel};
 
 /// The frame checksum of `frame`, rendered in bands through `buf` (at least one row of
@@ -61,7 +69,7 @@ pub fn frame_checksum<C: Palette + ChecksumColor>(
     frame: &Frame<'_, C>,
     buf: &mut [C],
 ) -> Result<u32, BandError<core::convert::Infallible>> {
-    let bounds = frame.profile.bounds();
+    let bounds = frame.profile().bounds();
     let mut renderer = BandRenderer::new(buf, bounds.size);
     let mut sink = ChecksumSink::new();
     renderer.render(

@@ -54,26 +54,42 @@ impl Profile {
         Rectangle::new(Point::zero(), self.size())
     }
 
+    /// Whether the display shows only on and off (the 128x64 OLED): layouts use
+    /// outlines and inverted chips instead of shades, and the shorter words. The one
+    /// place that says which profiles are mono.
+    pub const fn is_mono(self) -> bool {
+        matches!(self, Profile::Mono128x64)
+    }
+
     /// Whether over-long titles scroll (the color profiles) rather than only ending in
     /// an ellipsis.
     pub const fn marquee(self) -> bool {
-        !matches!(self, Profile::Mono128x64)
+        !self.is_mono()
     }
 
     /// The layout of `screen`.
     pub fn layout(self, screen: Screen) -> Layout {
         if screen.shows_item() {
-            Layout::Item(match self {
-                Profile::Landscape320x240 => landscape_item(),
-                Profile::Square240x240 => square_item(),
-                Profile::Mono128x64 => mono_item(),
-            })
+            Layout::Item(self.item_layout())
         } else {
-            Layout::Status(match self {
-                Profile::Landscape320x240 => color_status(self.size()),
-                Profile::Square240x240 => color_status(self.size()),
-                Profile::Mono128x64 => mono_status(),
-            })
+            Layout::Status(self.status_layout())
+        }
+    }
+
+    /// The layout of the screens that show an item.
+    pub fn item_layout(self) -> ItemLayout {
+        match self {
+            Profile::Landscape320x240 => landscape_item(),
+            Profile::Square240x240 => square_item(),
+            Profile::Mono128x64 => mono_item(),
+        }
+    }
+
+    /// The layout of the status screens.
+    pub fn status_layout(self) -> StatusLayout {
+        match self {
+            Profile::Landscape320x240 | Profile::Square240x240 => color_status(self.size()),
+            Profile::Mono128x64 => mono_status(),
         }
     }
 }
@@ -155,10 +171,7 @@ impl Profile {
     /// The size of the art box of the item screens: the cover is scaled to it, and the
     /// image chosen is the smallest at least this wide (at 128x64, [`MONO_ART`]).
     pub fn art_size(self) -> Size {
-        match self.layout(Screen::NowPlaying) {
-            Layout::Item(ItemLayout { art: Some(a), .. }) => a.size,
-            _ => MONO_ART.size,
-        }
+        self.item_layout().art.map_or(MONO_ART.size, |a| a.size)
     }
 }
 

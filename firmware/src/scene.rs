@@ -13,9 +13,11 @@ use embedded_graphics::primitives::Rectangle;
 use crate::band::{BandError, BandRenderer, BandSink};
 use crate::checksum::Fnv1a;
 use crate::color::{Palette, Role};
-use crate::frame::{CoverView, Frame, MAX_PARTS, Part};
+use crate::frame::{CoverView, Frame};
+use crate::parts::{MAX_PARTS, Part};
 use crate::profile::Profile;
 use crate::screen::Screen;
+use crate::screens::Context;
 use crate::view::ViewModel;
 use tonearm_core::TimeText;
 
@@ -58,6 +60,8 @@ struct ShownPart {
     text: Option<TimeText>,
 }
 
+/// What each part of the display showed last: the diff protocol's memory (see
+/// [`crate::parts`]).
 #[derive(Debug, Clone)]
 struct Shown {
     screen: Screen,
@@ -103,9 +107,16 @@ impl<C: Palette> Scene<C> {
         self.shown = None;
     }
 
-    /// The frame of `vm` at `now_ms` (monotonic), as the last update saw it.
+    /// The frame of `vm` at `now_ms` (monotonic), as the last update saw it: laid out
+    /// once, its times at `now_ms`, its marquee at the time since the title appeared.
     pub fn frame<'a>(&self, vm: &'a ViewModel, now_ms: u64) -> Frame<'a, C> {
-        Frame::new(vm, self.profile).at(now_ms.saturating_sub(self.title_since_ms))
+        Frame::of(Context {
+            vm,
+            profile: self.profile,
+            now_ms,
+            anim_ms: now_ms.saturating_sub(self.title_since_ms),
+            cover: None,
+        })
     }
 
     /// Whether something animates (an over-long title scrolling), so the shell should
@@ -117,6 +128,11 @@ impl<C: Palette> Scene<C> {
     /// Takes the next view model at `now_ms` (monotonic) and returns the regions to
     /// redraw; the scene then assumes they were drawn.
     pub fn update(&mut self, vm: &ViewModel, now_ms: u64) -> Update {
+        self.update_frame(vm, now_ms).0
+    }
+
+    /// [`Scene::update`], and the frame it laid out (to draw the regions with).
+    fn update_frame<'a>(&mut self, vm: &'a ViewModel, now_ms: u64) -> (Update, Frame<'a, C>) {
         let th = title_hash(vm);
         if th != self.title_hash || self.shown.is_none() {
             self.title_hash = th;
@@ -142,11 +158,11 @@ impl<C: Palette> Scene<C> {
             _ => None,
         };
         self.shown = Some(next);
-        match regions {
+        let update = match regions {
             Some(regions) => Update {
                 full: false,
                 regions,
-                anim_ms: frame.anim_ms,
+                anim_ms: frame.anim_ms(),
             },
             None => {
                 let mut regions = heapless::Vec::new();
@@ -154,10 +170,11 @@ impl<C: Palette> Scene<C> {
                 Update {
                     full: true,
                     regions,
-                    anim_ms: frame.anim_ms,
+                    anim_ms: frame.anim_ms(),
                 }
             }
-        }
+        };
+        (update, frame)
     }
 
     /// The changed regions from `old` to `new`; `None` when too many to list.
@@ -232,10 +249,8 @@ impl<C: Palette> Scene<C> {
     where
         D: DrawTarget<Color = C>,
     {
-        let update = self.update(vm, now_ms);
-        let frame = Frame::new(vm, self.profile)
-            .at(update.anim_ms)
-            .with_cover(cover);
+        let (update, frame) = self.update_frame(vm, now_ms);
+        let frame = frame.with_cover(cover);
         for r in &update.regions {
             frame.draw_region(target, *r)?;
         }
@@ -269,10 +284,8 @@ impl<C: Palette> Scene<C> {
     where
         S: BandSink<C>,
     {
-        let update = self.update(vm, now_ms);
-        let frame = Frame::new(vm, self.profile)
-            .at(update.anim_ms)
-            .with_cover(cover);
+        let (update, frame) = self.update_frame(vm, now_ms);
+        let frame = frame.with_cover(cover);
         for r in &update.regions {
             renderer.render(
                 *r,

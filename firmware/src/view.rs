@@ -1,12 +1,21 @@
 //! The view model: a plain struct the app fills from the core's state and the screens
-//! draw. It holds text already chosen and formatted, so drawing never decides anything.
+//! draw. Every word the user reads is decided here (the fixed copy of each screen, the
+//! badge, the header's label, the quota's heading), so drawing only lays out and draws.
+//!
+//! Times move on by themselves: the position, the ages ("3 min ago"), the countdowns
+//! ("0:12") are kept as they were at [`ViewModel::at_ms`] and advanced to the moment of
+//! drawing by the methods that take a `now_ms` ([`ViewModel::position_at`],
+//! [`ViewModel::badge`], ...). The rest does not depend on the time, so a view model
+//! built once serves every redraw until the state (or the clock's minute) changes.
 
 use heapless::String;
+use tonearm_core::position::{format_hms, format_times};
 use tonearm_core::text::push_truncating;
 use tonearm_core::{DEVICE_NAME_CAP, NAME_CAP, TITLE_CAP};
 use tonearm_core::{Disallows, Kind, NowPlaying, Repeat, TimeText, format_time};
 
 use crate::checksum::Fnv1a;
+use crate::profile::Profile;
 use crate::screen::Screen;
 
 /// Bytes kept of the joined artist names (`"A, B, C"`).
@@ -17,6 +26,14 @@ pub const MESSAGE_CAP: usize = 96;
 pub const BACK_CAP: usize = 32;
 /// Bytes kept of the login warning (`"Login ends 3 Jan"`).
 pub const WARNING_CAP: usize = 24;
+/// Bytes kept of a badge's text (`"Offline \u{b7} 3 min"`, `"2 h ago"`).
+pub const BADGE_CAP: usize = 32;
+/// Bytes kept of a status screen's hint (its last line).
+pub const HINT_CAP: usize = 48;
+/// Bytes kept of the header's device line (`"on "` and the device's name).
+pub const DEVICE_LINE_CAP: usize = DEVICE_NAME_CAP + 3;
+/// Stale data shows its badge from this age on (seconds).
+pub const STALE_BADGE_AFTER_S: u32 = 15;
 
 /// A short overlay over whatever screen is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -30,6 +47,20 @@ pub enum Notice {
     CommandFailed,
     /// The app's daily Spotify quota is used up (a control was refused for it).
     DailyLimit,
+}
+
+impl From<tonearm_core::session::Notice> for Notice {
+    /// The notice shown for the session's: a refused press (not allowed for this item)
+    /// and another failed control read the same.
+    fn from(n: tonearm_core::session::Notice) -> Notice {
+        use tonearm_core::session::Notice as Why;
+        match n {
+            Why::PremiumRequired => Notice::PremiumRequired,
+            Why::NoActiveDevice => Notice::NoActiveDevice,
+            Why::DailyLimit => Notice::DailyLimit,
+            Why::NotAllowed | Why::ControlFailed => Notice::CommandFailed,
+        }
+    }
 }
 
 impl Notice {
@@ -129,14 +160,15 @@ pub struct ViewModel {
     pub playing: bool,
     /// A local file (no art, no ids).
     pub is_local: bool,
-    /// Position into the item, in ms.
+    /// When the times below were taken (monotonic ms): drawn at a later `now_ms` they
+    /// move on by the difference (the position while playing, the ages, the
+    /// countdowns). `None`: they are shown as they are (a still image, a golden).
+    pub at_ms: Option<u64>,
+    /// Position into the item at [`ViewModel::at_ms`], in ms (see
+    /// [`ViewModel::position_at`]).
     pub position_ms: u64,
     /// Duration of the item in ms; `None` (or zero) when unknown (ads, null durations).
     pub duration_ms: Option<u64>,
-    /// Elapsed text, in the duration's format (`"0:46"`, `"0:46:00"`).
-    pub elapsed: TimeText,
-    /// Total text (`"2:31"`, `"2:00:00"`); empty when there is no duration.
-    pub total: TimeText,
     /// The album-art area.
     pub art: ArtStatus,
     /// Controls that can be used (`actions.disallows`).
@@ -147,15 +179,17 @@ pub struct ViewModel {
     pub shuffle: Option<bool>,
     /// Repeat state, when known.
     pub repeat: Option<Repeat>,
-    /// Age of the data in seconds when it is stale (the stale badge); `None` when fresh.
+    /// Age of the data in seconds when it is stale, at [`ViewModel::at_ms`]; `None`
+    /// when fresh. Its badge shows from [`STALE_BADGE_AFTER_S`] on.
     pub stale_s: Option<u32>,
     /// A short overlay.
     pub notice: Option<Notice>,
     /// `idle`: the time of day, when known.
     pub clock: Option<ClockTime>,
-    /// `offline`: seconds since the last good answer.
+    /// `offline`: seconds since the last good answer, at [`ViewModel::at_ms`].
     pub offline_s: Option<u32>,
-    /// `rate_limited`: seconds until the next request is allowed.
+    /// `rate_limited`: seconds until the next request is allowed, at
+    /// [`ViewModel::at_ms`].
     pub retry_in_s: Option<u32>,
     /// `config_error` and `login_needed` (and `connecting`): what is wrong, in a few
     /// words; wrapped onto as many lines as the screen has. Empty: the screen's own text.
@@ -163,8 +197,13 @@ pub struct ViewModel {
     /// `quota_exceeded`: when Spotify answers again, already formatted (`"Back at
     /// 09:42"`, `"Back tomorrow 09:42"`, `"Back Tue 09:42"`, `"Back in 13:35:26"`).
     /// Where a screen has room, a trailing time (digits and colons) is shown in big
-    /// numbers (see [`back_time`]). Empty: none.
+    /// numbers (see [`back_time`]). Empty: none. Ignored when
+    /// [`ViewModel::back_in_s`] is set.
     pub back: String<BACK_CAP>,
+    /// `quota_exceeded` when the time of day is unknown: seconds until Spotify answers
+    /// again, at [`ViewModel::at_ms`]; the back line is then `"Back in h:mm:ss"`,
+    /// counting down as it is drawn.
+    pub back_in_s: Option<u32>,
     /// The login warning shown small on the item screens and `idle` (`"Login ends 3
     /// Jan"`). Empty: none.
     pub warning: String<WARNING_CAP>,
@@ -265,21 +304,11 @@ impl ViewModel {
         vm
     }
 
-    /// Sets the position and duration and their texts (`elapsed`, `total`), both in the
-    /// duration's format. A zero duration counts as none.
+    /// Sets the position (at [`ViewModel::at_ms`]) and the duration. A zero duration
+    /// counts as none.
     pub fn set_position(&mut self, position_ms: u64, duration_ms: Option<u64>) {
-        let duration_ms = duration_ms.filter(|d| *d > 0);
         self.position_ms = position_ms;
-        self.duration_ms = duration_ms;
-        self.total.clear();
-        match duration_ms {
-            Some(d) => {
-                let long = d >= 3_600_000 || position_ms >= 3_600_000;
-                self.elapsed = time_text(position_ms, long);
-                self.total = time_text(d, long);
-            }
-            None => self.elapsed = format_time(position_ms),
-        }
+        self.duration_ms = duration_ms.filter(|d| *d > 0);
     }
 
     /// This view model shown as `screen`, with sample values for what that screen needs
@@ -309,23 +338,325 @@ impl ViewModel {
     }
 }
 
-/// `m:ss`, or `h:mm:ss` when `long`.
-fn time_text(ms: u64, long: bool) -> TimeText {
-    use core::fmt::Write as _;
-    let secs = ms / 1000;
-    let mut out = TimeText::new();
-    let _ = if long {
-        write!(
-            out,
-            "{}:{:02}:{:02}",
-            secs / 3600,
-            (secs / 60) % 60,
-            secs % 60
-        )
-    } else {
-        write!(out, "{}:{:02}", secs / 60, secs % 60)
-    };
+/// The heading of `quota_exceeded`, longest first: the first that fits is drawn.
+pub const QUOTA_HEADINGS: [&str; 3] = [
+    "Daily Spotify limit reached",
+    "Daily limit reached",
+    "Daily limit",
+];
+
+/// What the art tile of an item without art (an ad) says.
+pub const NO_ART_TEXT: &str = "AD";
+
+/// Which badge an item screen shows; its color is the screen's to choose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BadgeKind {
+    /// Offline, with how long.
+    Offline,
+    /// The data's age while answers fail.
+    Stale,
+    /// The daily quota is used up (128x64, where there is no header).
+    DailyLimit,
+    /// Paused (128x64, where there is no header).
+    Paused,
+}
+
+/// What a status screen says (see [`ViewModel::status_words`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusWords {
+    /// The heading, longest first: the first that fits is drawn (the last when none
+    /// does).
+    pub heading: &'static [&'static str],
+    /// The first line (a message is wrapped onto as many as the screen has).
+    pub body: String<MESSAGE_CAP>,
+    /// The last line: a hint, or the command to run. Empty: none.
+    pub hint: String<HINT_CAP>,
+}
+
+fn owned<const N: usize>(s: &str) -> String<N> {
+    let mut out = String::new();
+    push_truncating(&mut out, s);
     out
+}
+
+/// The words of the view model, and its times at `now_ms`.
+impl ViewModel {
+    /// Milliseconds from [`ViewModel::at_ms`] to `now_ms` (0 without an `at_ms`, or for a
+    /// `now_ms` before it).
+    pub fn since_ms(&self, now_ms: u64) -> u64 {
+        self.at_ms.map_or(0, |at| now_ms.saturating_sub(at))
+    }
+
+    fn since_s(&self, now_ms: u64) -> u32 {
+        u32::try_from(self.since_ms(now_ms) / 1000).unwrap_or(u32::MAX)
+    }
+
+    /// The position at `now_ms`: while playing it advances from
+    /// [`ViewModel::position_ms`] and stops at the duration, as
+    /// [`tonearm_core::position_ms`] does.
+    pub fn position_at(&self, now_ms: u64) -> u64 {
+        let since = self.since_ms(now_ms);
+        if !self.playing || since == 0 {
+            return self.position_ms;
+        }
+        let pos = self.position_ms.saturating_add(since);
+        match self.duration_ms {
+            Some(d) if d > 0 => pos.min(d.max(self.position_ms)),
+            _ => pos,
+        }
+    }
+
+    /// The elapsed and total texts at `now_ms`, both in the duration's format (`"0:46"`
+    /// and `"2:31"`, `"0:46:00"` and `"2:00:00"`); the total is empty without a
+    /// duration.
+    pub fn times_at(&self, now_ms: u64) -> (TimeText, TimeText) {
+        format_times(self.position_at(now_ms), self.duration_ms)
+    }
+
+    /// The age of stale data at `now_ms`, once it is old enough for its badge.
+    pub fn stale_age(&self, now_ms: u64) -> Option<u32> {
+        self.stale_s
+            .map(|s| s.saturating_add(self.since_s(now_ms)))
+            .filter(|s| *s >= STALE_BADGE_AFTER_S)
+    }
+
+    /// How long the display has been offline at `now_ms`.
+    pub fn offline_age(&self, now_ms: u64) -> Option<u32> {
+        self.offline_s
+            .map(|s| s.saturating_add(self.since_s(now_ms)))
+    }
+
+    /// Seconds until the next request is allowed at `now_ms` (`rate_limited`).
+    pub fn retry_in(&self, now_ms: u64) -> Option<u32> {
+        self.retry_in_s
+            .map(|s| s.saturating_sub(self.since_s(now_ms)))
+    }
+
+    /// The back line of `quota_exceeded` at `now_ms` (see [`ViewModel::back`] and
+    /// [`ViewModel::back_in_s`]).
+    pub fn back_line(&self, now_ms: u64) -> String<BACK_CAP> {
+        match self.back_in_s {
+            Some(s) => {
+                let left = s.saturating_sub(self.since_s(now_ms));
+                let mut out: String<BACK_CAP> = owned("Back in ");
+                push_truncating(&mut out, &format_hms(u64::from(left) * 1000));
+                out
+            }
+            None => self.back.clone(),
+        }
+    }
+
+    /// `offline` or `quota_exceeded` before anything was ever heard (no title to show
+    /// dimmed): shown as a status screen.
+    pub fn without_item(&self) -> bool {
+        self.screen.dims_item() && self.title.is_empty()
+    }
+
+    /// `quota_exceeded` as a status screen with a back line ending in a time: the
+    /// line's lead (`"Back in"`) and its time, shown in big numbers.
+    pub fn quota_time(&self, now_ms: u64) -> Option<(String<BACK_CAP>, TimeText)> {
+        if self.screen != Screen::QuotaExceeded || !self.without_item() {
+            return None;
+        }
+        let line = self.back_line(now_ms);
+        let (lead, time) = back_time(&line)?;
+        Some((owned(lead), owned(time)))
+    }
+
+    /// Whether the login warning shows: it is set and the screen is an item screen (not
+    /// `offline` or `quota_exceeded`, which have more pressing news) or `idle`.
+    pub fn shows_warning(&self) -> bool {
+        !self.warning.is_empty()
+            && matches!(
+                self.screen,
+                Screen::NowPlaying | Screen::Paused | Screen::Episode | Screen::Ad | Screen::Idle
+            )
+    }
+
+    /// The item screens' state label.
+    pub fn header_label(&self) -> &'static str {
+        match self.screen {
+            Screen::Paused => "PAUSED",
+            Screen::Episode => "PODCAST",
+            Screen::Ad => "ADVERTISEMENT",
+            Screen::Offline | Screen::QuotaExceeded => "LAST PLAYED",
+            _ => "NOW PLAYING",
+        }
+    }
+
+    /// The title line (`"Unknown title"` when there is none).
+    pub fn title_line(&self) -> &str {
+        if self.title.is_empty() {
+            "Unknown title"
+        } else {
+            self.title.as_str()
+        }
+    }
+
+    /// The device line of the header (`"on Kitchen speaker"`); empty without a device.
+    pub fn device_line(&self) -> String<DEVICE_LINE_CAP> {
+        let mut out = String::new();
+        if !self.device.is_empty() {
+            let _ = out.push_str("on ");
+            push_truncating(&mut out, &self.device);
+        }
+        out
+    }
+
+    /// The badge of an item screen at `now_ms`: offline with how long, the age of stale
+    /// data, or (on a mono display, which has no header) out of quota or paused. The
+    /// ages are short on a mono display (`"3m"`).
+    pub fn badge(&self, profile: Profile, now_ms: u64) -> Option<(String<BADGE_CAP>, BadgeKind)> {
+        let mono = profile.is_mono();
+        let age = |s: u32| {
+            if mono { short_age_text(s) } else { age_text(s) }
+        };
+        let mut t = String::new();
+        if let Some(s) = self
+            .offline_age(now_ms)
+            .filter(|_| self.screen == Screen::Offline)
+        {
+            let _ = t.push_str(if mono { "Offline " } else { "Offline \u{b7} " });
+            let _ = t.push_str(&age(s));
+            Some((t, BadgeKind::Offline))
+        } else if mono && self.screen == Screen::QuotaExceeded {
+            let _ = t.push_str(Self::quota_headings(profile).last().copied().unwrap_or(""));
+            Some((t, BadgeKind::DailyLimit))
+        } else if let Some(s) = self.stale_age(now_ms) {
+            let _ = t.push_str(&age(s));
+            let _ = t.push_str(" ago");
+            Some((t, BadgeKind::Stale))
+        } else if mono && self.screen == Screen::Paused {
+            let _ = t.push_str("PAUSED");
+            Some((t, BadgeKind::Paused))
+        } else {
+            None
+        }
+    }
+
+    /// `quota_exceeded`'s heading, longest first (one on a mono display).
+    pub fn quota_headings(profile: Profile) -> &'static [&'static str] {
+        match QUOTA_HEADINGS.split_last() {
+            Some((short, _)) if profile.is_mono() => core::slice::from_ref(short),
+            _ => &QUOTA_HEADINGS,
+        }
+    }
+
+    /// The text of the status screens' big number at `now_ms`: the rate limit's
+    /// countdown, the quota's time, the idle clock; empty for the rest.
+    pub fn big_text(&self, now_ms: u64) -> TimeText {
+        match self.screen {
+            Screen::RateLimited => countdown_text(self.retry_in(now_ms).unwrap_or(0)),
+            Screen::QuotaExceeded => self
+                .quota_time(now_ms)
+                .map(|(_, time)| time)
+                .unwrap_or_default(),
+            Screen::Idle => match self.clock {
+                Some(c) => {
+                    use core::fmt::Write as _;
+                    let mut t = TimeText::new();
+                    let _ = write!(t, "{}:{:02}", c.hour.min(23), c.minute.min(59));
+                    t
+                }
+                None => TimeText::new(),
+            },
+            _ => TimeText::new(),
+        }
+    }
+
+    /// What a status screen says at `now_ms`, in the shorter words on a mono display.
+    pub fn status_words(&self, profile: Profile, now_ms: u64) -> StatusWords {
+        let mono = profile.is_mono();
+        let pick = |short: &'static str, long: &'static str| if mono { short } else { long };
+        let on_your_computer = pick("On your computer run", "On your computer, run");
+        let (heading, body, hint): (&'static [&'static str], String<MESSAGE_CAP>, &str) =
+            match self.screen {
+                Screen::LoginNeeded => (
+                    if mono {
+                        &["Login needed"]
+                    } else {
+                        &["Log in to Spotify"]
+                    },
+                    owned(on_your_computer),
+                    // A login message says what to run itself.
+                    if self.message.is_empty() {
+                        "tonearm login"
+                    } else {
+                        ""
+                    },
+                ),
+                Screen::RateLimited => (
+                    if mono {
+                        &["Rate limited"]
+                    } else {
+                        &["Spotify asked us to wait"]
+                    },
+                    owned(pick("retrying automatically", "Retrying automatically in")),
+                    "",
+                ),
+                Screen::ConfigError => (
+                    if mono {
+                        &["Config error"]
+                    } else {
+                        &["Configuration error"]
+                    },
+                    self.message.clone(),
+                    pick("Check config.toml", "Fix config.toml, then restart tonearm"),
+                ),
+                Screen::Connecting => (
+                    &["Connecting"],
+                    if self.message.is_empty() {
+                        owned("Joining the network")
+                    } else {
+                        self.message.clone()
+                    },
+                    "",
+                ),
+                Screen::Offline => (
+                    &["Offline"],
+                    owned(pick("No answer from Spotify", "No answer from Spotify yet")),
+                    "",
+                ),
+                Screen::SetupNeeded => (
+                    if mono {
+                        &["Setup needed"]
+                    } else {
+                        &["Set up this display"]
+                    },
+                    owned(on_your_computer),
+                    "tonearm provision",
+                ),
+                Screen::QuotaExceeded => (
+                    Self::quota_headings(profile),
+                    match self.quota_time(now_ms) {
+                        Some((lead, _)) => owned(&lead),
+                        None => owned(&self.back_line(now_ms)),
+                    },
+                    "",
+                ),
+                Screen::Idle if self.clock.is_some() => {
+                    (&["Nothing playing"], owned("Nothing playing"), "")
+                }
+                _ => (
+                    &["Nothing playing"],
+                    owned(pick("Play on Spotify", "Play something on Spotify")),
+                    "",
+                ),
+            };
+        let mut hint: String<HINT_CAP> = owned(hint);
+        if let Some(secs) = self
+            .offline_age(now_ms)
+            .filter(|_| self.screen == Screen::Offline)
+        {
+            use core::fmt::Write as _;
+            let _ = write!(hint, "for {}", age_text(secs));
+        }
+        StatusWords {
+            heading,
+            body,
+            hint,
+        }
+    }
 }
 
 /// The back line split before its trailing time, when it ends in one: `"Back in
@@ -371,7 +702,7 @@ pub fn short_age_text(secs: u32) -> String<16> {
 
 /// A countdown: `"0:42"`, `"12:05"`, `"1:00:00"`.
 pub fn countdown_text(secs: u32) -> TimeText {
-    time_text(u64::from(secs) * 1000, secs >= 3600)
+    format_time(u64::from(secs) * 1000)
 }
 
 #[cfg(test)]
@@ -400,7 +731,8 @@ mod tests {
         assert_eq!(vm.screen, Screen::NowPlaying);
         assert_eq!(vm.subtitle.as_str(), "Radiohead, Someone");
         assert_eq!(vm.detail.as_str(), "OK Computer");
-        assert_eq!((vm.elapsed.as_str(), vm.total.as_str()), ("0:46", "2:31"));
+        let (elapsed, total) = vm.times_at(0);
+        assert_eq!((elapsed.as_str(), total.as_str()), ("0:46", "2:31"));
         assert_eq!(vm.controls, Controls::ALL);
         assert!(!vm.truncated);
     }
@@ -431,16 +763,17 @@ mod tests {
     #[test]
     fn durations() {
         let mut vm = ViewModel::default();
+        let texts = |vm: &ViewModel, now: u64| {
+            let (a, b) = vm.times_at(now);
+            (a.as_str().to_owned(), b.as_str().to_owned())
+        };
         vm.set_position(2_760_000, Some(7_200_000));
-        assert_eq!(
-            (vm.elapsed.as_str(), vm.total.as_str()),
-            ("0:46:00", "2:00:00")
-        );
+        assert_eq!(texts(&vm, 0), ("0:46:00".into(), "2:00:00".into()));
         vm.set_position(12_000, Some(0));
-        assert_eq!((vm.elapsed.as_str(), vm.total.as_str()), ("0:12", ""));
+        assert_eq!(texts(&vm, 0), ("0:12".into(), "".into()));
         assert!(!vm.has_duration());
         vm.set_position(u64::MAX, None);
-        assert!(!vm.elapsed.is_empty());
+        assert!(!vm.times_at(0).0.is_empty());
     }
 
     #[test]

@@ -229,18 +229,20 @@ pub fn fill_px(position_ms: u64, duration_ms: Option<u64>, width: u32) -> u32 {
 }
 
 /// The progress bar: a track of `track` color with `fill` pixels of `color` from the
-/// left; on color displays rounded, with a knob at the end of the fill. `area` is the
-/// track; the knob reaches `knob_r` pixels above and below it.
+/// left; on color displays rounded, with a knob at the end of the fill (on `mono` ones an
+/// outline with a square fill). `area` is the track; the knob reaches 3 pixels above
+/// and below it.
 pub fn draw_progress<C: Palette, D: DrawTarget<Color = C>>(
     area: Rectangle,
     fill: u32,
     color: C,
     knob: bool,
+    mono: bool,
     d: &mut D,
 ) -> Result<(), D::Error> {
     let h = area.size.height;
     let fill = fill.min(area.size.width);
-    if C::MONO {
+    if mono {
         area.into_styled(PrimitiveStyle::with_stroke(C::role(Role::Text), 1))
             .draw(d)?;
         if fill > 0 {
@@ -291,13 +293,13 @@ pub fn union(a: Rectangle, b: Rectangle) -> Rectangle {
 }
 
 /// A box holding every pixel that differs between [`draw_progress`] with fill `a` and
-/// with fill `b` (same `area`, color and knob): what a progress tick must redraw.
-/// Zero-sized when both draw the same pixels.
+/// with fill `b` (same `area`, color, knob and `mono`): what a progress tick must
+/// redraw. Zero-sized when both draw the same pixels.
 ///
 /// At 128x64 that is the interior rows of the columns between the two fills (the
 /// outline is lit either way); on color displays, the rounded end of the fill and the
 /// knob at both places.
-pub fn progress_change<C: Palette>(area: Rectangle, a: u32, b: u32, knob: bool) -> Rectangle {
+pub fn progress_change(area: Rectangle, a: u32, b: u32, knob: bool, mono: bool) -> Rectangle {
     let (w, h) = (area.size.width, area.size.height);
     let (a, b) = (a.min(b).min(w), a.max(b).min(w));
     let nothing = Rectangle::new(area.top_left, Size::zero());
@@ -305,7 +307,7 @@ pub fn progress_change<C: Palette>(area: Rectangle, a: u32, b: u32, knob: bool) 
         return nothing;
     }
     let x = |f: u32| area.top_left.x + i32::try_from(f).unwrap_or(0);
-    if C::MONO {
+    if mono {
         // The outline is lit either way: only the interior can change.
         let (a, b) = (a.max(1), b.min(w.saturating_sub(1)));
         return Rectangle::new(
@@ -559,11 +561,13 @@ pub fn wrap_lines<'t>(
 }
 
 /// The generated art placeholder: two colors and a pattern chosen from `seed`, so each
-/// album or show has its own, and the same one every time.
+/// album or show has its own, and the same one every time (on `mono` displays an
+/// outline with diagonal hatching).
 pub fn draw_art_placeholder<C: Palette, D: DrawTarget<Color = C>>(
     area: Rectangle,
     seed: u32,
     dim: bool,
+    mono: bool,
     d: &mut D,
 ) -> Result<(), D::Error> {
     let hue = u16::try_from(seed % 360).unwrap_or(0);
@@ -572,7 +576,7 @@ pub fn draw_art_placeholder<C: Palette, D: DrawTarget<Color = C>>(
     let val2: u8 = if dim { 40 } else { 80 };
     let sat = 150 + u8::try_from((seed >> 17) % 90).unwrap_or(0);
     let (w, h) = (area.size.width, area.size.height);
-    if C::MONO {
+    if mono {
         area.into_styled(PrimitiveStyle::with_stroke(C::role(Role::Text), 1))
             .draw(d)?;
         let step = 3 + (seed >> 3) % 4;
@@ -704,7 +708,7 @@ mod tests {
         let mut d = MockDisplay::<BinaryColor>::new();
         d.set_allow_overdraw(true);
         let area = Rectangle::new(Point::zero(), Size::new(10, 4));
-        draw_progress(area, 4, BinaryColor::On, false, &mut d).unwrap();
+        draw_progress(area, 4, BinaryColor::On, false, true, &mut d).unwrap();
         d.assert_pattern(&[
             "##########", //
             "####     #", //
@@ -723,7 +727,7 @@ mod tests {
             let mut d = MockDisplay::<BinaryColor>::new();
             d.set_allow_overdraw(true);
             let area = Rectangle::new(Point::zero(), Size::new(6, 3));
-            draw_progress(area, fill, BinaryColor::On, false, &mut d).unwrap();
+            draw_progress(area, fill, BinaryColor::On, false, true, &mut d).unwrap();
             d.assert_pattern(&rows);
         }
     }
@@ -755,10 +759,10 @@ mod tests {
 
     /// For every pair of fills, every pixel that differs lies in `progress_change`, and
     /// the change is no wider than the fills' distance plus a knob.
-    fn check_progress_change<C: Palette>(area: Rectangle, knob: bool) {
+    fn check_progress_change<C: Palette>(area: Rectangle, knob: bool, mono: bool) {
         let draw = |fill: u32| {
             let mut g = Grid([[C::role(Role::Background); 48]; 24]);
-            draw_progress(area, fill, C::role(Role::Accent), knob, &mut g).unwrap();
+            draw_progress(area, fill, C::role(Role::Accent), knob, mono, &mut g).unwrap();
             g
         };
         let w = area.size.width;
@@ -766,7 +770,7 @@ mod tests {
             let ga = draw(a);
             for b in 0..=w + 1 {
                 let gb = draw(b);
-                let change = progress_change::<C>(area, a, b, knob);
+                let change = progress_change(area, a, b, knob, mono);
                 let mut differs = 0;
                 for y in 0..24 {
                     for x in 0..48 {
@@ -790,15 +794,16 @@ mod tests {
     #[test]
     fn progress_change_holds_every_changed_pixel() {
         let area = Rectangle::new(Point::new(6, 8), Size::new(30, 4));
-        check_progress_change::<Rgb565>(area, true);
-        check_progress_change::<Rgb565>(area, false);
+        check_progress_change::<Rgb565>(area, true, false);
+        check_progress_change::<Rgb565>(area, false, false);
         check_progress_change::<BinaryColor>(
             Rectangle::new(Point::new(2, 3), Size::new(40, 5)),
             false,
+            true,
         );
         // At 128x64 a one-pixel step is three pixels: the interior of one column.
         let mono = Rectangle::new(Point::new(0, 44), Size::new(128, 5));
-        let c = progress_change::<BinaryColor>(mono, 20, 21, false);
+        let c = progress_change(mono, 20, 21, false, true);
         assert_eq!(c, Rectangle::new(Point::new(20, 45), Size::new(1, 3)));
     }
 

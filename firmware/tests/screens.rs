@@ -168,8 +168,8 @@ fn quota_screen_with_and_without_an_item() {
     let status = parts(&vm);
     assert!(status.contains(&Part::Big) && !status.contains(&Part::Title));
     // The countdown is compared glyph by glyph.
-    let frame = Frame::<Rgb565>::new(&vm, Profile::Landscape320x240);
-    assert_eq!(frame.part_text(Part::Big).unwrap().as_str(), "13:35:26");
+    let big = Frame::<Rgb565>::new(&vm, Profile::Landscape320x240).part_text(Part::Big);
+    assert_eq!(big.unwrap().as_str(), "13:35:26");
     set(&mut vm.title, "Karma Police");
     let item = parts(&vm);
     assert!(item.contains(&Part::Title) && item.contains(&Part::Body));

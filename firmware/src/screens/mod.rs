@@ -1,0 +1,209 @@
+//! The screens, each an embedded-graphics [`Drawable`]: the [`ItemScreen`] (an item:
+//! `now_playing`, `paused`, `episode`, `ad`, and the last item dimmed on `offline` and
+//! `quota_exceeded`) and the [`StatusScreen`] (the rest: `idle`, `login_needed`,
+//! `rate_limited`, `config_error`, ...).
+//!
+//! A screen is made from a [`Context`] (a view model on a profile at a time) and lays
+//! itself out once, when it is made; then it draws, whole or part by part. The words come
+//! from the view model; a screen only places and colors them.
+
+pub mod item;
+pub mod status;
+
+use embedded_graphics::draw_target::DrawTargetExt;
+use embedded_graphics::prelude::*;
+use embedded_graphics::primitives::{PrimitiveStyle, Rectangle, RoundedRectangle};
+
+use crate::color::{Palette, Role};
+use crate::parts::{MAX_PARTS, Part};
+use crate::profile::{Profile, Slot};
+use crate::text::Align;
+use crate::view::ViewModel;
+use crate::widgets::{draw_chip, draw_outlined_chip};
+
+pub use item::ItemScreen;
+pub use status::StatusScreen;
+
+/// A decoded cover, borrowed: `size.width * size.height` pixels row by row, already in
+/// the display's colors (scaled and dithered to the art box; see the `art` feature).
+#[derive(Debug, Clone, Copy)]
+pub struct CoverView<'a, C> {
+    /// The key of the view model's [`ArtStatus::Cover`](crate::ArtStatus::Cover) this is
+    /// the cover of.
+    pub key: u32,
+    /// The cover's size (the art box's).
+    pub size: Size,
+    /// The pixels.
+    pub pixels: &'a [C],
+}
+
+/// What a screen draws from: a view model on a profile, at a time.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a, C> {
+    /// What to draw.
+    pub vm: &'a ViewModel,
+    /// The display profile (its shape, and whether it is mono).
+    pub profile: Profile,
+    /// The monotonic time drawn at: the view model's times move on to it (see
+    /// [`ViewModel::at_ms`]).
+    pub now_ms: u64,
+    /// Milliseconds since the current title appeared (the marquee; 0 for a still image).
+    pub anim_ms: u64,
+    /// The cover, when the view model shows one.
+    pub cover: Option<CoverView<'a, C>>,
+}
+
+impl<'a, C> Context<'a, C> {
+    /// `vm` on `profile`, at the view model's own time, still, without a cover.
+    pub fn new(vm: &'a ViewModel, profile: Profile) -> Self {
+        Context {
+            vm,
+            profile,
+            now_ms: vm.at_ms.unwrap_or(0),
+            anim_ms: 0,
+            cover: None,
+        }
+    }
+
+    /// Whether the display is mono (the profile says).
+    pub(crate) fn mono(&self) -> bool {
+        self.profile.is_mono()
+    }
+}
+
+/// What the frame and the scene need of a screen: its parts and how to draw one.
+pub(crate) trait Parts<C: Palette> {
+    /// The display profile.
+    fn profile(&self) -> Profile;
+
+    /// The parts this screen draws, with the area each may touch.
+    fn parts(&self) -> heapless::Vec<(Part, Rectangle), MAX_PARTS>;
+
+    /// Draws `part` (into a target clipped to its area).
+    fn draw_part<D: DrawTarget<Color = C>>(&self, part: Part, d: &mut D) -> Result<(), D::Error>;
+}
+
+/// Draws the part of `screen` inside `region`: its background, then every part that
+/// reaches into it, clipped to it. Pixels outside `region` are not touched.
+pub(crate) fn draw_region<C, S, D>(
+    screen: &S,
+    target: &mut D,
+    region: Rectangle,
+) -> Result<(), D::Error>
+where
+    C: Palette,
+    S: Parts<C>,
+    D: DrawTarget<Color = C>,
+{
+    let region = region.intersection(&screen.profile().bounds());
+    if region.is_zero_sized() {
+        return Ok(());
+    }
+    let mut d = target.clipped(&region);
+    d.fill_solid(&region, C::role(Role::Background))?;
+    for (part, area) in screen.parts() {
+        if !area.intersection(&region).is_zero_sized() {
+            let mut clip = d.clipped(&area);
+            screen.draw_part(part, &mut clip)?;
+        }
+    }
+    Ok(())
+}
+
+/// One line of text in its slot.
+pub(crate) fn line<C: Palette, D: DrawTarget<Color = C>>(
+    text: &str,
+    slot: &Slot,
+    role: Role,
+    scroll: Option<u32>,
+    d: &mut D,
+) -> Result<(), D::Error> {
+    slot.face.draw_line(
+        text,
+        slot.rect,
+        slot.baseline,
+        slot.align,
+        scroll,
+        C::role(role),
+        d,
+    )
+}
+
+/// `slot` moved down by `dy` pixels.
+pub(crate) fn moved(mut slot: Slot, dy: i32) -> Slot {
+    slot.rect.top_left.y += dy;
+    slot.baseline += dy;
+    slot
+}
+
+/// A width as a coordinate offset.
+pub(crate) fn px(v: u32) -> i32 {
+    i32::try_from(v).unwrap_or(i32::MAX)
+}
+
+/// The notice overlay: a rounded panel with a warning-colored edge and the text.
+pub(crate) fn draw_notice<C: Palette, D: DrawTarget<Color = C>>(
+    text: &str,
+    area: Rectangle,
+    mono: bool,
+    d: &mut D,
+) -> Result<(), D::Error> {
+    let face = if mono {
+        &crate::fonts::MONO_SMALL
+    } else {
+        &crate::fonts::HEADING_L
+    };
+    let r = Size::new(6, 6);
+    RoundedRectangle::with_equal_corners(area, r)
+        .into_styled(PrimitiveStyle::with_fill(C::role(Role::Overlay)))
+        .draw(d)?;
+    RoundedRectangle::with_equal_corners(area, r)
+        .into_styled(PrimitiveStyle::with_stroke(C::role(Role::Warning), 2))
+        .draw(d)?;
+    let baseline = area.center().y + if mono { 3 } else { 6 };
+    let inner = area.offset(-4);
+    face.draw_line(
+        text,
+        inner,
+        baseline,
+        Align::Center,
+        None,
+        C::role(Role::Text),
+        d,
+    )
+}
+
+/// The login warning in `slot`: inverted on a mono display (as every chip there), an
+/// outline elsewhere.
+pub(crate) fn draw_warning<C: Palette, D: DrawTarget<Color = C>>(
+    text: &str,
+    slot: &Slot,
+    align: Align,
+    role: Role,
+    mono: bool,
+    d: &mut D,
+) -> Result<(), D::Error> {
+    if mono {
+        draw_chip(
+            text,
+            slot.face,
+            slot.rect,
+            slot.baseline,
+            align,
+            C::role(Role::Background),
+            C::role(role),
+            d,
+        )?;
+    } else {
+        draw_outlined_chip(
+            text,
+            slot.face,
+            slot.rect,
+            slot.baseline,
+            align,
+            C::role(role),
+            d,
+        )?;
+    }
+    Ok(())
+}
