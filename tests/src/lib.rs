@@ -16,21 +16,16 @@ pub fn repo_root() -> PathBuf {
         .unwrap_or_default()
 }
 
-/// The `shared/` folder beside the checkout (`TONEARM_SHARED` overrides), which holds the
-/// API corpus.
-pub fn shared_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("TONEARM_SHARED") {
-        return PathBuf::from(dir);
-    }
-    repo_root()
-        .parent()
-        .map(|p| p.join("shared"))
-        .unwrap_or_default()
+/// The API corpus folder, as this crate's build script found it: `$TONEARM_SHARED/api-corpus`,
+/// else `shared/api-corpus` beside the checkout (see `build.rs`); `None` without it. The
+/// tests that need it carry `#[cfg_attr(not(tonearm_corpus), ignore = "...")]`.
+pub fn corpus_dir() -> Option<PathBuf> {
+    option_env!("TONEARM_CORPUS").map(PathBuf::from)
 }
 
-/// The API corpus bodies, sorted by name.
+/// The API corpus bodies, sorted by name. Panics without the corpus (see [`corpus_dir`]).
 pub fn corpus_files() -> Vec<PathBuf> {
-    let dir = shared_dir().join("api-corpus");
+    let dir = corpus_dir().expect("no API corpus was found when this crate was built");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .filter_map(|e| e.ok().map(|e| e.path()))

@@ -36,6 +36,10 @@ fn parse_ok(args: &[&str], stdin: Option<&[u8]>) -> Value {
 }
 
 #[test]
+#[cfg_attr(
+    not(tonearm_corpus),
+    ignore = "needs the API corpus: ../shared/api-corpus beside this checkout, or TONEARM_SHARED=<folder holding api-corpus>"
+)]
 fn every_corpus_body_prints_every_key() {
     let files = corpus_files();
     assert_eq!(files.len(), 20);
