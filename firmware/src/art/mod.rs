@@ -4,9 +4,10 @@
 //!
 //! - [`decode_cover`]: JPEG bytes (baseline or progressive, color or grayscale) to a
 //!   [`Cover`] of exactly the art box's size, through zune-jpeg (no_std + alloc) and
-//!   [`scale_box`], then [`Palette::dither`](crate::Palette::dither) (ordered on Rgb565, error diffusion on
-//!   BinaryColor). Every failure is an [`ArtError`]; nothing panics, and memory is
-//!   bounded by [`DecodeLimits`] (the source's pixels) before anything big is allocated.
+//!   [`scale_box`], then [`Palette::dither`](crate::Palette::dither) (ordered on
+//!   Rgb565, error diffusion on BinaryColor). Every failure is an [`ArtError`]; nothing
+//!   panics, and memory is bounded by [`DecodeLimits`] (the source's pixels) before
+//!   anything big is allocated.
 //! - [`CoverCache`]: the last [`CACHE_COVERS`] covers by URL, least recently used out.
 //! - [`ArtFetcher`]: when a cover may be fetched (sans-IO, like the session). One fetch
 //!   at a time and only of the cover on screen; at most [`FETCH_CEILING`] fetches in any
@@ -19,6 +20,10 @@
 //! requests per 30 s, which protects the Web API's rate limit. They do share the one
 //! connection: the app starts one only while no API request is in flight and the next is
 //! at least [`ART_GAP_MS`] away, so a cover never delays a poll by much.
+//!
+//! The code lives by concern: `decode` (JPEG to [`Cover`]), `cache` ([`CoverCache`]),
+//! `fetch` (the [`ArtFetcher`]'s rules), and [`demo`]: a generated cover for the demo and
+//! the tests, which the app never uses.
 
 use core::fmt;
 
