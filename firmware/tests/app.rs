@@ -8,50 +8,12 @@ use tonearm_core::Secret;
 use tonearm_core::session::{Control, Credentials, Request, RequestKind, Session, Timing};
 use tonearm_core::text::bounded;
 use tonearm_firmware::{App, Do, Profile, Screen};
+// The scripted Spotify's answers (shared with the core's tests, the session bench and
+// `tonearm simulate`).
+use tonearm_testkit::{Answer, TrackBody};
 
-/// A frame buffer that counts the pixels written.
-struct Canvas {
-    size: Size,
-    px: Vec<Rgb565>,
-    written: u64,
-}
-
-impl Canvas {
-    fn new(size: Size) -> Self {
-        Canvas {
-            size,
-            px: vec![Rgb565::BLACK; (size.width * size.height) as usize],
-            written: 0,
-        }
-    }
-}
-
-impl OriginDimensions for Canvas {
-    fn size(&self) -> Size {
-        self.size
-    }
-}
-
-impl DrawTarget for Canvas {
-    type Color = Rgb565;
-    type Error = core::convert::Infallible;
-    fn draw_iter<I: IntoIterator<Item = Pixel<Rgb565>>>(
-        &mut self,
-        pixels: I,
-    ) -> Result<(), Self::Error> {
-        for Pixel(p, c) in pixels {
-            if p.x >= 0
-                && p.y >= 0
-                && (p.x as u32) < self.size.width
-                && (p.y as u32) < self.size.height
-            {
-                self.px[(p.y as u32 * self.size.width + p.x as u32) as usize] = c;
-                self.written += 1;
-            }
-        }
-        Ok(())
-    }
-}
+/// The test canvas: it keeps the picture and counts the pixels written.
+type Canvas = tonearm_testkit::Canvas<Rgb565>;
 
 fn creds(refresh: bool) -> Credentials {
     Credentials {
@@ -75,7 +37,7 @@ fn drive(
     now: &mut u64,
     until: u64,
     canvas: &mut Canvas,
-    player: &dyn Fn(u64) -> (u16, String),
+    player: &dyn Fn(u64) -> Answer,
 ) {
     loop {
         match app.poll(*now) {
@@ -94,20 +56,15 @@ fn drive(
     }
 }
 
-fn answer(
-    app: &mut App<Rgb565>,
-    now: &mut u64,
-    req: &Request,
-    player: &dyn Fn(u64) -> (u16, String),
-) {
-    let (status, body) = match req.kind {
-        RequestKind::Refresh => (200, r#"{"access_token":"a","expires_in":3600}"#.to_string()),
+fn answer(app: &mut App<Rgb565>, now: &mut u64, req: &Request, player: &dyn Fn(u64) -> Answer) {
+    let answer = match req.kind {
+        RequestKind::Refresh => Answer::token("a", None),
         RequestKind::Poll(_) => player(*now),
-        RequestKind::Control(_) => (204, String::new()),
+        RequestKind::Control(_) => Answer::empty(204),
     };
     *now += 40;
-    app.on_head(*now, status, None);
-    app.on_body(body.as_bytes());
+    app.on_head(*now, answer.status, answer.retry_after.as_deref());
+    app.on_body(&answer.body);
     app.on_end(*now);
 }
 
@@ -127,18 +84,20 @@ fn next_request(app: &mut App<Rgb565>, now: &mut u64, canvas: &mut Canvas) -> Op
     None
 }
 
-fn serve(app: &mut App<Rgb565>, now: &mut u64, until: u64, player: &dyn Fn(u64) -> (u16, String)) {
-    drive(app, now, until, &mut Canvas::new(Size::new(320, 240)), player);
+fn serve(app: &mut App<Rgb565>, now: &mut u64, until: u64, player: &dyn Fn(u64) -> Answer) {
+    drive(
+        app,
+        now,
+        until,
+        &mut Canvas::new(Size::new(320, 240)),
+        player,
+    );
 }
 
-fn playing(now: u64) -> (u16, String) {
-    (
-        200,
-        format!(
-            r#"{{"is_playing":true,"progress_ms":{},"currently_playing_type":"track","item":{{"type":"track","name":"Song","duration_ms":600000,"artists":[{{"name":"Band"}}],"album":{{"name":"Album"}}}}}}"#,
-            now % 600_000
-        ),
-    )
+/// "Song" by "Band" on "Album", ten minutes long, playing from 0 over and over.
+fn playing(now: u64) -> Answer {
+    let body = TrackBody::new("Song", now % 600_000, 600_000, true).by("Band", "Album");
+    Answer::new(200, body.json())
 }
 
 #[test]
@@ -173,11 +132,11 @@ fn screens_follow_the_session() {
 
     // Spotify goes away: the last state stays with a stale badge, then offline.
     let t = now;
-    serve(&mut app, &mut now, t + 30_000, &|_| (503, String::new()));
+    serve(&mut app, &mut now, t + 30_000, &|_| Answer::empty(503));
     let vm = app.view(now).clone();
     assert!(vm.stale_s.is_some(), "{vm:?}");
     assert_eq!(vm.title.as_str(), "Song");
-    serve(&mut app, &mut now, t + 200_000, &|_| (503, String::new()));
+    serve(&mut app, &mut now, t + 200_000, &|_| Answer::empty(503));
     let vm = app.view(now).clone();
     assert_eq!(vm.screen, Screen::Offline);
     assert!(vm.offline_s.unwrap() >= 60);
@@ -202,14 +161,14 @@ fn screens_follow_the_session() {
     // Nothing playing: idle with the clock, blank after ten minutes.
     now = t + 200_000;
     let until = now + 1;
-    serve(&mut app, &mut now, until, &|_| (204, String::new()));
+    serve(&mut app, &mut now, until, &|_| Answer::empty(204));
     app.set_clock(Some(tonearm_firmware::ClockTime { hour: 7, minute: 5 }));
     let vm = app.view(now).clone();
     assert_eq!(vm.screen, Screen::Idle);
     assert!(vm.clock.is_some());
     assert!(!app.is_blank(now));
     let until = now + 11 * 60_000;
-    serve(&mut app, &mut now, until, &|_| (204, String::new()));
+    serve(&mut app, &mut now, until, &|_| Answer::empty(204));
     assert!(app.is_blank(now));
 }
 
@@ -222,8 +181,8 @@ fn steady_playback_redraws_small_regions() {
     app.invalidate();
     let first = app.draw(now, &mut canvas).unwrap();
     assert!(first.full);
-    let full = canvas.written;
-    canvas.written = 0;
+    let full = canvas.written();
+    canvas.reset_counts();
     // A minute of ticks and polls, as the app schedules them.
     let start = now;
     let mut draws = 0;
@@ -244,7 +203,7 @@ fn steady_playback_redraws_small_regions() {
     }
     // A draw a second (the elapsed time), and one after each poll's answer.
     assert!((60..=80).contains(&draws), "{draws} draws in a minute");
-    let share = canvas.written as f64 / (full as f64 * 60.0);
+    let share = canvas.written() as f64 / (full as f64 * 60.0);
     assert!(
         share < 0.03,
         "pixels written per second: {:.2}% of a full redraw",
@@ -282,8 +241,8 @@ fn unreachable_from_the_start_is_connecting_then_offline_without_a_last_track() 
     let mut fresh: App<Rgb565> = app;
     fresh.invalidate();
     fresh.draw(now, &mut a).unwrap();
-    let before = a.px.clone();
+    let before = a.pixels().to_vec();
     let u = fresh.draw(now + 60_000, &mut a).unwrap();
     assert!(!u.is_empty(), "the age is redrawn as it grows");
-    assert_ne!(before, a.px);
+    assert_ne!(before, a.pixels());
 }
