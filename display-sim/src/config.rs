@@ -38,6 +38,8 @@ use tonearm_core::budget::{DEFAULT_BUDGET, MAX_BUDGET, MIN_BUDGET};
 use tonearm_core::wall::NightHours;
 use tonearm_firmware::Profile;
 
+use crate::atomic::{Mode, Replace, write_atomically};
+
 /// The file name inside the config directory.
 pub const FILE_NAME: &str = "config.toml";
 
@@ -351,9 +353,9 @@ impl Config {
     }
 
     /// The budget's state: `quota.json` beside the config file (see
-    /// [`crate::quota_store`]).
+    /// [`crate::token_store::quota`]).
     pub fn quota_path(&self) -> PathBuf {
-        self.beside(crate::quota_store::FILE_NAME)
+        self.beside(crate::token_store::quota::FILE_NAME)
     }
 
     fn beside(&self, name: &str) -> PathBuf {
@@ -636,8 +638,8 @@ pub enum Saved {
 ///
 /// Every other key, comment and blank line stays as it was (the file is edited, not
 /// rewritten from a model); the line of an existing `client_id` keeps its place and its
-/// trailing comment. The new content goes to `config.toml.tmp` beside the file, is fsynced
-/// and renamed over it, so a crash leaves the old file or the new one, never a mix. An
+/// trailing comment. The new content goes to a temporary file beside it, is fsynced and
+/// renamed over it ([`crate::atomic`]), so a crash leaves the old file or the new one, never a mix. An
 /// existing file keeps its permissions; a symlink is followed (its target is replaced,
 /// the link stays). A file that is not valid TOML is left untouched.
 pub fn save_client_id(path: &Path, client_id: &str) -> Result<Saved, SaveError> {
@@ -699,79 +701,17 @@ pub fn save_client_id(path: &Path, client_id: &str) -> Result<Saved, SaveError> 
     if !out.ends_with('\n') {
         out.push('\n');
     }
-    write_atomically(&path, out.as_bytes(), permissions)?;
+    let options = crate::atomic::Options {
+        mode: permissions.map_or(Mode::Private, Mode::Keep),
+        create_dir: true,
+        replace: Replace::Always,
+    };
+    write_atomically(&path, out.as_bytes(), &options).map_err(|e| SaveError::Io {
+        path: e.path,
+        op: e.op,
+        source: e.source,
+    })?;
     Ok(Saved::Written)
-}
-
-/// Writes `bytes` to `path` through a fsynced temporary file beside it and a rename; new
-/// files get mode 0600, existing ones keep `permissions`.
-fn write_atomically(
-    path: &Path,
-    bytes: &[u8],
-    permissions: Option<std::fs::Permissions>,
-) -> Result<(), SaveError> {
-    use std::io::Write as _;
-    let io = |path: &Path, op: &'static str| {
-        let path = path.to_path_buf();
-        move |source| SaveError::Io { path, op, source }
-    };
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt as _;
-        builder.mode(0o700);
-    }
-    builder
-        .create(dir)
-        .map_err(io(dir, "create the directory"))?;
-    let mut name = path
-        .file_name()
-        .map(std::ffi::OsStr::to_os_string)
-        .unwrap_or_else(|| FILE_NAME.into());
-    name.push(".tmp");
-    let temp = path.with_file_name(name);
-    let write = || -> Result<(), SaveError> {
-        // A leftover from a writer that was killed: never write through it.
-        match std::fs::remove_file(&temp) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                return Err(io(&temp, "remove the old temporary file")(e));
-            }
-            _ => {}
-        }
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt as _;
-            options.mode(0o600);
-        }
-        let mut file = options
-            .open(&temp)
-            .map_err(io(&temp, "create the temporary file"))?;
-        if let Some(permissions) = permissions {
-            file.set_permissions(permissions)
-                .map_err(io(&temp, "set the permissions"))?;
-        }
-        file.write_all(bytes)
-            .and_then(|()| file.sync_all())
-            .map_err(io(&temp, "write"))?;
-        std::fs::rename(&temp, path).map_err(io(path, "rename the temporary file over"))?;
-        #[cfg(unix)]
-        std::fs::File::open(dir)
-            .and_then(|d| d.sync_all())
-            .map_err(io(dir, "sync the directory"))?;
-        Ok(())
-    };
-    let result = write();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temp);
-    }
-    result
 }
 
 #[cfg(test)]
@@ -1102,7 +1042,7 @@ night = "23:30-06:45"
             Saved::Written
         );
         assert_eq!(id_of(&path), "abc123");
-        assert!(!path.with_file_name("config.toml.tmp").exists());
+        assert!(!crate::atomic::temp_path_of(&path).exists());
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt as _;
@@ -1217,7 +1157,7 @@ night = "23:30-06:45"
         let e = save_client_id(&path, "id").expect_err("a directory");
         assert!(matches!(e, SaveError::Io { .. }), "{e}");
         assert!(e.to_string().contains("config.toml"), "{e}");
-        assert!(!path.with_file_name("config.toml.tmp").exists());
+        assert!(!crate::atomic::temp_path_of(&path).exists());
     }
 
     #[cfg(unix)]

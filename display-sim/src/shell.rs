@@ -6,17 +6,43 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use anyhow::Context as _;
 use embedded_graphics::pixelcolor::Rgb888;
 use embedded_graphics::prelude::*;
-use embedded_graphics_simulator::{OutputSettingsBuilder, SimulatorDisplay};
+use embedded_graphics_simulator::SimulatorDisplay;
 use tonearm_core::budget::QuotaState;
-use tonearm_core::session::{Control, Failure, Request, Session, TokenUpdate};
+use tonearm_core::session::{Control, Failure, Request, TokenUpdate};
 use tonearm_core::wall::WallClock;
-use tonearm_firmware::app::NetAction;
-use tonearm_firmware::art::ImageRequest;
 use tonearm_firmware::events::EventLine;
-use tonearm_firmware::{App, ArtStatus, Palette, Screen};
+use tonearm_firmware::{App, ArtStatus, Do, ImageRequest, Palette, Save, Screen, Source};
+
+use crate::render::RenderError;
+use crate::token_store::TokenStoreError;
+
+/// Why a loop ended with an error. Each message is one line.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ShellError {
+    /// Fresh tokens could not be persisted (the cause follows as the error's source).
+    #[error("cannot save the new token to {}", path.display())]
+    SaveToken {
+        /// The token file.
+        path: PathBuf,
+        /// Why.
+        source: TokenStoreError,
+    },
+    /// An event line could not be formatted.
+    #[error("cannot format an event: {0}")]
+    FormatEvent(std::fmt::Error),
+    /// Standard output refused an event line.
+    #[error("cannot write events: {0}")]
+    WriteEvents(std::io::Error),
+    /// A `--snapshot` could not be written.
+    #[error(transparent)]
+    Snapshot(RenderError),
+    /// The window could not be opened or updated.
+    #[error("cannot open or update the window (is SDL able to reach a display?): use --headless")]
+    Window,
+}
 
 /// One step of a response, as the network delivers it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,11 +72,6 @@ pub trait Network {
     fn start_image(&mut self, req: ImageRequest, now_ms: u64);
     /// The next event of the response in flight, waiting at most `timeout`.
     fn next_event(&mut self, timeout: Duration) -> Option<NetEvent>;
-    /// A session to replace the app's with, now (the demo's script starts a new one at
-    /// some acts). `busy`: a request is in flight (then keep the current one).
-    fn new_session(&mut self, _now_ms: u64, _busy: bool) -> Option<Session> {
-        None
-    }
 }
 
 /// Monotonic time for the app: real time, or real time sped up (the demo's `--speed`).
@@ -60,15 +81,6 @@ pub struct Clock {
     speed: u32,
     time_of_day: bool,
 }
-
-/// How often the loop tells the app the time of day again: just after each minute of the
-/// system clock begins, so the idle clock's minute turns on time (and a change of the UTC
-/// offset, a clock set by NTP or a suspend shows within a minute).
-pub const WALL_CLOCK_EVERY_MS: u64 = 60_000;
-
-/// How often the budget's state is written at most, unless a quota hold began or ended
-/// (then at once).
-pub const QUOTA_SAVE_GAP_MS: u64 = 60_000;
 
 impl Clock {
     /// A clock starting at 0 now, running `speed` times faster than real time.
@@ -80,10 +92,10 @@ impl Clock {
         }
     }
 
-    /// The loop also tells the app the system's time of day (with the local UTC offset),
-    /// at start and at each minute ([`WALL_CLOCK_EVERY_MS`]): for night hours, the
-    /// budget's hours, the login warning and the idle clock. Only for real time (`speed`
-    /// 1).
+    /// The loop also tells the app the system's time of day (with the local UTC offset)
+    /// whenever it asks ([`Do::ReadClock`]: at start and just after each minute begins):
+    /// for night hours, the budget's hours, the login warning and the idle clock. Only
+    /// for real time (`speed` 1).
     #[must_use]
     pub fn with_time_of_day(mut self) -> Self {
         self.time_of_day = self.speed == 1;
@@ -119,7 +131,7 @@ pub enum UiEvent {
 /// Where frames go besides the event stream and snapshots: a window, or nothing.
 pub trait Output<C: PixelColor> {
     /// Shows `display` (only called when something was redrawn, or `blank` changed).
-    fn present(&mut self, display: &SimulatorDisplay<C>, blank: bool) -> anyhow::Result<()>;
+    fn present(&mut self, display: &SimulatorDisplay<C>, blank: bool) -> Result<(), ShellError>;
     /// Waits up to `timeout` for user input.
     fn wait(&mut self, timeout: Duration) -> Option<UiEvent>;
     /// The longest the loop may block on the network before looking at the UI again.
@@ -140,7 +152,7 @@ pub fn system_wall_clock() -> WallClock {
 pub struct Headless;
 
 impl<C: PixelColor> Output<C> for Headless {
-    fn present(&mut self, _display: &SimulatorDisplay<C>, _blank: bool) -> anyhow::Result<()> {
+    fn present(&mut self, _display: &SimulatorDisplay<C>, _blank: bool) -> Result<(), ShellError> {
         Ok(())
     }
     fn wait(&mut self, timeout: Duration) -> Option<UiEvent> {
@@ -171,11 +183,11 @@ pub struct LoopOptions {
 /// nowhere (the demo).
 pub trait TokenSink {
     /// Fresh tokens: persist them now.
-    fn tokens(&mut self, update: TokenUpdate) -> anyhow::Result<()>;
+    fn tokens(&mut self, update: TokenUpdate) -> Result<(), ShellError>;
 
-    /// The budget's state changed (see [`App::take_quota_save`]): persist it. The default
+    /// The budget's state changed (see [`Save::quota`]): persist it. The default
     /// keeps nothing.
-    fn quota(&mut self, _state: QuotaState) -> anyhow::Result<()> {
+    fn quota(&mut self, _state: QuotaState) -> Result<(), ShellError> {
         Ok(())
     }
 }
@@ -184,45 +196,117 @@ pub trait TokenSink {
 pub struct Discard;
 
 impl TokenSink for Discard {
-    fn tokens(&mut self, _update: TokenUpdate) -> anyhow::Result<()> {
+    fn tokens(&mut self, _update: TokenUpdate) -> Result<(), ShellError> {
         Ok(())
     }
 }
 
-/// Runs the app until the window closes, Ctrl-C, or `duration` passes. The budget's state
-/// is handed to `tokens` once more at the end (whatever ended the loop).
-pub fn run_loop<C, N, O, T>(
-    app: &mut App<C>,
+/// Runs the app's loop ([`App::poll`]) until the window closes, Ctrl-C, or `duration`
+/// passes, doing what it asks: requests and covers through `net`, saves through `tokens`,
+/// draws into a frame buffer shown by `out`, the event lines and snapshots. What is left
+/// to persist is handed to `tokens` once more at the end (whatever ended the loop).
+pub fn run_loop<C, S, N, O, T>(
+    app: &mut App<C, S>,
     net: &mut N,
     out: &mut O,
     tokens: &mut T,
     clock: Clock,
     opts: &LoopOptions,
-) -> anyhow::Result<()>
+) -> Result<(), ShellError>
 where
     C: Palette + Into<Rgb888>,
+    S: Source,
     N: Network,
     O: Output<C>,
     T: TokenSink,
 {
     let result = steps(app, net, out, tokens, clock, opts);
-    let last = match app.take_quota_save(clock.now_ms(), 0) {
-        Some(state) => tokens.quota(state),
+    let last = match app.final_save(clock.now_ms()) {
+        Some(save) => persist(tokens, save),
         None => Ok(()),
     };
     result.and(last)
 }
 
-fn steps<C, N, O, T>(
-    app: &mut App<C>,
+fn persist<T: TokenSink>(tokens: &mut T, save: Save) -> Result<(), ShellError> {
+    if let Some(update) = save.tokens {
+        tokens.tokens(update)?;
+    }
+    if let Some(state) = save.quota {
+        tokens.quota(state)?;
+    }
+    Ok(())
+}
+
+/// What the loop reports beside the window: event lines and snapshots.
+struct Reports {
+    last_shown: Option<(Screen, String)>,
+    last_event: Option<EventLine>,
+    last_art: Option<ArtStatus>,
+}
+
+impl Reports {
+    /// After a draw: an event line when what is shown changed, a snapshot when the
+    /// screen, title or art changed. `Ok(false)`: whoever read the events has gone.
+    fn after_draw<C, S>(
+        &mut self,
+        app: &App<C, S>,
+        display: &SimulatorDisplay<C>,
+        now: u64,
+        clock: Clock,
+        opts: &LoopOptions,
+    ) -> Result<bool, ShellError>
+    where
+        C: Palette + Into<Rgb888>,
+        S: Source,
+    {
+        let event = app.event_line(now);
+        let vm = app.last_view();
+        let key = (vm.screen, vm.title.to_string());
+        let changed_screen = self.last_shown.as_ref() != Some(&key);
+        if opts.events && self.last_event.as_ref().is_none_or(|e| e.differs(&event)) {
+            let mut line = String::new();
+            event
+                .write_json(clock.real_ms(), &mut line)
+                .map_err(ShellError::FormatEvent)?;
+            self.last_event = Some(event);
+            let stdout = std::io::stdout();
+            let mut lock = stdout.lock();
+            match writeln!(lock, "{line}").and_then(|()| lock.flush()) {
+                Ok(()) => {}
+                // Whoever read the events has gone (`tonearm ... --events | head`): stop
+                // quietly, as command-line tools do.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(false),
+                Err(e) => return Err(ShellError::WriteEvents(e)),
+            }
+        }
+        // The snapshot also follows the art (a cover arriving after the title).
+        if let Some(path) = &opts.snapshot
+            && (changed_screen || self.last_art != Some(vm.art))
+        {
+            crate::render::png_of(display, 1)
+                .and_then(|png| crate::render::write_png(path, &png))
+                .map_err(ShellError::Snapshot)?;
+        }
+        self.last_art = Some(vm.art);
+        if changed_screen {
+            self.last_shown = Some(key);
+        }
+        Ok(true)
+    }
+}
+
+fn steps<C, S, N, O, T>(
+    app: &mut App<C, S>,
     net: &mut N,
     out: &mut O,
     tokens: &mut T,
     clock: Clock,
     opts: &LoopOptions,
-) -> anyhow::Result<()>
+) -> Result<(), ShellError>
 where
     C: Palette + Into<Rgb888>,
+    S: Source,
     N: Network,
     O: Output<C>,
     T: TokenSink,
@@ -232,138 +316,102 @@ where
     let deadline = opts
         .duration
         .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
-    let mut in_flight = false;
-    let mut net_wake = 0u64;
-    let mut last_shown: Option<(Screen, String)> = None;
-    let mut last_event: Option<EventLine> = None;
-    let mut last_art: Option<ArtStatus> = None;
-    let mut was_blank = false;
-    // When to tell the app the time of day next (app ms).
-    let mut wall_due = 0u64;
+    let mut reports = Reports {
+        last_shown: None,
+        last_event: None,
+        last_art: None,
+    };
+    let mut blank = false;
     let mut last_offset = None;
-    let stdout = std::io::stdout();
     loop {
         if deadline.is_some_and(|d| clock.real_ms() >= d) {
             return Ok(());
         }
         let now = clock.now_ms();
-        if let Some(session) = net.new_session(now, in_flight) {
-            app.replace_session(session);
-        }
-        // The time of day before the first request (a quota hold is in Unix seconds).
-        if clock.time_of_day && now >= wall_due {
-            let wall = system_wall_clock();
-            if last_offset != Some(wall.utc_offset_s) {
-                log::debug!("time of day: UTC offset {} s", wall.utc_offset_s);
-                last_offset = Some(wall.utc_offset_s);
+        match app.poll(now) {
+            Do::Send(req) => {
+                log::debug!("request {:?} {}", req.method, req.path);
+                net.start(req, now);
             }
-            app.set_wall_clock(now, wall);
-            // Just after the next minute begins.
-            let to_minute = WALL_CLOCK_EVERY_MS - wall.unix_ms % WALL_CLOCK_EVERY_MS;
-            wall_due = now.saturating_add(to_minute + 2);
-        }
-        if !in_flight {
-            match app.poll_net(now) {
-                NetAction::Send(req) => {
-                    log::debug!("request {:?} {}", req.method, req.path);
-                    net.start(req, now);
-                    in_flight = true;
-                }
-                NetAction::FetchImage(req) => {
-                    log::debug!("image {}", req.url);
-                    net.start_image(req, now);
-                    in_flight = true;
-                }
-                NetAction::WaitUntil(t) => net_wake = t,
-                NetAction::Wait => net_wake = u64::MAX,
+            Do::Fetch(req) => {
+                log::debug!("image {}", req.url);
+                net.start_image(req, now);
             }
-        }
-        if let Some(update) = app.take_token_update() {
-            tokens.tokens(update)?;
-        }
-        if let Some(state) = app.take_quota_save(now, QUOTA_SAVE_GAP_MS) {
-            tokens.quota(state)?;
-        }
-
-        // Draw what changed; report what the display shows when it changed.
-        let blank = app.is_blank(now);
-        let update = app.redraw(now, &mut display).map_err(|e| match e {})?;
-        let event = app.event_line(now);
-        let vm = app.last_view();
-        let key = (vm.screen, vm.title.to_string());
-        let changed_screen = last_shown.as_ref() != Some(&key);
-        if opts.events && last_event.as_ref().is_none_or(|e| e.differs(&event)) {
-            let mut line = String::new();
-            event
-                .write_json(clock.real_ms(), &mut line)
-                .context("cannot format an event")?;
-            last_event = Some(event);
-            let mut lock = stdout.lock();
-            match writeln!(lock, "{line}").and_then(|()| lock.flush()) {
-                Ok(()) => {}
-                // Whoever read the events has gone (`tonearm ... --events | head`): stop
-                // quietly, as command-line tools do.
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
-                Err(e) => return Err(e).context("cannot write events"),
-            }
-        }
-        // The snapshot also follows the art (a cover arriving after the title).
-        if let Some(path) = &opts.snapshot
-            && (changed_screen || last_art != Some(vm.art))
-        {
-            let image = display.to_rgb_output_image(&OutputSettingsBuilder::new().build());
-            crate::render_cmd::write_atomically(path, |p| {
-                image.save_png(p).context("cannot encode PNG")
-            })?;
-        }
-        last_art = Some(vm.art);
-        if changed_screen {
-            last_shown = Some(key);
-        }
-        if !update.is_empty() || blank != was_blank {
-            out.present(&display, blank)?;
-            was_blank = blank;
-        }
-
-        // Wait for the next thing: a response, the next frame, the next request, input.
-        let now = clock.now_ms();
-        let mut wake = app.next_frame_ms(now);
-        if clock.time_of_day {
-            wake = wake.min(wall_due);
-        }
-        if !in_flight {
-            wake = wake.min(net_wake);
-        }
-        let mut timeout = clock.real(wake.saturating_sub(now));
-        if let Some(d) = deadline {
-            timeout = timeout.min(Duration::from_millis(d.saturating_sub(clock.real_ms())));
-        }
-        if in_flight {
-            if let Some(ev) = net.next_event(timeout.min(out.max_block())) {
-                in_flight = feed(app, ev, clock.now_ms());
-                // Take everything that has arrived before drawing again.
-                while in_flight {
-                    match net.next_event(Duration::ZERO) {
-                        Some(ev) => in_flight = feed(app, ev, clock.now_ms()),
-                        None => break,
+            Do::Save(save) => persist(tokens, save)?,
+            Do::ReadClock => {
+                // Only in real time: a sped-up demo has no time of day.
+                if clock.time_of_day {
+                    let wall = system_wall_clock();
+                    if last_offset != Some(wall.utc_offset_s) {
+                        log::debug!("time of day: UTC offset {} s", wall.utc_offset_s);
+                        last_offset = Some(wall.utc_offset_s);
                     }
+                    app.set_wall_clock(now, wall);
                 }
             }
-            if let Some(ev) = out.wait(Duration::ZERO)
-                && handle_ui(app, ev, clock.now_ms())
-            {
-                return Ok(());
+            Do::Backlight(on) => {
+                blank = !on;
+                out.present(&display, blank)?;
             }
-        } else if let Some(ev) = out.wait(timeout)
-            && handle_ui(app, ev, clock.now_ms())
-        {
-            return Ok(());
+            Do::Draw => {
+                let update = app.draw(now, &mut display).map_err(|e| match e {})?;
+                if !reports.after_draw(app, &display, now, clock, opts)? {
+                    return Ok(());
+                }
+                if !update.is_empty() {
+                    out.present(&display, blank)?;
+                }
+            }
+            Do::Sleep(wake) => {
+                let mut timeout = clock.real(wake.saturating_sub(now));
+                if let Some(d) = deadline {
+                    timeout = timeout.min(Duration::from_millis(d.saturating_sub(clock.real_ms())));
+                }
+                if wait(app, net, out, clock, timeout)? {
+                    return Ok(());
+                }
+            }
         }
     }
 }
 
+/// Waits up to `timeout` for a response event or input and hands it to the app; returns
+/// `true` to quit.
+fn wait<C, S, N, O>(
+    app: &mut App<C, S>,
+    net: &mut N,
+    out: &mut O,
+    clock: Clock,
+    timeout: Duration,
+) -> Result<bool, ShellError>
+where
+    C: Palette,
+    S: Source,
+    N: Network,
+    O: Output<C>,
+{
+    if app.is_busy() {
+        if let Some(ev) = net.next_event(timeout.min(out.max_block())) {
+            let mut in_flight = feed(app, ev, clock.now_ms());
+            // Take everything that has arrived before drawing again.
+            while in_flight {
+                match net.next_event(Duration::ZERO) {
+                    Some(ev) => in_flight = feed(app, ev, clock.now_ms()),
+                    None => break,
+                }
+            }
+        }
+        if let Some(ev) = out.wait(Duration::ZERO) {
+            return Ok(handle_ui(app, ev, clock.now_ms()));
+        }
+    } else if let Some(ev) = out.wait(timeout) {
+        return Ok(handle_ui(app, ev, clock.now_ms()));
+    }
+    Ok(false)
+}
+
 /// Feeds one network event; returns whether the request is still in flight.
-fn feed<C: Palette>(app: &mut App<C>, ev: NetEvent, now: u64) -> bool {
+fn feed<C: Palette, S: Source>(app: &mut App<C, S>, ev: NetEvent, now: u64) -> bool {
     match ev {
         NetEvent::Head {
             status,
@@ -390,7 +438,7 @@ fn feed<C: Palette>(app: &mut App<C>, ev: NetEvent, now: u64) -> bool {
 }
 
 /// Handles input; returns `true` to quit.
-fn handle_ui<C: Palette>(app: &mut App<C>, ev: UiEvent, now: u64) -> bool {
+fn handle_ui<C: Palette, S: Source>(app: &mut App<C, S>, ev: UiEvent, now: u64) -> bool {
     match ev {
         UiEvent::Quit => true,
         UiEvent::Press(control) => {

@@ -3,7 +3,6 @@
 
 use std::time::{Duration, Instant};
 
-use anyhow::bail;
 use embedded_graphics::pixelcolor::{BinaryColor, Rgb888};
 use embedded_graphics::prelude::*;
 use embedded_graphics_simulator::sdl2::{Keycode, Mod};
@@ -13,7 +12,18 @@ use embedded_graphics_simulator::{
 use tonearm_core::session::Control;
 use tonearm_firmware::Profile;
 
-use crate::shell::{Output, UiEvent};
+use crate::shell::{Output, ShellError, UiEvent};
+
+/// Why a window cannot be opened.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WindowError {
+    /// Neither `DISPLAY` nor `WAYLAND_DISPLAY` is set (Linux).
+    #[error(
+        "no display to open a window on (DISPLAY is not set): use --headless, or run under a desktop or Xvfb"
+    )]
+    NoDisplay,
+}
 
 /// How often the window looks at its events while the app has nothing to do.
 const EVENT_POLL: Duration = Duration::from_millis(15);
@@ -34,14 +44,12 @@ pub struct WindowOutput {
 
 impl WindowOutput {
     /// A window for `profile` at `scale` (opened at the first frame).
-    pub fn new(profile: Profile, scale: u32, title: &str) -> anyhow::Result<Self> {
+    pub fn new(profile: Profile, scale: u32, title: &str) -> Result<Self, WindowError> {
         if cfg!(target_os = "linux")
             && std::env::var_os("DISPLAY").is_none()
             && std::env::var_os("WAYLAND_DISPLAY").is_none()
         {
-            bail!(
-                "no display to open a window on (DISPLAY is not set): use --headless, or run under a desktop or Xvfb"
-            );
+            return Err(WindowError::NoDisplay);
         }
         let mut settings = OutputSettingsBuilder::new().scale(scale);
         if profile == Profile::Mono128x64 {
@@ -74,7 +82,7 @@ impl<C> Output<C> for WindowOutput
 where
     C: PixelColor + Into<Rgb888> + From<Rgb888> + Default,
 {
-    fn present(&mut self, display: &SimulatorDisplay<C>, blank: bool) -> anyhow::Result<()> {
+    fn present(&mut self, display: &SimulatorDisplay<C>, blank: bool) -> Result<(), ShellError> {
         let window = &mut self.window;
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             if blank {
@@ -89,9 +97,7 @@ where
             }
         }));
         if result.is_err() {
-            bail!(
-                "cannot open or update the window (is SDL able to reach a display?): use --headless"
-            );
+            return Err(ShellError::Window);
         }
         self.opened = true;
         Ok(())

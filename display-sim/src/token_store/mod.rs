@@ -5,9 +5,9 @@
 //! under (`pkce` or `secret`, so a refresh uses the same one) and when the user first
 //! authorized (for a warning before Spotify's 6-month limit).
 //!
-//! **Writes are atomic**: the new content goes to `token.json.tmp` in the same directory
-//! (created fresh with mode 0600), is fsynced, renamed over `token.json`, and the directory is
-//! fsynced. A crash or kill at any moment leaves either the old file or the new one, never a
+//! **Writes are atomic** ([`crate::atomic`]): the new content goes to a temporary file in
+//! the same directory (created fresh with mode 0600), is fsynced, renamed over `token.json`,
+//! and the directory is fsynced. A crash or kill at any moment leaves either the old file or the new one, never a
 //! mix, so a working token is never lost. **A corrupt file is never overwritten silently**:
 //! [`TokenStore::load`] reports it, [`TokenStore::save`] refuses to replace it, and only
 //! [`TokenStore::set_aside_corrupt`] (an explicit step, e.g. before a new login) moves it away.
@@ -19,14 +19,18 @@
 //! `SPOTIFY_REFRESH_TOKEN`, then the config file's `refresh_token`.
 
 use std::fmt;
-use std::fs::{self, File, OpenOptions};
-use std::io::Write;
+use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
+use crate::atomic::{Options, WriteError, write_atomically};
 use crate::config::{Config, Origin, SecretString};
+
+pub mod quota;
+
+pub use quota::{QuotaStore, QuotaStoreError};
 
 /// The token file's format version.
 const VERSION: u32 = 1;
@@ -164,7 +168,7 @@ impl TokenStore {
 
     #[cfg(test)]
     fn temp_path(&self) -> PathBuf {
-        temp_path_of(&self.path)
+        crate::atomic::temp_path_of(&self.path)
     }
 
     fn io(&self, op: &'static str) -> impl FnOnce(std::io::Error) -> TokenStoreError + '_ {
@@ -232,10 +236,10 @@ impl TokenStore {
             auth_mode: token.auth_mode,
             authorized_at: token.authorized_at,
         };
-        write_json_file(&self.path, &file, true).map_err(|(path, op, source)| TokenStoreError::Io {
-            path,
-            op,
-            source,
+        write_json_file(&self.path, &file, true).map_err(|e| TokenStoreError::Io {
+            path: e.path,
+            op: e.op,
+            source: e.source,
         })
     }
 
@@ -304,108 +308,25 @@ pub(crate) fn set_aside(path: &Path) -> std::io::Result<Option<PathBuf>> {
     Ok(Some(aside))
 }
 
-/// `<name>.tmp` beside `path`: where [`write_private_atomically`] writes first.
-fn temp_path_of(path: &Path) -> PathBuf {
-    let mut name = path
-        .file_name()
-        .map(|n| n.to_os_string())
-        .unwrap_or_else(|| "state.json".into());
-    name.push(".tmp");
-    path.with_file_name(name)
-}
-
-/// Writes `value` as JSON (pretty or compact), with a final newline, through
-/// [`write_private_atomically`].
+/// Writes `value` as JSON (pretty or compact), with a final newline, atomically into a
+/// private file (see [`crate::atomic`]).
 pub(crate) fn write_json_file<T: Serialize>(
     path: &Path,
     value: &T,
     pretty: bool,
-) -> Result<(), (PathBuf, &'static str, std::io::Error)> {
+) -> Result<(), WriteError> {
     let encoded = if pretty {
         serde_json::to_vec_pretty(value)
     } else {
         serde_json::to_vec(value)
     };
-    let mut bytes = encoded.map_err(|e| {
-        (
-            path.to_path_buf(),
-            "encode",
-            std::io::Error::other(e.to_string()),
-        )
+    let mut bytes = encoded.map_err(|e| WriteError {
+        path: path.to_path_buf(),
+        op: "encode",
+        source: std::io::Error::other(e.to_string()),
     })?;
     bytes.push(b'\n');
-    write_private_atomically(path, &bytes)
-}
-
-/// Writes a private file atomically, as the module docs describe for `token.json` (and
-/// [`crate::quota_store`] for `quota.json`): the directory is created if needed (0700),
-/// `bytes` go to a fresh `<name>.tmp` beside `path` (0600), which is fsynced and renamed
-/// over `path`, and the directory is fsynced. A crash leaves the old file or the new one.
-/// On an error the temporary file is removed and the error says which path and step.
-pub(crate) fn write_private_atomically(
-    path: &Path,
-    bytes: &[u8],
-) -> Result<(), (PathBuf, &'static str, std::io::Error)> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    create_private_dir(dir).map_err(|e| (dir.to_path_buf(), "create the directory", e))?;
-    let temp = temp_path_of(path);
-    let at = |op: &'static str| move |e| (path.to_path_buf(), op, e);
-    let result = write_new_private(&temp, bytes)
-        .map_err(at("write the temporary file"))
-        .and_then(|()| fs::rename(&temp, path).map_err(at("rename")))
-        .and_then(|()| sync_dir(dir).map_err(at("sync the directory")));
-    if result.is_err() {
-        let _ = fs::remove_file(&temp);
-    }
-    result
-}
-
-/// Creates `dir` (and its parents) if needed; a new directory gets mode 0700 on Unix.
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    let mut builder = fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt as _;
-        builder.mode(0o700);
-    }
-    builder.create(dir)
-}
-
-/// Writes `bytes` to a fresh file at `path` (mode 0600 on Unix) and fsyncs it. A leftover
-/// file there (from a writer that was killed) is removed first, so nothing is followed.
-pub(crate) fn write_new_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    match fs::remove_file(path) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(e),
-    }
-    let mut options = OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
-}
-
-/// Makes a rename in `dir` durable (Unix; elsewhere a no-op).
-pub(crate) fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    #[cfg(unix)]
-    {
-        File::open(dir)?.sync_all()
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = dir;
-        Ok(())
-    }
+    write_atomically(path, &bytes, &Options::private_state())
 }
 
 /// Where the refresh token used at start came from.

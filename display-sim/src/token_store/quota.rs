@@ -15,9 +15,8 @@
 //! ```
 //!
 //! `counts[i]` counts the requests of Unix hour `hour - i` (newest first). It is written
-//! like `token.json` (atomically, mode 0600, see
-//! [`write_private_atomically`](crate::token_store)). A file that cannot be read as one
-//! is set aside as `quota.json.corrupt-<epoch seconds>` with a one-line warning, and the
+//! like `token.json` (atomically, mode 0600, see [`crate::atomic`]). A file that cannot
+//! be read as one is set aside as `quota.json.corrupt-<epoch seconds>` with a one-line warning, and the
 //! budget starts from empty counts: the display keeps working.
 
 use std::path::{Path, PathBuf};
@@ -25,7 +24,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use tonearm_core::budget::{BUDGET_HOURS, QuotaState};
 
-use crate::token_store::{JsonFile, read_json_file, set_aside, write_json_file};
+use super::{JsonFile, read_json_file, set_aside, write_json_file};
 
 /// The file name beside the config file.
 pub const FILE_NAME: &str = "quota.json";
@@ -163,8 +162,11 @@ impl QuotaStore {
             effective: state.effective,
             since_s: state.since_s,
         };
-        write_json_file(&self.path, &file, false)
-            .map_err(|(path, op, source)| QuotaStoreError::Io { path, op, source })
+        write_json_file(&self.path, &file, false).map_err(|e| QuotaStoreError::Io {
+            path: e.path,
+            op: e.op,
+            source: e.source,
+        })
     }
 
     fn corrupt(&self, detail: String) -> QuotaStoreError {
@@ -207,7 +209,7 @@ mod tests {
         assert_eq!(store.load().expect("load"), Some(QuotaState::default()));
         let text = fs::read_to_string(store.path()).expect("read");
         assert!(text.starts_with("{\"version\":1,"), "{text}");
-        assert!(!dir.path().join("sub/quota.json.tmp").exists());
+        assert!(!crate::atomic::temp_path_of(store.path()).exists());
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt as _;

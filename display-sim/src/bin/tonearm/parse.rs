@@ -1,11 +1,10 @@
 //! `tonearm parse`: the core parser on a file, printed as JSON.
 
-use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::Context as _;
 use serde::Serialize;
-use tonearm_core::{NowPlaying, NowPlayingParser, format_position, position_ms};
+use tonearm_core::{format_position, position_ms};
+use tonearm_sim::render::read_now_playing;
 
 /// Arguments of `tonearm parse`.
 #[derive(Debug, clap::Args)]
@@ -15,34 +14,6 @@ pub struct ParseArgs {
     /// Also print the position as the screen would show it this many ms after arrival.
     #[arg(long, value_name = "N")]
     pub elapsed_ms: Option<u64>,
-}
-
-/// Bytes read and fed at a time: memory does not grow with the file.
-const CHUNK: usize = 512;
-
-/// Reads `reader` in small chunks straight into the core parser.
-/// `Ok(None)` for an empty (or all-whitespace) body: Spotify's 204, nothing playing.
-pub fn parse_reader(mut reader: impl Read, name: &Path) -> anyhow::Result<Option<NowPlaying>> {
-    let mut parser = NowPlayingParser::new();
-    let mut buf = [0u8; CHUNK];
-    loop {
-        let n = match reader.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e).with_context(|| format!("cannot read {}", name.display())),
-        };
-        parser
-            .feed(buf.get(..n).unwrap_or_default())
-            .with_context(|| format!("{}: invalid body", name.display()))?;
-    }
-    if parser.is_blank() {
-        return Ok(None);
-    }
-    let np = parser
-        .finish()
-        .with_context(|| format!("{}: invalid body", name.display()))?;
-    Ok(Some(np))
 }
 
 /// The printed object: every key present, in this order.
@@ -76,7 +47,7 @@ const IMAGE_MIN_WIDTH: u32 = 64;
 /// Runs `tonearm parse`.
 pub fn run(args: &ParseArgs) -> anyhow::Result<()> {
     let input = crate::open_input(&args.file)?;
-    let Some(np) = parse_reader(input, &args.file)? else {
+    let Some(np) = read_now_playing(input, &args.file)? else {
         println!("{}", serde_json::json!({ "kind": "nothing_playing" }));
         return Ok(());
     };

@@ -1,29 +1,23 @@
-//! `tonearm`: Tonearm on a desktop.
+//! `tonearm`: Tonearm on a desktop, the thin binary over the `tonearm_sim` library.
 //!
 //! Raw command-line input becomes validated options here, in one step; each command lives
-//! in its own module and returns `anyhow::Result` (the binary's edge).
+//! in its own module, calls the library and returns `anyhow::Result` (the binary's edge).
+//! Commands do not call each other: what several share is in [`common`], and `run`
+//! without an account hands over to `demo` here.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-mod config;
+mod common;
 mod demo;
-mod demo_cmd;
-mod login_cmd;
-mod net;
-mod parse_cmd;
-mod provision_cmd;
-mod quota_store;
-mod render_cmd;
-mod run_cmd;
-mod shell;
-mod simulate_cmd;
-mod token_store;
-mod transport;
-#[cfg(feature = "window")]
-mod window;
+mod login;
+mod parse;
+mod provision;
+mod render;
+mod run;
+mod simulate;
 
 /// A Spotify "now playing" desk display.
 #[derive(Debug, Parser)]
@@ -40,40 +34,32 @@ struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
     #[command(flatten)]
-    run: run_cmd::RunArgs,
+    run: run::RunArgs,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Show the account's playback in a window (the default). Without an account set up,
     /// the demo.
-    Run(run_cmd::RunArgs),
+    Run(run::RunArgs),
     /// Log in to Spotify (Authorization Code with PKCE) and store the token.
-    Login(login_cmd::LoginArgs),
+    Login(common::LoginArgs),
     /// Forget the stored token.
     Logout,
     /// Write the settings partition image for an ESP32-C3 board: Wi-Fi (from
     /// TONEARM_WIFI_SSID / TONEARM_WIFI_PASSWORD, else asked on the terminal, else the first
     /// two lines of standard input) and a Spotify login of the board's own.
-    Provision(provision_cmd::ProvisionArgs),
+    Provision(provision::ProvisionArgs),
     /// Parse a currently-playing or player body and print what the display would use, as JSON.
-    Parse(parse_cmd::ParseArgs),
+    Parse(parse::ParseArgs),
     /// Render the screen for a currently-playing body into a PNG, headlessly (no SDL).
-    Render(render_cmd::RenderArgs),
+    Render(render::RenderArgs),
     /// A scripted listening session that shows every screen (no Spotify account needed).
-    Demo(demo_cmd::DemoArgs),
+    Demo(demo::DemoArgs),
     /// Live through a scripted day against a simulated Spotify, on a simulated clock, and
     /// print what was asked and how soon the screen followed (only the scheduling keys
     /// of --config are read; no account needed).
-    Simulate(simulate_cmd::SimulateArgs),
-}
-
-/// Set by Ctrl-C (SIGINT) and SIGTERM: the loops end cleanly and exit 0.
-static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// Whether Ctrl-C was pressed.
-pub(crate) fn interrupted() -> bool {
-    INTERRUPTED.load(std::sync::atomic::Ordering::Relaxed)
+    Simulate(simulate::SimulateArgs),
 }
 
 fn init_logging(verbose: u8) {
@@ -93,23 +79,37 @@ fn init_logging(verbose: u8) {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose);
-    let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, std::sync::atomic::Ordering::Relaxed));
+    // Ctrl-C (SIGINT) and SIGTERM: the loops end cleanly and exit 0.
+    let _ = ctrlc::set_handler(tonearm_sim::interrupt);
     let config = cli.config.as_deref();
-    if cli.command.is_some() && cli.run != run_cmd::RunArgs::default() {
+    if cli.command.is_some() && cli.run != run::RunArgs::default() {
         eprintln!(
             "tonearm: --display, --scale, --headless, --events, --snapshot, --duration and --timeout go after the command (tonearm demo --display 128x64), or without one for run"
         );
         return ExitCode::from(2);
     }
     let result = match cli.command.unwrap_or(Command::Run(cli.run)) {
-        Command::Run(args) => run_cmd::run(&args, config),
-        Command::Login(args) => login_cmd::run(&args, config),
-        Command::Logout => login_cmd::logout(config),
-        Command::Provision(args) => provision_cmd::run(&args, config),
-        Command::Parse(args) => parse_cmd::run(&args),
-        Command::Render(args) => render_cmd::run(&args),
-        Command::Demo(args) => demo_cmd::run(&args),
-        Command::Simulate(args) => simulate_cmd::run(&args, config),
+        Command::Run(args) => match run::run(&args, config) {
+            // Nothing set up at all: the demo, and how to get out of it.
+            Ok(run::Ran::NoAccount) => {
+                eprintln!(
+                    "tonearm: no Spotify account set up, showing the demo. To see yours: tonearm login --client-id YOUR_APP_ID (see README: Login)"
+                );
+                demo::run(&demo::DemoArgs {
+                    speed: 1,
+                    view: args.view,
+                })
+            }
+            Ok(run::Ran::Done) => Ok(()),
+            Err(e) => Err(e),
+        },
+        Command::Login(args) => login::run(&args, config),
+        Command::Logout => login::logout(config),
+        Command::Provision(args) => provision::run(&args, config),
+        Command::Parse(args) => parse::run(&args),
+        Command::Render(args) => render::run(&args),
+        Command::Demo(args) => demo::run(&args),
+        Command::Simulate(args) => simulate::run(&args, config),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,9 +1,9 @@
-//! `tonearm provision`: the settings partition image for the ESP32-C3 board.
+//! The settings partition image for the ESP32-C3 board (`tonearm provision`).
 //!
 //! The board keeps its Wi-Fi network, its Spotify login, its time zone and its request
 //! budget in a flash partition, not in its binary (`tonearm-settings`, in
 //! `firmware/settings`, defines the record; this writes it with the same code the board
-//! reads it with). This command gathers what goes in and writes the image for
+//! reads it with). `tonearm provision` gathers what goes in and writes the image for
 //! `espflash write-bin`:
 //!
 //! 1. the board's options, checked first: `--tz RULE` (a POSIX `TZ` rule; by default the
@@ -19,8 +19,8 @@
 //!    desktop's token and config are not touched. Its time is the record's
 //!    `authorized_at` (the board warns before the login's six months are up);
 //! 4. the image (two 4 KiB slots: a version-2 record in slot 0 with sequence 1, slot 1
-//!    erased), written to a temporary file (mode 0600: it holds secrets), synced, then
-//!    renamed.
+//!    erased), written atomically and privately (mode 0600: it holds secrets; see
+//!    [`crate::atomic`]).
 
 use std::io::{BufRead as _, IsTerminal as _};
 use std::path::{Path, PathBuf};
@@ -30,9 +30,8 @@ use tonearm_core::wall::{NightError, NightHours, PosixTz};
 use tonearm_settings::record::{self, RecordError, Settings};
 use tonearm_settings::store;
 
+use crate::atomic::{Mode, Options, Replace, WriteError, write_atomically};
 use crate::config::SecretString;
-use crate::login_cmd::{self, Flow, Tokens};
-use crate::token_store::{now_epoch_s, sync_dir, write_new_private};
 
 /// The Wi-Fi network's name, when set.
 pub const ENV_SSID: &str = "TONEARM_WIFI_SSID";
@@ -46,32 +45,6 @@ pub const LOCALTIME: &str = "/etc/localtime";
 pub const ZONEINFO: &str = "/usr/share/zoneinfo";
 /// An example rule for the messages.
 const TZ_EXAMPLE: &str = "CET-1CEST,M3.5.0,M10.5.0/3";
-
-/// Arguments of `tonearm provision`.
-#[derive(Debug, Clone, clap::Args)]
-pub struct ProvisionArgs {
-    /// Where to write the 8 KiB partition image (it holds the Wi-Fi password and a
-    /// Spotify login: delete it once flashed).
-    #[arg(long, value_name = "FILE")]
-    pub out: PathBuf,
-    /// Replace FILE if it exists.
-    #[arg(long)]
-    pub force: bool,
-    /// The board's time zone as a POSIX TZ rule (such as CET-1CEST,M3.5.0,M10.5.0/3 or
-    /// UTC0) [default: the computer's, from TZ or /etc/localtime; UTC if it has none]
-    #[arg(long, value_name = "RULE")]
-    pub tz: Option<String>,
-    /// The board's daily request budget: 0 (none) or 100 to 100000 [default: the
-    /// firmware's, 700]
-    #[arg(long, value_name = "N", allow_hyphen_values = true)]
-    pub daily_requests: Option<String>,
-    /// The board's night hours, local time (dark screen, rare polls), such as 23:00-07:00
-    #[arg(long, value_name = "HH:MM-HH:MM")]
-    pub night: Option<String>,
-    /// The browser login, as for `tonearm login`.
-    #[command(flatten)]
-    pub login: login_cmd::LoginArgs,
-}
 
 /// Why nothing was written. Each message is one line and says what to do.
 #[derive(Debug, thiserror::Error)]
@@ -153,9 +126,11 @@ pub enum ProvisionError {
 }
 
 /// The Wi-Fi settings.
-struct Wifi {
-    ssid: String,
-    password: SecretString,
+pub struct Wifi {
+    /// The network's name.
+    pub ssid: String,
+    /// The password (empty for an open network).
+    pub password: SecretString,
 }
 
 /// The board's time zone and where it came from.
@@ -170,101 +145,18 @@ pub struct BoardTz {
 
 /// The board's options, checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Board {
-    tz: BoardTz,
-    daily_requests: Option<u32>,
-    night: Option<NightHours>,
-}
-
-/// Runs `tonearm provision`.
-pub fn run(args: &ProvisionArgs, config_path: Option<&Path>) -> anyhow::Result<()> {
-    let timeout = login_cmd::timeout_of(args.login.timeout)?;
-    if args.login.port == 0 {
-        anyhow::bail!(
-            "--port 0: give the port of the redirect URI registered in your Spotify app (default 8888)"
-        );
-    }
-    check_out(&args.out, args.force)?;
-    let board = board_options(args)?;
-    let config = login_cmd::load_config(args.login.client_id.as_deref(), config_path, false)?;
-    if config.client_id.len() > record::CLIENT_ID_MAX {
-        return Err(ProvisionError::ClientIdLength(config.client_id.len()).into());
-    }
-    let wifi = read_wifi()?;
-    check_wifi(&wifi)?;
-    if crate::interrupted() {
-        return Err(ProvisionError::Interrupted.into());
-    }
-
-    eprintln!(
-        "tonearm: the board gets a Spotify login of its own (sharing the desktop's would make the two revoke each other's)"
-    );
-    let flow = Flow {
-        config: &config,
-        port: args.login.port,
-        no_browser: args.login.no_browser,
-        timeout,
-        use_secret: false,
-        command: "tonearm provision",
-    };
-    let client_id = config.client_id.clone();
-    let night = board.night.map(|n| n.to_string());
-    let missing = login_cmd::browser_login(&flow, |tokens: Tokens| {
-        let missing = tokens.missing_scopes();
-        let settings = Settings {
-            ssid: &wifi.ssid,
-            password: wifi.password.expose(),
-            client_id: &client_id,
-            refresh_token: tokens.refresh_token.expose(),
-            authorized_at: Some(now_epoch_s()),
-            tz: board.tz.rule.as_deref(),
-            night: night.as_deref(),
-            daily_requests: board.daily_requests,
-            ..Settings::default()
-        };
-        let image = image(&settings)?;
-        write_image(&args.out, &image, args.force).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::AlreadyExists {
-                anyhow::Error::from(ProvisionError::Exists(args.out.clone()))
-                    .context("nothing was written (it appeared during the login)")
-            } else {
-                anyhow::Error::from(e).context(format!("cannot write {}", args.out.display()))
-            }
-        })?;
-        Ok(missing)
-    })?;
-
-    let out = args.out.display();
-    eprintln!(
-        "tonearm: wrote {out}: the ESP32-C3 board's settings ({} bytes: Wi-Fi \"{}\", client id {}, the board's own refresh token{})",
-        store::PARTITION_SIZE,
-        wifi.ssid.escape_debug(),
-        client_id,
-        board.summary()
-    );
-    if let Some(line) = board.tz.note() {
-        eprintln!("tonearm: {line}");
-    }
-    if let Some(missing) = missing {
-        eprintln!(
-            "tonearm: warning: Spotify did not grant {missing}: the board may miss what needs it; run tonearm provision again to grant it"
-        );
-    }
-    eprintln!("tonearm: flash it into the board's settings partition with:");
-    println!(
-        "espflash write-bin {:#x} {}",
-        store::PARTITION_OFFSET,
-        shell_quote(&args.out)
-    );
-    eprintln!(
-        "tonearm: {out} holds your Wi-Fi password and a Spotify login: delete it once flashed"
-    );
-    Ok(())
+pub struct Board {
+    /// The time zone.
+    pub tz: BoardTz,
+    /// The daily request budget (`Some(0)`: none), or the firmware's default.
+    pub daily_requests: Option<u32>,
+    /// The night hours, if any.
+    pub night: Option<NightHours>,
 }
 
 impl Board {
     /// The options for the "wrote" line: `, time zone R, 700 requests a day, night N`.
-    fn summary(&self) -> String {
+    pub fn summary(&self) -> String {
         let mut s = String::new();
         if let (Some(rule), None) = (&self.tz.rule, &self.tz.from) {
             s.push_str(&format!(", time zone {rule}"));
@@ -284,7 +176,7 @@ impl Board {
 impl BoardTz {
     /// The line saying which zone the board got from the host, or that it got none;
     /// nothing for `--tz`.
-    fn note(&self) -> Option<String> {
+    pub fn note(&self) -> Option<String> {
         let from = self.from.as_deref()?;
         Some(match &self.rule {
             Some(rule) => format!(
@@ -299,17 +191,19 @@ impl BoardTz {
 
 /// `--tz`, `--daily-requests` and `--night`, checked before anything is asked (a bad one
 /// is a one-line error); without `--tz`, the host's zone.
-fn board_options(args: &ProvisionArgs) -> Result<Board, ProvisionError> {
-    let tz = match &args.tz {
+pub fn board_options(
+    tz: Option<&str>,
+    daily_requests: Option<&str>,
+    night: Option<&str>,
+) -> Result<Board, ProvisionError> {
+    let tz = match tz {
         Some(rule) => BoardTz {
             rule: Some(check_tz(rule)?),
             from: None,
         },
         None => host_tz(),
     };
-    let daily_requests = args
-        .daily_requests
-        .as_deref()
+    let daily_requests = daily_requests
         .map(|text| {
             text.trim()
                 .parse::<u32>()
@@ -318,9 +212,7 @@ fn board_options(args: &ProvisionArgs) -> Result<Board, ProvisionError> {
                 .ok_or_else(|| ProvisionError::DailyRequests(text.to_owned()))
         })
         .transpose()?;
-    let night = args
-        .night
-        .as_deref()
+    let night = night
         .map(|text| NightHours::parse(text).map_err(|e| ProvisionError::Night(text.to_owned(), e)))
         .transpose()?;
     Ok(Board {
@@ -393,7 +285,7 @@ pub fn tzif_rule(bytes: &[u8]) -> Option<&str> {
 
 /// Refuses an existing output without `--force`, and an output in a missing directory,
 /// before anything is asked.
-fn check_out(out: &Path, force: bool) -> Result<(), ProvisionError> {
+pub fn check_out(out: &Path, force: bool) -> Result<(), ProvisionError> {
     if out.is_dir() {
         return Err(ProvisionError::IsDirectory(out.to_path_buf()));
     }
@@ -409,7 +301,7 @@ fn check_out(out: &Path, force: bool) -> Result<(), ProvisionError> {
 
 /// The SSID and the password: each from its environment variable, else the terminal,
 /// else standard input's next line.
-fn read_wifi() -> Result<Wifi, ProvisionError> {
+pub fn read_wifi() -> Result<Wifi, ProvisionError> {
     use std::env::VarError;
     let interactive = std::io::stdin().is_terminal();
     let ssid = match std::env::var(ENV_SSID) {
@@ -465,7 +357,7 @@ fn read_line() -> Option<String> {
 
 /// 802.11's and WPA2's rules, so that a board is never flashed with settings it cannot
 /// join with.
-fn check_wifi(wifi: &Wifi) -> Result<(), ProvisionError> {
+pub fn check_wifi(wifi: &Wifi) -> Result<(), ProvisionError> {
     let n = wifi.ssid.len();
     if !(1..=record::SSID_MAX).contains(&n) {
         return Err(ProvisionError::SsidLength(n));
@@ -488,7 +380,7 @@ fn check_wifi(wifi: &Wifi) -> Result<(), ProvisionError> {
 }
 
 /// The partition image for `settings`.
-fn image(settings: &Settings<'_>) -> Result<Vec<u8>, ProvisionError> {
+pub fn image(settings: &Settings<'_>) -> Result<Vec<u8>, ProvisionError> {
     let mut image = vec![0xFF; store::PARTITION_SIZE as usize];
     store::partition_image(settings, &mut image).map_err(|e| match e {
         RecordError::TooLong(record::TAG_REFRESH_TOKEN) => {
@@ -503,45 +395,20 @@ fn image(settings: &Settings<'_>) -> Result<Vec<u8>, ProvisionError> {
     Ok(image)
 }
 
-/// Writes `bytes` to `out` atomically: a private temporary file beside it, synced, then
-/// renamed over `out` (with `replace`), or linked to it (without: that fails if `out`
-/// appeared meanwhile, so nothing is replaced), then the directory synced.
-fn write_image(out: &Path, bytes: &[u8], replace: bool) -> std::io::Result<()> {
-    let dir = out
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut name = std::ffi::OsString::from(".");
-    name.push(out.file_name().unwrap_or_default());
-    name.push(format!(".tmp-{}", std::process::id()));
-    let temp = dir.join(name);
-    let result = write_new_private(&temp, bytes)
-        .and_then(|()| {
-            if replace {
-                std::fs::rename(&temp, out)
-            } else {
-                std::fs::hard_link(&temp, out).and_then(|()| std::fs::remove_file(&temp))
-            }
-        })
-        .and_then(|()| sync_dir(dir));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temp);
-    }
-    result
-}
-
-/// `path` as a shell word (quoted when it holds anything but safe characters).
-fn shell_quote(path: &Path) -> String {
-    let text = path.to_string_lossy();
-    if !text.is_empty()
-        && text
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"/._-+,:=@".contains(&b))
-    {
-        text.into_owned()
-    } else {
-        format!("'{}'", text.replace('\'', r"'\''"))
-    }
+/// Writes the image to `out` atomically and privately (see [`crate::atomic`]): over an
+/// existing file with `replace`, else never (an `out` that appeared meanwhile is kept:
+/// the error's kind is `AlreadyExists`).
+pub fn write_image(out: &Path, bytes: &[u8], replace: bool) -> Result<(), WriteError> {
+    let options = Options {
+        mode: Mode::Private,
+        create_dir: false,
+        replace: if replace {
+            Replace::Always
+        } else {
+            Replace::Never
+        },
+    };
+    write_atomically(out, bytes, &options)
 }
 
 #[cfg(test)]
@@ -645,38 +512,13 @@ mod tests {
         }
     }
 
-    fn args(tz: Option<&str>, daily: Option<&str>, night: Option<&str>) -> ProvisionArgs {
-        use clap::Parser as _;
-        #[derive(clap::Parser)]
-        struct Cli {
-            #[command(flatten)]
-            p: ProvisionArgs,
-        }
-        let mut argv = vec![
-            "provision".to_owned(),
-            "--out".to_owned(),
-            "b.bin".to_owned(),
-        ];
-        for (flag, v) in [
-            ("--tz", tz),
-            ("--daily-requests", daily),
-            ("--night", night),
-        ] {
-            if let Some(v) = v {
-                argv.push(flag.to_owned());
-                argv.push(v.to_owned());
-            }
-        }
-        Cli::try_parse_from(argv).expect("parses").p
-    }
-
     #[test]
     fn board_options_are_checked() {
-        let ok = board_options(&args(
+        let ok = board_options(
             Some(" CET-1CEST,M3.5.0,M10.5.0/3 "),
             Some("2500"),
             Some("23:30-06:15"),
-        ))
+        )
         .expect("valid");
         assert_eq!(ok.tz.rule.as_deref(), Some("CET-1CEST,M3.5.0,M10.5.0/3"));
         assert_eq!(ok.tz.from, None);
@@ -691,10 +533,10 @@ mod tests {
             ", time zone CET-1CEST,M3.5.0,M10.5.0/3, 2500 requests a day, night 23:30-06:15"
         );
         for daily in ["0", "100", "100000"] {
-            assert!(board_options(&args(Some("UTC0"), Some(daily), None)).is_ok());
+            assert!(board_options(Some("UTC0"), Some(daily), None).is_ok());
         }
         let err = |tz, daily, night| {
-            let e = board_options(&args(tz, daily, night)).expect_err("refused");
+            let e = board_options(tz, daily, night).expect_err("refused");
             let text = e.to_string();
             assert_eq!(text.lines().count(), 1, "{text}");
             text
@@ -731,7 +573,7 @@ mod tests {
     }
 
     #[test]
-    fn out_checks_and_quoting() {
+    fn out_checks_and_writes() {
         let dir = tempfile::tempdir().expect("tempdir");
         let out = dir.path().join("board.bin");
         assert!(check_out(&out, false).is_ok());
@@ -765,11 +607,6 @@ mod tests {
             std::fs::read_dir(dir.path()).expect("dir").count(),
             1,
             "no temporary file left"
-        );
-        assert_eq!(shell_quote(Path::new("out/board.bin")), "out/board.bin");
-        assert_eq!(
-            shell_quote(Path::new("my board's.bin")),
-            r"'my board'\''s.bin'"
         );
     }
 }

@@ -1,0 +1,91 @@
+//! `tonearm run` (and `tonearm` alone): the account's playback, live.
+
+use std::path::Path;
+use std::time::Duration;
+
+use embedded_graphics::pixelcolor::{BinaryColor, Rgb565, Rgb888};
+use tonearm_firmware::{App, Palette, Profile};
+use tonearm_sim::config::{Config, ConfigError};
+use tonearm_sim::shell::{Clock, LoopOptions};
+
+use crate::common::{ViewArgs, profile_of};
+
+/// Arguments of `tonearm run`.
+#[derive(Debug, Clone, PartialEq, clap::Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub view: ViewArgs,
+    /// Give up on a request after this many seconds (connecting: at most 10).
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_TIMEOUT_S)]
+    pub timeout: f64,
+}
+
+/// The default of `--timeout`.
+const DEFAULT_TIMEOUT_S: f64 = 20.0;
+
+impl Default for RunArgs {
+    /// The values clap gives when no option is passed.
+    fn default() -> Self {
+        RunArgs {
+            view: ViewArgs::default(),
+            timeout: DEFAULT_TIMEOUT_S,
+        }
+    }
+}
+
+/// How `run` ended.
+pub enum Ran {
+    /// The display ran and stopped.
+    Done,
+    /// Nothing is set up at all (no config file, no client id): the caller shows the demo.
+    NoAccount,
+}
+
+/// Runs `tonearm run`.
+pub fn run(args: &RunArgs, config_path: Option<&Path>) -> anyhow::Result<Ran> {
+    let config = match Config::load(config_path) {
+        Ok(config) => config,
+        Err(ConfigError::MissingClientId { path }) if config_path.is_none() && !path.exists() => {
+            return Ok(Ran::NoAccount);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let profile = match &args.view.display {
+        Some(name) => profile_of(name)?,
+        None => config.display,
+    };
+    if !(args.timeout.is_finite() && args.timeout > 0.0) {
+        anyhow::bail!(
+            "invalid --timeout {}: use a number of seconds",
+            args.timeout
+        );
+    }
+    let opts = args.view.loop_options()?;
+    match profile {
+        Profile::Mono128x64 => live::<BinaryColor>(profile, args, &config, &opts)?,
+        _ => live::<Rgb565>(profile, args, &config, &opts)?,
+    }
+    Ok(Ran::Done)
+}
+
+fn live<C>(
+    profile: Profile,
+    args: &RunArgs,
+    config: &Config,
+    opts: &LoopOptions,
+) -> anyhow::Result<()>
+where
+    C: Palette + Into<Rgb888> + From<Rgb888>,
+{
+    let timeout = Duration::from_secs_f64(args.timeout);
+    let mut live = tonearm_sim::live::start(config, timeout)?;
+    let mut app: App<C, _> = App::new(profile, live.session);
+    let clock = Clock::new(1).with_time_of_day();
+    args.view.show(
+        &mut app,
+        (&mut live.net, &mut live.sink),
+        clock,
+        opts,
+        "Tonearm",
+    )
+}
