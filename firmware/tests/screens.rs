@@ -175,3 +175,91 @@ fn quota_screen_with_and_without_an_item() {
     assert!(item.contains(&Part::Title) && item.contains(&Part::Body));
     assert!(!item.contains(&Part::Controls) && !item.contains(&Part::Big));
 }
+
+/// Draws `frame` into a fresh display.
+fn pixels<C: Palette>(frame: &Frame<'_, C>) -> Vec<Option<C>> {
+    let mut d = Strict::<C>::new(frame.profile().size());
+    frame.draw(&mut d).unwrap();
+    d.lit
+}
+
+/// A view model kept from `at_ms` and drawn later shows what one built at that later
+/// time shows: the position, the ages and the countdowns move on as it is drawn.
+#[test]
+fn times_move_on_when_drawn() {
+    let later = |mut vm: ViewModel, at: u64| {
+        vm.at_ms = Some(at);
+        vm
+    };
+    let mut playing = ViewModel::new(Screen::NowPlaying);
+    playing.playing = true;
+    set(&mut playing.title, "Karma Police");
+    playing.set_position(46_000, Some(263_000));
+    let mut moved_on = playing.clone();
+    moved_on.set_position(53_400, Some(263_000));
+    let mut stale = playing.clone();
+    stale.stale_s = Some(10);
+    let mut stale_later = moved_on.clone();
+    stale_later.stale_s = Some(17);
+    let mut limited = ViewModel::new(Screen::RateLimited);
+    limited.retry_in_s = Some(42);
+    let mut limited_later = limited.clone();
+    limited_later.retry_in_s = Some(35);
+    let mut offline = ViewModel::new(Screen::Offline);
+    offline.offline_s = Some(100);
+    let mut offline_later = offline.clone();
+    offline_later.offline_s = Some(107);
+    let mut quota = ViewModel::new(Screen::QuotaExceeded);
+    quota.back_in_s = Some(3_700);
+    let mut quota_later = ViewModel::new(Screen::QuotaExceeded);
+    set(&mut quota_later.back, "Back in 1:01:33");
+    let cases = [
+        (playing, moved_on),
+        (stale, stale_later),
+        (limited, limited_later),
+        (offline, offline_later),
+        (quota, quota_later),
+    ];
+    for (kept, fresh) in cases {
+        let kept = later(kept, 20_000);
+        for profile in Profile::ALL {
+            let same = match profile {
+                Profile::Mono128x64 => {
+                    let a = Frame::<BinaryColor>::new(&kept, profile).at_time(27_400);
+                    pixels(&a) == pixels(&Frame::<BinaryColor>::new(&fresh, profile))
+                }
+                _ => {
+                    let a = Frame::<Rgb565>::new(&kept, profile).at_time(27_400);
+                    pixels(&a) == pixels(&Frame::<Rgb565>::new(&fresh, profile))
+                }
+            };
+            assert!(same, "{profile:?} {}: {kept:?}", kept.screen);
+        }
+    }
+}
+
+/// One view model, kept while the clock runs: every second redraws the changed digits
+/// and the bar's changed columns only, and ends where a full redraw does.
+#[test]
+fn a_kept_view_model_ticks_partially() {
+    let mut vm = ViewModel::new(Screen::NowPlaying);
+    vm.playing = true;
+    set(&mut vm.title, "Karma Police");
+    vm.set_position(46_000, Some(263_000));
+    vm.at_ms = Some(0);
+    let profile = Profile::Landscape320x240;
+    let mut scene = Scene::<Rgb565>::new(profile);
+    let mut shown = Strict::<Rgb565>::new(profile.size());
+    assert!(scene.redraw(&vm, 0, &mut shown).unwrap().full);
+    for s in 1..=12u64 {
+        let now = s * 1000;
+        let update = scene.redraw(&vm, now, &mut shown).unwrap();
+        assert!(!update.full && !update.is_empty(), "{s}: {update:?}");
+        assert!(update.pixels() < 3_000, "{s}: {update:?}");
+        let full = Frame::<Rgb565>::new(&vm, profile).at_time(now);
+        assert!(
+            shown.lit == pixels(&full),
+            "{s}: differs from a full redraw"
+        );
+    }
+}

@@ -207,3 +207,145 @@ pub(crate) fn draw_warning<C: Palette, D: DrawTarget<Color = C>>(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::view::ViewModel;
+    use embedded_graphics::draw_target::DrawTargetExt;
+    use embedded_graphics::mock_display::MockDisplay;
+    use embedded_graphics::pixelcolor::BinaryColor;
+
+    /// Draws `part` of the item screen of `vm` at 128x64 into a mock display, its slot
+    /// moved to the display's corner.
+    fn item_part(vm: &ViewModel, part: Part) -> MockDisplay<BinaryColor> {
+        let screen = ItemScreen::<BinaryColor>::new(Context::new(vm, Profile::Mono128x64));
+        let area = screen
+            .parts()
+            .into_iter()
+            .find(|(p, _)| *p == part)
+            .map(|(_, r)| r)
+            .unwrap();
+        let mut d = MockDisplay::new();
+        d.set_allow_overdraw(true);
+        let mut t = d.translated(Point::zero() - area.top_left);
+        screen.draw_part(part, &mut t.clipped(&area)).unwrap();
+        d
+    }
+
+    /// The stale badge at 128x64: an inverted chip with the short age, centered where
+    /// the controls were (which it replaces).
+    #[test]
+    fn stale_badge_pattern() {
+        let mut vm = ViewModel::new(crate::Screen::NowPlaying);
+        vm.stale_s = Some(95);
+        let d = item_part(&vm, Part::Badge);
+        d.assert_pattern(&[
+            "              ####################################              ", //
+            "            #####.##################################            ", //
+            "           #####..###################################           ", //
+            "           ######.###...#..#####...###..#.##...######           ", //
+            "          #######.###.##.##.#######.#.##..#.###.######          ", //
+            "          #######.###.##.##.#####...#.###.#.###.######          ", //
+            "          #######.###.##.##.####.##.#.###.#.###.######          ", //
+            "          #######.###.##.##.####.##.#.##..#.###.######          ", //
+            "           ######.###.##.##.#####..#.#..#.##...######           ", //
+            "           ##############################.###########           ", //
+            "            ##########################...###########            ", //
+            "              ####################################              ", //
+        ]);
+        // Younger than the badge's threshold: nothing.
+        vm.stale_s = Some(crate::view::STALE_BADGE_AFTER_S - 1);
+        assert!(item_part(&vm, Part::Badge).affected_area().is_zero_sized());
+        // Drawn later, the same age is reached from a younger view model.
+        vm.stale_s = Some(35);
+        vm.at_ms = Some(1_000);
+        let screen = ItemScreen::<BinaryColor>::new(Context {
+            now_ms: 61_500,
+            ..Context::new(&vm, Profile::Mono128x64)
+        });
+        assert_eq!(screen.badge(), Some("1m ago"));
+    }
+
+    /// The notice at 128x64: a panel with a two-pixel edge, the text centered in it.
+    #[test]
+    fn notice_pattern() {
+        let mut d = MockDisplay::<BinaryColor>::new();
+        d.set_allow_overdraw(true);
+        let area = Rectangle::new(Point::new(1, 1), Size::new(62, 16));
+        draw_notice::<BinaryColor, _>("No device", area, true, &mut d).unwrap();
+        d.assert_pattern(&[
+            "    ########################################################    ", //
+            "   ##########################################################   ", //
+            "  ###......................................................###  ", //
+            " ##..........................................................## ", //
+            "###..........................................................###", //
+            "##........#.#..#..###......##.#..##..#...#.#..##...##.........##", //
+            "##........#.#..#.#...#....#..##.#..#.#...#.#.#..#.#..#........##", //
+            "##........#..#.#.#...#....#...#.####..#.#..#.#....####........##", //
+            "##........#..#.#.#...#....#...#.#.....#.#..#.#....#...........##", //
+            "##........#...##.#...#....#..##.#..#...#...#.#..#.#..#........##", //
+            "##........#...##..###......##.#..##....#...#..##...##.........##", //
+            "##............................................................##", //
+            "##............................................................##", //
+            "###..........................................................###", //
+            " ##..........................................................## ", //
+            "  ###......................................................###  ", //
+            "   ##########################################################   ", //
+            "    ########################################################    ", //
+        ]);
+    }
+
+    /// The login warning: inverted on a mono display, outlined on a color one.
+    #[test]
+    fn warning_chip_patterns() {
+        let slot = Slot {
+            rect: Rectangle::new(Point::zero(), Size::new(64, 12)),
+            baseline: 9,
+            face: &crate::fonts::MONO_SMALL,
+            align: Align::Left,
+        };
+        let draw = |mono: bool| {
+            let mut d = MockDisplay::<BinaryColor>::new();
+            d.set_allow_overdraw(true);
+            draw_warning::<BinaryColor, _>(
+                "Login 3 Jan",
+                &slot,
+                Align::Left,
+                Role::Warning,
+                mono,
+                &mut d,
+            )
+            .unwrap();
+            d
+        };
+        draw(true).assert_pattern(&[
+            "    ########################################################    ", //
+            "  ####.################.###########...########.###############  ", //
+            " #####.###########################.###.#######.################ ", //
+            " #####.#####...###..#.#.#.#..#########.#######.#...##.#..###### ", //
+            "######.####.###.#.##..#.#..##.######..########.####.#..##.######", //
+            "######.####.###.#.###.#.#.###.########.#######.##...#.###.######", //
+            "######.####.###.#.###.#.#.###.########.#######.#.##.#.###.######", //
+            "######.####.###.#.##..#.#.###.####.###.####.##.#.##.#.###.######", //
+            " #####....##...###..#.#.#.###.#####...######..###..#..###.##### ", //
+            " ####################.######################################### ", //
+            "  ################...#########################################  ", //
+            "    ########################################################    ", //
+        ]);
+        draw(false).assert_pattern(&[
+            "    ########################################################    ", //
+            "  ##  #                #           ###        #             ##  ", //
+            " #    #                           #   #       #               # ", //
+            " #    #     ###   ## # # # ##         #       # ###  # ##     # ", //
+            "#     #    #   # #  ## # ##  #      ##        #    # ##  #     #", //
+            "#     #    #   # #   # # #   #        #       #  ### #   #     #", //
+            "#     #    #   # #   # # #   #        #       # #  # #   #     #", //
+            "#     #    #   # #  ## # #   #    #   #    #  # #  # #   #     #", //
+            " #    ####  ###   ## # # #   #     ###      ##   ## ##   #    # ", //
+            " #                   #                                        # ", //
+            "  ##              ###                                       ##  ", //
+            "    ########################################################    ", //
+        ]);
+    }
+}
