@@ -62,6 +62,16 @@ impl<C: PixelColor> Canvas<C> {
             .map(|i| self.pixels[i])
     }
 
+    /// Every pixel, row by row: its color if it was ever written, else `None` (what a
+    /// strict display remembers, for comparing two pictures drawn on fresh canvases).
+    pub fn lit_pixels(&self) -> Vec<Option<C>> {
+        self.pixels
+            .iter()
+            .zip(&self.touched)
+            .map(|(c, t)| t.then_some(*c))
+            .collect()
+    }
+
     /// Pixel writes inside the canvas since it was made or [`Canvas::reset_counts`].
     pub fn written(&self) -> u64 {
         self.written
@@ -125,6 +135,11 @@ mod tests {
         assert_eq!(c.pixel(Point::new(2, 2)), Some(Rgb565::BLACK));
         assert_eq!(c.lit(Point::new(2, 2)), None);
         assert_eq!(c.pixel(Point::new(4, 0)), None);
+        let lit = c.lit_pixels();
+        assert_eq!(
+            (lit[4], lit[9], lit[0]),
+            (Some(Rgb565::RED), Some(Rgb565::RED), None)
+        );
         c.reset_counts();
         assert_eq!((c.written(), c.lit(Point::new(1, 2))), (0, None));
         assert_eq!(c.pixel(Point::new(1, 2)), Some(Rgb565::RED), "picture kept");
