@@ -142,8 +142,8 @@ impl<C: Palette, S: Source> App<C, S> {
     }
 
     /// What the shell must do next at `now_ms` (see the [module docs](self) and [`Do`]).
-    /// In order: persist what changed, read the clock when due, start the next request
-    /// (the source's first, a cover after it), follow the backlight, draw what changed;
+    /// In order: persist what changed, read the clock when due, follow the backlight,
+    /// draw what changed, start the next request (the source's first, a cover after it);
     /// else sleep until the next of these is due.
     pub fn poll(&mut self, now_ms: u64) -> Do {
         let tokens = self.source.take_token_update();
@@ -162,41 +162,48 @@ impl<C: Palette, S: Source> App<C, S> {
             self.clock_due_ms = now_ms.saturating_add(READ_CLOCK_EVERY_MS);
             return Do::ReadClock;
         }
-        if self.in_flight.is_none() {
-            if let Some(next) = self.start_request(now_ms) {
-                return next;
+        if !self.headless {
+            let blank = self.is_blank(now_ms);
+            if self.lit != Some(!blank) {
+                self.lit = Some(!blank);
+                if !blank {
+                    // The panel may have lost what it showed.
+                    self.scene.invalidate();
+                    self.dirty = true;
+                }
+                return Do::Backlight(!blank);
+            }
+            // What changed is drawn before the next request goes out: a shell that
+            // blocks on the network shows "Connecting" or a pressed pause first.
+            if !blank && (self.dirty || now_ms >= self.frame_due_ms) {
+                return Do::Draw;
             }
         }
-        if self.headless {
-            let wake = if self.in_flight.is_none() {
-                self.clock_due_ms.min(self.net_wake_ms)
+        if self.in_flight.is_none()
+            && let Some(next) = self.start_request(now_ms)
+        {
+            return next;
+        }
+        let mut wake = self.clock_due_ms;
+        if !self.headless {
+            wake = wake.min(if self.lit == Some(false) {
+                now_ms.saturating_add(DARK_CHECK_MS)
             } else {
-                self.clock_due_ms
-            };
-            return Do::Sleep(wake.max(now_ms.saturating_add(1)));
+                self.frame_due_ms
+            });
         }
-        let blank = self.is_blank(now_ms);
-        if self.lit != Some(!blank) {
-            self.lit = Some(!blank);
-            if !blank {
-                // The panel may have lost what it showed.
-                self.scene.invalidate();
-                self.dirty = true;
-            }
-            return Do::Backlight(!blank);
-        }
-        if !blank && (self.dirty || now_ms >= self.frame_due_ms) {
-            return Do::Draw;
-        }
-        let mut wake = self.clock_due_ms.min(if blank {
-            now_ms.saturating_add(DARK_CHECK_MS)
-        } else {
-            self.frame_due_ms
-        });
         if self.in_flight.is_none() {
             wake = wake.min(self.net_wake_ms);
         }
         Do::Sleep(wake.max(now_ms.saturating_add(1)))
+    }
+
+    /// What to persist before the shell stops (whatever ended it): fresh tokens, and the
+    /// budget's state however recently it was saved.
+    pub fn final_save(&mut self, now_ms: u64) -> Option<Save> {
+        let tokens = self.source.take_token_update();
+        let quota = self.source.take_quota_save(now_ms, 0);
+        (tokens.is_some() || quota.is_some()).then_some(Save { tokens, quota })
     }
 
     /// The request to start now, if one is due (the source's first, a cover after it);
@@ -480,13 +487,7 @@ impl<C: Palette, S: Source> App<C, S> {
             // The session's request comes first; the cover after it.
             Want::Now if next >= now_ms.saturating_add(ART_GAP_MS) => {
                 let req = self.art.fetcher.start(now_ms, &url)?;
-                Some((
-                    crate::driver::ImageRequest {
-                        url: req.url,
-                        max_bytes: req.max_bytes,
-                    },
-                    next,
-                ))
+                Some((req, next))
             }
             Want::Now | Want::Never | Want::At(_) => None,
         }

@@ -67,7 +67,8 @@ pub struct Save {
 }
 
 /// An image to fetch: `GET` without credentials, the body capped at `max_bytes` (more
-/// is a [`Failure::TooLarge`]).
+/// is a [`Failure::TooLarge`]). Defined here, not with the covers, so a shell's `match`
+/// on [`Do`] is the same with or without the `art` feature.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImageRequest {
     /// The absolute URL.

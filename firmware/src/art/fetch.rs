@@ -15,16 +15,10 @@ use super::{
 };
 use crate::view::art_key;
 
-/// An image to fetch: `GET url` with no credentials, through the same transport rules
-/// as API calls (https except loopback, timeouts), the body capped at `max_bytes` (more
-/// is a [`Failure::TooLarge`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ImageRequest {
-    /// The absolute URL.
-    pub url: String<URL_CAP>,
-    /// The body cap ([`MAX_IMAGE_BYTES`]).
-    pub max_bytes: usize,
-}
+/// An image to fetch: the driver's (`Do::Fetch` carries it); the same transport rules as
+/// API calls apply (https except loopback, timeouts), the body capped at
+/// [`MAX_IMAGE_BYTES`].
+pub use crate::driver::ImageRequest;
 
 /// Whether a cover may be fetched now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,11 +9,12 @@
 //! - `net_task`: the embassy-net stack (DHCP, DNS, TCP, UDP).
 //! - `wifi_task`: joins the network from the stored settings and rejoins after a drop.
 //! - `main`: settings from flash (Wi-Fi, the login, the time zone, night hours, the daily
-//!   budget and its state), SNTP, then the app loop: the wall clock (local time from the
-//!   settings' POSIX TZ rule) told every minute, HTTPS requests with bodies read in
-//!   512-byte chunks into the session's streaming parser, tokens written to flash at
-//!   once, the budget's state at most hourly, the panel redrawn band by band, buttons
-//!   debounced, the backlight off while the app blanks, and the watchdog fed.
+//!   budget and its state), SNTP, then the app's own loop (`App::poll`) and what it asks
+//!   for: the wall clock (local time from the settings' POSIX TZ rule), HTTPS requests
+//!   with bodies read in 512-byte chunks into the session's streaming parser, the
+//!   settings record written when the refresh token rotates or the budget's state is due
+//!   (at most hourly), the panel drawn band by band, the backlight; buttons sampled and
+//!   debounced while it sleeps, and the watchdog fed.
 //!
 //! Only compiled here: nothing of this file ran on hardware (see firmware/PORTING.md).
 #![no_std]
@@ -44,9 +45,9 @@ use static_cell::StaticCell;
 use tonearm_c3_shell::debounce::Debouncer;
 use tonearm_c3_shell::record::{self, Quota, RECORD_MAX, Settings, Store};
 use tonearm_core::Secret;
-use tonearm_core::session::{Action, Control, Credentials, Session, Timing};
+use tonearm_core::session::{Control, Credentials, Session, Timing};
 use tonearm_core::text::bounded;
-use tonearm_firmware::{App, BandRenderer, Profile, Screen, ViewModel};
+use tonearm_firmware::{App, BandRenderer, Do, Profile, Screen, ViewModel};
 
 esp_bootloader_esp_idf::esp_app_desc!();
 
@@ -301,99 +302,66 @@ async fn main(spawner: Spawner) -> ! {
     let app = mk_static!(App<Rgb565>, App::new(PROFILE, session));
     // A board's new login comes from `tonearm provision`, not `tonearm login`.
     app.set_login_command("tonearm provision");
+    app.set_quota_save_gap(record::QUOTA_SAVE_GAP_MS);
     let mut http = net::Https::new(*stack, seed);
     let mut rx = [0u8; net::RX_BUF];
-    let mut wake_at = 0u64;
-    let mut lit = true;
-    // The Unix minute last told to the app (the wall clock goes in once a minute, on
-    // the minute, so the idle clock and the local offset stay current).
-    let mut told_minute = None;
-    panel.backlight(true);
+    // The loop is the app's (`App::poll`); this is only its I/O.
     loop {
         wdt.feed();
         let now = now_ms();
-        if let Some(unix_ms) = unix_ms_at(now) {
-            let minute = unix_ms / 60_000;
-            if told_minute != Some(minute) {
-                told_minute = Some(minute);
-                app.set_wall_clock(now, record::wall_clock(unix_ms, tz.as_ref()));
-            }
-        }
-        if now >= wake_at {
-            match app.poll(now) {
-                Action::Send(req) => {
-                    http.perform(&req, app, &mut rx, now_ms).await;
-                    wake_at = now_ms();
+        match app.poll(now) {
+            Do::Send(req) => http.perform(&req, app, &mut rx, now_ms).await,
+            // Built without the `art` feature: never asked.
+            Do::Fetch(_) => app.on_failure(now, tonearm_core::session::Failure::Connect),
+            Do::Save(save) => {
+                // Only a rotated refresh token or the budget's state is worth a flash write
+                // (the access token lives in RAM).
+                let mut changed = false;
+                if let Some(rt) = save.tokens.and_then(|t| t.refresh_token) {
+                    match heapless::String::try_from(rt.expose()) {
+                        Ok(t) => {
+                            saved.refresh_token = t;
+                            changed = true;
+                        }
+                        Err(_) => println!("settings: the rotated token is too long to store"),
+                    }
                 }
-                Action::WaitUntil(t) => wake_at = t,
-                Action::Wait => wake_at = u64::MAX,
-            }
-        }
-        // A rotated refresh token is persisted at once (the old one may already be
-        // revoked; access tokens live in RAM), with the budget's state as it stands.
-        // Otherwise the budget's state at most hourly (flash wear; a quota hold at once).
-        let rotated = app
-            .take_token_update()
-            .and_then(|update| update.refresh_token)
-            .map(|rt| {
-                let ok = heapless::String::try_from(rt.expose())
-                    .map(|t| saved.refresh_token = t)
-                    .is_ok();
-                if !ok {
-                    println!("settings: the rotated token is too long to store");
+                if let Some(q) = &save.quota {
+                    saved.quota = Some(record::quota_record(q));
+                    changed = true;
                 }
-                ok
-            })
-            .unwrap_or(false);
-        let gap = if rotated {
-            0
-        } else {
-            record::QUOTA_SAVE_GAP_MS
-        };
-        let quota = app.take_quota_save(now_ms(), gap);
-        if let Some(q) = &quota {
-            saved.quota = Some(record::quota_record(q));
-        }
-        if rotated || quota.is_some() {
-            let new = saved.apply(&settings);
-            if store.save(&new, &mut save_buf[..]).is_err() {
-                println!("settings: could not store the settings record");
-            }
-        }
-        let now = now_ms();
-        let blank = app.is_blank(now);
-        if blank && lit {
-            panel.backlight(false);
-            lit = false;
-        } else if !blank && !lit {
-            app.invalidate();
-            panel.backlight(true);
-            lit = true;
-        }
-        if lit {
-            let _ = app.redraw_banded(now, &mut renderer, &mut panel.sink());
-        }
-        // Sleep until the next thing (at the latest the next minute, for the wall
-        // clock), sampling the buttons meanwhile.
-        let next_minute = unix_ms_at(now).map_or(u64::MAX, |u| now + 60_000 - u % 60_000);
-        let until = wake_at.min(app.next_frame_ms(now)).min(next_minute);
-        while now_ms() < until {
-            let t = now_ms();
-            for ((pin, control), d) in buttons.iter().zip(debouncers.iter_mut()) {
-                if d.sample(t, pin.is_low()) {
-                    let _ = app.press(t, *control);
-                    wake_at = t; // a press may have queued a command
+                if changed && store.save(&saved.apply(&settings), &mut save_buf[..]).is_err() {
+                    println!("settings: could not store the settings record");
                 }
             }
-            if wake_at <= t {
-                break;
+            Do::ReadClock => {
+                if let Some(unix_ms) = unix_ms_at(now) {
+                    app.set_wall_clock(now, record::wall_clock(unix_ms, tz.as_ref()));
+                }
             }
-            Timer::after(Duration::from_millis(BUTTON_SAMPLE_MS)).await;
+            Do::Backlight(on) => panel.backlight(on),
+            Do::Draw => {
+                let _ = app.draw_banded(now, &mut renderer, &mut panel.sink());
+            }
+            Do::Sleep(until) => {
+                // Sample the buttons while waiting; a press goes to the app at once.
+                while now_ms() < until {
+                    let t = now_ms();
+                    let pressed = buttons
+                        .iter()
+                        .zip(debouncers.iter_mut())
+                        .find_map(|((pin, control), d)| d.sample(t, pin.is_low()).then_some(*control));
+                    if let Some(control) = pressed {
+                        let _ = app.press(t, control);
+                        break;
+                    }
+                    Timer::after(Duration::from_millis(BUTTON_SAMPLE_MS)).await;
+                }
+            }
         }
     }
 }
 
-/// The fields the board rewrites in its settings record.
 struct Saved {
     /// The refresh token in force (the one read, or the last rotation's).
     refresh_token: heapless::String<{ record::REFRESH_TOKEN_MAX }>,

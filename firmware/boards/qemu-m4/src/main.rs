@@ -1,7 +1,8 @@
 //! Tonearm on an emulated Cortex-M4: QEMU's `netduinoplus2`, an STM32F405 (1 MiB flash,
-//! 128 KiB RAM). The firmware's app, driven by a simulated clock and a scripted socket
-//! (see [`script`]), draws the 320x240 screens through the band renderer; the run prints
-//! each step's checksum and the memory budgets, and exits through semihosting with a code
+//! 128 KiB RAM). The firmware's app runs its own loop (`App::poll`) with a simulated clock
+//! and a scripted socket (the crate `tonearm-qemu-run`, which the host test runs too) and
+//! draws the 320x240 screens through the band renderer; the board prints each step's
+//! checksum and the memory budgets, and exits through semihosting with a code
 //! (`SYS_EXIT_EXTENDED`):
 //!
 //! | code | meaning |
@@ -21,9 +22,7 @@
 
 #[cfg(feature = "art")]
 mod art;
-mod expected;
 mod mem;
-mod script;
 
 use cortex_m_rt::{ExceptionFrame, entry, exception};
 use cortex_m_semihosting::hprintln;
@@ -31,8 +30,9 @@ use embedded_graphics::pixelcolor::Rgb565;
 use embedded_graphics::prelude::*;
 use panic_semihosting as _;
 
-use expected::EXPECTED;
-use script::{BAND_PIXELS, NoDisplay, RX_BUF, Step};
+use tonearm_qemu_run as script;
+use tonearm_qemu_run::expected::EXPECTED;
+use tonearm_qemu_run::{BAND_PIXELS, NoDisplay, RX_BUF, Step};
 
 const EXIT_OK: u32 = 0;
 const EXIT_CHECKSUM: u32 = 3;
@@ -89,8 +89,8 @@ fn run() -> u32 {
     let result = script::run(band, &mut rx, &mut NoDisplay, |step: &Step| {
         let want = EXPECTED
             .iter()
-            .find(|(name, _)| *name == step.name)
-            .map(|(_, sum)| *sum);
+            .find(|(name, n, _)| (*name, *n) == step.key())
+            .map(|(_, _, sum)| *sum);
         let want = match (FAULT, want) {
             (Some("checksum"), Some(w)) => Some(w ^ 1),
             (_, w) => w,
@@ -102,10 +102,9 @@ fn run() -> u32 {
             "WRONG"
         };
         hprintln!(
-            "step {:<16} t={:>6} ms  {:<11} {:<7} {:>2} regions {:>6} px  stack {:>5} B  checksum {:08x}  {}",
-            step.name,
+            "step {:<16} t={:>6} ms  {:<7} {:>2} regions {:>6} px  stack {:>5} B  checksum {:08x}  {}",
+            step,
             step.now_ms,
-            step.screen.name(),
             if step.full { "full" } else { "partial" },
             step.regions,
             step.pixels,
@@ -125,8 +124,11 @@ fn run() -> u32 {
         }
     };
     hprintln!(
-        "net: {} requests; {} body bytes in {} chunks (largest {} B) through one {} B receive buffer; {} bands",
+        "loop: {} turns, {} draws; net: {} requests, {} cover fetches refused; {} body bytes in {} chunks (largest {} B) through one {} B receive buffer; {} bands",
+        stats.turns,
+        stats.draws,
         stats.requests,
+        stats.image_fetches,
         stats.bytes,
         stats.chunks,
         stats.max_chunk,

@@ -1,33 +1,36 @@
-//! The board's run: the firmware's [`App`] driven by a simulated clock and a scripted
-//! socket, drawn through the band renderer. `no_std`, no alloc, no board crate: the host
-//! test (`tests/tests/integration/board.rs`) compiles this same file and runs the same
-//! steps, so the board and the desktop draw through one code path.
+//! The emulated board's run: the firmware's [`App`] driving itself ([`App::poll`], the
+//! loop every board runs), with a simulated clock that sleeps as the app says and a
+//! scripted socket, drawn through the band renderer. `no_std`, no alloc: the board
+//! (`firmware/boards/qemu-m4`) and the host test (`tests/tests/integration/board.rs`)
+//! both depend on this crate, so the board and the desktop draw through one code path.
 //!
-//! The socket answers the session's requests with real bodies (a token refresh, the seed
-//! track with its `available_markets`, an episode with long escaped descriptions, a 204),
-//! delivered in uneven chunks through one reused receive buffer of [`RX_BUF`] bytes.
-//!
-//! | step | what happens | redraw |
-//! | --- | --- | --- |
-//! | `now_playing` | refresh, then the seed body | full |
-//! | `tick_1s`, `tick_2s` | the clock moves on | elapsed time and bar only |
-//! | `tick_3s` | the clock moves on; the over-long title starts to scroll | + title |
-//! | `episode` | the next poll: the episode body | full |
-//! | `episode_tick_1s` | the clock moves on | elapsed time and bar only |
-//! | `idle` | the next poll: 204 | full |
+//! The socket answers the session's requests in turn with real bodies (a token refresh,
+//! the seed track with its `available_markets`, an episode with long escaped
+//! descriptions, a 204), delivered in uneven chunks through one reused receive buffer of
+//! [`RX_BUF`] bytes; it has no route to an image host (a cover fetch fails, and the
+//! placeholder stays). Every draw the app asks for that changes pixels is a [`Step`],
+//! named after its screen
+//! and its place among that screen's draws: `connecting`, `now_playing` (full), then
+//! `now_playing+1`, `+2`, ... as the elapsed time ticks and the over-long title scrolls,
+//! `episode` and its ticks, `idle`. The run ends when the idle screen is drawn.
+
+#![no_std]
+#![deny(missing_docs)]
 
 use core::convert::Infallible;
 
 use embedded_graphics::pixelcolor::Rgb565;
 use embedded_graphics::primitives::Rectangle;
 use tonearm_core::session::{
-    Action, Credentials, Endpoint, Host, Method, Request, RequestKind, Session, Timing,
+    Credentials, Endpoint, Failure, Host, Method, Request, RequestKind, Session, Timing,
 };
 use tonearm_core::text::bounded;
 use tonearm_core::{NowPlayingParser, Secret};
 use tonearm_firmware::{
-    App, BandError, BandRenderer, BandSink, ChecksumColor, Fnv1a, Profile, Screen, Update,
+    App, BandError, BandRenderer, BandSink, ChecksumColor, Do, Fnv1a, Profile, Screen, Update,
 };
+
+pub mod expected;
 
 /// The display: 320x240, Rgb565 (an ST7789 or ILI9341 panel).
 pub const PROFILE: Profile = Profile::Landscape320x240;
@@ -46,10 +49,10 @@ pub const LATENCY_MS: u64 = 40;
 /// The token refresh's answer (a real shape: the refresh token rotates).
 pub const TOKEN_BODY: &[u8] = b"{\n\"access_token\": \"BQD-board-access-token-0123456789abcdef\",\n\"token_type\": \"Bearer\",\n\"expires_in\": 3600,\n\"refresh_token\": \"AQB-board-refresh-token-rotated\",\n\"scope\": \"user-read-currently-playing user-read-playback-state user-modify-playback-state\"\n}";
 /// The seed track, with both `available_markets` arrays (4.5 KB).
-pub const SEED_BODY: &[u8] = include_bytes!("../../../../core/tests/fixtures/seed_track.json");
+pub const SEED_BODY: &[u8] = include_bytes!("../../../../../core/tests/fixtures/seed_track.json");
 /// A podcast episode with long escaped descriptions (19.7 KB).
 pub const EPISODE_BODY: &[u8] =
-    include_bytes!("../../../../core/tests/fixtures/episode_long_escaped.json");
+    include_bytes!("../../../../../core/tests/fixtures/episode_long_escaped.json");
 /// Flash the bodies take (a real board has none of them).
 pub const BODY_BYTES: usize = TOKEN_BODY.len() + SEED_BODY.len() + EPISODE_BODY.len();
 
@@ -57,17 +60,17 @@ pub const BODY_BYTES: usize = TOKEN_BODY.len() + SEED_BODY.len() + EPISODE_BODY.
 /// keys, escapes and UTF-8 sequences where a real socket would.
 const CHUNKS: [usize; 9] = [512, 61, 1, 300, 7, 512, 129, 33, 2];
 
-/// One step of the run, as the board prints it and the host checks it.
+/// One step of the run (one draw), as the board prints it and the host checks it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Step {
-    /// The step's name (see the [module docs](self)).
-    pub name: &'static str,
+    /// The screen drawn.
+    pub screen: Screen,
+    /// Draws of this screen before this one since it appeared (0: its first).
+    pub n: u16,
     /// The simulated time.
     pub now_ms: u64,
     /// Time since the last response ended (the `--elapsed-ms` of `tonearm render`).
     pub elapsed_ms: u64,
-    /// The screen shown.
-    pub screen: Screen,
     /// The whole screen was redrawn.
     pub full: bool,
     /// Regions redrawn.
@@ -82,11 +85,30 @@ pub struct Step {
     pub checksum: u32,
 }
 
+impl Step {
+    /// `(screen name, n)`: the step's key in [`expected::EXPECTED`].
+    pub fn key(&self) -> (&'static str, u16) {
+        (self.screen.name(), self.n)
+    }
+}
+
+impl core::fmt::Display for Step {
+    /// `now_playing` for a screen's first draw, `now_playing+3` for its fourth.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.n {
+            0 => f.write_str(self.screen.name()),
+            n => write!(f, "{}+{}", self.screen.name(), n),
+        }
+    }
+}
+
 /// What the run moved, for the budget lines.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Stats {
     /// Requests the session sent.
     pub requests: u32,
+    /// Cover fetches the app asked for (each refused: no route to an image host).
+    pub image_fetches: u32,
     /// Body chunks fed.
     pub chunks: u32,
     /// Body bytes fed.
@@ -95,31 +117,40 @@ pub struct Stats {
     pub max_chunk: usize,
     /// Bands pushed to the display.
     pub bands: u32,
+    /// Draws (the steps, and the draws that changed nothing).
+    pub draws: u32,
+    /// Turns of the loop (answers of `App::poll`).
+    pub turns: u32,
 }
 
 /// Why the run stopped early.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ScriptError {
-    /// The session did something else than the script expects next.
+    /// The app asked for more requests than the script has answers.
     Unexpected(&'static str),
-    /// The session sent the request of the wrong kind, method, host or path.
+    /// The app sent a request of the wrong kind, method, host or path.
     WrongRequest(&'static str),
-    /// A refresh gave no token to persist.
+    /// A poll went out before the refreshed tokens were saved.
     NoTokenUpdate,
-    /// A step redrew the wrong screen, or full when partial was expected (or back).
-    WrongRedraw(&'static str),
+    /// A screen's first draw was partial.
+    WrongRedraw,
     /// The band renderer refused the buffer.
     Band,
+    /// The loop did not reach the idle screen within [`MAX_TURNS`].
+    TooLong,
 }
 
 impl core::fmt::Display for ScriptError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
-            ScriptError::Unexpected(at) => write!(f, "unexpected session action at {at}"),
-            ScriptError::WrongRequest(at) => write!(f, "unexpected request at {at}"),
-            ScriptError::NoTokenUpdate => f.write_str("the refresh gave no token to persist"),
-            ScriptError::WrongRedraw(at) => write!(f, "wrong screen or redraw kind at {at}"),
+            ScriptError::Unexpected(at) => write!(f, "a request beyond the script after {at}"),
+            ScriptError::WrongRequest(at) => write!(f, "unexpected request for {at}"),
+            ScriptError::NoTokenUpdate => {
+                f.write_str("a poll went out before the tokens were saved")
+            }
+            ScriptError::WrongRedraw => f.write_str("a new screen drawn partly"),
             ScriptError::Band => f.write_str("band buffer smaller than one row"),
+            ScriptError::TooLong => f.write_str("the idle screen was never drawn"),
         }
     }
 }
@@ -129,6 +160,28 @@ impl<E> From<BandError<E>> for ScriptError {
         ScriptError::Band
     }
 }
+
+/// The most turns of the loop the run may take.
+pub const MAX_TURNS: u32 = 2_000;
+
+/// The script: what the socket answers to each request in turn (name, kind, status,
+/// body).
+const SCRIPT: [(&str, RequestKind, u16, &[u8]); 4] = [
+    ("refresh", RequestKind::Refresh, 200, TOKEN_BODY),
+    (
+        "now_playing",
+        RequestKind::Poll(Endpoint::Player),
+        200,
+        SEED_BODY,
+    ),
+    (
+        "episode",
+        RequestKind::Poll(Endpoint::Player),
+        200,
+        EPISODE_BODY,
+    ),
+    ("idle", RequestKind::Poll(Endpoint::Player), 204, b""),
+];
 
 /// A scripted socket: one response body, handed out in [`CHUNKS`]-sized reads.
 struct ScriptedSocket {
@@ -198,8 +251,8 @@ fn credentials() -> Credentials {
     }
 }
 
-/// The run's state besides the app.
-struct Run<'a, 'm, M, F> {
+/// The board's shell: the I/O around the app, and nothing else.
+struct Shell<'a, 'm, M, F> {
     renderer: BandRenderer<'a, Rgb565>,
     rx: &'a mut [u8],
     mirror: &'m mut M,
@@ -209,37 +262,34 @@ struct Run<'a, 'm, M, F> {
     /// When the last response ended (the origin of `elapsed_ms`).
     received: u64,
     turn: usize,
+    /// Requests answered so far.
+    answered: usize,
+    /// Tokens saved since the refresh.
+    saved: bool,
+    /// The screen of the last draw, and its draws so far.
+    last: Option<(Screen, u16)>,
 }
 
-impl<M, F> Run<'_, '_, M, F>
+impl<M, F> Shell<'_, '_, M, F>
 where
     M: BandSink<Rgb565, Error = Infallible>,
     F: FnMut(&Step),
 {
-    /// Follows the session's schedule (as a shell sleeping until `WaitUntil`) to its
-    /// next request, which must be of `kind`.
-    fn next_request(
-        &mut self,
-        app: &mut App<Rgb565>,
-        kind: RequestKind,
-        at: &'static str,
-    ) -> Result<Request, ScriptError> {
-        for _ in 0..16 {
-            match app.poll(self.now) {
-                Action::Send(req) => {
-                    self.stats.requests += 1;
-                    return check_request(req, kind, at);
-                }
-                Action::WaitUntil(t) if t > self.now => self.now = t,
-                Action::WaitUntil(_) | Action::Wait => break,
-            }
+    /// Sends `req`: the next answer of the script, the head after [`LATENCY_MS`], then
+    /// the body through the receive buffer, then the end.
+    fn send(&mut self, app: &mut App<Rgb565>, req: &Request) -> Result<(), ScriptError> {
+        let at = SCRIPT
+            .get(self.answered.saturating_sub(1))
+            .map_or("boot", |s| s.0);
+        let Some(&(name, kind, status, body)) = SCRIPT.get(self.answered) else {
+            return Err(ScriptError::Unexpected(at));
+        };
+        check_request(req, kind, name)?;
+        if kind != RequestKind::Refresh && !self.saved {
+            return Err(ScriptError::NoTokenUpdate);
         }
-        Err(ScriptError::Unexpected(at))
-    }
-
-    /// The response to the request just sent: the head after [`LATENCY_MS`], then the
-    /// body through the receive buffer, then the end.
-    fn respond(&mut self, app: &mut App<Rgb565>, status: u16, body: &'static [u8]) {
+        self.answered += 1;
+        self.stats.requests += 1;
         self.now += LATENCY_MS;
         app.on_head(self.now, status, None);
         let mut socket = ScriptedSocket::new(body, self.turn);
@@ -257,42 +307,35 @@ where
         self.now += LATENCY_MS;
         app.on_end(self.now);
         self.received = self.now;
+        Ok(())
     }
 
-    /// The clock moves to `now`, where the session must not want the network.
-    fn idle_until(
-        &mut self,
-        app: &mut App<Rgb565>,
-        now: u64,
-        at: &'static str,
-    ) -> Result<(), ScriptError> {
-        self.now = now;
-        match app.poll(now) {
-            Action::WaitUntil(t) if t > now => Ok(()),
-            _ => Err(ScriptError::Unexpected(at)),
-        }
-    }
-
-    /// Redraws what changed, through the band renderer, and reports the step.
-    fn draw(
-        &mut self,
-        app: &mut App<Rgb565>,
-        name: &'static str,
-        screen: Screen,
-        full: bool,
-    ) -> Result<(), ScriptError> {
+    /// Draws what changed through the band renderer and reports the step; returns the
+    /// screen drawn.
+    fn draw(&mut self, app: &mut App<Rgb565>) -> Result<Screen, ScriptError> {
         let mut sink = StepSink {
             hash: Fnv1a::new(),
             bands: 0,
             mirror: &mut *self.mirror,
         };
-        let update: Update = app.redraw_banded(self.now, &mut self.renderer, &mut sink)?;
+        let update: Update = app.draw_banded(self.now, &mut self.renderer, &mut sink)?;
         self.stats.bands += sink.bands;
+        self.stats.draws += 1;
         let mut hash = sink.hash;
-        if update.full != full || app.last_view().screen != screen || update.is_empty() {
-            return Err(ScriptError::WrongRedraw(name));
+        let screen = app.last_view().screen;
+        if update.is_empty() {
+            // Something happened that changed nothing on screen (a token arrived).
+            return Ok(screen);
         }
-        if !full {
+        let n = match self.last {
+            Some((s, n)) if s == screen => n + 1,
+            _ => 0,
+        };
+        self.last = Some((screen, n));
+        if n == 0 && !update.full {
+            return Err(ScriptError::WrongRedraw);
+        }
+        if !update.full {
             for r in &update.regions {
                 hash.write(&r.top_left.x.to_le_bytes());
                 hash.write(&r.top_left.y.to_le_bytes());
@@ -301,25 +344,21 @@ where
             }
         }
         (self.report)(&Step {
-            name,
+            screen,
+            n,
             now_ms: self.now,
             elapsed_ms: self.now.saturating_sub(self.received),
-            screen,
             full: update.full,
             regions: update.regions.len(),
             pixels: update.pixels(),
             anim_ms: update.anim_ms,
             checksum: hash.finish(),
         });
-        Ok(())
+        Ok(screen)
     }
 }
 
-fn check_request(
-    req: Request,
-    kind: RequestKind,
-    at: &'static str,
-) -> Result<Request, ScriptError> {
+fn check_request(req: &Request, kind: RequestKind, at: &'static str) -> Result<(), ScriptError> {
     let ok = req.kind == kind
         && match kind {
             RequestKind::Refresh => {
@@ -341,15 +380,15 @@ fn check_request(
             RequestKind::Control(_) => false,
         };
     if ok {
-        Ok(req)
+        Ok(())
     } else {
         Err(ScriptError::WrongRequest(at))
     }
 }
 
-/// Runs the script: `band` is the band buffer (at least one row), `rx` the receive
-/// buffer (at most [`RX_BUF`] bytes are used), `mirror` gets every band drawn, `report`
-/// every step.
+/// Runs the board's loop until the idle screen is drawn: `band` is the band buffer (at
+/// least one row), `rx` the receive buffer (at most [`RX_BUF`] bytes are used), `mirror`
+/// gets every band drawn, `report` every step.
 pub fn run<M, F>(
     band: &mut [Rgb565],
     rx: &mut [u8],
@@ -361,7 +400,7 @@ where
     F: FnMut(&Step),
 {
     let rx_len = rx.len().min(RX_BUF);
-    let mut run = Run {
+    let mut shell = Shell {
         renderer: BandRenderer::new(band, PROFILE.size()),
         rx: rx.get_mut(..rx_len).unwrap_or_default(),
         mirror,
@@ -370,36 +409,32 @@ where
         now: 0,
         received: 0,
         turn: 0,
+        answered: 0,
+        saved: false,
+        last: None,
     };
     let mut app = App::<Rgb565>::new(PROFILE, Session::new(credentials(), Timing::default(), 7));
-    let poll = RequestKind::Poll(Endpoint::Player);
-
-    // Boot: no access token yet, so a refresh first; persist what it gives.
-    run.next_request(&mut app, RequestKind::Refresh, "refresh")?;
-    run.respond(&mut app, 200, TOKEN_BODY);
-    if app.take_token_update().is_none() {
-        return Err(ScriptError::NoTokenUpdate);
+    while shell.stats.turns < MAX_TURNS {
+        shell.stats.turns += 1;
+        match app.poll(shell.now) {
+            Do::Send(req) => shell.send(&mut app, &req)?,
+            Do::Fetch(_) => {
+                // No route to an image host: the placeholder stays.
+                shell.stats.image_fetches += 1;
+                app.on_failure(shell.now, Failure::Connect);
+            }
+            Do::Save(save) => shell.saved |= save.tokens.is_some(),
+            // No time of day on this board; the backlight is always on.
+            Do::ReadClock | Do::Backlight(_) => {}
+            Do::Draw => {
+                if shell.draw(&mut app)? == Screen::Idle {
+                    return Ok(shell.stats);
+                }
+            }
+            Do::Sleep(t) => shell.now = t,
+        }
     }
-
-    run.next_request(&mut app, poll, "now_playing")?;
-    run.respond(&mut app, 200, SEED_BODY);
-    run.draw(&mut app, "now_playing", Screen::NowPlaying, true)?;
-    for (name, dt) in [("tick_1s", 1_000), ("tick_2s", 2_000), ("tick_3s", 3_000)] {
-        run.idle_until(&mut app, run.received + dt, name)?;
-        run.draw(&mut app, name, Screen::NowPlaying, false)?;
-    }
-
-    run.next_request(&mut app, poll, "episode")?;
-    run.respond(&mut app, 200, EPISODE_BODY);
-    run.draw(&mut app, "episode", Screen::Episode, true)?;
-    run.idle_until(&mut app, run.received + 1_000, "episode_tick_1s")?;
-    run.draw(&mut app, "episode_tick_1s", Screen::Episode, false)?;
-
-    run.next_request(&mut app, poll, "idle")?;
-    run.respond(&mut app, 204, b"");
-    run.draw(&mut app, "idle", Screen::Idle, true)?;
-
-    Ok(run.stats)
+    Err(ScriptError::TooLong)
 }
 
 /// The state sizes the budget lines print: (name, bytes).
