@@ -1,5 +1,5 @@
 //! The desktop's network: requests performed on their own thread through the
-//! [`Transport`](crate::transport::Transport), so the UI never blocks on them. Response
+//! [`Transport`], so the UI never blocks on them. Response
 //! events come back over a channel as they arrive (head, body chunks, end or failure).
 
 use std::ops::ControlFlow;
