@@ -246,9 +246,10 @@ struct Reports {
 }
 
 impl Reports {
-    /// After a draw: an event line when what is shown changed, a snapshot when the
-    /// screen, title or art changed. `Ok(false)`: whoever read the events has gone.
-    fn after_draw<C, S>(
+    /// Before the loop sleeps: an event line when what is shown changed (the backlight
+    /// off included), a snapshot when the screen, title or art changed. `Ok(false)`:
+    /// whoever read the events has gone.
+    fn report<C, S>(
         &mut self,
         app: &App<C, S>,
         display: &SimulatorDisplay<C>,
@@ -355,14 +356,14 @@ where
             }
             Do::Draw => {
                 let update = app.draw(now, &mut display).map_err(|e| match e {})?;
-                if !reports.after_draw(app, &display, now, clock, opts)? {
-                    return Ok(());
-                }
                 if !update.is_empty() {
                     out.present(&display, blank)?;
                 }
             }
             Do::Sleep(wake) => {
+                if !reports.report(app, &display, now, clock, opts)? {
+                    return Ok(());
+                }
                 let mut timeout = clock.real(wake.saturating_sub(now));
                 if let Some(d) = deadline {
                     timeout = timeout.min(Duration::from_millis(d.saturating_sub(clock.real_ms())));

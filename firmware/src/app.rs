@@ -40,8 +40,6 @@ use crate::scene::{Scene, Update};
 use crate::screen::Screen;
 use crate::view::{ClockTime, Notice, ViewModel};
 
-/// Data this old (or older) while answers fail shows a stale badge.
-pub const STALE_BADGE_AFTER_MS: u64 = 15_000;
 /// While an over-long title scrolls, the frame interval (about 30 frames a second).
 pub const ANIMATION_FRAME_MS: u64 = 33;
 /// How often the app asks for the time of day when the platform did not tell it (when
@@ -60,6 +58,9 @@ pub struct App<C, S = Session> {
     source: S,
     scene: Scene<C>,
     vm: ViewModel,
+    /// What [`App::vm`] was built from: drawn again while this stays, with its times
+    /// advanced to the moment of drawing.
+    vm_key: Option<ViewKey>,
     clock: Option<ClockTime>,
     login_command: &'static str,
     /// What is in flight: its events go there.
@@ -79,6 +80,24 @@ pub struct App<C, S = Session> {
     headless: bool,
     #[cfg(feature = "art")]
     art: ArtState<C>,
+}
+
+/// What a view model is built from besides the times it advances by itself (the
+/// position, ages, countdowns): while none of it changes, the last view model is drawn
+/// again at the new time instead of being rebuilt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ViewKey {
+    /// Bumped by the session whenever playback, health or a notice may have changed.
+    generation: u32,
+    /// Changes of health that only time brings (stale, offline, a hold's end).
+    health: core::mem::Discriminant<Health>,
+    notice: Option<SessionNotice>,
+    blank: bool,
+    login_warning: bool,
+    /// The idle clock's minute.
+    clock: Option<ClockTime>,
+    /// The cover is in the cache.
+    cover: bool,
 }
 
 /// Who gets the events of the request in flight.
@@ -107,6 +126,7 @@ impl<C: Palette, S: Source> App<C, S> {
             source,
             scene: Scene::new(profile),
             vm: ViewModel::new(Screen::Idle),
+            vm_key: None,
             clock: None,
             login_command: "tonearm login",
             in_flight: None,
@@ -178,6 +198,10 @@ impl<C: Palette, S: Source> App<C, S> {
             if !blank && (self.dirty || now_ms >= self.frame_due_ms) {
                 return Do::Draw;
             }
+            if blank {
+                // Not drawn, but known: the event line and `last_view` follow the state.
+                self.refresh_view(now_ms);
+            }
         }
         if self.in_flight.is_none()
             && let Some(next) = self.start_request(now_ms)
@@ -218,8 +242,11 @@ impl<C: Palette, S: Source> App<C, S> {
             Action::Wait => u64::MAX,
         };
         self.net_wake_ms = next;
+        // Covers only for a display (headless, nothing would show them).
         #[cfg(feature = "art")]
-        if let Some((req, wake)) = self.cover_request(now_ms, next) {
+        if self.headless {
+            return None;
+        } else if let Some((req, wake)) = self.cover_request(now_ms, next) {
             self.in_flight = Some(Flight::Image);
             self.net_wake_ms = wake;
             return Some(Do::Fetch(req));
@@ -291,8 +318,9 @@ impl<C: Palette, S: Source> App<C, S> {
         self.quota_gap_ms = gap_ms;
     }
 
-    /// Nothing is drawn (a simulation of the schedule): [`App::poll`] never asks to draw
-    /// or to set the backlight, and sleeps only until the network or the clock is due.
+    /// Nothing is drawn (a simulation of the schedule): [`App::poll`] never asks to draw,
+    /// to set the backlight or to fetch a cover, and sleeps only until the network or the
+    /// clock is due.
     /// [`App::update`] still builds what would be shown.
     pub fn set_headless(&mut self, headless: bool) {
         self.headless = headless;
@@ -329,7 +357,8 @@ impl<C: Palette, S: Source> App<C, S> {
         self.clock_due_ms = now_ms.saturating_add(to_minute + 2);
     }
 
-    /// The event line for what the last draw showed (see [`crate::events`]).
+    /// The event line for what the last draw showed, or would have shown while the
+    /// backlight is off (see [`crate::events`]).
     pub fn event_line(&self, now_ms: u64) -> crate::events::EventLine {
         let session = self.session();
         let status = session.status(now_ms);
@@ -352,10 +381,42 @@ impl<C: Palette, S: Source> App<C, S> {
         self.session().status(now_ms).blank
     }
 
-    /// The view model for `now_ms`, rebuilt from the session's state.
+    /// The view model for `now_ms`, rebuilt from the session's state (its times as of
+    /// `now_ms`).
     pub fn view(&mut self, now_ms: u64) -> &ViewModel {
         self.vm = self.build_view(now_ms);
+        self.vm_key = Some(self.view_key(now_ms));
         &self.vm
+    }
+
+    /// The view model to draw at `now_ms`: the last one while nothing it was built from
+    /// changed (a draw then only advances its times), else a new one.
+    fn refresh_view(&mut self, now_ms: u64) {
+        let key = self.view_key(now_ms);
+        if self.vm_key != Some(key) {
+            self.vm = self.build_view(now_ms);
+            self.vm_key = Some(key);
+        }
+    }
+
+    fn view_key(&self, now_ms: u64) -> ViewKey {
+        let session = self.session();
+        let status = session.status(now_ms);
+        #[cfg(feature = "art")]
+        let cover = self
+            .wanted_cover()
+            .is_some_and(|url| self.art.cache.peek(url).is_some());
+        #[cfg(not(feature = "art"))]
+        let cover = false;
+        ViewKey {
+            generation: session.generation(),
+            health: core::mem::discriminant(&status.health),
+            notice: status.notice,
+            blank: status.blank,
+            login_warning: status.login_ends_unix_s.is_some(),
+            clock: self.clock,
+            cover,
+        }
     }
 
     /// The view model of `now_ms`, with the cover when it is here.
@@ -377,8 +438,8 @@ impl<C: Palette, S: Source> App<C, S> {
     /// When the picture next changes by itself (the elapsed time's next second, a
     /// countdown, an animation frame).
     pub fn next_frame_ms(&mut self, now_ms: u64) -> u64 {
-        let vm = self.build_view(now_ms);
-        self.next_frame_of(&vm, now_ms)
+        self.refresh_view(now_ms);
+        self.next_frame_of(&self.vm, now_ms)
     }
 
     fn next_frame_of(&self, vm: &ViewModel, now_ms: u64) -> u64 {
@@ -386,7 +447,9 @@ impl<C: Palette, S: Source> App<C, S> {
             return now_ms.saturating_add(ANIMATION_FRAME_MS);
         }
         let to_next_second = match vm.screen {
-            Screen::NowPlaying | Screen::Episode if vm.playing => 1_000 - vm.position_ms % 1_000,
+            Screen::NowPlaying | Screen::Episode if vm.playing => {
+                1_000 - vm.position_at(now_ms) % 1_000
+            }
             _ => 1_000 - now_ms % 1_000,
         };
         now_ms.saturating_add(to_next_second)
@@ -401,7 +464,7 @@ impl<C: Palette, S: Source> App<C, S> {
     /// Rebuilds the view model and returns the regions that changed since the last
     /// draw, without drawing (the scene then assumes they were drawn).
     pub fn update(&mut self, now_ms: u64) -> Update {
-        self.vm = self.build_view(now_ms);
+        self.refresh_view(now_ms);
         let update = self.scene.update(&self.vm, now_ms);
         self.drawn(now_ms);
         update
@@ -414,7 +477,7 @@ impl<C: Palette, S: Source> App<C, S> {
         now_ms: u64,
         target: &mut D,
     ) -> Result<Update, D::Error> {
-        self.vm = self.build_view(now_ms);
+        self.refresh_view(now_ms);
         #[cfg(feature = "art")]
         let update = {
             let cover = cover_view(
@@ -441,7 +504,7 @@ impl<C: Palette, S: Source> App<C, S> {
         renderer: &mut BandRenderer<'_, C>,
         sink: &mut T,
     ) -> Result<Update, BandError<T::Error>> {
-        self.vm = self.build_view(now_ms);
+        self.refresh_view(now_ms);
         #[cfg(feature = "art")]
         let update = {
             let cover = cover_view(
@@ -575,15 +638,6 @@ fn cover_view<'a, C: Palette>(
     Some(cache.peek(url)?.view(key))
 }
 
-fn notice(n: SessionNotice) -> Notice {
-    match n {
-        SessionNotice::PremiumRequired => Notice::PremiumRequired,
-        SessionNotice::NoActiveDevice => Notice::NoActiveDevice,
-        SessionNotice::DailyLimit => Notice::DailyLimit,
-        SessionNotice::NotAllowed | SessionNotice::ControlFailed => Notice::CommandFailed,
-    }
-}
-
 /// When a quota hold ends, in words: "Back at 09:42" (today), "Back tomorrow 09:42",
 /// "Back Tue 09:42" (this week), "Back 3 Jan 09:42" (later); "Back in 13:35:26" when the
 /// time of day is unknown. The minute is rounded up: never "back" before the hold ends.
@@ -676,7 +730,9 @@ pub fn view_model(
     match status.health {
         Health::Good => {}
         Health::Stale { age_ms } => {
-            if age_ms >= STALE_BADGE_AFTER_MS && vm.screen != Screen::Idle {
+            // Its badge shows once it is old enough (see `ViewModel::stale_age`), as the
+            // age grows while the view model is drawn again.
+            if vm.screen != Screen::Idle {
                 vm.stale_s = Some(secs(age_ms));
             }
         }
@@ -703,7 +759,12 @@ pub fn view_model(
                 vm = ViewModel::new(Screen::QuotaExceeded);
             }
             vm.screen = Screen::QuotaExceeded;
-            back_text(&mut vm.back, session, now_ms, until_unix_s, remaining_ms);
+            if session.local_time(now_ms).is_some() {
+                back_text(&mut vm.back, session, now_ms, until_unix_s, remaining_ms);
+            } else {
+                // No time of day: a countdown, which runs as the view model is drawn.
+                vm.back_in_s = Some(secs(remaining_ms.saturating_add(999)));
+            }
         }
         Health::ConfigError(problem) => {
             vm = ViewModel::new(Screen::ConfigError);
@@ -715,7 +776,7 @@ pub fn view_model(
             push_truncating(&mut vm.message, text);
         }
     }
-    vm.notice = status.notice.map(notice);
+    vm.notice = status.notice.map(Notice::from);
     let warned = matches!(
         vm.screen,
         Screen::NowPlaying | Screen::Paused | Screen::Episode | Screen::Ad | Screen::Idle
@@ -723,5 +784,7 @@ pub fn view_model(
     if let (true, Some(ends)) = (warned, status.login_ends_unix_s) {
         login_warning_text(&mut vm.warning, session, ends);
     }
+    // Its times (position, ages, countdowns) are as of now; drawn later, they move on.
+    vm.at_ms = Some(now_ms);
     vm
 }

@@ -373,8 +373,14 @@ impl Runner {
                     );
                     continue;
                 }
-                // Headless, without covers: neither is asked for.
-                Do::Fetch(_) | Do::Draw | Do::Backlight(_) => continue,
+                // Headless: none of these is asked for (a cover would have no image
+                // host to come from here).
+                Do::Fetch(_) => {
+                    self.app
+                        .on_failure(now, tonearm_core::session::Failure::Connect);
+                    continue;
+                }
+                Do::Draw | Do::Backlight(_) => continue,
                 Do::Sleep(t) => {
                     self.session_wake = t;
                     return;
