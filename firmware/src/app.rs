@@ -75,6 +75,9 @@ pub struct App<C, S = Session> {
     dirty: bool,
     /// When the picture next changes by itself.
     frame_due_ms: u64,
+    /// A draw was the last thing asked for (the next draw waits for a sleep or a
+    /// request first).
+    ticked: bool,
     quota_gap_ms: u64,
     /// Nothing draws (see [`App::set_headless`]).
     headless: bool,
@@ -135,6 +138,7 @@ impl<C: Palette, S: Source> App<C, S> {
             lit: None,
             dirty: true,
             frame_due_ms: 0,
+            ticked: false,
             quota_gap_ms: QUOTA_SAVE_GAP_MS,
             headless: false,
             #[cfg(feature = "art")]
@@ -163,8 +167,8 @@ impl<C: Palette, S: Source> App<C, S> {
 
     /// What the shell must do next at `now_ms` (see the [module docs](self) and [`Do`]).
     /// In order: persist what changed, read the clock when due, follow the backlight,
-    /// draw what changed, start the next request (the source's first, a cover after it);
-    /// else sleep until the next of these is due.
+    /// draw what changed, start the next request (the source's first, a cover after it),
+    /// draw the picture's own next tick; else sleep until the next of these is due.
     pub fn poll(&mut self, now_ms: u64) -> Do {
         let tokens = self.source.take_token_update();
         // A token update goes out with the budget's state (one write for a board's flash).
@@ -195,7 +199,8 @@ impl<C: Palette, S: Source> App<C, S> {
             }
             // What changed is drawn before the next request goes out: a shell that
             // blocks on the network shows "Connecting" or a pressed pause first.
-            if !blank && (self.dirty || now_ms >= self.frame_due_ms) {
+            if !blank && self.dirty && !self.ticked {
+                self.ticked = true;
                 return Do::Draw;
             }
             if blank {
@@ -206,8 +211,19 @@ impl<C: Palette, S: Source> App<C, S> {
         if self.in_flight.is_none()
             && let Some(next) = self.start_request(now_ms)
         {
+            self.ticked = false;
             return next;
         }
+        // The picture's own ticks (a second, a scroll frame) after the network: frames
+        // that take longer than their interval must not keep a request from going out.
+        // Never two draws in a row without a sleep or a request between them: a shell
+        // whose frames take longer than their interval still reads its responses and its
+        // buttons.
+        if !self.headless && self.lit == Some(true) && now_ms >= self.frame_due_ms && !self.ticked {
+            self.ticked = true;
+            return Do::Draw;
+        }
+        self.ticked = false;
         let mut wake = self.clock_due_ms;
         if !self.headless {
             wake = wake.min(if self.lit == Some(false) {

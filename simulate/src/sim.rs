@@ -505,7 +505,8 @@ impl Runner {
 
     fn observe(&mut self) {
         let now = self.now;
-        self.app.update(now);
+        // What would be shown (nothing is drawn: no layout, no pixels).
+        self.app.view(now);
         if self.blind(now) {
             for i in self.pending.drain(..) {
                 if let Some(c) = self.changes.get_mut(i)

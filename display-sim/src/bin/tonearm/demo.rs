@@ -37,7 +37,9 @@ where
     let seed = u64::from(std::process::id());
     let (source, mut net) = script::demo(seed);
     let mut app: App<C, DemoSource> = App::new(profile, source);
-    let clock = Clock::new(args.speed);
+    // In real time the demo knows the time of day (the idle screen's clock, "Back at");
+    // sped up it does not.
+    let clock = Clock::new(args.speed).with_time_of_day();
     args.view.show(
         &mut app,
         (&mut net, &mut Discard),

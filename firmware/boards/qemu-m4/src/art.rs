@@ -76,7 +76,9 @@ pub struct Report {
     pub left: usize,
 }
 
-/// Decodes the cover; `Err` with the error's text when it does not decode.
+/// Decodes the cover; `Err` with the error's text when it does not decode. Never
+/// inlined, so its frame is not added to its caller's.
+#[inline(never)]
 pub fn decode() -> Result<Report, tonearm_firmware::art::ArtError> {
     HEAP.peak
         .store(HEAP.now.load(Ordering::Relaxed), Ordering::Relaxed);

@@ -145,8 +145,9 @@ fn run() -> u32 {
         _ => {}
     }
 
+    // The cover's decode comes before the budgets, so the peak stack counts it too.
     #[allow(unused_mut, reason = "changed only with the art feature")]
-    let mut over = budgets(non_latin);
+    let mut over = 0;
     #[cfg(feature = "art")]
     {
         match art::decode() {
@@ -179,6 +180,7 @@ fn run() -> u32 {
             }
         }
     }
+    over += budgets(non_latin);
     if wrong > 0 {
         hprintln!("result: {} wrong checksum(s)", wrong);
         EXIT_CHECKSUM

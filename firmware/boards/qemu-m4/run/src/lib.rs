@@ -386,6 +386,10 @@ fn check_request(req: &Request, kind: RequestKind, at: &'static str) -> Result<(
     }
 }
 
+/// Never inlined: the app and the shell live in this function's frame, which is gone
+/// before the caller does anything else deep (the board decodes a cover after it; with
+/// the two frames stacked the all-fonts image ran out of its 71 KB of stack).
+#[inline(never)]
 /// Runs the board's loop until the idle screen is drawn: `band` is the band buffer (at
 /// least one row), `rx` the receive buffer (at most [`RX_BUF`] bytes are used), `mirror`
 /// gets every band drawn, `report` every step.
