@@ -26,10 +26,8 @@
 use embedded_graphics::prelude::*;
 
 use tonearm_core::session::{
-    Action, ConfigProblem, Control, ControlRefused, Failure, Health, Notice as SessionNotice,
-    Playback, Session,
+    Action, Control, ControlRefused, Failure, Health, Notice as SessionNotice, Session,
 };
-use tonearm_core::text::push_truncating;
 use tonearm_core::wall::WallClock;
 
 use crate::band::{BandError, BandRenderer, BandSink};
@@ -38,7 +36,7 @@ use crate::driver::{Do, Save, Source};
 use crate::profile::Profile;
 use crate::scene::{Scene, Update};
 use crate::screen::Screen;
-use crate::view::{ClockTime, Notice, ViewModel};
+use crate::view::{ClockTime, ViewModel};
 
 /// While an over-long title scrolls, the frame interval (about 30 frames a second).
 pub const ANIMATION_FRAME_MS: u64 = 33;
@@ -629,7 +627,7 @@ impl<C: Palette, S: Source> App<C, S> {
 /// See [`App::wanted_cover`].
 #[cfg(feature = "art")]
 fn wanted_cover(session: &Session, profile: Profile) -> Option<&str> {
-    let Playback::Item { np, .. } = session.playback() else {
+    let tonearm_core::session::Playback::Item { np, .. } = session.playback() else {
         return None;
     };
     if np.is_local || np.kind == tonearm_core::Kind::Ad {
@@ -654,153 +652,5 @@ fn cover_view<'a, C: Palette>(
     Some(cache.peek(url)?.view(key))
 }
 
-/// When a quota hold ends, in words: "Back at 09:42" (today), "Back tomorrow 09:42",
-/// "Back Tue 09:42" (this week), "Back 3 Jan 09:42" (later); "Back in 13:35:26" when the
-/// time of day is unknown. The minute is rounded up: never "back" before the hold ends.
-pub fn back_text<const N: usize>(
-    out: &mut heapless::String<N>,
-    session: &Session,
-    now_ms: u64,
-    until_unix_s: u64,
-    remaining_ms: u64,
-) {
-    use core::fmt::Write as _;
-    use tonearm_core::wall::{LocalTime, WEEKDAYS, weekday};
-    out.clear();
-    let (Some(today), Some(offset)) = (session.local_time(now_ms), session.utc_offset_s()) else {
-        let s = remaining_ms.div_ceil(1000);
-        let _ = write!(out, "Back in {}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60);
-        return;
-    };
-    let back = LocalTime::at(until_unix_s.div_ceil(60) * 60, offset);
-    let hm = (back.hour(), back.minute());
-    let _ = match back.days - today.days {
-        ..=0 => write!(out, "Back at {:02}:{:02}", hm.0, hm.1),
-        1 => write!(out, "Back tomorrow {:02}:{:02}", hm.0, hm.1),
-        2..=6 => {
-            let day = WEEKDAYS
-                .get(usize::from(weekday(back.days)))
-                .copied()
-                .unwrap_or("");
-            write!(out, "Back {day} {:02}:{:02}", hm.0, hm.1)
-        }
-        _ => {
-            let d = back.date();
-            write!(
-                out,
-                "Back {} {} {:02}:{:02}",
-                d.day,
-                d.month_name(),
-                hm.0,
-                hm.1
-            )
-        }
-    };
-}
-
-/// "Login ends 3 Jan": the local date the six-month login ends (UTC when the offset is
-/// unknown).
-pub fn login_warning_text<const N: usize>(
-    out: &mut heapless::String<N>,
-    session: &Session,
-    ends_unix_s: u64,
-) {
-    use core::fmt::Write as _;
-    out.clear();
-    let d =
-        tonearm_core::wall::LocalTime::at(ends_unix_s, session.utc_offset_s().unwrap_or(0)).date();
-    let _ = write!(out, "Login ends {} {}", d.day, d.month_name());
-}
-
-fn secs(ms: u64) -> u32 {
-    u32::try_from(ms / 1000).unwrap_or(u32::MAX)
-}
-
-/// The rules from the session's state to what is shown, at `now_ms`.
-///
-/// `login_command` is what the user runs for a new login on this platform (`tonearm
-/// login` on the desktop, `tonearm provision` for a board); it ends the message that
-/// says a six-month login has run out.
-pub fn view_model(
-    session: &Session,
-    now_ms: u64,
-    clock: Option<ClockTime>,
-    login_command: &str,
-) -> ViewModel {
-    let status = session.status(now_ms);
-    let mut vm = match session.playback() {
-        Playback::Item { np, received_ms } => {
-            ViewModel::from_now_playing(np, tonearm_core::position_ms(np, *received_ms, now_ms))
-        }
-        Playback::Nothing { .. } => ViewModel::new(Screen::Idle),
-        // Nothing heard yet: say so, rather than "nothing playing".
-        Playback::Unknown => {
-            let mut vm = ViewModel::new(Screen::Connecting);
-            push_truncating(&mut vm.message, "Asking Spotify what plays");
-            vm
-        }
-    };
-    if vm.screen == Screen::Idle {
-        vm.clock = clock;
-    }
-    match status.health {
-        Health::Good => {}
-        Health::Stale { age_ms } => {
-            // Its badge shows once it is old enough (see `ViewModel::stale_age`), as the
-            // age grows while the view model is drawn again.
-            if vm.screen != Screen::Idle {
-                vm.stale_s = Some(secs(age_ms));
-            }
-        }
-        Health::Offline { for_ms } => {
-            vm.screen = Screen::Offline;
-            vm.offline_s = Some(secs(for_ms));
-        }
-        Health::RateLimited { remaining_ms } => {
-            vm.screen = Screen::RateLimited;
-            vm.retry_in_s = Some(secs(remaining_ms.saturating_add(999)));
-        }
-        Health::LoginNeeded => vm = ViewModel::new(Screen::LoginNeeded),
-        Health::LoginExpired => {
-            vm = ViewModel::new(Screen::LoginNeeded);
-            push_truncating(&mut vm.message, "Spotify logins last six months: run ");
-            push_truncating(&mut vm.message, login_command);
-        }
-        Health::QuotaExceeded {
-            until_unix_s,
-            remaining_ms,
-        } => {
-            // The last item stays, dimmed; without one, a status screen.
-            if !vm.screen.shows_item() || vm.title.is_empty() {
-                vm = ViewModel::new(Screen::QuotaExceeded);
-            }
-            vm.screen = Screen::QuotaExceeded;
-            if session.local_time(now_ms).is_some() {
-                back_text(&mut vm.back, session, now_ms, until_unix_s, remaining_ms);
-            } else {
-                // No time of day: a countdown, which runs as the view model is drawn.
-                vm.back_in_s = Some(secs(remaining_ms.saturating_add(999)));
-            }
-        }
-        Health::ConfigError(problem) => {
-            vm = ViewModel::new(Screen::ConfigError);
-            let text = match problem {
-                ConfigProblem::InvalidClient => "invalid client id or secret",
-                ConfigProblem::MissingClientId => "no client id configured",
-                ConfigProblem::PremiumRequired => "Spotify Premium needed for the app's owner",
-            };
-            push_truncating(&mut vm.message, text);
-        }
-    }
-    vm.notice = status.notice.map(Notice::from);
-    let warned = matches!(
-        vm.screen,
-        Screen::NowPlaying | Screen::Paused | Screen::Episode | Screen::Ad | Screen::Idle
-    );
-    if let (true, Some(ends)) = (warned, status.login_ends_unix_s) {
-        login_warning_text(&mut vm.warning, session, ends);
-    }
-    // Its times (position, ages, countdowns) are as of now; drawn later, they move on.
-    vm.at_ms = Some(now_ms);
-    vm
-}
+// The words: how the session's state reads on screen (kept here by their old paths).
+pub use crate::view::{back_text, login_warning_text, view_model};
