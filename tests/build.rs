@@ -1,9 +1,5 @@
-//! Finds the shared API corpus for `corpus_files()` and the tests that use it: the core's
-//! build script, run as is, so both crates agree on the folder.
-
-#[path = "../core/build.rs"]
-mod corpus;
+//! Finds the shared API corpus for `corpus_files()` and the tests that use it (see `tonearm_testkit::corpus`).
 
 fn main() {
-    corpus::main();
+    tonearm_testkit::corpus::build_script();
 }

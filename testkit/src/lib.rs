@@ -14,20 +14,30 @@
 //! - [`player`]: the scripted player ([`Spotify`]): a list that plays through, controls,
 //!   the quota, answering every [`Call`];
 //! - [`rng`]: the deterministic xorshift stream of the randomized tests and benches;
-//! - `canvas` (feature `canvas`): a frame buffer that records what was drawn.
+//! - `canvas` (feature `canvas`): a frame buffer that records what was drawn;
+//! - [`corpus`]: the build scripts' search for the shared API corpus.
 
+#[cfg(feature = "script")]
 pub mod answer;
+#[cfg(feature = "script")]
 pub mod body;
 #[cfg(feature = "canvas")]
 pub mod canvas;
+pub mod corpus;
+#[cfg(feature = "script")]
 pub mod player;
+#[cfg(feature = "script")]
 pub mod playlist;
 pub mod rng;
 
+#[cfg(feature = "script")]
 pub use answer::Answer;
+#[cfg(feature = "script")]
 pub use body::TrackBody;
 #[cfg(feature = "canvas")]
 pub use canvas::Canvas;
+#[cfg(feature = "script")]
 pub use player::{Call, Host, RequestClass, Skip, Spotify, State};
+#[cfg(feature = "script")]
 pub use playlist::{At, Timeline, Track};
 pub use rng::XorShift;

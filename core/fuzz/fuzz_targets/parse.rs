@@ -5,8 +5,7 @@
 use libfuzzer_sys::fuzz_target;
 use tonearm_core::NowPlayingParser;
 
-#[path = "../../tests/support/oracle.rs"]
-mod oracle;
+use tonearm_oracle as oracle;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&first, body)) = data.split_first() else {

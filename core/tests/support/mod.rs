@@ -1,2 +1,2 @@
 //! Test-only helpers shared by the integration tests of `tonearm-core`.
-pub mod oracle;
+pub use tonearm_oracle as oracle;

@@ -1,6 +1,8 @@
 //! The test oracle: the same extraction rules as `tonearm_core::parse`, written the obvious
 //! way on `serde_json::Value`. Shared by the differential tests, the property tests and
-//! the fuzz target (which includes this file by path).
+//! the fuzz target. A crate of its own, used only by integration tests and the fuzz
+//! target (never by `tonearm-core`'s unit tests, which would build a second copy of the
+//! core and types that do not match).
 
 use serde_json::{Map, Value};
 use tonearm_core::model::{
