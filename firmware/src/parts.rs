@@ -154,7 +154,11 @@ impl<C: Palette> Frame<'_, C> {
                     }
                 }
             }
-            Part::Notice => h.write_u32(vm.notice.map_or(u32::MAX, |n| n as u32)),
+            // By its words: notices that read the same are not redrawn.
+            Part::Notice => h.write(
+                vm.notice
+                    .map_or(&b""[..], |n| crate::view::notice_text(n).as_bytes()),
+            ),
         }
         h.finish()
     }

@@ -36,43 +36,18 @@ pub const DEVICE_LINE_CAP: usize = DEVICE_NAME_CAP + 3;
 /// Stale data shows its badge from this age on (seconds).
 pub const STALE_BADGE_AFTER_S: u32 = 15;
 
-/// A short overlay over whatever screen is shown.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Notice {
-    /// A control needs Spotify Premium (403 `PREMIUM_REQUIRED`).
-    PremiumRequired,
-    /// No device is active (404 `NO_ACTIVE_DEVICE`).
-    NoActiveDevice,
-    /// A control was refused for another reason.
-    CommandFailed,
-    /// The app's daily Spotify quota is used up (a control was refused for it).
-    DailyLimit,
-}
+/// A short overlay over whatever screen is shown: the session's own notice (one enum for
+/// both layers); its words are [`notice_text`].
+pub use tonearm_core::session::Notice;
 
-impl From<tonearm_core::session::Notice> for Notice {
-    /// The notice shown for the session's: a refused press (not allowed for this item)
-    /// and another failed control read the same.
-    fn from(n: tonearm_core::session::Notice) -> Notice {
-        use tonearm_core::session::Notice as Why;
-        match n {
-            Why::PremiumRequired => Notice::PremiumRequired,
-            Why::NoActiveDevice => Notice::NoActiveDevice,
-            Why::DailyLimit => Notice::DailyLimit,
-            Why::NotAllowed | Why::ControlFailed => Notice::CommandFailed,
-        }
-    }
-}
-
-impl Notice {
-    /// The text shown.
-    pub const fn text(self) -> &'static str {
-        match self {
-            Notice::PremiumRequired => "Premium required",
-            Notice::NoActiveDevice => "No active device",
-            Notice::CommandFailed => "Command failed",
-            Notice::DailyLimit => "Daily limit reached",
-        }
+/// The words of a notice. A refused press (not allowed for this item) and another failed
+/// control read the same.
+pub const fn notice_text(n: Notice) -> &'static str {
+    match n {
+        Notice::PremiumRequired => "Premium required",
+        Notice::NoActiveDevice => "No active device",
+        Notice::NotAllowed | Notice::ControlFailed => "Command failed",
+        Notice::DailyLimit => "Daily limit reached",
     }
 }
 
@@ -848,7 +823,7 @@ pub fn view_model(
             push_truncating(&mut vm.message, text);
         }
     }
-    vm.notice = status.notice.map(Notice::from);
+    vm.notice = status.notice;
     let warned = matches!(
         vm.screen,
         Screen::NowPlaying | Screen::Paused | Screen::Episode | Screen::Ad | Screen::Idle

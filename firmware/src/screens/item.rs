@@ -629,7 +629,7 @@ impl<C: Palette> Parts<C> for ItemScreen<'_, C> {
                 line(&vm.back_line(self.cx.now_ms), &q.back, role, None, d)
             }
             Part::Notice => match vm.notice {
-                Some(n) => draw_notice(n.text(), l.notice, mono, d),
+                Some(n) => draw_notice(crate::view::notice_text(n), l.notice, mono, d),
                 None => Ok(()),
             },
             _ => Ok(()),

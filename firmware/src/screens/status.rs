@@ -332,7 +332,7 @@ impl<C: Palette> Parts<C> for StatusScreen<'_, C> {
                 None => Ok(()),
             },
             Part::Notice => match vm.notice {
-                Some(n) => draw_notice(n.text(), l.notice, mono, d),
+                Some(n) => draw_notice(crate::view::notice_text(n), l.notice, mono, d),
                 None => Ok(()),
             },
             _ => Ok(()),
