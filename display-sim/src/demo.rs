@@ -405,6 +405,10 @@ impl Source for DemoSource {
     fn set_wall_clock(&mut self, now_ms: u64, wall: WallClock) {
         self.session.set_wall_clock(now_ms, wall);
     }
+    fn epoch(&self) -> u32 {
+        // One more with each fresh session (the seed counts them).
+        self.seed as u32
+    }
 }
 
 /// The scripted network: answers at once, in 256-byte chunks.

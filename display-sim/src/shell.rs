@@ -115,7 +115,9 @@ impl Clock {
 
     /// The real duration of `ms` of app time.
     pub fn real(&self, ms: u64) -> Duration {
-        Duration::from_millis(ms / u64::from(self.speed))
+        // Rounded up: a wait shorter than `speed` app-ms must not become no wait at all
+        // (the loop would spin through a scrolling title at `--speed 50`).
+        Duration::from_millis(ms.div_ceil(u64::from(self.speed)))
     }
 }
 

@@ -97,6 +97,12 @@ struct ViewKey {
     login_warning: bool,
     /// The idle clock's minute.
     clock: Option<ClockTime>,
+    /// The source's session (a source that swaps sessions starts generations anew).
+    epoch: u32,
+    /// The time, while an age or a countdown is shown in whole seconds (stale, offline,
+    /// rate limited, a quota hold): such a view model is rebuilt at each draw (once a
+    /// second) rather than advanced, so it reads exactly as a fresh build would.
+    counting_at: Option<u64>,
     /// The cover is in the cache.
     cover: bool,
 }
@@ -169,8 +175,9 @@ impl<C: Palette, S: Source> App<C, S> {
     /// draw the picture's own next tick; else sleep until the next of these is due.
     pub fn poll(&mut self, now_ms: u64) -> Do {
         let tokens = self.source.take_token_update();
-        // A token update goes out with the budget's state (one write for a board's flash).
-        let gap = if tokens.is_some() {
+        // A rotated refresh token goes out with the budget's state (one write for a
+        // board's flash); an access token alone does not hurry it.
+        let gap = if tokens.as_ref().is_some_and(|t| t.refresh_token.is_some()) {
             0
         } else {
             self.quota_gap_ms
@@ -344,6 +351,8 @@ impl<C: Palette, S: Source> App<C, S> {
     /// `tonearm provision`): named when a six-month Spotify login has run out.
     pub fn set_login_command(&mut self, command: &'static str) {
         self.login_command = command;
+        self.vm_key = None;
+        self.dirty = true;
     }
 
     /// A fixed time of day for the idle screen (tests and renders); a shell that knows
@@ -422,8 +431,17 @@ impl<C: Palette, S: Source> App<C, S> {
             .is_some_and(|url| self.art.cache.peek(url).is_some());
         #[cfg(not(feature = "art"))]
         let cover = false;
+        let counting = matches!(
+            status.health,
+            Health::Stale { .. }
+                | Health::Offline { .. }
+                | Health::RateLimited { .. }
+                | Health::QuotaExceeded { .. }
+        );
         ViewKey {
             generation: session.generation(),
+            epoch: self.source.epoch(),
+            counting_at: counting.then_some(now_ms),
             health: core::mem::discriminant(&status.health),
             notice: status.notice,
             blank: status.blank,

@@ -61,8 +61,9 @@ pub struct Save {
     /// Fresh tokens (a rotated refresh token above all).
     pub tokens: Option<TokenUpdate>,
     /// The budget's state (its hourly counts, a quota hold): written at most once per
-    /// [`App::set_quota_save_gap`](crate::App::set_quota_save_gap), at once when a hold
-    /// begins or ends, and with every token update.
+    /// [`App::set_quota_save_gap`](crate::App::set_quota_save_gap), and at once when a
+    /// hold begins or ends, the effective budget moves or the 24-hour window rolls over
+    /// (see [`Session::take_quota_save`]), and with every rotated refresh token.
     pub quota: Option<QuotaState>,
 }
 
@@ -105,6 +106,12 @@ pub trait Source {
     fn take_quota_save(&mut self, now_ms: u64, min_gap_ms: u64) -> Option<QuotaState>;
     /// See [`Session::set_wall_clock`].
     fn set_wall_clock(&mut self, now_ms: u64, wall: WallClock);
+    /// Changes whenever [`Source::session`] is another session than before (its
+    /// generations start anew): the app then rebuilds what it shows. A source that keeps
+    /// one session leaves the default.
+    fn epoch(&self) -> u32 {
+        0
+    }
 }
 
 impl Source for Session {

@@ -282,3 +282,42 @@ fn frames_slower_than_their_interval_leave_room_for_the_network() {
     assert!(draws > 300, "{draws} draws in a minute of scrolling");
     assert!(polls >= 8, "{polls} polls in a minute");
 }
+
+#[test]
+fn counted_seconds_read_as_a_fresh_build_would() {
+    // A 429 answered at an odd millisecond: its countdown, drawn at any later moment from
+    // the kept view model, reads what a view model built at that moment reads.
+    let mut app = app();
+    let mut now = 0;
+    let mut canvas = Canvas::new(Size::new(320, 240));
+    record(
+        &mut app,
+        &mut now,
+        5_000,
+        0,
+        &mut |now, req| match req.kind {
+            RequestKind::Refresh => Answer::token("a", None),
+            _ => playing(now, false),
+        },
+    );
+    let t0 = loop {
+        match app.poll(now) {
+            Do::Send(_) => break now + 217,
+            Do::Draw => {
+                app.draw(now, &mut canvas).unwrap();
+            }
+            Do::Sleep(t) => now = t,
+            _ => {}
+        }
+    };
+    app.on_head(t0, 429, Some("42"));
+    app.on_end(t0);
+    for dt in (0..40_000).step_by(333) {
+        let t = t0 + dt;
+        app.update(t);
+        let kept = app.last_view().retry_in(t);
+        let fresh = app.clone().view(t).retry_in(t);
+        assert_eq!(kept, fresh, "{dt} ms after the 429");
+        assert!(kept.is_some());
+    }
+}

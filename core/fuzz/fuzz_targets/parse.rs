@@ -28,6 +28,11 @@ fuzz_target!(|data: &[u8]| {
     let want = oracle::oracle(body);
     assert_eq!(got.as_ref().ok(), want.as_ref(), "chunk {chunk}: {got:?}");
     if let Err(e) = got {
-        assert!(e.offset <= body.len(), "offset {} past the end {}", e.offset, body.len());
+        assert!(
+            e.offset <= body.len(),
+            "offset {} past the end {}",
+            e.offset,
+            body.len()
+        );
     }
 });

@@ -330,7 +330,11 @@ async fn main(spawner: Spawner) -> ! {
                     saved.quota = Some(record::quota_record(q));
                     changed = true;
                 }
-                if changed && store.save(&saved.apply(&settings), &mut save_buf[..]).is_err() {
+                if changed
+                    && store
+                        .save(&saved.apply(&settings), &mut save_buf[..])
+                        .is_err()
+                {
                     println!("settings: could not store the settings record");
                 }
             }
@@ -344,18 +348,21 @@ async fn main(spawner: Spawner) -> ! {
                 let _ = app.draw_banded(now, &mut renderer, &mut panel.sink());
             }
             Do::Sleep(until) => {
-                // Sample the buttons while waiting; a press goes to the app at once.
-                while now_ms() < until {
+                // Sample the buttons while waiting (at least once, however short the
+                // sleep: the debouncer needs its samples); a press goes to the app at once.
+                loop {
                     let t = now_ms();
-                    let pressed = buttons
-                        .iter()
-                        .zip(debouncers.iter_mut())
-                        .find_map(|((pin, control), d)| d.sample(t, pin.is_low()).then_some(*control));
+                    let pressed = buttons.iter().zip(debouncers.iter_mut()).find_map(
+                        |((pin, control), d)| d.sample(t, pin.is_low()).then_some(*control),
+                    );
                     if let Some(control) = pressed {
                         let _ = app.press(t, control);
                         break;
                     }
-                    Timer::after(Duration::from_millis(BUTTON_SAMPLE_MS)).await;
+                    if t >= until {
+                        break;
+                    }
+                    Timer::after(Duration::from_millis(BUTTON_SAMPLE_MS.min(until - t))).await;
                 }
             }
         }
