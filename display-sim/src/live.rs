@@ -133,6 +133,7 @@ pub fn start(config: &Config, timeout: Duration) -> Result<Live, LiveError> {
         mode,
         quota,
         quota_failing: false,
+        token_unsaved: false,
     };
     Ok(Live { session, net, sink })
 }
@@ -150,6 +151,45 @@ pub struct StoreSink {
     quota: QuotaStore,
     /// The last quota write failed (warned once; the next success says so).
     quota_failing: bool,
+    /// `current` holds tokens the last write could not keep (a rotated refresh token may
+    /// be the only valid one): tried again at every save and at the end.
+    token_unsaved: bool,
+}
+
+impl StoreSink {
+    fn save_current(&mut self) -> Result<(), ShellError> {
+        let Some(token) = &self.current else {
+            return Ok(());
+        };
+        self.store
+            .save(token)
+            .map_err(|source| ShellError::SaveToken {
+                path: self.store.path().to_path_buf(),
+                source,
+            })?;
+        if std::mem::take(&mut self.token_unsaved) {
+            eprintln!("tonearm: {} written again", self.store.path().display());
+        }
+        log::info!(
+            "token saved{}",
+            if token.access_token.is_some() {
+                ""
+            } else {
+                " (no access token)"
+            }
+        );
+        Ok(())
+    }
+
+    /// Another try for tokens a write could not keep (before each quota save, and at the
+    /// end); the display goes on meanwhile with the tokens in memory.
+    fn retry_unsaved(&mut self) {
+        if self.token_unsaved
+            && let Err(e) = self.save_current()
+        {
+            log::info!("{e}");
+        }
+    }
 }
 
 impl TokenSink for StoreSink {
@@ -174,27 +214,35 @@ impl TokenSink for StoreSink {
             },
             (None, None) => return Ok(()),
         };
-        self.store
-            .save(&token)
-            .map_err(|source| ShellError::SaveToken {
-                path: self.store.path().to_path_buf(),
-                source,
-            })?;
-        log::info!(
-            "token saved{}",
-            if token.access_token.is_some() {
-                ""
-            } else {
-                " (no access token)"
-            }
-        );
+        // Kept in memory whatever the write does: a rotated refresh token may be the only
+        // one Spotify still accepts.
         self.current = Some(token);
+        if let Err(e) = self.save_current() {
+            if !self.token_unsaved {
+                let cause = std::error::Error::source(&e)
+                    .map(|c| format!(": {c}"))
+                    .unwrap_or_default();
+                eprintln!(
+                    "tonearm: warning: {e}{cause}; the new token is kept in memory and \
+                     written as soon as it can be (before the display stops at the latest)"
+                );
+            }
+            self.token_unsaved = true;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), ShellError> {
+        if self.token_unsaved {
+            self.save_current()?;
+        }
         Ok(())
     }
 
     /// A failed write is a warning, not the end: the display goes on, and the next change
     /// of the state tries again.
     fn quota(&mut self, state: QuotaState) -> Result<(), ShellError> {
+        self.retry_unsaved();
         match self.quota.save(&state) {
             Ok(()) => {
                 if std::mem::take(&mut self.quota_failing) {

@@ -192,6 +192,12 @@ pub trait TokenSink {
     fn quota(&mut self, _state: QuotaState) -> Result<(), ShellError> {
         Ok(())
     }
+
+    /// The loop is ending: whatever could not be persisted yet is tried once more; an
+    /// error here is the run's error. The default has nothing pending.
+    fn flush(&mut self) -> Result<(), ShellError> {
+        Ok(())
+    }
 }
 
 /// Tokens that are not kept (the demo).
@@ -227,7 +233,8 @@ where
         Some(save) => persist(tokens, save),
         None => Ok(()),
     };
-    result.and(last)
+    let flushed = tokens.flush();
+    result.and(last).and(flushed)
 }
 
 fn persist<T: TokenSink>(tokens: &mut T, save: Save) -> Result<(), ShellError> {

@@ -490,3 +490,58 @@ fn no_account_runs_the_demo_and_says_so() {
     let events = String::from_utf8_lossy(&out.stdout);
     assert!(events.contains("\"now_playing\""), "{events}");
 }
+
+#[test]
+fn a_rotated_token_that_cannot_be_written_is_kept_and_written_later() {
+    let (fake, home) = setup();
+    fake.set_default(
+        Route::Player,
+        Reply::json(200, track("Kept", 0, 600_000, true)),
+    );
+    let mut run = Run::start(&home.config(), &["--duration", "20"]);
+    run.wait_for("now_playing", Some("Kept"), T);
+    // Make the next write of token.json fail: a directory where the writer's temporary
+    // file goes (it is named after the process). Then rotate at the next refresh.
+    let blocker = home.dir.join(format!(".token.json.tmp-{}", run.child.id()));
+    std::fs::create_dir(&blocker).unwrap();
+    std::fs::write(blocker.join("x"), b"x").unwrap();
+    fake.set_rotation(Rotation::RotateAndRevokeOld);
+    fake.expire_access_tokens();
+    let refreshes = fake.requests_to(Route::Token).len();
+    let deadline = std::time::Instant::now() + T;
+    while fake.requests_to(Route::Token).len() == refreshes {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no refresh after the 401"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let valid = fake.refresh_tokens();
+    assert_eq!(valid.len(), 1);
+    assert_ne!(valid[0], "refresh-0");
+    // The display goes on with the token in memory: the polls are answered.
+    let polls = fake.requests_to(Route::Player).len();
+    while fake.requests_to(Route::Player).len() == polls {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "polls go on: {}",
+            run.stderr()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        run.stderr().contains("the new token is kept in memory"),
+        "{}",
+        run.stderr()
+    );
+    assert_ne!(
+        home.token().map(|t| t["refresh_token"].clone()),
+        Some(Value::from(valid[0].as_str())),
+        "not written yet"
+    );
+    // The obstacle goes; by the end of the run the rotated token is on disk.
+    std::fs::remove_dir_all(&blocker).unwrap();
+    let status = run.child.wait().unwrap();
+    assert!(status.success(), "{status}: {}", run.stderr());
+    assert_eq!(home.token().unwrap()["refresh_token"], valid[0].as_str());
+}
