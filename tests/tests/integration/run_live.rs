@@ -508,12 +508,9 @@ fn a_rotated_token_that_cannot_be_written_is_kept_and_written_later() {
     fake.set_rotation(Rotation::RotateAndRevokeOld);
     fake.expire_access_tokens();
     let refreshes = fake.requests_to(Route::Token).len();
-    let deadline = std::time::Instant::now() + T;
+    let deadline = Instant::now() + T;
     while fake.requests_to(Route::Token).len() == refreshes {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no refresh after the 401"
-        );
+        assert!(Instant::now() < deadline, "no refresh after the 401");
         std::thread::sleep(Duration::from_millis(50));
     }
     let valid = fake.refresh_tokens();
@@ -522,11 +519,7 @@ fn a_rotated_token_that_cannot_be_written_is_kept_and_written_later() {
     // The display goes on with the token in memory: the polls are answered.
     let polls = fake.requests_to(Route::Player).len();
     while fake.requests_to(Route::Player).len() == polls {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "polls go on: {}",
-            run.stderr()
-        );
+        assert!(Instant::now() < deadline, "polls go on: {}", run.stderr());
         std::thread::sleep(Duration::from_millis(50));
     }
     assert!(
