@@ -17,6 +17,7 @@
 //! | `poll_idle_s` | integer, 10..=3600 (the longest idle interval) | 60 |
 //! | `daily_requests` | integer: 0 (no budget) or 100..=100000 | 700 |
 //! | `night` | `"HH:MM-HH:MM"`, 24-hour local time, may cross midnight | none |
+//! | `fullscreen` | `true` or `false` | `false` |
 //!
 //! With a budget (`daily_requests` not 0) the schedule paces itself to it, and the three
 //! `poll_*_s` keys are the shortest intervals it may use; with `daily_requests = 0` they are
@@ -113,6 +114,8 @@ pub struct Config {
     pub daily_requests: u32,
     /// Night hours (local time): the screen is dark and polls are rare.
     pub night: Option<NightHours>,
+    /// Fill the screen (as `--fullscreen`).
+    pub fullscreen: bool,
 }
 
 /// Why the configuration cannot be used. Each is one line; none shows a secret.
@@ -199,6 +202,7 @@ pub const KEYS: &[&str] = &[
     "poll_idle_s",
     "daily_requests",
     "night",
+    "fullscreen",
 ];
 
 /// Keys whose values are secret: their values never appear in messages.
@@ -219,6 +223,7 @@ struct RawFile {
     poll_idle_s: Option<Spanned<toml::Value>>,
     daily_requests: Option<Spanned<toml::Value>>,
     night: Option<Spanned<toml::Value>>,
+    fullscreen: Option<Spanned<toml::Value>>,
 }
 
 /// The platform's config file: `<config dir>/tonearm/config.toml`.
@@ -344,6 +349,19 @@ impl Config {
             poll_idle: p.seconds(raw.poll_idle_s.as_ref(), "poll_idle_s", 60, 10..3601)?,
             daily_requests: p.daily_requests(raw.daily_requests.as_ref())?,
             night,
+            fullscreen: match raw.fullscreen.as_ref() {
+                None => false,
+                Some(v) => match v.get_ref() {
+                    toml::Value::Boolean(b) => *b,
+                    other => {
+                        return Err(p.invalid(
+                            v,
+                            "fullscreen",
+                            format!("must be true or false, not {}", other.type_str()),
+                        ));
+                    }
+                },
+            },
         })
     }
 
@@ -791,6 +809,19 @@ night = "23:30-06:45"
                 start_min: 23 * 60 + 30,
                 end_min: 6 * 60 + 45
             })
+        );
+    }
+
+    #[test]
+    fn fullscreen_is_a_boolean() {
+        assert!(!parse("client_id = \"a\"\n").expect("ok").fullscreen);
+        let c = parse("client_id = \"a\"\nfullscreen = true\n").expect("ok");
+        assert!(c.fullscreen);
+        let e = parse("client_id = \"a\"\nfullscreen = \"yes\"\n").expect_err("a string");
+        assert!(
+            e.to_string()
+                .ends_with(":2: fullscreen: must be true or false, not string"),
+            "{e}"
         );
     }
 

@@ -19,6 +19,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 pub mod atomic;
 pub mod config;
 pub mod demo;
+#[cfg(feature = "window")]
+pub mod fullscreen;
 pub mod live;
 pub mod net;
 pub mod oauth;

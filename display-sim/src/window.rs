@@ -23,6 +23,21 @@ pub enum WindowError {
         "no display to open a window on (DISPLAY is not set): use --headless, or run under a desktop or Xvfb"
     )]
     NoDisplay,
+    /// SDL refused (no video driver, no screen mode, no window).
+    #[error("SDL cannot open the screen: {0}")]
+    Sdl(String),
+}
+
+/// Fails early, with the advice, when there is no display to open a window on (Linux).
+pub fn check_display() -> Result<(), WindowError> {
+    if cfg!(target_os = "linux")
+        && std::env::var_os("DISPLAY").is_none()
+        && std::env::var_os("WAYLAND_DISPLAY").is_none()
+        && std::env::var_os("SDL_VIDEODRIVER").is_none()
+    {
+        return Err(WindowError::NoDisplay);
+    }
+    Ok(())
 }
 
 /// How often the window looks at its events while the app has nothing to do.
@@ -45,12 +60,7 @@ pub struct WindowOutput {
 impl WindowOutput {
     /// A window for `profile` at `scale` (opened at the first frame).
     pub fn new(profile: Profile, scale: u32, title: &str) -> Result<Self, WindowError> {
-        if cfg!(target_os = "linux")
-            && std::env::var_os("DISPLAY").is_none()
-            && std::env::var_os("WAYLAND_DISPLAY").is_none()
-        {
-            return Err(WindowError::NoDisplay);
-        }
+        check_display()?;
         let mut settings = OutputSettingsBuilder::new().scale(scale);
         if profile == Profile::Mono128x64 {
             settings = settings.theme(BinaryColorTheme::OledWhite);

@@ -11,8 +11,15 @@ pub struct Xvfb {
 }
 
 impl Xvfb {
-    /// Starts Xvfb on a free display number. `None` when Xvfb is not installed.
+    /// Starts Xvfb (an 800x600 screen) on a free display number. `None` when Xvfb is not
+    /// installed.
     pub fn start() -> Option<Xvfb> {
+        Xvfb::start_with(800, 600)
+    }
+
+    /// Starts Xvfb with a `width` x `height` screen on a free display number.
+    pub fn start_with(width: u32, height: u32) -> Option<Xvfb> {
+        let screen = format!("{width}x{height}x24");
         // Tests in one process run in parallel: each takes its own range of numbers.
         static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let slot = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -28,7 +35,7 @@ impl Xvfb {
                     display.as_str(),
                     "-screen",
                     "0",
-                    "800x600x24",
+                    screen.as_str(),
                     "-nolisten",
                     "tcp",
                 ])

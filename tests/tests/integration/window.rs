@@ -18,8 +18,15 @@ struct Demo {
 
 impl Demo {
     fn start(x: &Xvfb, args: &[&str]) -> Demo {
+        // A window at scale 1 (its size is the display's); full screen has no scale.
+        let scale: &[&str] = if args.contains(&"--fullscreen") {
+            &[]
+        } else {
+            &["--scale", "1"]
+        };
         let mut child = Command::new(tonearm_tests::tonearm_bin())
-            .args(["demo", "--events", "--scale", "1"])
+            .args(["demo", "--events"])
+            .args(scale)
             .args(args)
             .env("DISPLAY", x.display())
             .stdout(Stdio::piped())
@@ -189,4 +196,108 @@ fn without_a_display_the_window_fails_with_a_clear_message() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("--headless"), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
+}
+
+/// `--fullscreen` on screens of `width` x `height`: the app's frame at the largest whole
+/// `scale` from `(x, y)`, pixel for pixel, black around it.
+fn fullscreen_shows_the_frame_scaled(
+    width: u32,
+    height: u32,
+    (scale, x, y): (u32, u32, u32),
+    extra: &[&str],
+) {
+    let xv = Xvfb::start_with(width, height).expect("Xvfb runs");
+    let dir = std::env::temp_dir().join(format!(
+        "tonearm-fullscreen-{}-{width}x{height}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let snapshot = dir.join("snap.png");
+    let mut args = vec!["--fullscreen", "--snapshot", snapshot.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let mut demo = Demo::start(&xv, &args);
+    demo.wait_for("now_playing", Some("Karma Police"), Duration::from_secs(30));
+    // The cover arrives just after the title: let it be drawn and snapshotted.
+    std::thread::sleep(Duration::from_millis(1_500));
+    let png = xv.run("import", &["-window", "root", "png24:-"]);
+    let screen = Image::from_png_bytes(&png);
+    assert_eq!((screen.width, screen.height), (width, height));
+    let frame = Image::from_png(&snapshot);
+    assert_eq!((frame.width, frame.height), (320, 240));
+    let mut wrong = 0;
+    for fy in 0..STILL_ROWS {
+        for fx in 0..frame.width {
+            let want = frame.at(fx, fy);
+            for dy in 0..scale {
+                for dx in 0..scale {
+                    if screen.at(x + fx * scale + dx, y + fy * scale + dy) != want {
+                        wrong += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(wrong, 0, "screen pixels that differ from the app's frame");
+    // Black around the picture: the corners and the middle of each margin.
+    let (w, h) = (320 * scale, 240 * scale);
+    let mut outside = vec![(0, 0), (width - 1, height - 1)];
+    if x > 0 {
+        outside.extend([(x / 2, height / 2), (x + w + x / 2, height / 2)]);
+    }
+    if y > 0 {
+        outside.extend([(width / 2, y / 2), (width / 2, y + h + y / 2)]);
+    }
+    for (px, py) in outside {
+        assert_eq!(screen.at(px, py), [0, 0, 0], "({px}, {py}) is not black");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn fullscreen_fills_an_800x480_screen_at_twice_the_size() {
+    fullscreen_shows_the_frame_scaled(800, 480, (2, 80, 0), &[]);
+}
+
+#[test]
+fn fullscreen_fills_a_1024x600_screen_at_twice_the_size_centred() {
+    // `--display auto`: the largest layout that fits (320x240 of today's three).
+    fullscreen_shows_the_frame_scaled(1024, 600, (2, 192, 60), &["--display", "auto"]);
+}
+
+#[test]
+fn fullscreen_ignores_esc_and_q_and_quits_on_ctrl_q() {
+    let xv = Xvfb::start_with(800, 480).expect("Xvfb runs");
+    let mut demo = Demo::start(&xv, &["--fullscreen"]);
+    demo.wait_for("now_playing", Some("Karma Police"), Duration::from_secs(30));
+    let id = xv
+        .window("Tonearm demo", Duration::from_secs(10))
+        .expect("the window exists");
+    xv.run("xdotool", &["windowfocus", "--sync", &id]);
+    for key in ["Escape", "q"] {
+        std::thread::sleep(Duration::from_millis(300));
+        xv.run("xdotool", &["key", "--window", &id, key]);
+    }
+    std::thread::sleep(Duration::from_millis(1_000));
+    assert!(
+        demo.child.try_wait().unwrap().is_none(),
+        "Esc or Q closed the full-screen display"
+    );
+    // Space still acts.
+    std::thread::sleep(Duration::from_millis(300));
+    xv.run("xdotool", &["key", "--window", &id, "space"]);
+    demo.wait_for("paused", Some("Karma Police"), Duration::from_secs(5));
+    std::thread::sleep(Duration::from_millis(300));
+    let _ = Command::new("xdotool")
+        .args(["key", "--window", &id, "ctrl+q"])
+        .env("DISPLAY", xv.display())
+        .output();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(status) = demo.child.try_wait().unwrap() {
+            assert!(status.success(), "Ctrl+Q exits 0, got {status}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "Ctrl+Q did not quit");
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }

@@ -11,9 +11,15 @@ use tonearm_sim::shell::{Clock, Headless, LoopOptions, Network, TokenSink, run_l
 /// The display and output options `run` and `demo` share.
 #[derive(Debug, Clone, Default, PartialEq, clap::Args)]
 pub struct ViewArgs {
-    /// The display profile (default: `run`: the config's `display`; else 320x240).
-    #[arg(long, value_name = "320x240|240x240|128x64")]
+    /// The display profile (default: `run`: the config's `display`; else 320x240); `auto`:
+    /// the largest that fits the screen.
+    #[arg(long, value_name = "320x240|240x240|128x64|auto")]
     pub display: Option<String>,
+    /// Fill the screen: the display at the largest whole scale that fits, centred on
+    /// black, no mouse cursor. Ctrl+Q quits (Esc and Q do not: a stray key must not close
+    /// a desk display). Config: `fullscreen = true`.
+    #[arg(long, conflicts_with_all = ["headless", "scale"])]
+    pub fullscreen: bool,
     /// Window scale: each display pixel becomes K x K screen pixels (default: 2, or 5 for
     /// 128x64).
     #[arg(long, value_name = "K")]
@@ -67,6 +73,11 @@ impl ViewArgs {
             return Ok(run_loop(app, net, &mut Headless, tokens, clock, opts)?);
         }
         #[cfg(feature = "window")]
+        if self.fullscreen {
+            let mut screen = tonearm_sim::fullscreen::FullscreenOutput::new(app.profile(), title)?;
+            return Ok(run_loop(app, net, &mut screen, tokens, clock, opts)?);
+        }
+        #[cfg(feature = "window")]
         {
             let profile = app.profile();
             let scale = self.window_scale(profile)?;
@@ -96,6 +107,30 @@ impl ViewArgs {
 /// The display profile named `name` (`--display`).
 pub fn profile_of(name: &str) -> anyhow::Result<Profile> {
     tonearm_sim::render::parse_profile(name).map_err(anyhow::Error::msg)
+}
+
+impl ViewArgs {
+    /// The profile `--display` names (`auto`: the largest that fits the screen; without a
+    /// screen, 320x240), else `default`.
+    pub fn profile(&self, default: Profile) -> anyhow::Result<Profile> {
+        match self.display.as_deref() {
+            None => Ok(default),
+            Some("auto") if self.headless => Ok(Profile::Landscape320x240),
+            Some("auto") => auto_profile(),
+            Some(name) => profile_of(name),
+        }
+    }
+}
+
+#[cfg(feature = "window")]
+fn auto_profile() -> anyhow::Result<Profile> {
+    let screen = tonearm_sim::fullscreen::screen_size()?;
+    Ok(tonearm_sim::fullscreen::largest_fitting(screen))
+}
+
+#[cfg(not(feature = "window"))]
+fn auto_profile() -> anyhow::Result<Profile> {
+    anyhow::bail!("--display auto needs the screen's size, and this build has no window")
 }
 
 /// How long a login waits for the browser by default.

@@ -5,7 +5,7 @@ use tonearm_firmware::{App, Palette, Profile};
 use tonearm_sim::demo::{self as script, DemoSource};
 use tonearm_sim::shell::{Clock, Discard, LoopOptions};
 
-use crate::common::{ViewArgs, profile_of};
+use crate::common::ViewArgs;
 
 /// Arguments of `tonearm demo`.
 #[derive(Debug, Clone, clap::Args)]
@@ -19,7 +19,7 @@ pub struct DemoArgs {
 
 /// Runs `tonearm demo`.
 pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
-    let profile = profile_of(args.view.display.as_deref().unwrap_or("320x240"))?;
+    let profile = args.view.profile(Profile::Landscape320x240)?;
     if !(1..=100).contains(&args.speed) {
         anyhow::bail!("invalid --speed {}: use 1 to 100", args.speed);
     }

@@ -8,7 +8,7 @@ use tonearm_firmware::{App, Palette, Profile};
 use tonearm_sim::config::{Config, ConfigError};
 use tonearm_sim::shell::{Clock, LoopOptions};
 
-use crate::common::{ViewArgs, profile_of};
+use crate::common::ViewArgs;
 
 /// Arguments of `tonearm run`.
 #[derive(Debug, Clone, PartialEq, clap::Args)]
@@ -50,10 +50,7 @@ pub fn run(args: &RunArgs, config_path: Option<&Path>) -> anyhow::Result<Ran> {
         }
         Err(e) => return Err(e.into()),
     };
-    let profile = match &args.view.display {
-        Some(name) => profile_of(name)?,
-        None => config.display,
-    };
+    let profile = args.view.profile(config.display)?;
     if !(args.timeout.is_finite() && args.timeout > 0.0) {
         anyhow::bail!(
             "invalid --timeout {}: use a number of seconds",
@@ -81,7 +78,9 @@ where
     let mut live = tonearm_sim::live::start(config, timeout)?;
     let mut app: App<C, _> = App::new(profile, live.session);
     let clock = Clock::new(1).with_time_of_day();
-    args.view.show(
+    let mut view = args.view.clone();
+    view.fullscreen |= config.fullscreen && !view.headless;
+    view.show(
         &mut app,
         (&mut live.net, &mut live.sink),
         clock,
