@@ -25,6 +25,8 @@ install_all() {
   # SDL for the window feature; Xvfb, xdotool and ImageMagick's import for the window's
   # end-to-end tests.
   apt_need libsdl2-dev pkg-config xvfb xdotool imagemagick
+  # systemd-analyze checks the unit `tonearm service` writes.
+  apt_need systemd
   # Headless Chromium and its WebDriver for the login flow's end-to-end test.
   apt_need chromium chromium-driver
 }

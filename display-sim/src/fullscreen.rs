@@ -10,6 +10,10 @@
 //!
 //! Keys as in the window (Space, Right, Left), except that Esc and Q do nothing: a stray
 //! key must not close a desk display. **Ctrl+Q** quits (and Ctrl+C, or a signal).
+//!
+//! When the app turns the screen dark (idle, night hours) the picture goes black and the
+//! backlight in `/sys/class/backlight` (or `TONEARM_BACKLIGHT`) goes to 0, where there is
+//! one and the user may write it (the `video` group).
 
 use std::time::{Duration, Instant};
 
@@ -105,6 +109,10 @@ pub struct FullscreenOutput {
     offset: Point,
     /// The scaled frame, 0RGB 32-bit.
     buf: Vec<u8>,
+    /// The screen's backlight, where Linux exposes it (follows the app's dark state).
+    backlight: Option<crate::service::SysfsBacklight>,
+    /// Dark as last shown.
+    dark: bool,
 }
 
 impl FullscreenOutput {
@@ -140,6 +148,8 @@ impl FullscreenOutput {
             scale,
             offset,
             buf: Vec::new(),
+            backlight: crate::service::SysfsBacklight::find(),
+            dark: false,
         })
     }
 
@@ -199,6 +209,12 @@ where
     C: PixelColor + Into<Rgb888>,
 {
     fn present(&mut self, display: &SimulatorDisplay<C>, blank: bool) -> Result<(), ShellError> {
+        if blank != self.dark {
+            self.dark = blank;
+            if let Some(b) = &mut self.backlight {
+                b.set(!blank);
+            }
+        }
         self.show(display, blank).map_err(|e| {
             log::error!("full screen: {e}");
             ShellError::Window

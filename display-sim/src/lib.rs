@@ -26,6 +26,7 @@ pub mod net;
 pub mod oauth;
 pub mod provision;
 pub mod render;
+pub mod service;
 pub mod shell;
 pub mod token_store;
 pub mod transport;

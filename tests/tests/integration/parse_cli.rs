@@ -182,3 +182,42 @@ fn memory_does_not_grow_with_the_file() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["title"], "Still here");
 }
+
+/// `tonearm service --out`: a unit systemd accepts, running this binary in full screen.
+#[test]
+fn the_service_unit_passes_systemd_analyze_verify() {
+    let dir = std::env::temp_dir().join(format!("tonearm-service-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let unit = dir.join("tonearm.service");
+    let config = dir.join("config.toml");
+    let out = std::process::Command::new(tonearm_tests::tonearm_bin())
+        .args(["service", "--user", "daemon", "--out"])
+        .arg(&unit)
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&unit).unwrap();
+    assert!(text.contains("run --fullscreen --config"), "{text}");
+    assert!(
+        text.contains(&format!("{:?}", config.display().to_string())),
+        "{text}"
+    );
+    let verify = std::process::Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(&unit)
+        .output()
+        .expect("systemd-analyze (scripts/test.sh installs systemd)");
+    let said = String::from_utf8_lossy(&verify.stderr);
+    assert!(verify.status.success(), "{said}");
+    assert!(
+        !said.to_lowercase().contains("error") && !said.contains("Failed"),
+        "{said}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

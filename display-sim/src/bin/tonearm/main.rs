@@ -17,6 +17,7 @@ mod parse;
 mod provision;
 mod render;
 mod run;
+mod service;
 mod simulate;
 
 /// A Spotify "now playing" desk display.
@@ -60,6 +61,9 @@ enum Command {
     /// print what was asked and how soon the screen followed (only the scheduling keys
     /// of --config are read; no account needed).
     Simulate(simulate::SimulateArgs),
+    /// Print (or write with --out) a systemd unit that starts the display in full screen
+    /// at boot and restarts it after a failure (see the README's "Starting at boot").
+    Service(service::ServiceArgs),
 }
 
 fn init_logging(verbose: u8) {
@@ -110,6 +114,7 @@ fn main() -> ExitCode {
         Command::Render(args) => render::run(&args),
         Command::Demo(args) => demo::run(&args),
         Command::Simulate(args) => simulate::run(&args, config),
+        Command::Service(args) => service::run(&args, config),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
