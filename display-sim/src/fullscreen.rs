@@ -15,7 +15,7 @@
 //! backlight in `/sys/class/backlight` (or `TONEARM_BACKLIGHT`) goes to 0, where there is
 //! one and the user may write it (the `video` group).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use embedded_graphics::pixelcolor::Rgb888;
 use embedded_graphics::prelude::*;
@@ -31,8 +31,7 @@ use tonearm_firmware::Profile;
 use crate::shell::{Output, ShellError, UiEvent};
 use crate::window::WindowError;
 
-/// How often the screen looks at its events while the app has nothing to do.
-const EVENT_POLL: Duration = Duration::from_millis(15);
+use crate::window::EVENT_POLL;
 
 /// Where a display of `size` goes on a screen of `screen`: the largest whole scale that
 /// fits (at least 1) and the top-left corner that centres it.
@@ -222,33 +221,19 @@ where
     }
 
     fn wait(&mut self, timeout: Duration) -> Option<UiEvent> {
-        let until = Instant::now() + timeout;
-        loop {
-            if crate::interrupted() {
-                return Some(UiEvent::Quit);
-            }
-            for event in self.pump.poll_iter() {
-                match event {
-                    Event::Quit { .. } => return Some(UiEvent::Quit),
-                    Event::KeyDown {
-                        keycode: Some(keycode),
-                        keymod,
-                        repeat: false,
-                        ..
-                    } => {
-                        if let Some(ev) = key(keycode, keymod) {
-                            return Some(ev);
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            let now = Instant::now();
-            if now >= until {
-                return None;
-            }
-            std::thread::sleep(EVENT_POLL.min(until - now));
-        }
+        let pump = &mut self.pump;
+        crate::window::wait_for_input(timeout, || {
+            pump.poll_iter().find_map(|event| match event {
+                Event::Quit { .. } => Some(UiEvent::Quit),
+                Event::KeyDown {
+                    keycode: Some(keycode),
+                    keymod,
+                    repeat: false,
+                    ..
+                } => key(keycode, keymod),
+                _ => None,
+            })
+        })
     }
 
     fn max_block(&self) -> Duration {

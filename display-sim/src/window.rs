@@ -41,7 +41,7 @@ pub fn check_display() -> Result<(), WindowError> {
 }
 
 /// How often the window looks at its events while the app has nothing to do.
-const EVENT_POLL: Duration = Duration::from_millis(15);
+pub(crate) const EVENT_POLL: Duration = Duration::from_millis(15);
 
 /// The default scale: a comfortable window on a desktop.
 pub fn default_scale(profile: Profile) -> u32 {
@@ -114,38 +114,48 @@ where
     }
 
     fn wait(&mut self, timeout: Duration) -> Option<UiEvent> {
-        let until = Instant::now() + timeout;
-        loop {
-            if crate::interrupted() {
-                return Some(UiEvent::Quit);
-            }
-            if self.opened {
-                for event in self.window.events() {
-                    match event {
-                        SimulatorEvent::Quit => return Some(UiEvent::Quit),
-                        SimulatorEvent::KeyDown {
-                            keycode,
-                            keymod,
-                            repeat: false,
-                        } => {
-                            if let Some(ev) = key(keycode, keymod) {
-                                return Some(ev);
-                            }
-                        }
-                        _ => {}
-                    }
-                }
-            }
-            let now = Instant::now();
-            if now >= until {
+        let opened = self.opened;
+        let window = &mut self.window;
+        wait_for_input(timeout, || {
+            if !opened {
                 return None;
             }
-            std::thread::sleep(EVENT_POLL.min(until - now));
-        }
+            window.events().find_map(|event| match event {
+                SimulatorEvent::Quit => Some(UiEvent::Quit),
+                SimulatorEvent::KeyDown {
+                    keycode,
+                    keymod,
+                    repeat: false,
+                } => key(keycode, keymod),
+                _ => None,
+            })
+        })
     }
 
     fn max_block(&self) -> Duration {
         EVENT_POLL
+    }
+}
+
+/// Waits up to `timeout` for input, asking `next` for what came every [`EVENT_POLL`]
+/// (Ctrl-C or a signal is a quit too). Shared by the window and the full screen.
+pub(crate) fn wait_for_input(
+    timeout: Duration,
+    mut next: impl FnMut() -> Option<UiEvent>,
+) -> Option<UiEvent> {
+    let until = Instant::now() + timeout;
+    loop {
+        if crate::interrupted() {
+            return Some(UiEvent::Quit);
+        }
+        if let Some(ev) = next() {
+            return Some(ev);
+        }
+        let now = Instant::now();
+        if now >= until {
+            return None;
+        }
+        std::thread::sleep(EVENT_POLL.min(until - now));
     }
 }
 
