@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command of the README: formatting, lints, every test, the no_std builds for a
-# Cortex-M, and a bounded fuzz run. Installs what it needs. Prints how long each stage took.
+# Cortex-M, the boards, the aarch64 (Raspberry Pi) cross-build run under qemu-user, and a
+# bounded fuzz run. Installs what it needs. Prints how long each stage took.
 #   scripts/test.sh            everything (CI runs this)
 #   FUZZ_SECONDS=0 scripts/test.sh    skip fuzzing; longer runs: scripts/fuzz.sh
 set -euo pipefail
@@ -45,6 +46,10 @@ stage "emulated board (qemu)" scripts/board-qemu.sh
 # The ESP32-C3 board: host tests of its hardware-free parts, the TLS verification spike,
 # and the release build for riscv32imc (sizes printed). Nothing runs on hardware.
 stage "esp32c3 board (host tests, TLS spike, build)" scripts/board-esp32c3.sh
+# 64-bit Raspberry Pi OS: the `tonearm` binary (with its SDL window) cross-built for
+# aarch64-unknown-linux-gnu and run under qemu-user: its render checksums and the demo's
+# screens equal the host build's. Not run on a Pi.
+stage "aarch64 (cross-build, qemu-user)" scripts/arm-aarch64.sh
 if [ "${FUZZ_SECONDS:-60}" != 0 ]; then
   stage "fuzz (bounded)" scripts/fuzz.sh "${FUZZ_SECONDS:-60}"
 fi
