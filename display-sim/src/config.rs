@@ -11,7 +11,7 @@
 //! | `refresh_token` | string | none (seeds the token store when it is empty) |
 //! | `api_base` | URL | `https://api.spotify.com/v1` |
 //! | `accounts_base` | URL | `https://accounts.spotify.com` |
-//! | `display` | `320x240`, `240x240` or `128x64` | `320x240` |
+//! | `display` | `320x240`, `240x240`, `128x64`, `480x320` or `800x480` | `320x240` |
 //! | `poll_playing_s` | integer, 2..=60 | 5 |
 //! | `poll_paused_s` | integer, 2..=600 | 15 |
 //! | `poll_idle_s` | integer, 10..=3600 (the longest idle interval) | 60 |
@@ -312,7 +312,7 @@ impl Config {
                     p.invalid(
                         v,
                         "display",
-                        format!("`{name}` is not a display: use 320x240, 240x240 or 128x64"),
+                        format!("`{name}` is not a display: use 320x240, 240x240, 128x64, 480x320 or 800x480"),
                     )
                 })?
             }

@@ -264,8 +264,18 @@ mod tests {
 
     #[test]
     fn auto_picks_the_largest_layout_that_fits() {
+        assert_eq!(largest_fitting(Size::new(1920, 1080)), Profile::Wide800x480);
+        assert_eq!(largest_fitting(Size::new(800, 480)), Profile::Wide800x480);
         assert_eq!(
-            largest_fitting(Size::new(800, 480)),
+            largest_fitting(Size::new(640, 480)),
+            Profile::Landscape480x320
+        );
+        assert_eq!(
+            largest_fitting(Size::new(480, 320)),
+            Profile::Landscape480x320
+        );
+        assert_eq!(
+            largest_fitting(Size::new(479, 320)),
             Profile::Landscape320x240
         );
         assert_eq!(largest_fitting(Size::new(240, 240)), Profile::Square240x240);

@@ -67,8 +67,9 @@ pub enum RenderError {
 
 /// A display profile by name (`320x240`, `240x240`, `128x64`).
 pub fn parse_profile(s: &str) -> Result<Profile, String> {
-    Profile::from_name(s)
-        .ok_or_else(|| format!("unknown display {s:?}: use 320x240, 240x240 or 128x64"))
+    Profile::from_name(s).ok_or_else(|| {
+        format!("unknown display {s:?}: use 320x240, 240x240, 128x64, 480x320 or 800x480")
+    })
 }
 
 /// A screen by name (`now_playing`, `paused`, ...).

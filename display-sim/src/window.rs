@@ -47,6 +47,8 @@ pub(crate) const EVENT_POLL: Duration = Duration::from_millis(15);
 pub fn default_scale(profile: Profile) -> u32 {
     match profile {
         Profile::Mono128x64 => 5,
+        // Already as large as a desktop window should be.
+        Profile::Wide800x480 => 1,
         _ => 2,
     }
 }

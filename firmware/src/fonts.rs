@@ -55,13 +55,16 @@ const SCRIPTS_12: Face = Face {
 /// Title on the color displays: Helvetica Bold 18 with bold-ish script fonts.
 pub static TITLE_L: Face = face(
     FontRenderer::new::<f::u8g2_font_helvB18_te>(),
-    Face {
-        cyrillic: opt_font!("cyrillic", f::u8g2_font_10x20_t_cyrillic),
-        greek: opt_font!("greek", f::u8g2_font_10x20_t_greek),
-        missing: Size::new(10, 13),
-        ..SCRIPTS_16
-    },
+    TITLE_SCRIPTS,
 );
+
+/// The scripts of the titles: bold-ish where there is a bolder font.
+const TITLE_SCRIPTS: Face = Face {
+    cyrillic: opt_font!("cyrillic", f::u8g2_font_10x20_t_cyrillic),
+    greek: opt_font!("greek", f::u8g2_font_10x20_t_greek),
+    missing: Size::new(10, 13),
+    ..SCRIPTS_16
+};
 
 /// Second line on the color displays (artists, show).
 pub static BODY_L: Face = face(FontRenderer::new::<f::u8g2_font_helvR14_te>(), SCRIPTS_16);
@@ -108,9 +111,54 @@ pub static BIG_NUMBERS_MONO: Face = Face::latin_only(
     Size::new(10, 17),
 );
 
+/// Small text at 480x320 (header, album, times).
+#[cfg(feature = "large")]
+pub static SMALL_M: Face = face(FontRenderer::new::<f::u8g2_font_helvR12_te>(), SCRIPTS_12);
+
+/// The big numbers at 480x320.
+#[cfg(feature = "large")]
+pub static BIG_NUMBERS_M: Face = Face::latin_only(
+    FontRenderer::new::<f::u8g2_font_fub42_tn>(),
+    Size::new(22, 42),
+);
+
+/// Title and headings at 800x480: Helvetica Bold 24, the largest Helvetica (the scripts
+/// stay at their 16 and 20 px: u8g2 has no larger ones).
+#[cfg(feature = "large")]
+pub static TITLE_XL: Face = face(
+    FontRenderer::new::<f::u8g2_font_helvB24_te>(),
+    TITLE_SCRIPTS,
+);
+
+/// Artists and show at 800x480.
+#[cfg(feature = "large")]
+pub static BODY_XL: Face = face(FontRenderer::new::<f::u8g2_font_helvR18_te>(), SCRIPTS_16);
+
+/// The big numbers at 800x480.
+#[cfg(feature = "large")]
+pub static BIG_NUMBERS_XL: Face = Face::latin_only(
+    FontRenderer::new::<f::u8g2_font_fub49_tn>(),
+    Size::new(26, 49),
+);
+
 /// Every face with text from the network (for tests).
+#[cfg(not(feature = "large"))]
 pub static ALL_FACES: [&Face; 6] = [
     &TITLE_L,
+    &BODY_L,
+    &SMALL_L,
+    &HEADING_L,
+    &MONO_TITLE,
+    &MONO_SMALL,
+];
+
+/// Every face with text from the network (for tests).
+#[cfg(feature = "large")]
+pub static ALL_FACES: [&Face; 9] = [
+    &TITLE_L,
+    &SMALL_M,
+    &TITLE_XL,
+    &BODY_XL,
     &BODY_L,
     &SMALL_L,
     &HEADING_L,

@@ -370,6 +370,11 @@ mod tests {
     /// Steps through `states` (time, view model), checking after each that only pixels
     /// inside the update's regions were written and that the result equals a full
     /// redraw. Returns the pixels written per step.
+    /// Every color profile (the larger ones too, with the `large` feature).
+    fn color_profiles() -> impl Iterator<Item = Profile> {
+        Profile::ALL.into_iter().filter(|p| !p.is_mono())
+    }
+
     fn run<C: Palette>(profile: Profile, states: &[(u64, ViewModel)]) -> Vec<(bool, u64)> {
         let mut scene = Scene::<C>::new(profile);
         let mut canvas = Canvas::<C>::new(profile.size());
@@ -447,7 +452,7 @@ mod tests {
 
     #[test]
     fn partial_redraw_touches_only_changed_regions_and_equals_full_redraw() {
-        for profile in [Profile::Landscape320x240, Profile::Square240x240] {
+        for profile in color_profiles() {
             let steps = run::<Rgb565>(profile, &transitions());
             assert!(steps[0].0, "first frame is full");
             let full = u64::from(profile.size().width * profile.size().height);
@@ -495,7 +500,7 @@ mod tests {
             idle.clock = Some(crate::view::ClockTime { hour: 9, minute: m });
             states.push((200_000 + u64::from(m) * 60_000, idle));
         }
-        for profile in [Profile::Landscape320x240, Profile::Square240x240] {
+        for profile in color_profiles() {
             let steps = run::<Rgb565>(profile, &states);
             let full = u64::from(profile.size().width * profile.size().height);
             // Within a minute: one digit and the knob's few columns.
@@ -628,7 +633,7 @@ mod tests {
                 .unwrap()
         };
         let ticking = &states[7].1;
-        for profile in [Profile::Landscape320x240, Profile::Square240x240] {
+        for profile in color_profiles() {
             let line = back_line(Frame::<Rgb565>::new(ticking, profile).parts());
             check(profile, line, &run::<Rgb565>(profile, &states));
         }
@@ -663,7 +668,7 @@ mod tests {
         let mut quota = playing();
         quota.screen = Screen::QuotaExceeded;
         quota.back = with_text("Back tomorrow 09:42");
-        for profile in [Profile::Landscape320x240, Profile::Square240x240] {
+        for profile in color_profiles() {
             let parts = Frame::<Rgb565>::new(&quota, profile).parts();
             let rect = |p: Part| parts.iter().find(|(q, _)| *q == p).map(|(_, r)| *r);
             let body = rect(Part::Body).expect("the back line");

@@ -280,6 +280,14 @@ impl Face {
             return text.len();
         }
         let budget = max.saturating_sub(self.width(ELLIPSIS));
+        let cut = self.fitting_prefix(text, budget);
+        text.get(..cut).map_or(0, |s| s.trim_end().len())
+    }
+
+    /// The byte length of the longest prefix of `text` (whole characters) no wider than
+    /// `max` pixels.
+    pub fn fitting_prefix(&self, text: &str, max: u32) -> usize {
+        let budget = max;
         let mut w = 0u32;
         let mut cut = 0usize;
         let mut char_start = 0usize;
@@ -301,7 +309,7 @@ impl Face {
         if w <= budget && w.saturating_add(char_w) <= budget {
             cut = text.len();
         }
-        text.get(..cut).map_or(0, |s| s.trim_end().len())
+        cut
     }
 
     /// The x where `text` starts in `area` with `align`, when it fits (text that does

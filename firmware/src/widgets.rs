@@ -560,6 +560,48 @@ pub fn wrap_lines<'t>(
     lines
 }
 
+/// A title broken into at most `max_lines` lines (and at most [`MAX_LINES`]) of at most
+/// `width` pixels in `face`, filled line by line as a title is read: each line ends at
+/// its last space that fits, or, in a word wider than the line or in text without spaces
+/// (Chinese, Japanese), at the last character that fits. What does not fit in
+/// `max_lines` stays on the last line (cut with an ellipsis when drawn). Empty text
+/// gives no lines.
+pub fn title_lines<'t>(
+    face: &Face,
+    text: &'t str,
+    width: u32,
+    max_lines: usize,
+) -> heapless::Vec<&'t str, MAX_LINES> {
+    let max_lines = max_lines.clamp(1, MAX_LINES);
+    let mut lines = heapless::Vec::new();
+    let mut rest = text.trim();
+    while !rest.is_empty() {
+        if lines.len() + 1 >= max_lines || face.width(rest) <= width {
+            let _ = lines.push(rest);
+            break;
+        }
+        let fit = face.fitting_prefix(rest, width);
+        let at_space = rest.get(fit..).is_some_and(|t| t.starts_with(' '));
+        let cut = match rest.get(..fit).and_then(|h| h.rfind(' ')) {
+            _ if at_space => fit,
+            Some(space) if space > 0 => space,
+            _ => fit,
+        };
+        // At least one character a line, however narrow the box.
+        let cut = match cut {
+            0 => rest.chars().next().map_or(rest.len(), char::len_utf8),
+            n => n,
+        };
+        let Some((head, tail)) = rest.split_at_checked(cut) else {
+            let _ = lines.push(rest);
+            break;
+        };
+        let _ = lines.push(head.trim_end());
+        rest = tail.trim_start();
+    }
+    lines
+}
+
 /// The generated art placeholder: two colors and a pattern chosen from `seed`, so each
 /// album or show has its own, and the same one every time (on `mono` displays an
 /// outline with diagonal hatching).
@@ -805,6 +847,54 @@ mod tests {
         let mono = Rectangle::new(Point::new(0, 44), Size::new(128, 5));
         let c = progress_change(mono, 20, 21, false, true);
         assert_eq!(c, Rectangle::new(Point::new(20, 45), Size::new(1, 3)));
+    }
+
+    /// Titles fill their lines in reading order, break at spaces, or inside a word (and
+    /// text without spaces) only when they must; the last line takes the rest.
+    #[test]
+    fn title_lines_fill_in_order_and_keep_the_rest_on_the_last() {
+        let f = &crate::fonts::TITLE_L;
+        let w = f.width("Paranoid Android");
+        assert!(title_lines(f, "   ", w, 3).is_empty());
+        assert_eq!(
+            title_lines(f, "Karma Police", w, 3).as_slice(),
+            ["Karma Police"]
+        );
+        // Greedy: as many words on the first line as fit.
+        assert_eq!(
+            title_lines(f, "Paranoid Android Live at Glastonbury", w, 3).as_slice(),
+            ["Paranoid Android", "Live at", "Glastonbury"]
+        );
+        // The rest stays on the last line (drawn with an ellipsis).
+        let long = "One Two Three Four Five Six Seven Eight Nine Ten Eleven Twelve";
+        let lines = title_lines(f, long, f.width("One Two Three"), 2);
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0], "One Two Three");
+        assert!(lines[1].starts_with("Four") && lines[1].ends_with("Twelve"));
+        // A word wider than the line breaks at the last character that fits.
+        let word = "Llanfairpwllgwyngyllgogerychwyrndrobwllllantysiliogogogoch";
+        let w = f.width("Llanfairpwll");
+        let lines = title_lines(f, word, w, 3);
+        assert_eq!(lines.len(), 3);
+        for l in &lines[..2] {
+            assert!(f.width(l) <= w, "{l}");
+            assert!(f.width(l) + f.width("g") > w, "{l} leaves room");
+        }
+        assert_eq!(lines.concat(), word);
+    }
+
+    #[cfg(feature = "japanese")]
+    #[test]
+    fn title_lines_break_text_without_spaces_between_characters() {
+        let f = &crate::fonts::TITLE_L;
+        let title = "夜に駆けるアイドル群青紅蓮華";
+        let w = f.width("夜に駆ける");
+        let lines = title_lines(f, title, w, 3);
+        assert_eq!(lines.as_slice(), ["夜に駆ける", "アイドル群", "青紅蓮華"]);
+        // However narrow the line, each takes at least one character.
+        let lines = title_lines(f, title, 1, 4);
+        assert_eq!(lines.len(), 4);
+        assert_eq!(lines[0], "夜");
     }
 
     #[test]

@@ -142,9 +142,12 @@ fn draw_all<C: Palette>(profile: Profile, vms: &[ViewModel]) {
 #[test]
 fn hostile_texts_draw_on_every_profile() {
     let vms = hostile();
-    draw_all::<Rgb565>(Profile::Landscape320x240, &vms);
-    draw_all::<Rgb565>(Profile::Square240x240, &vms);
-    draw_all::<BinaryColor>(Profile::Mono128x64, &vms);
+    for profile in Profile::ALL {
+        match profile {
+            Profile::Mono128x64 => draw_all::<BinaryColor>(profile, &vms),
+            _ => draw_all::<Rgb565>(profile, &vms),
+        }
+    }
 }
 
 /// The quota screen shows its last item only when there is one; `shows_item` is the
@@ -262,4 +265,74 @@ fn a_kept_view_model_ticks_partially() {
             "{s}: differs from a full redraw"
         );
     }
+}
+
+/// On the larger layouts the title wraps onto up to three lines instead of scrolling, and
+/// the text block closes up around its middle when it takes fewer: the artists' line
+/// sits one line pitch higher for every line the title does not take, and no line of
+/// the block overlaps another.
+#[cfg(feature = "large")]
+#[test]
+fn larger_layouts_wrap_the_title_and_close_up_the_text_block() {
+    for profile in [Profile::Landscape480x320, Profile::Wide800x480] {
+        let layout = profile.item_layout();
+        assert_eq!(layout.title_lines, 3, "{profile:?}");
+        let pitch = layout.title_pitch;
+        let mut subtitle_at = Vec::new();
+        for title in [
+            "Creep",
+            "Everything In Its Right Place (Live)",
+            "Llanfairpwllgwyngyllgogerychwyrndrobwllllantysiliogogogoch (Extended Version) \
+             and a great deal more besides",
+        ] {
+            let mut vm = ViewModel::new(Screen::NowPlaying);
+            set(&mut vm.title, title);
+            set(&mut vm.subtitle, "Radiohead");
+            set(&mut vm.detail, "Kid A");
+            vm.playing = true;
+            let frame = Frame::<Rgb565>::new(&vm, profile);
+            let item = frame.item().expect("an item screen");
+            assert_eq!(
+                item.title_scroll(),
+                None,
+                "{profile:?}: wrapped, not scrolled"
+            );
+            let l = item.layout();
+            let lines = (l.title.rect.size.height as i32 - (layout.title.rect.size.height as i32))
+                / pitch
+                + 1;
+            subtitle_at.push((lines, l.subtitle.baseline));
+            // Title, artists and album one under the other.
+            let title_bottom = l.title.rect.top_left.y + l.title.rect.size.height as i32;
+            assert!(
+                title_bottom <= l.subtitle.rect.top_left.y + 2,
+                "{profile:?} {title}"
+            );
+            assert!(
+                l.subtitle.rect.bottom_right().unwrap().y < l.detail.rect.top_left.y + 2,
+                "{profile:?} {title}"
+            );
+            assert!(l.detail.rect.bottom_right().unwrap().y < l.bar_area.top_left.y);
+        }
+        assert_eq!(
+            subtitle_at.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
+            [1, 2, 3],
+            "{profile:?}: lines the titles take"
+        );
+        for pair in subtitle_at.windows(2) {
+            let moved = pair[1].1 - pair[0].1;
+            assert!(
+                (pitch / 2..=pitch / 2 + 1).contains(&moved),
+                "{profile:?}: the artists move {moved} for a line of title (pitch {pitch})"
+            );
+        }
+    }
+    // The smaller layouts keep one line that scrolls.
+    let mut vm = ViewModel::new(Screen::NowPlaying);
+    set(
+        &mut vm.title,
+        "Everything In Its Right Place (Live in Paris, 2001)",
+    );
+    let frame = Frame::<Rgb565>::new(&vm, Profile::Landscape320x240);
+    assert_eq!(frame.item().unwrap().title_scroll(), Some(0));
 }

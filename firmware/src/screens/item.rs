@@ -8,13 +8,13 @@ use embedded_graphics::primitives::{Circle, PrimitiveStyle, Rectangle, RoundedRe
 use super::{Context, Parts, draw_notice, draw_warning, line, moved, px};
 use crate::color::{Palette, Role};
 use crate::parts::{MAX_PARTS, Part};
-use crate::profile::{ItemLayout, MONO_ART, Profile, Slot};
+use crate::profile::{ItemLayout, MONO_ART, Profile, Scale, Slot};
 use crate::screen::Screen;
 use crate::text::{Align, marquee_offset};
 use crate::view::{ArtStatus, BADGE_CAP, BadgeKind, NO_ART_TEXT, ViewModel};
 use crate::widgets::{
-    CHIP_PAD, Icon, draw_art_placeholder, draw_chip, draw_icon, draw_progress, fill_px,
-    progress_change,
+    CHIP_PAD, Icon, MAX_LINES, draw_art_placeholder, draw_chip, draw_icon, draw_progress, fill_px,
+    progress_change, title_lines,
 };
 use tonearm_core::{Repeat, TimeText};
 
@@ -42,6 +42,8 @@ pub struct ItemScreen<'a, C> {
     quota: Option<QuotaSlots>,
     elapsed: TimeText,
     total: TimeText,
+    /// The title's lines where it wraps (empty: one line, scrolling when too long).
+    title_lines: heapless::Vec<&'a str, MAX_LINES>,
 }
 
 impl<'a, C: Palette> ItemScreen<'a, C> {
@@ -61,6 +63,7 @@ impl<'a, C: Palette> ItemScreen<'a, C> {
             }
             l.art = Some(MONO_ART);
         }
+        let title_lines = wrap_title(&mut l, vm.title_line());
         let (end, header_warning) = header_row(&l, badge.as_ref().map(|(t, _)| t.as_str()), vm);
         if let Some(h) = &mut l.header {
             h.rect.size.width = u32::try_from(end - h.rect.top_left.x).unwrap_or(0);
@@ -87,6 +90,7 @@ impl<'a, C: Palette> ItemScreen<'a, C> {
             quota,
             elapsed,
             total,
+            title_lines,
         }
     }
 
@@ -124,7 +128,7 @@ impl<'a, C: Palette> ItemScreen<'a, C> {
     /// The marquee offset of the title: `None` when it does not scroll (it fits, or the
     /// profile has no marquee), `Some(0)` at rest.
     pub fn title_scroll(&self) -> Option<u32> {
-        if !self.cx.profile.marquee() {
+        if !self.cx.profile.marquee() || self.layout.title_lines > 1 {
             return None;
         }
         let l = &self.layout;
@@ -194,11 +198,12 @@ impl<'a, C: Palette> ItemScreen<'a, C> {
         } else {
             Icon::Pause
         };
-        let s = 9u32;
+        let k = self.layout.scale;
+        let s = k.of_u(9);
         let top = slot.baseline - px(s);
         let ir = Rectangle::new(Point::new(slot.rect.top_left.x, top), Size::new(s, s));
         draw_icon(icon, ir, C::role(role), true, d)?;
-        let x = slot.rect.top_left.x + 15;
+        let x = slot.rect.top_left.x + k.of(15);
         let right = slot.rect.top_left.x + px(slot.rect.size.width);
         if x + px(slot.face.width(label)) > right {
             // No room beside the badge and the warning: the icon says it.
@@ -207,11 +212,11 @@ impl<'a, C: Palette> ItemScreen<'a, C> {
         let w = slot
             .face
             .draw(label, Point::new(x, slot.baseline), C::role(role), d)?;
-        let x = x + px(w) + 6;
+        let x = x + px(w) + k.of(6);
         let width = u32::try_from(right - x).unwrap_or(0);
         let device = vm.device_line();
         // The device only where a few letters of its name fit, never "o...".
-        if !device.is_empty() && width >= MIN_DEVICE_PX {
+        if !device.is_empty() && width >= k.of_u(MIN_DEVICE_PX) {
             let r = Rectangle::new(
                 Point::new(x, slot.rect.top_left.y),
                 Size::new(width, slot.rect.size.height),
@@ -250,11 +255,12 @@ impl<'a, C: Palette> ItemScreen<'a, C> {
                 draw_art_placeholder(area, seed, dim, self.cx.mono(), &mut clip)?;
             }
             ArtStatus::None => {
-                RoundedRectangle::with_equal_corners(area, Size::new(8, 8))
+                let k = self.layout.scale;
+                RoundedRectangle::with_equal_corners(area, Size::new(k.of_u(8), k.of_u(8)))
                     .into_styled(PrimitiveStyle::with_fill(C::role(Role::Track)))
                     .draw(d)?;
-                let face = &crate::fonts::HEADING_L;
-                let b = area.center().y + 6;
+                let face = self.layout.notice_face;
+                let b = area.center().y + k.of(6);
                 face.draw_line(
                     NO_ART_TEXT,
                     area,
@@ -346,9 +352,16 @@ impl<'a, C: Palette> ItemScreen<'a, C> {
             }
             return Ok(());
         }
-        let big = if area.size.height >= 36 { 36u32 } else { 22 };
-        let small = if big > 30 { 16u32 } else { 12 };
-        let gap = px(big) / 2 + if big > 30 { 26 } else { 12 };
+        // The play disc as large as the row and the scale allow; the other icons and
+        // the gaps grow with it.
+        let k = l.scale;
+        let big = match area.size.height {
+            h if h >= k.of_u(36) => k.of_u(36),
+            h if h >= 36 => (h - 4) & !1,
+            _ => 22,
+        };
+        let small = if big > 30 { big * 4 / 9 } else { 12 };
+        let gap = px(big) / 2 + if big > 30 { k.of(26) } else { 12 };
         let sq = |cx: i32, s: u32| {
             let h = px(s / 2);
             Rectangle::new(Point::new(cx - h, center.y - h), Size::new(s, s))
@@ -393,18 +406,19 @@ impl<'a, C: Palette> ItemScreen<'a, C> {
 /// chip left of it (with a gap), and the header (state and device) gets the rest. The
 /// badge's slot and the header's left edge are the profile's.
 fn header_row(l: &ItemLayout, badge: Option<&str>, vm: &ViewModel) -> (i32, Option<Slot>) {
+    let k = l.scale;
     let right = l.badge.rect.top_left.x + px(l.badge.rect.size.width);
     let mut end = match badge {
         Some(text) => {
             let chip = (l.badge.face.width(text) + 2 * CHIP_PAD).min(l.badge.rect.size.width);
-            right - px(chip) - 8
+            right - px(chip) - k.of(8)
         }
         None => right,
     };
     let mut warning = None;
     if let Some(h) = l.header.filter(|_| vm.shows_warning()) {
         // The header keeps its state icon, at least.
-        let min_left = h.rect.top_left.x + 9 + 8;
+        let min_left = h.rect.top_left.x + k.of(9) + k.of(8);
         let chip = l.badge.face.width(&vm.warning) + 2 * CHIP_PAD;
         let left = (end - px(chip)).max(min_left);
         let mut slot = l.badge;
@@ -412,7 +426,7 @@ fn header_row(l: &ItemLayout, badge: Option<&str>, vm: &ViewModel) -> (i32, Opti
         slot.rect.size.width = u32::try_from(end - left).unwrap_or(0);
         slot.align = Align::Right;
         warning = Some(slot);
-        end = left - 8;
+        end = left - k.of(8);
     }
     (end, warning)
 }
@@ -431,13 +445,25 @@ fn quota_slots(l: &ItemLayout, screen: Screen, mono: bool) -> Option<QuotaSlots>
             tall: false,
         });
     }
-    let tall = l.controls.size.height < 36;
+    let k = l.scale;
+    // The larger displays give the two lines the whole bottom, bar and times included,
+    // and center them there.
+    let tall = l.controls.size.height < 36 || k != Scale::ONE;
+    let (heading_h, back_h) = (k.of(22), k.of(18));
     let (x, w, top) = if tall {
-        (
-            l.title.rect.top_left.x,
-            l.title.rect.size.width,
-            l.bar_area.top_left.y + 2,
-        )
+        let wide = if l.title.rect.size.width >= l.controls.size.width {
+            l.title.rect
+        } else {
+            l.controls
+        };
+        let top = if k == Scale::ONE {
+            l.bar_area.top_left.y + 2
+        } else {
+            let bottom = l.controls.top_left.y + px(l.controls.size.height);
+            let room = bottom - l.bar_area.top_left.y;
+            l.bar_area.top_left.y + (room - heading_h - back_h) / 2
+        };
+        (wide.top_left.x, wide.size.width, top)
     } else {
         (
             l.controls.top_left.x,
@@ -445,17 +471,42 @@ fn quota_slots(l: &ItemLayout, screen: Screen, mono: bool) -> Option<QuotaSlots>
             l.controls.top_left.y,
         )
     };
-    let slot = |y: i32, h: u32, baseline: i32, face| Slot {
-        rect: Rectangle::new(Point::new(x, y), Size::new(w, h)),
+    let slot = |y: i32, h: i32, baseline: i32, face| Slot {
+        rect: Rectangle::new(
+            Point::new(x, y),
+            Size::new(w, u32::try_from(h).unwrap_or(0)),
+        ),
         baseline,
         face,
         align: Align::Center,
     };
     Some(QuotaSlots {
-        heading: Some(slot(top, 22, top + 18, &crate::fonts::HEADING_L)),
-        back: slot(top + 22, 18, top + 36, &crate::fonts::SMALL_L),
+        heading: Some(slot(top, heading_h, top + k.of(18), l.notice_face)),
+        back: slot(top + heading_h, back_h, top + k.of(36), l.detail.face),
         tall,
     })
+}
+
+/// The title's lines on a layout where it wraps, and the layout made to fit them: the
+/// title's box grows to hold them, and when they are fewer than the most the text block
+/// closes up around its middle (the title moves down by half the room saved, the lines
+/// below it up by the other half). Empty, and the layout unchanged, where titles take
+/// one line.
+fn wrap_title<'t>(l: &mut ItemLayout, title: &'t str) -> heapless::Vec<&'t str, MAX_LINES> {
+    if l.title_lines <= 1 {
+        return heapless::Vec::new();
+    }
+    let lines = title_lines(l.title.face, title, l.title.rect.size.width, l.title_lines);
+    let n = lines.len().clamp(1, l.title_lines);
+    let pitch = l.title_pitch;
+    let spare = i32::try_from(l.title_lines - n).unwrap_or(0) * pitch;
+    let more = i32::try_from(n - 1).unwrap_or(0) * pitch;
+    l.title = moved(l.title, spare / 2);
+    l.title.rect.size.height += u32::try_from(more).unwrap_or(0);
+    for slot in [&mut l.subtitle, &mut l.detail] {
+        *slot = moved(*slot, spare / 2 - spare);
+    }
+    lines
 }
 
 /// The box around both `a` and `b`.
@@ -560,6 +611,14 @@ impl<C: Palette> Parts<C> for ItemScreen<'_, C> {
                 Some(area) => self.draw_art(area, d),
                 None => Ok(()),
             },
+            Part::Title if self.title_lines.len() > 1 => {
+                let mut slot = l.title;
+                for text in &self.title_lines {
+                    line(text, &slot, dim(Role::Text), None, d)?;
+                    slot.baseline += l.title_pitch;
+                }
+                Ok(())
+            }
             Part::Title => line(
                 vm.title_line(),
                 &l.title,
@@ -629,7 +688,13 @@ impl<C: Palette> Parts<C> for ItemScreen<'_, C> {
                 line(&vm.back_line(self.cx.now_ms), &q.back, role, None, d)
             }
             Part::Notice => match vm.notice {
-                Some(n) => draw_notice(crate::view::notice_text(n), l.notice, mono, d),
+                Some(n) => draw_notice(
+                    crate::view::notice_text(n),
+                    l.notice,
+                    (l.notice_face, l.scale),
+                    mono,
+                    d,
+                ),
                 None => Ok(()),
             },
             _ => Ok(()),

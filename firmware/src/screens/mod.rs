@@ -16,8 +16,8 @@ use embedded_graphics::primitives::{PrimitiveStyle, Rectangle, RoundedRectangle}
 
 use crate::color::{Palette, Role};
 use crate::parts::{MAX_PARTS, Part};
-use crate::profile::{Profile, Slot};
-use crate::text::Align;
+use crate::profile::{Profile, Scale, Slot};
+use crate::text::{Align, Face};
 use crate::view::ViewModel;
 use crate::widgets::{draw_chip, draw_outlined_chip};
 
@@ -145,23 +145,22 @@ pub(crate) fn px(v: u32) -> i32 {
 pub(crate) fn draw_notice<C: Palette, D: DrawTarget<Color = C>>(
     text: &str,
     area: Rectangle,
+    (face, k): (&Face, Scale),
     mono: bool,
     d: &mut D,
 ) -> Result<(), D::Error> {
-    let face = if mono {
-        &crate::fonts::MONO_SMALL
-    } else {
-        &crate::fonts::HEADING_L
-    };
-    let r = Size::new(6, 6);
+    let r = Size::new(k.of_u(6), k.of_u(6));
     RoundedRectangle::with_equal_corners(area, r)
         .into_styled(PrimitiveStyle::with_fill(C::role(Role::Overlay)))
         .draw(d)?;
     RoundedRectangle::with_equal_corners(area, r)
-        .into_styled(PrimitiveStyle::with_stroke(C::role(Role::Warning), 2))
+        .into_styled(PrimitiveStyle::with_stroke(
+            C::role(Role::Warning),
+            k.of_u(2),
+        ))
         .draw(d)?;
-    let baseline = area.center().y + if mono { 3 } else { 6 };
-    let inner = area.offset(-4);
+    let baseline = area.center().y + if mono { 3 } else { k.of(6) };
+    let inner = area.offset(-k.of(4));
     face.draw_line(
         text,
         inner,
@@ -273,7 +272,14 @@ mod tests {
         let mut d = MockDisplay::<BinaryColor>::new();
         d.set_allow_overdraw(true);
         let area = Rectangle::new(Point::new(1, 1), Size::new(62, 16));
-        draw_notice::<BinaryColor, _>("No device", area, true, &mut d).unwrap();
+        draw_notice::<BinaryColor, _>(
+            "No device",
+            area,
+            (&crate::fonts::MONO_SMALL, Scale::ONE),
+            true,
+            &mut d,
+        )
+        .unwrap();
         d.assert_pattern(&[
             "    ########################################################    ", //
             "   ##########################################################   ", //

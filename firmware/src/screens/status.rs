@@ -15,7 +15,8 @@ use crate::view::{StatusWords, ViewModel};
 use crate::widgets::{Icon, MAX_LINES, draw_chip, draw_icon, wrap_lines};
 use tonearm_core::TimeText;
 
-/// The line height of a status hint wrapped onto two lines.
+/// The line height of a status hint wrapped onto two lines (at the 240-line displays'
+/// scale).
 const STATUS_LINE_PX: i32 = 17;
 
 /// The line height of wrapped status text at 128x64.
@@ -49,20 +50,21 @@ impl<'a, C: Palette> StatusScreen<'a, C> {
         let vm = cx.vm;
         let mono = cx.mono();
         let mut l = cx.profile.status_layout();
+        let k = l.scale;
         let quota_big = vm.quota_time(cx.now_ms).is_some();
         let clock = vm.screen == Screen::Idle && vm.clock.is_some();
         if clock {
             // The clock sits where the icon and heading would be.
-            let up = if mono { 8 } else { 40 };
+            let up = if mono { 8 } else { k.of(40) };
             for slot in [&mut l.big, &mut l.body] {
                 *slot = moved(*slot, -up);
             }
         }
         if (vm.screen == Screen::RateLimited || quota_big) && !mono {
             // "Retrying automatically in" goes between heading and countdown.
-            l.body.rect.top_left.y = l.heading.rect.top_left.y + 25;
-            l.body.baseline = l.heading.baseline + 23;
-            l.big = moved(l.big, 20);
+            l.body.rect.top_left.y = l.heading.rect.top_left.y + k.of(25);
+            l.body.baseline = l.heading.baseline + k.of(23);
+            l.big = moved(l.big, k.of(20));
         }
         if quota_big && mono {
             // "Back in" (or "Back tomorrow") above the time, as on color.
@@ -78,11 +80,11 @@ impl<'a, C: Palette> StatusScreen<'a, C> {
         if no_big && !mono {
             // Without a big number, close the gap it leaves and center the rest.
             if let Some(icon) = &mut l.icon {
-                icon.top_left.y += 16;
+                icon.top_left.y += k.of(16);
             }
-            l.heading = moved(l.heading, 16);
+            l.heading = moved(l.heading, k.of(16));
             for slot in [&mut l.body, &mut l.body2] {
-                *slot = moved(*slot, -20);
+                *slot = moved(*slot, k.of(-20));
             }
         }
         let lines = message_lines(vm, &l, mono);
@@ -96,9 +98,9 @@ impl<'a, C: Palette> StatusScreen<'a, C> {
                 // A chip as tall as the badge's, a line below the text (where a hint
                 // goes; under the clock, closer).
                 let mut slot = l.body2;
-                slot.baseline = l.body.baseline + 27;
-                slot.rect.top_left.y = slot.baseline - 12;
-                slot.rect.size.height = 17;
+                slot.baseline = l.body.baseline + k.of(27);
+                slot.rect.top_left.y = slot.baseline - k.of(12);
+                slot.rect.size.height = k.of_u(17);
                 slot
             }
         });
@@ -161,7 +163,7 @@ fn message_lines<'a>(
     let width = if mono {
         l.body.rect.size.width.saturating_sub(4)
     } else {
-        l.body.rect.size.width.min(MESSAGE_MAX_PX)
+        l.body.rect.size.width.min(l.scale.of_u(MESSAGE_MAX_PX))
     };
     wrap_lines(l.body.face, &vm.message, width, max)
 }
@@ -188,8 +190,8 @@ fn make_room_for_lines(l: &mut StatusLayout, screen: Screen, n: usize, mono: boo
     }
     // Color: the lines go down from the body's first, the hint below them, and the
     // whole moves up by half of what it grew to stay centered.
-    let grow = more * STATUS_LINE_PX;
-    l.body = grown(l.body, n, STATUS_LINE_PX);
+    let grow = more * l.scale.of(STATUS_LINE_PX);
+    l.body = grown(l.body, n, l.scale.of(STATUS_LINE_PX));
     l.body2 = moved(l.body2, grow);
     let up = -grow / 2;
     if let Some(icon) = &mut l.icon {
@@ -282,7 +284,11 @@ impl<C: Palette> Parts<C> for StatusScreen<'_, C> {
                     return line(&words.body, &l.body, role, None, d);
                 }
                 // A message, on as many lines as it needs (the body grew to hold them).
-                let pitch = if mono { MONO_LINE_PX } else { STATUS_LINE_PX };
+                let pitch = if mono {
+                    MONO_LINE_PX
+                } else {
+                    l.scale.of(STATUS_LINE_PX)
+                };
                 let mut slot = l.body;
                 for text in &self.lines {
                     line(text, &slot, role, None, d)?;
@@ -296,7 +302,7 @@ impl<C: Palette> Parts<C> for StatusScreen<'_, C> {
                 let bg = if mono { Role::Text } else { Role::Accent };
                 let mut slot = l.body2;
                 if !mono {
-                    slot.rect.size.height = 20;
+                    slot.rect.size.height = l.scale.of_u(20);
                 }
                 draw_chip(
                     &words.hint,
@@ -319,7 +325,7 @@ impl<C: Palette> Parts<C> for StatusScreen<'_, C> {
                         let (first, rest) = hint.split_at(at);
                         line(first, &slot, Role::TextFaint, None, d)?;
                         let mut next = slot;
-                        next.baseline += STATUS_LINE_PX;
+                        next.baseline += l.scale.of(STATUS_LINE_PX);
                         line(rest.trim_start(), &next, Role::TextFaint, None, d)
                     }
                     None => line(hint, &slot, Role::TextFaint, None, d),
@@ -332,7 +338,13 @@ impl<C: Palette> Parts<C> for StatusScreen<'_, C> {
                 None => Ok(()),
             },
             Part::Notice => match vm.notice {
-                Some(n) => draw_notice(crate::view::notice_text(n), l.notice, mono, d),
+                Some(n) => draw_notice(
+                    crate::view::notice_text(n),
+                    l.notice,
+                    (l.notice_face, l.scale),
+                    mono,
+                    d,
+                ),
                 None => Ok(()),
             },
             _ => Ok(()),

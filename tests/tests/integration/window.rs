@@ -198,11 +198,11 @@ fn without_a_display_the_window_fails_with_a_clear_message() {
     assert_eq!(err.lines().count(), 1, "{err}");
 }
 
-/// `--fullscreen` on screens of `width` x `height`: the app's frame at the largest whole
-/// `scale` from `(x, y)`, pixel for pixel, black around it.
+/// `--fullscreen` on screens of `width` x `height`: the app's frame (`frame_size`) at the
+/// largest whole `scale` from `(x, y)`, pixel for pixel, black around it.
 fn fullscreen_shows_the_frame_scaled(
-    width: u32,
-    height: u32,
+    (width, height): (u32, u32),
+    frame_size: (u32, u32),
     (scale, x, y): (u32, u32, u32),
     extra: &[&str],
 ) {
@@ -223,7 +223,7 @@ fn fullscreen_shows_the_frame_scaled(
     let screen = Image::from_png_bytes(&png);
     assert_eq!((screen.width, screen.height), (width, height));
     let frame = Image::from_png(&snapshot);
-    assert_eq!((frame.width, frame.height), (320, 240));
+    assert_eq!((frame.width, frame.height), frame_size);
     let mut wrong = 0;
     for fy in 0..STILL_ROWS {
         for fx in 0..frame.width {
@@ -239,7 +239,7 @@ fn fullscreen_shows_the_frame_scaled(
     }
     assert_eq!(wrong, 0, "screen pixels that differ from the app's frame");
     // Black around the picture: the corners and the middle of each margin.
-    let (w, h) = (320 * scale, 240 * scale);
+    let (w, h) = (frame.width * scale, frame.height * scale);
     let mut outside = vec![(0, 0), (width - 1, height - 1)];
     if x > 0 {
         outside.extend([(x / 2, height / 2), (x + w + x / 2, height / 2)]);
@@ -255,13 +255,34 @@ fn fullscreen_shows_the_frame_scaled(
 
 #[test]
 fn fullscreen_fills_an_800x480_screen_at_twice_the_size() {
-    fullscreen_shows_the_frame_scaled(800, 480, (2, 80, 0), &[]);
+    fullscreen_shows_the_frame_scaled((800, 480), (320, 240), (2, 80, 0), &[]);
 }
 
 #[test]
-fn fullscreen_fills_a_1024x600_screen_at_twice_the_size_centred() {
-    // `--display auto`: the largest layout that fits (320x240 of today's three).
-    fullscreen_shows_the_frame_scaled(1024, 600, (2, 192, 60), &["--display", "auto"]);
+fn fullscreen_shows_the_800x480_layout_on_a_1024x600_screen_centred() {
+    // `--display auto`: the largest layout that fits.
+    fullscreen_shows_the_frame_scaled(
+        (1024, 600),
+        (800, 480),
+        (1, 112, 60),
+        &["--display", "auto"],
+    );
+}
+
+#[test]
+fn fullscreen_auto_fills_an_800x480_screen_with_its_own_layout() {
+    fullscreen_shows_the_frame_scaled((800, 480), (800, 480), (1, 0, 0), &["--display", "auto"]);
+}
+
+#[test]
+fn fullscreen_shows_the_480x320_layout_at_twice_the_size() {
+    // A 3.5-inch panel's layout on a 1024x768 monitor: 960x640, centred.
+    fullscreen_shows_the_frame_scaled(
+        (1024, 768),
+        (480, 320),
+        (2, 32, 64),
+        &["--display", "480x320"],
+    );
 }
 
 #[test]

@@ -13,7 +13,7 @@ use tonearm_sim::shell::{Clock, Headless, LoopOptions, Network, TokenSink, run_l
 pub struct ViewArgs {
     /// The display profile (default: `run`: the config's `display`; else 320x240); `auto`:
     /// the largest that fits the screen.
-    #[arg(long, value_name = "320x240|240x240|128x64|auto")]
+    #[arg(long, value_name = "320x240|240x240|128x64|480x320|800x480|auto")]
     pub display: Option<String>,
     /// Fill the screen: the display at the largest whole scale that fits, centred on
     /// black, no mouse cursor. Ctrl+Q quits (Esc and Q do not: a stray key must not close

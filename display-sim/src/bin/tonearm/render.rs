@@ -16,7 +16,11 @@ pub struct RenderArgs {
     #[arg(long)]
     pub out: PathBuf,
     /// The display profile.
-    #[arg(long, default_value = "320x240", value_name = "320x240|240x240|128x64")]
+    #[arg(
+        long,
+        default_value = "320x240",
+        value_name = "320x240|240x240|128x64|480x320|800x480"
+    )]
     pub display: String,
     /// Show the position this many ms after the body arrived (while playing).
     #[arg(long, value_name = "N", default_value_t = 0)]
