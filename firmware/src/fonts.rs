@@ -35,6 +35,7 @@ const SCRIPTS_16: Face = Face {
         opt_font!("symbols", f::u8g2_font_t0_16_t_symbol),
     ],
     missing: Size::new(9, 12),
+    cjk_x2: false,
 };
 
 /// The scripts at 12 px (small text on the color displays, all text at 128x64).
@@ -50,6 +51,7 @@ const SCRIPTS_12: Face = Face {
         opt_font!("symbols", f::u8g2_font_7x13_t_symbols),
     ],
     missing: Size::new(7, 9),
+    cjk_x2: false,
 };
 
 /// Title on the color displays: Helvetica Bold 18 with bold-ish script fonts.
@@ -122,12 +124,16 @@ pub static BIG_NUMBERS_M: Face = Face::latin_only(
     Size::new(22, 42),
 );
 
-/// Title and headings at 800x480: Helvetica Bold 24, the largest Helvetica (the scripts
-/// stay at their 16 and 20 px: u8g2 has no larger ones).
+/// Title and headings at 800x480: Helvetica Bold 24, the largest Helvetica; Japanese,
+/// Chinese and Korean doubled to 32 px (u8g2 has none larger than 16), Cyrillic and
+/// Greek at their 20 px.
 #[cfg(feature = "large")]
 pub static TITLE_XL: Face = face(
     FontRenderer::new::<f::u8g2_font_helvB24_te>(),
-    TITLE_SCRIPTS,
+    Face {
+        cjk_x2: true,
+        ..TITLE_SCRIPTS
+    },
 );
 
 /// Artists and show at 800x480.

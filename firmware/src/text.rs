@@ -33,6 +33,11 @@ pub struct Face {
     pub symbols: [Option<FontRenderer>; 2],
     /// Width and height of the placeholder box for a missing glyph.
     pub missing: Size,
+    /// Whether Japanese, Chinese and Korean glyphs are drawn at twice their size, each
+    /// pixel a 2x2 block: u8g2 has them at 16 px at most, half the height of the
+    /// largest Latin title, where they would read as a footnote. (Doubled pixels, not
+    /// a smoothed scale: they stay crisp, and need no more font in flash.)
+    pub cjk_x2: bool,
 }
 
 /// How a line of text is placed in its box.
@@ -50,6 +55,8 @@ pub enum Align {
 #[derive(Debug, Clone, Copy)]
 enum Glyph<'f> {
     Font(&'f FontRenderer, char),
+    /// A glyph drawn at twice its font's size, pixel for pixel (see [`Face::cjk_x2`]).
+    Double(&'f FontRenderer, char),
     Missing,
 }
 
@@ -106,6 +113,7 @@ impl Face {
             korean: None,
             symbols: [None, None],
             missing,
+            cjk_x2: false,
         }
     }
 
@@ -151,7 +159,14 @@ impl Face {
                 &self.symbols[1],
             ];
             let found = chain.into_iter().flatten().find(|font| has_glyph(font, c));
+            let cjk = |font: &FontRenderer| {
+                [&self.japanese, &self.chinese, &self.korean]
+                    .into_iter()
+                    .flatten()
+                    .any(|f| core::ptr::eq(f, font))
+            };
             let g = match found {
+                Some(font) if self.cjk_x2 && cjk(font) => Glyph::Double(font, c),
                 Some(font) => Glyph::Font(font, c),
                 None => Glyph::Missing,
             };
@@ -167,6 +182,7 @@ impl Face {
                 .get_rendered_dimensions(c, Point::zero(), VerticalPosition::Baseline)
                 .map(|d| u32::try_from(d.advance.x).unwrap_or(0))
                 .unwrap_or(0),
+            Glyph::Double(font, c) => self.advance(Glyph::Font(font, c)) * 2,
             Glyph::Missing => self.missing.width + 2,
         }
     }
@@ -208,6 +224,20 @@ impl Face {
                     target,
                 ) {
                     Ok(d) => Ok(u32::try_from(d.advance.x).unwrap_or(0)),
+                    Err(FontError::DisplayError(e)) => Err(e),
+                    Err(_) => Ok(0),
+                }
+            }
+            Glyph::Double(font, c) => {
+                let mut doubled = Doubled { target, origin: at };
+                match font.render(
+                    c,
+                    at,
+                    VerticalPosition::Baseline,
+                    FontColor::Transparent(color),
+                    &mut doubled,
+                ) {
+                    Ok(d) => Ok(u32::try_from(d.advance.x).unwrap_or(0) * 2),
                     Err(FontError::DisplayError(e)) => Err(e),
                     Err(_) => Ok(0),
                 }
@@ -332,6 +362,13 @@ impl Face {
                 .get_rendered_dimensions(c, at, VerticalPosition::Baseline)
                 .ok()
                 .and_then(|d| d.bounding_box),
+            Glyph::Double(font, c) => {
+                let b = self.ink_box(Glyph::Font(font, c), at)?;
+                Some(Rectangle::new(
+                    at + (b.top_left - at) * 2,
+                    Size::new(b.size.width * 2, b.size.height * 2),
+                ))
+            }
             Glyph::Missing => {
                 let h = i32::try_from(self.missing.height).ok()?;
                 Some(Rectangle::new(at + Point::new(1, -h), self.missing))
@@ -440,9 +477,46 @@ pub const DIFF_GLYPHS: usize = 12;
 /// Whether two glyphs draw the same pixels at the same origin.
 fn same_glyph(a: Glyph<'_>, b: Glyph<'_>) -> bool {
     match (a, b) {
-        (Glyph::Font(fa, ca), Glyph::Font(fb, cb)) => core::ptr::eq(fa, fb) && ca == cb,
+        (Glyph::Font(fa, ca), Glyph::Font(fb, cb))
+        | (Glyph::Double(fa, ca), Glyph::Double(fb, cb)) => core::ptr::eq(fa, fb) && ca == cb,
         (Glyph::Missing, Glyph::Missing) => true,
         _ => false,
+    }
+}
+
+/// A draw target that draws each pixel as a 2x2 block, `origin` staying in place.
+struct Doubled<'d, D> {
+    target: &'d mut D,
+    origin: Point,
+}
+
+impl<D: DrawTarget> Dimensions for Doubled<'_, D> {
+    fn bounding_box(&self) -> Rectangle {
+        // Whatever lands inside the target once doubled: half its box, about `origin`.
+        let b = self.target.bounding_box();
+        let half = |p: Point| self.origin + (p - self.origin) / 2;
+        let br = b.bottom_right().unwrap_or(b.top_left);
+        Rectangle::with_corners(
+            half(b.top_left) - Point::new(1, 1),
+            half(br) + Point::new(1, 1),
+        )
+    }
+}
+
+impl<D: DrawTarget> DrawTarget for Doubled<'_, D> {
+    type Color = D::Color;
+    type Error = D::Error;
+
+    fn draw_iter<I>(&mut self, pixels: I) -> Result<(), Self::Error>
+    where
+        I: IntoIterator<Item = Pixel<Self::Color>>,
+    {
+        for Pixel(p, c) in pixels {
+            let at = self.origin + (p - self.origin) * 2;
+            self.target
+                .fill_solid(&Rectangle::new(at, Size::new(2, 2)), c)?;
+        }
+        Ok(())
     }
 }
 
@@ -480,6 +554,69 @@ mod tests {
     use crate::fonts;
     use embedded_graphics::mock_display::MockDisplay;
     use embedded_graphics::pixelcolor::BinaryColor;
+
+    /// The largest title doubles Japanese (and Chinese, Korean) glyphs pixel for pixel:
+    /// twice the advance, each lit pixel of the plain glyph a lit 2x2 block at twice its
+    /// distance from the baseline origin, nothing else lit; Latin stays as it is.
+    #[cfg(all(feature = "large", feature = "japanese"))]
+    #[test]
+    fn doubled_cjk_glyphs_are_their_font_at_twice_the_size() {
+        let x = &fonts::TITLE_XL;
+        let plain = Face {
+            latin: x.latin.clone(),
+            cyrillic: x.cyrillic.clone(),
+            greek: x.greek.clone(),
+            japanese: x.japanese.clone(),
+            chinese: x.chinese.clone(),
+            korean: x.korean.clone(),
+            symbols: x.symbols.clone(),
+            missing: x.missing,
+            cjk_x2: false,
+        };
+        let big = &fonts::TITLE_XL;
+        assert_eq!(big.width("花火"), 2 * plain.width("花火"));
+        assert_eq!(big.width("Karma"), plain.width("Karma"));
+        let origin = Point::new(4, 36);
+        let draw = |face: &Face| {
+            let mut d = MockDisplay::<BinaryColor>::new();
+            d.set_allow_out_of_bounds_drawing(false);
+            face.draw("火", origin, BinaryColor::On, &mut d).unwrap();
+            d
+        };
+        let (small, doubled) = (draw(&plain), draw(big));
+        let lit = |d: &MockDisplay<BinaryColor>| {
+            let area = d.affected_area();
+            area.points()
+                .filter(|p| d.get_pixel(*p) == Some(BinaryColor::On))
+                .collect::<Vec<_>>()
+        };
+        let (a, b) = (lit(&small), lit(&doubled));
+        assert!(!a.is_empty());
+        assert_eq!(b.len(), 4 * a.len());
+        for p in &a {
+            let q = origin + (*p - origin) * 2;
+            for dp in [
+                Point::new(0, 0),
+                Point::new(1, 0),
+                Point::new(0, 1),
+                Point::new(1, 1),
+            ] {
+                assert_eq!(doubled.get_pixel(q + dp), Some(BinaryColor::On), "{p:?}");
+            }
+        }
+        // What the scene redraws for it covers its ink.
+        let ink = big
+            .changed_area(
+                "火",
+                "",
+                Rectangle::new(Point::new(4, 0), Size::new(60, 64)),
+                36,
+                Align::Left,
+            )
+            .unwrap();
+        assert!(ink.contains(doubled.affected_area().top_left));
+        assert!(ink.contains(doubled.affected_area().bottom_right().unwrap()));
+    }
 
     #[test]
     fn substitutes() {
