@@ -3,7 +3,7 @@
 # Debian's cross linker against Debian's arm64 SDL (multiarch), with the default `window`
 # feature as a Pi builds it, then run under qemu-user and compared with the host's build:
 #   - `tonearm render BODY --checksum` for seed_track.json, episode_long_escaped.json and an
-#     empty body (idle), at 320x240, 240x240 and 128x64, at several --elapsed-ms: the same
+#     empty body (idle), at every layout (320x240, 240x240, 128x64, 480x320, 800x480), at several --elapsed-ms: the same
 #     frame checksums;
 #   - `tonearm demo --headless --events --speed 10 --duration 9`: the same screens (the
 #     sequence of screen/title in the event lines; their times may differ).
@@ -96,7 +96,7 @@ cfg=$work/config.toml
 : > "$work/idle.json"
 fixtures=core/tests/fixtures
 bodies=("$fixtures/seed_track.json" "$fixtures/episode_long_escaped.json" "-")
-displays=(320x240 240x240 128x64)
+displays=(320x240 240x240 128x64 480x320 800x480)
 elapsed=(0 65000 600000)
 diffs=0
 

@@ -35,3 +35,12 @@ shot idle 320x240 "$empty"
 shot offline 320x240 "$fixtures/seed_track.json" --screen offline
 shot rate_limited 320x240 "$empty" --screen rate_limited
 shot now_playing-128x64 128x64 "$fixtures/seed_track.json"
+# The desk layouts at their own size (already large).
+for display in 480x320 800x480; do
+    "$bin" render "$fixtures/episode_long_escaped.json" --out "$out/episode-$display.png" \
+        --display "$display" --scale 1
+    echo "$out/episode-$display.png"
+    "$bin" render "$fixtures/seed_track.json" --out "$out/now_playing-$display.png" \
+        --display "$display" --scale 1
+    echo "$out/now_playing-$display.png"
+done

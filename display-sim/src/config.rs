@@ -11,7 +11,7 @@
 //! | `refresh_token` | string | none (seeds the token store when it is empty) |
 //! | `api_base` | URL | `https://api.spotify.com/v1` |
 //! | `accounts_base` | URL | `https://accounts.spotify.com` |
-//! | `display` | `320x240`, `240x240`, `128x64`, `480x320` or `800x480` | `320x240` |
+//! | `display` | `320x240`, `240x240`, `128x64`, `480x320`, `800x480` or `auto` | `320x240` (full screen: `auto`) |
 //! | `poll_playing_s` | integer, 2..=60 | 5 |
 //! | `poll_paused_s` | integer, 2..=600 | 15 |
 //! | `poll_idle_s` | integer, 10..=3600 (the longest idle interval) | 60 |
@@ -102,8 +102,11 @@ pub struct Config {
     pub api_base: String,
     /// The accounts base, without a trailing `/`.
     pub accounts_base: String,
-    /// The display profile.
+    /// The display profile (320x240 when the file names none, or says `auto`).
     pub display: Profile,
+    /// What the file says of the display: nothing (`None`: in full screen the largest
+    /// layout that fits, else [`Config::display`]), `auto`, or a profile.
+    pub display_setting: Option<DisplaySetting>,
     /// Poll interval while playing.
     pub poll_playing: Duration,
     /// Poll interval while paused.
@@ -116,6 +119,15 @@ pub struct Config {
     pub night: Option<NightHours>,
     /// Fill the screen (as `--fullscreen`).
     pub fullscreen: bool,
+}
+
+/// The config's `display`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DisplaySetting {
+    /// `auto`: the largest layout that fits the screen.
+    Auto,
+    /// A profile by name.
+    Profile(Profile),
 }
 
 /// Why the configuration cannot be used. Each is one line; none shows a secret.
@@ -304,18 +316,28 @@ impl Config {
             DEFAULT_ACCOUNTS_BASE,
         )?;
 
-        let display = match raw.display.as_ref() {
-            None => Profile::Landscape320x240,
+        let display_setting = match raw.display.as_ref() {
+            None => None,
             Some(v) => {
                 let name = p.string(v, "display")?;
-                Profile::from_name(&name).ok_or_else(|| {
-                    p.invalid(
-                        v,
-                        "display",
-                        format!("`{name}` is not a display: use 320x240, 240x240, 128x64, 480x320 or 800x480"),
-                    )
-                })?
+                Some(match name.as_str() {
+                    "auto" => DisplaySetting::Auto,
+                    _ => DisplaySetting::Profile(Profile::from_name(&name).ok_or_else(|| {
+                        p.invalid(
+                            v,
+                            "display",
+                            format!(
+                                "`{name}` is not a display: use 320x240, 240x240, 128x64, \
+                                 480x320, 800x480 or auto"
+                            ),
+                        )
+                    })?),
+                })
             }
+        };
+        let display = match display_setting {
+            Some(DisplaySetting::Profile(p)) => p,
+            _ => Profile::Landscape320x240,
         };
 
         let night = match raw.night.as_ref() {
@@ -344,6 +366,7 @@ impl Config {
             api_base,
             accounts_base,
             display,
+            display_setting,
             poll_playing: p.seconds(raw.poll_playing_s.as_ref(), "poll_playing_s", 5, 2..61)?,
             poll_paused: p.seconds(raw.poll_paused_s.as_ref(), "poll_paused_s", 15, 2..601)?,
             poll_idle: p.seconds(raw.poll_idle_s.as_ref(), "poll_idle_s", 60, 10..3601)?,
@@ -767,6 +790,26 @@ mod tests {
         assert_eq!(c.night, None);
         assert_eq!(c.token_path(), Path::new("/cfg/tonearm/token.json"));
         assert_eq!(c.quota_path(), Path::new("/cfg/tonearm/quota.json"));
+    }
+
+    /// Every layout by name, `auto`, and nothing said (which full screen reads as auto).
+    #[test]
+    fn display_names_auto_and_nothing() {
+        for profile in Profile::ALL {
+            let c = parse(&format!(
+                "client_id = \"a\"\ndisplay = \"{}\"\n",
+                profile.name()
+            ))
+            .expect("ok");
+            assert_eq!(c.display, profile);
+            assert_eq!(c.display_setting, Some(DisplaySetting::Profile(profile)));
+        }
+        let c = parse("client_id = \"a\"\ndisplay = \"auto\"\n").expect("ok");
+        assert_eq!(c.display_setting, Some(DisplaySetting::Auto));
+        assert_eq!(c.display, Profile::Landscape320x240);
+        let c = parse("client_id = \"a\"\n").expect("ok");
+        assert_eq!(c.display_setting, None);
+        assert_eq!(c.display, Profile::Landscape320x240);
     }
 
     #[test]

@@ -561,11 +561,12 @@ pub fn wrap_lines<'t>(
 }
 
 /// A title broken into at most `max_lines` lines (and at most [`MAX_LINES`]) of at most
-/// `width` pixels in `face`, filled line by line as a title is read: each line ends at
-/// its last space that fits, or, in a word wider than the line or in text without spaces
-/// (Chinese, Japanese), at the last character that fits. What does not fit in
-/// `max_lines` stays on the last line (cut with an ellipsis when drawn). Empty text
-/// gives no lines.
+/// `width` pixels in `face`: at spaces, or, in a word wider than the line or in text
+/// without spaces (Chinese, Japanese), at the last character that fits. When the whole
+/// title fits, its lines are balanced: as narrow as their number allows, so a title on
+/// two lines does not leave one word alone on the second (`Episode 12 - The` / `"Long"
+/// One`, not `Episode 12 - The "Long"` / `One`). What does not fit in `max_lines` stays
+/// on the last line (cut with an ellipsis when drawn). Empty text gives no lines.
 pub fn title_lines<'t>(
     face: &Face,
     text: &'t str,
@@ -573,6 +574,43 @@ pub fn title_lines<'t>(
     max_lines: usize,
 ) -> heapless::Vec<&'t str, MAX_LINES> {
     let max_lines = max_lines.clamp(1, MAX_LINES);
+    let lines = fill_lines(face, text, width, max_lines);
+    let fits =
+        |lines: &heapless::Vec<&str, MAX_LINES>, w: u32| lines.iter().all(|l| face.width(l) <= w);
+    let n = lines.len();
+    if n < 2 || !fits(&lines, width) {
+        return lines;
+    }
+    // The narrowest width that keeps the number of lines, never breaking inside a word
+    // that the full width kept whole.
+    let widest_word = text
+        .split(' ')
+        .map(|w| face.width(w))
+        .filter(|w| *w <= width)
+        .max()
+        .unwrap_or(0);
+    let mut lo = widest_word.max(width / u32::try_from(n).unwrap_or(1));
+    let mut hi = width;
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        let t = fill_lines(face, text, mid, max_lines);
+        if t.len() <= n && fits(&t, mid) {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    fill_lines(face, text, lo, max_lines)
+}
+
+/// `text` filled line by line in lines of at most `width` pixels, the rest on the last
+/// of `max_lines` (see [`title_lines`]).
+fn fill_lines<'t>(
+    face: &Face,
+    text: &'t str,
+    width: u32,
+    max_lines: usize,
+) -> heapless::Vec<&'t str, MAX_LINES> {
     let mut lines = heapless::Vec::new();
     let mut rest = text.trim();
     while !rest.is_empty() {
@@ -581,9 +619,22 @@ pub fn title_lines<'t>(
             break;
         }
         let fit = face.fitting_prefix(rest, width);
-        let at_space = rest.get(fit..).is_some_and(|t| t.starts_with(' '));
-        let cut = match rest.get(..fit).and_then(|h| h.rfind(' ')) {
-            _ if at_space => fit,
+        // A line may end at a space, but not before a lone dash ("Song - Live" breaks
+        // after the dash, never before it).
+        let breaks_at = |i: usize| {
+            rest.get(i..).is_some_and(|t| t.starts_with(' '))
+                && !rest
+                    .get(i + 1..)
+                    .and_then(|t| t.split(' ').next())
+                    .is_some_and(|w| matches!(w, "-" | "\u{2013}" | "\u{2014}" | "|" | "\u{b7}"))
+        };
+        let last_space = rest.get(..fit).and_then(|h| {
+            h.rmatch_indices(' ')
+                .map(|(i, _)| i)
+                .find(|&i| breaks_at(i))
+        });
+        let cut = match last_space {
+            _ if breaks_at(fit) => fit,
             Some(space) if space > 0 => space,
             _ => fit,
         };
@@ -860,11 +911,30 @@ mod tests {
             title_lines(f, "Karma Police", w, 3).as_slice(),
             ["Karma Police"]
         );
-        // Greedy: as many words on the first line as fit.
+        // Never a line that starts with a lone dash.
+        for w in [f.width("Let's Dance"), f.width("Let's Dance - Live")] {
+            let lines = title_lines(f, "Let's Dance - Live at the Hammersmith", w, 3);
+            assert!(lines.iter().all(|l| !l.starts_with('-')), "{lines:?}");
+            assert!(lines.iter().any(|l| l.ends_with(" -")), "{lines:?}");
+        }
+        // Balanced: no word alone on the last line when the lines can share them.
+        let ep = "Episode 12 - The \"Long\" One";
+        let wide = f.width("Episode 12 - The \"Long\"");
         assert_eq!(
-            title_lines(f, "Paranoid Android Live at Glastonbury", w, 3).as_slice(),
-            ["Paranoid Android", "Live at", "Glastonbury"]
+            title_lines(f, ep, wide, 3).as_slice(),
+            ["Episode 12 -", "The \"Long\" One"]
         );
+        // As few lines as filling them would take, none wider than the box, in order.
+        for (title, max) in [
+            ("Paranoid Android Live at Glastonbury", 3),
+            ("Everything In Its Right Place", 2),
+            ("I Might Be Wrong", 3),
+        ] {
+            let lines = title_lines(f, title, w, max);
+            assert_eq!(lines.len(), fill_lines(f, title, w, max).len(), "{title}");
+            assert!(lines.iter().all(|l| f.width(l) <= w), "{title}: {lines:?}");
+            assert_eq!(lines.join(" "), title);
+        }
         // The rest stays on the last line (drawn with an ellipsis).
         let long = "One Two Three Four Five Six Seven Eight Nine Ten Eleven Twelve";
         let lines = title_lines(f, long, f.width("One Two Three"), 2);

@@ -6,13 +6,14 @@ use std::time::Duration;
 
 use embedded_graphics::pixelcolor::Rgb888;
 use tonearm_firmware::{App, Palette, Profile, Source};
+use tonearm_sim::config::DisplaySetting;
 use tonearm_sim::shell::{Clock, Headless, LoopOptions, Network, TokenSink, run_loop};
 
 /// The display and output options `run` and `demo` share.
 #[derive(Debug, Clone, Default, PartialEq, clap::Args)]
 pub struct ViewArgs {
-    /// The display profile (default: `run`: the config's `display`; else 320x240); `auto`:
-    /// the largest that fits the screen.
+    /// The display profile (default: `run`: the config's `display`; else in full screen
+    /// `auto`, in a window 320x240); `auto`: the largest that fits the screen.
     #[arg(long, value_name = "320x240|240x240|128x64|480x320|800x480|auto")]
     pub display: Option<String>,
     /// Fill the screen: the display at the largest whole scale that fits, centred on
@@ -110,14 +111,23 @@ pub fn profile_of(name: &str) -> anyhow::Result<Profile> {
 }
 
 impl ViewArgs {
-    /// The profile `--display` names (`auto`: the largest that fits the screen; without a
-    /// screen, 320x240), else `default`.
-    pub fn profile(&self, default: Profile) -> anyhow::Result<Profile> {
-        match self.display.as_deref() {
-            None => Ok(default),
-            Some("auto") if self.headless => Ok(Profile::Landscape320x240),
-            Some("auto") => auto_profile(),
-            Some(name) => profile_of(name),
+    /// The profile `--display` names, else the config's `setting`, else (nothing said)
+    /// in full screen the largest that fits and 320x240 in a window. `auto`: the largest
+    /// that fits the screen (without a screen, 320x240).
+    pub fn profile(&self, setting: Option<DisplaySetting>) -> anyhow::Result<Profile> {
+        let auto = || {
+            if self.headless {
+                Ok(Profile::Landscape320x240)
+            } else {
+                auto_profile()
+            }
+        };
+        match (self.display.as_deref(), setting) {
+            (Some("auto"), _) | (None, Some(DisplaySetting::Auto)) => auto(),
+            (Some(name), _) => profile_of(name),
+            (None, Some(DisplaySetting::Profile(p))) => Ok(p),
+            (None, None) if self.fullscreen => auto(),
+            (None, None) => Ok(Profile::Landscape320x240),
         }
     }
 }

@@ -19,7 +19,7 @@ pub struct DemoArgs {
 
 /// Runs `tonearm demo`.
 pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
-    let profile = args.view.profile(Profile::Landscape320x240)?;
+    let profile = args.view.profile(None)?;
     if !(1..=100).contains(&args.speed) {
         anyhow::bail!("invalid --speed {}: use 1 to 100", args.speed);
     }

@@ -50,7 +50,9 @@ pub fn run(args: &RunArgs, config_path: Option<&Path>) -> anyhow::Result<Ran> {
         }
         Err(e) => return Err(e.into()),
     };
-    let profile = args.view.profile(config.display)?;
+    let mut view = args.view.clone();
+    view.fullscreen |= config.fullscreen && !view.headless;
+    let profile = view.profile(config.display_setting)?;
     if !(args.timeout.is_finite() && args.timeout > 0.0) {
         anyhow::bail!(
             "invalid --timeout {}: use a number of seconds",
