@@ -22,6 +22,28 @@ pub const URL_CAP: usize = 128;
 pub const DEVICE_NAME_CAP: usize = 64;
 /// Bytes kept of a device type (`Computer`, `Smartphone`, `CastVideo`, ...).
 pub const DEVICE_TYPE_CAP: usize = 24;
+/// Bytes of a track's or episode's Spotify id. Spotify's ids are 22 base-62 characters
+/// (`4uLU6hMCjMI75M1A2tKUQC`); the cap leaves room for the longer ids of test servers.
+/// A longer id is not cut but dropped: a cut id would name another item.
+pub const ITEM_ID_CAP: usize = 32;
+
+/// A track's or episode's Spotify id: 1 to [`ITEM_ID_CAP`] ASCII letters and digits
+/// (see [`item_id`]).
+pub type ItemId = String<ITEM_ID_CAP>;
+
+/// Bytes of a [`NowPlaying::uri`]: `spotify:episode:` and an id of [`ITEM_ID_CAP`] bytes.
+pub const URI_CAP: usize = 48;
+const _: () = assert!(URI_CAP >= "spotify:episode:".len() + ITEM_ID_CAP);
+
+/// `s` as an [`ItemId`] when it is one: 1 to [`ITEM_ID_CAP`] ASCII letters and digits
+/// (anything else, `None`: an id is never cut or cleaned up).
+pub fn item_id(s: &str) -> Option<ItemId> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return None;
+    }
+    // `try_from` fails when it does not fit: too long.
+    ItemId::try_from(s).ok()
+}
 
 /// What is playing, from `currently_playing_type` (or, in older bodies without it,
 /// from `item.type`).
@@ -190,6 +212,10 @@ pub struct Device {
 pub struct NowPlaying {
     /// What is playing.
     pub kind: Kind,
+    /// The track's or episode's Spotify id (`item.id`), for the library and the queue.
+    /// `None` for local files, ads, a null or missing id, or an id that is not 1 to
+    /// [`ITEM_ID_CAP`] ASCII letters and digits (never cut: see [`item_id`]).
+    pub id: Option<ItemId>,
     /// `true` while playing, `false` when paused (or missing).
     pub is_playing: bool,
     /// Progress into the item when the state was captured; `None` when null or missing.
@@ -243,6 +269,22 @@ impl NowPlaying {
     /// listed (Spotify lists widest first). `None` when there is no image.
     pub fn pick_image(&self, min_width: u32) -> Option<&Image> {
         pick_image(self.art_images(), min_width)
+    }
+
+    /// The item's Spotify URI, `spotify:track:<id>` or `spotify:episode:<id>` by
+    /// [`NowPlaying::kind`]; `None` without an id, for local files, ads and unknown kinds.
+    pub fn uri(&self) -> Option<String<URI_CAP>> {
+        let prefix = match self.kind {
+            Kind::Track => "spotify:track:",
+            Kind::Episode => "spotify:episode:",
+            Kind::Ad | Kind::Unknown => return None,
+        };
+        let id = self.id.as_ref().filter(|_| !self.is_local)?;
+        let mut uri = String::new();
+        // Cannot fail: the longest prefix (16 bytes) and ITEM_ID_CAP make URI_CAP.
+        uri.push_str(prefix).ok()?;
+        uri.push_str(id).ok()?;
+        Some(uri)
     }
 }
 

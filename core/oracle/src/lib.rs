@@ -6,7 +6,8 @@
 
 use serde_json::{Map, Value};
 use tonearm_core::model::{
-    ARTISTS_CAP, ContextKind, Device, Disallows, IMAGES_CAP, Image, Kind, NowPlaying, Repeat,
+    ARTISTS_CAP, ContextKind, Device, Disallows, IMAGES_CAP, ITEM_ID_CAP, Image, ItemId, Kind,
+    NowPlaying, Repeat,
 };
 use tonearm_core::text::bounded;
 
@@ -43,6 +44,13 @@ fn text<const N: usize>(v: Option<&Value>, cut: &mut bool) -> Option<heapless::S
     let (s, c) = bounded::<N>(v?.as_str()?);
     *cut |= c;
     Some(s)
+}
+
+/// An item id: 1 to `ITEM_ID_CAP` ASCII letters and digits, kept whole, or none at all.
+fn item_id(v: Option<&Value>) -> Option<ItemId> {
+    let s = v?.as_str()?;
+    let ok = (1..=ITEM_ID_CAP).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric());
+    if ok { Some(bounded(s).0) } else { None }
 }
 
 fn images(v: Option<&Value>, cut: &mut bool) -> heapless::Vec<Image, IMAGES_CAP> {
@@ -133,6 +141,7 @@ fn from_root(root: &Map<String, Value>) -> NowPlaying {
     let (mut album_cut, mut item_cut) = (false, false);
     if let Some(item) = root.get("item").and_then(Value::as_object) {
         item_type = item.get("type").and_then(Value::as_str).map(Kind::from_api);
+        np.id = item_id(item.get("id"));
         np.title = text(item.get("name"), &mut cut);
         np.duration_ms = item.get("duration_ms").and_then(Value::as_u64);
         np.is_local = item
@@ -164,6 +173,10 @@ fn from_root(root: &Map<String, Value>) -> NowPlaying {
         }
     }
     np.kind = playing_type.or(item_type).unwrap_or(Kind::Unknown);
+    // Local files and ads have no id of their own.
+    if np.is_local || np.kind == Kind::Ad {
+        np.id = None;
+    }
     if np.kind == Kind::Episode || album_images.is_empty() {
         np.images = item_images;
         cut |= item_cut;

@@ -14,6 +14,7 @@
 use heapless::String;
 
 use crate::json::{JsonError, Sink, Tokenizer};
+use crate::model::ItemId;
 use crate::text::push_truncating;
 
 mod error;
@@ -97,4 +98,22 @@ fn put<const N: usize>(s: &mut String<N>, part: &str, full: &mut bool) -> bool {
         return false;
     }
     true
+}
+
+/// Appends a piece of a kept item id (started as `Some` of an empty string). A piece with
+/// anything but ASCII letters and digits, or one that does not fit, drops the id: an id is
+/// never cut (a cut id would name another item). Later pieces of a dropped id are ignored.
+fn put_id(id: &mut Option<ItemId>, part: &str) {
+    if let Some(s) = id
+        && (!part.bytes().all(|b| b.is_ascii_alphanumeric()) || s.push_str(part).is_err())
+    {
+        *id = None;
+    }
+}
+
+/// Ends a kept item id: an empty one is none.
+fn end_id(id: &mut Option<ItemId>) {
+    if id.as_ref().is_some_and(|s| s.is_empty()) {
+        *id = None;
+    }
 }

@@ -2,7 +2,7 @@
 
 use heapless::{String, Vec};
 
-use super::{Extract, Parser, put};
+use super::{Extract, Parser, end_id, put, put_id};
 use crate::json::Sink;
 use crate::model::{
     ContextKind, Device, Disallows, IMAGES_CAP, Image, Kind, NAME_CAP, NowPlaying, Repeat,
@@ -53,6 +53,7 @@ enum Field {
     Shuffle,
     Repeat,
     ItemType,
+    ItemId,
     Title,
     Duration,
     IsLocal,
@@ -161,6 +162,7 @@ impl NowPlayingFields {
                 Field::PlayingType
             }
             (Frame::Root, b"item") => {
+                np.id = None;
                 np.title = None;
                 np.artists.clear();
                 np.album = None;
@@ -199,6 +201,10 @@ impl NowPlayingFields {
             (Frame::Item, b"type") => {
                 self.item_type = None;
                 Field::ItemType
+            }
+            (Frame::Item, b"id") => {
+                np.id = None;
+                Field::ItemId
             }
             (Frame::Item, b"name") => {
                 np.title = None;
@@ -467,6 +473,7 @@ impl Sink for NowPlayingFields {
         let np = &mut self.np;
         match self.field {
             Field::Title => np.title = Some(String::new()),
+            Field::ItemId => np.id = Some(String::new()),
             Field::AlbumName => np.album = Some(String::new()),
             Field::ShowName => np.show = Some(String::new()),
             Field::Publisher => np.publisher = Some(String::new()),
@@ -508,6 +515,10 @@ impl Sink for NowPlayingFields {
                 }
                 None
             }
+            Field::ItemId => {
+                put_id(&mut np.id, part);
+                None
+            }
             Field::Url => {
                 self.image_cut |= !put(&mut self.image.url, part, full);
                 None
@@ -535,6 +546,7 @@ impl Sink for NowPlayingFields {
             Field::ItemType => self.item_type = Some(Kind::from_api(word)),
             Field::ContextType => self.np.context = Some(ContextKind::from_api(word)),
             Field::Repeat => self.np.repeat = Repeat::from_api(word),
+            Field::ItemId => end_id(&mut self.np.id),
             _ => {}
         }
         self.value_done();
@@ -613,8 +625,11 @@ impl Extract for NowPlayingFields {
         };
         // Only the cuts of what is kept count (the unused image list's do not).
         let unused = (T_IMG_ALBUM | T_IMG_ITEM) & !bit;
+        // Local files and ads have no id of their own, whatever the body says.
+        let id = np.id.take().filter(|_| !np.is_local && kind != Kind::Ad);
         NowPlaying {
             kind,
+            id,
             is_playing: np.is_playing,
             progress_ms: np.progress_ms,
             duration_ms: np.duration_ms,
@@ -659,6 +674,7 @@ impl Extract for NowPlayingFields {
         } = self;
         let NowPlaying {
             kind,
+            id,
             is_playing,
             progress_ms,
             duration_ms,
@@ -679,6 +695,7 @@ impl Extract for NowPlayingFields {
             truncated,
         } = np;
         *kind = Kind::default();
+        *id = None;
         *is_playing = false;
         *progress_ms = None;
         *duration_ms = None;
