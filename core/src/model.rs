@@ -204,6 +204,9 @@ pub struct Device {
     pub volume_percent: Option<u8>,
     /// The device accepts no Web API commands (`is_restricted`): controls are unavailable.
     pub is_restricted: bool,
+    /// The device's volume cannot be set (`supports_volume: false`); a missing key counts
+    /// as settable.
+    pub volume_fixed: bool,
 }
 
 /// Everything the display knows about what is playing, from one response body.

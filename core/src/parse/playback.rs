@@ -75,6 +75,7 @@ enum Field {
     DeviceType,
     Volume,
     Restricted,
+    SupportsVolume,
 }
 
 // Which values were cut, one bit each, so that a later duplicate key clears its own bit.
@@ -315,6 +316,12 @@ impl NowPlayingFields {
                     d.volume_percent = None;
                 }
                 Field::Volume
+            }
+            (Frame::Device, b"supports_volume") => {
+                if let Some(d) = np.device.as_mut() {
+                    d.volume_fixed = false;
+                }
+                Field::SupportsVolume
             }
             (Frame::Device, b"is_restricted") => {
                 if let Some(d) = np.device.as_mut() {
@@ -588,6 +595,11 @@ impl Sink for NowPlayingFields {
             Field::Restricted => {
                 if let Some(d) = self.np.device.as_mut() {
                     d.is_restricted = value;
+                }
+            }
+            Field::SupportsVolume => {
+                if let Some(d) = self.np.device.as_mut() {
+                    d.volume_fixed = !value;
                 }
             }
             Field::Flag(i) => {
