@@ -1,5 +1,5 @@
-//! Field extractors on the [tokenizer](crate::json): the playback body, the token
-//! response and the error bodies.
+//! Field extractors on the [tokenizer](crate::json): the playback body, the queue body,
+//! the token response and the error bodies.
 //!
 //! Each extractor is a [`Sink`] that knows the few paths it keeps and ignores the rest;
 //! strings it does not keep are never delivered to it. Duplicate keys follow "the last one
@@ -7,9 +7,10 @@
 //! Integers are kept when they are plain non-negative integers that fit the field
 //! (`640.0`, `-1` and `1e3` count as absent).
 //!
-//! One file per body (the playback body behind [`NowPlayingParser`], the token response
-//! behind [`TokenParser`], the error bodies behind [`ErrorParser`]); the [`Parser`] that
-//! drives any of them and the [`Extract`] trait they implement live here.
+//! One file per body (the playback body behind [`NowPlayingParser`], the queue body behind
+//! [`QueueParser`], the token response behind [`TokenParser`], the error bodies behind
+//! [`ErrorParser`]); the [`Parser`] that drives any of them, the [`Extract`] trait they
+//! implement and the helpers they share (cut strings, checked item ids) live here.
 
 use heapless::String;
 
@@ -19,10 +20,12 @@ use crate::text::push_truncating;
 
 mod error;
 mod playback;
+mod queue;
 mod token;
 
 pub use error::{ErrorBody, ErrorFields, ErrorParser};
 pub use playback::{NowPlayingFields, NowPlayingParser};
+pub use queue::{QueueFields, QueueHead, QueueParser, QueuedItem};
 pub use token::{
     ACCESS_TOKEN_CAP, REFRESH_TOKEN_CAP, SCOPE_CAP, TokenError, TokenFields, TokenParser,
     TokenResponse,
