@@ -130,6 +130,8 @@ fn from_root(root: &Map<String, Value>) -> NowPlaying {
                 .get("is_restricted")
                 .and_then(Value::as_bool)
                 .unwrap_or(false),
+            // Only `supports_volume: false` fixes the volume (missing, null: settable).
+            volume_fixed: d.get("supports_volume").and_then(Value::as_bool) == Some(false),
         });
     }
     let playing_type = root
