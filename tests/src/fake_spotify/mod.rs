@@ -13,6 +13,10 @@
 //! | [`Route::CurrentlyPlaying`] | `GET /v1/me/player/currently-playing` |
 //! | [`Route::Play`], [`Route::Pause`] | `PUT /v1/me/player/play`, `PUT /v1/me/player/pause` |
 //! | [`Route::Next`], [`Route::Previous`] | `POST /v1/me/player/next`, `POST /v1/me/player/previous` |
+//! | [`Route::Volume`] | `PUT /v1/me/player/volume?volume_percent=N` |
+//! | [`Route::Queue`] | `GET /v1/me/player/queue` |
+//! | [`Route::LibraryContains`] | `GET /v1/me/library/contains?uris=..` |
+//! | [`Route::LibrarySave`], [`Route::LibraryRemove`] | `PUT /v1/me/library?uris=..`, `DELETE /v1/me/library?uris=..` |
 //!
 //! Anything else gets a 404 (wrong method: 405) and is recorded like every request.
 //!
@@ -20,7 +24,45 @@
 //!
 //! Each route has a queue of scripted [`Reply`]s, consumed one per request, and a default
 //! used when the queue is empty ([`FakeSpotify::push`], [`FakeSpotify::set_default`]).
-//! Defaults: 204 for the player and control routes; the token model for the token route.
+//! Scripted replies are sent as given. Without a default, the token model answers the
+//! token route and the **player model** the Web API routes.
+//!
+//! The **player model** is a playlist ([`FakeSpotify::set_playlist`], [`Item`]s), the item
+//! loaded, one device and the user's library:
+//!
+//! - `GET /v1/me/player` and `/currently-playing`: 204 while nothing is loaded (the
+//!   default: so an unscripted fake answers 204 as before) or no device is active
+//!   ([`FakeSpotify::set_device_active`]); else 200 with the full body (the item's full
+//!   object, `device` with `supports_volume` and `volume_percent` for `/me/player`). A
+//!   `market` parameter removes `available_markets`; an episode without `episode` in
+//!   `additional_types` comes as `item: null`.
+//! - Play, pause, next, previous: 204 (next and previous move through the playlist, which
+//!   wraps around), or 404 `NO_ACTIVE_DEVICE` ([`Reply::no_active_device`]) without an
+//!   active device.
+//! - `PUT /v1/me/player/volume?volume_percent=N`: `N` in 0..=100 (else 400), 404
+//!   `NO_ACTIVE_DEVICE` without an active device, 403 `VOLUME_CONTROL_DISALLOW`
+//!   ([`Reply::volume_control_disallowed`]) when the device does not support volume
+//!   ([`FakeSpotify::set_supports_volume`]); else 204, and later `/me/player` bodies show
+//!   the new `volume_percent` ([`FakeSpotify::volume_percent`]).
+//! - `GET /v1/me/player/queue`: 200 `{"currently_playing": <full object or null>,
+//!   "queue": [...]}` with up to 20 full objects (tracks with `available_markets` of 185
+//!   codes, episodes with their long descriptions: tens of KB): the items after the
+//!   current one, wrapping around the playlist, or the queue a test set
+//!   ([`FakeSpotify::set_queue`]). Nothing playing: `{"currently_playing": null, "queue":
+//!   []}`, still 200 (SPOTIFY-API.md documents no 204 for the queue).
+//! - `GET /v1/me/library/contains?uris=a,b`: `[true,false]`, in order; `PUT` and `DELETE
+//!   /v1/me/library?uris=..` save and remove (idempotent), answering 200 with an empty
+//!   body. The URIs (`spotify:track:<id>`, `spotify:episode:<id>`, ..., at most 40) come
+//!   comma-separated in the query, percent-encoded or not; a missing `uris`, a bad URI, or
+//!   any request body (a JSON body is what Spotify refuses) is a 400 with Spotify's error
+//!   body. The liked set: [`FakeSpotify::set_liked`], [`FakeSpotify::is_liked`].
+//!
+//! **Scopes**: every access token carries the scopes of [`FakeSpotify::set_scopes`]
+//! (default [`ALL_SCOPES`]), and the token answer lists them in `scope` (omitted with
+//! [`FakeSpotify::set_scope_in_token_answer`]). Each Web API route needs one of
+//! [`Route::scopes`] (e.g. the library's `user-library-read` / `user-library-modify`);
+//! without it: 403 `Insufficient client scope` ([`Reply::insufficient_scope`]), checked
+//! after the token and before any scripted reply is consumed.
 //!
 //! The **token model** behaves like Spotify's accounts service: it knows the client id (and,
 //! optionally, the secret), the valid refresh tokens, the valid access tokens with their
@@ -74,6 +116,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+mod player;
 mod record;
 mod routes;
 mod script;
@@ -82,6 +125,8 @@ mod state;
 #[cfg(test)]
 mod tests;
 
+pub use player::{DEFAULT_VOLUME_PERCENT, Item, ItemKind, MARKETS, MAX_LIBRARY_URIS, QUEUE_LEN};
+use player::{PlayerModel, liked_key};
 pub use record::{RecordedRequest, parse_form};
 pub use routes::Route;
 pub use script::{AuthorizeScript, Reply, Rotation};
@@ -92,6 +137,15 @@ use state::{AuthCode, Shared, State, TokenModel};
 pub const PREMIUM_LAPSED_MESSAGE: &str = "Active premium subscription required for the owner of \
     the app. When the subscription status changes, it can take a few hours before requests are \
     allowed again.";
+
+/// Every scope the fake knows, the default of [`FakeSpotify::set_scopes`].
+pub const ALL_SCOPES: [&str; 5] = [
+    "user-read-currently-playing",
+    "user-read-playback-state",
+    "user-modify-playback-state",
+    "user-library-read",
+    "user-library-modify",
+];
 
 /// The longest request body the fake reads; the rest is ignored.
 pub(super) const MAX_REQUEST_BODY: u64 = 1 << 20;
@@ -122,22 +176,11 @@ impl FakeSpotify {
             .server_addr()
             .to_ip()
             .ok_or("the fake's listener has no IP address")?;
-        let mut defaults = HashMap::new();
-        for route in [
-            Route::Player,
-            Route::CurrentlyPlaying,
-            Route::Play,
-            Route::Pause,
-            Route::Next,
-            Route::Previous,
-        ] {
-            defaults.insert(route, Reply::no_content());
-        }
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
                 images: HashMap::new(),
                 queues: HashMap::new(),
-                defaults,
+                defaults: HashMap::new(),
                 tokens: TokenModel {
                     client_id: "tonearm-test-client".to_owned(),
                     client_secret: None,
@@ -147,9 +190,8 @@ impl FakeSpotify {
                     rotation: Rotation::Never,
                     expires_in: 3600,
                     access_token_len: 64,
-                    scope: "user-read-currently-playing user-read-playback-state \
-                            user-modify-playback-state"
-                        .to_owned(),
+                    scope: ALL_SCOPES.join(" "),
+                    scope_in_answer: true,
                     issued: 0,
                 },
                 require_auth: true,
@@ -157,6 +199,7 @@ impl FakeSpotify {
                 requests: Vec::new(),
                 authorize: AuthorizeScript::new(),
                 issued_codes: Vec::new(),
+                player: PlayerModel::new(),
             }),
             changed: Condvar::new(),
             stop: AtomicBool::new(false),
@@ -232,20 +275,18 @@ impl FakeSpotify {
             .push_back(reply);
     }
 
-    /// The answer on `route` once its queue is empty. For [`Route::Token`] this replaces the
-    /// token model; [`FakeSpotify::clear_default`] restores it.
+    /// The answer on `route` once its queue is empty. This replaces the model (the token
+    /// model for [`Route::Token`], the player model for the Web API routes);
+    /// [`FakeSpotify::clear_default`] restores it.
     pub fn set_default(&self, route: Route, reply: Reply) {
         self.shared.lock().defaults.insert(route, reply);
     }
 
-    /// Removes `route`'s default: the token model for [`Route::Token`], 204 for the others.
+    /// Removes `route`'s default: the token model answers [`Route::Token`], the player
+    /// model the Web API routes (204 for the player and control routes while nothing is
+    /// loaded, as before there was a model).
     pub fn clear_default(&self, route: Route) {
-        let mut state = self.shared.lock();
-        if route == Route::Token || route == Route::Unknown {
-            state.defaults.remove(&route);
-        } else {
-            state.defaults.insert(route, Reply::no_content());
-        }
+        self.shared.lock().defaults.remove(&route);
     }
 
     /// How many scripted replies are still queued on `route`.
@@ -267,6 +308,119 @@ impl FakeSpotify {
     /// [`Reply::premium_lapsed`]. The accounts service and images are not affected.
     pub fn set_premium_lapsed(&self, lapsed: bool) {
         self.shared.lock().premium_lapsed = lapsed;
+    }
+
+    /// The scopes every access token carries (issued before or after; also with
+    /// [`FakeSpotify::set_require_auth`] off), listed by token answers. Default:
+    /// [`ALL_SCOPES`].
+    pub fn set_scopes(&self, scopes: &[&str]) {
+        self.shared.lock().tokens.scope = scopes.join(" ");
+    }
+
+    /// The scopes access tokens carry now.
+    pub fn scopes(&self) -> Vec<String> {
+        self.shared
+            .lock()
+            .tokens
+            .scope
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// Whether token answers carry the `scope` field (default: yes; `false` is an old
+    /// answer without one).
+    pub fn set_scope_in_token_answer(&self, on: bool) {
+        self.shared.lock().tokens.scope_in_answer = on;
+    }
+
+    /// Loads `items` as the player's playlist: the first one plays from 0 (an empty list:
+    /// nothing is loaded). The test's queue ([`FakeSpotify::set_queue`]) is kept.
+    pub fn set_playlist(&self, items: Vec<Item>) {
+        let mut state = self.shared.lock();
+        state.player.playlist = items;
+        state.player.playing = true;
+        state.player.go_to(Some(0));
+    }
+
+    /// Loads item `index` of the playlist at position 0, keeping playing or paused
+    /// (`None`, or past the end: nothing is loaded).
+    pub fn set_current(&self, index: Option<usize>) {
+        self.shared.lock().player.go_to(index);
+    }
+
+    /// The item loaded, if any.
+    pub fn current(&self) -> Option<Item> {
+        self.shared.lock().player.item().cloned()
+    }
+
+    /// Plays (`true`) or pauses the item loaded.
+    pub fn set_playing(&self, playing: bool) {
+        self.shared.lock().player.set_playing(playing);
+    }
+
+    /// Whether an item plays (loaded and not paused).
+    pub fn is_playing(&self) -> bool {
+        let state = self.shared.lock();
+        state.player.playing && state.player.current.is_some()
+    }
+
+    /// The queue `GET /v1/me/player/queue` lists (its first [`QUEUE_LEN`] items), instead
+    /// of the playlist's next items (`None`, the default).
+    pub fn set_queue(&self, items: Option<Vec<Item>>) {
+        self.shared.lock().player.queue = items;
+    }
+
+    /// The items the queue lists now (after the current one).
+    pub fn queue(&self) -> Vec<Item> {
+        self.shared.lock().player.upcoming()
+    }
+
+    /// Whether a device is active (default: yes). Without one the player routes answer
+    /// 204 and the controls and volume 404 `NO_ACTIVE_DEVICE`.
+    pub fn set_device_active(&self, active: bool) {
+        self.shared.lock().player.device_active = active;
+    }
+
+    /// The device's `supports_volume` (default: `true`); `false`: volume requests get
+    /// 403 `VOLUME_CONTROL_DISALLOW`.
+    pub fn set_supports_volume(&self, supports: bool) {
+        self.shared.lock().player.supports_volume = supports;
+    }
+
+    /// The device's `volume_percent` in `/me/player` bodies (`None`: `null`; default
+    /// [`DEFAULT_VOLUME_PERCENT`]).
+    pub fn set_volume_percent(&self, volume: Option<u8>) {
+        self.shared.lock().player.volume_percent = volume;
+    }
+
+    /// The device's volume now (as set by a test or by `PUT /v1/me/player/volume`).
+    pub fn volume_percent(&self) -> Option<u8> {
+        self.shared.lock().player.volume_percent
+    }
+
+    /// Saves (`true`) or removes an item in the user's library. `id` is a URI
+    /// (`spotify:episode:xyz`) or a track's bare id (`xyz` is `spotify:track:xyz`).
+    pub fn set_liked(&self, id: &str, liked: bool) {
+        let key = liked_key(id);
+        let mut state = self.shared.lock();
+        if liked {
+            state.player.liked.insert(key);
+        } else {
+            state.player.liked.remove(&key);
+        }
+    }
+
+    /// Whether the library holds `id` (a URI, or a track's bare id).
+    pub fn is_liked(&self, id: &str) -> bool {
+        self.shared.lock().player.liked.contains(&liked_key(id))
+    }
+
+    /// The URIs in the library, sorted.
+    pub fn liked(&self) -> Vec<String> {
+        let mut liked: Vec<String> = self.shared.lock().player.liked.iter().cloned().collect();
+        liked.sort();
+        liked
     }
 
     /// The registered client: its id, and its secret (`None`: PKCE only).

@@ -42,6 +42,20 @@ impl RecordedRequest {
         self.path_and_query.split_once('?').map(|(_, q)| q)
     }
 
+    /// The query's parameters, decoded (`%XX` and `+`), in order.
+    pub fn query_params(&self) -> Vec<(String, String)> {
+        parse_form(self.query().unwrap_or_default().as_bytes())
+    }
+
+    /// The first query parameter `name`, decoded (`uris=spotify%3Atrack%3Ax` gives
+    /// `spotify:track:x`).
+    pub fn query_param(&self, name: &str) -> Option<String> {
+        self.query_params()
+            .into_iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v)
+    }
+
     /// The form fields of an `application/x-www-form-urlencoded` body, decoded.
     pub fn form(&self) -> Vec<(String, String)> {
         parse_form(&self.body)

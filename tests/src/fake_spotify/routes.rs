@@ -35,6 +35,18 @@ pub enum Route {
     Next,
     /// `POST /v1/me/player/previous`.
     Previous,
+    /// `GET /v1/me/library/contains?uris=..`: which of the URIs are saved (a JSON array
+    /// of booleans). Scope `user-library-read`.
+    LibraryContains,
+    /// `PUT /v1/me/library?uris=..`: saves (likes) the URIs. Scope `user-library-modify`.
+    LibrarySave,
+    /// `DELETE /v1/me/library?uris=..`: removes the URIs. Scope `user-library-modify`.
+    LibraryRemove,
+    /// `PUT /v1/me/player/volume?volume_percent=N`. Scope `user-modify-playback-state`.
+    Volume,
+    /// `GET /v1/me/player/queue`. Scope `user-read-playback-state` or
+    /// `user-read-currently-playing`.
+    Queue,
     /// `GET /image/<name>`: a cover, as the image CDN serves them (no token needed;
     /// [`FakeSpotify::set_image`](super::FakeSpotify::set_image), else 404).
     Image,
@@ -43,7 +55,10 @@ pub enum Route {
 }
 
 impl Route {
-    /// The route for a method and a path (without the query).
+    /// The route for a method and a path (without the query), and whether the method is
+    /// the route's (`/v1/me/library` is [`Route::LibrarySave`] with `PUT`,
+    /// [`Route::LibraryRemove`] with `DELETE`, and a wrong-method [`Route::LibrarySave`]
+    /// otherwise).
     pub fn of(method: &str, path: &str) -> (Route, bool) {
         let (route, want) = match path {
             "/api/token" => (Route::Token, "POST"),
@@ -55,10 +70,37 @@ impl Route {
             "/v1/me/player/pause" => (Route::Pause, "PUT"),
             "/v1/me/player/next" => (Route::Next, "POST"),
             "/v1/me/player/previous" => (Route::Previous, "POST"),
+            "/v1/me/player/volume" => (Route::Volume, "PUT"),
+            "/v1/me/player/queue" => (Route::Queue, "GET"),
+            "/v1/me/library/contains" => (Route::LibraryContains, "GET"),
+            "/v1/me/library" if method.eq_ignore_ascii_case("DELETE") => {
+                (Route::LibraryRemove, "DELETE")
+            }
+            "/v1/me/library" => (Route::LibrarySave, "PUT"),
             p if p.starts_with("/image/") => (Route::Image, "GET"),
             _ => return (Route::Unknown, false),
         };
         (route, method.eq_ignore_ascii_case(want))
+    }
+
+    /// The scopes of which an access token needs one for this route (`None`: no scope
+    /// check: the accounts service, images, unknown paths).
+    pub fn scopes(self) -> Option<&'static [&'static str]> {
+        Some(match self {
+            Route::Player => &["user-read-playback-state"],
+            Route::CurrentlyPlaying => &["user-read-currently-playing", "user-read-playback-state"],
+            Route::Play | Route::Pause | Route::Next | Route::Previous | Route::Volume => {
+                &["user-modify-playback-state"]
+            }
+            Route::Queue => &["user-read-playback-state", "user-read-currently-playing"],
+            Route::LibraryContains => &["user-library-read"],
+            Route::LibrarySave | Route::LibraryRemove => &["user-library-modify"],
+            Route::Token
+            | Route::Authorize
+            | Route::AuthorizeDecision
+            | Route::Image
+            | Route::Unknown => return None,
+        })
     }
 }
 
@@ -107,6 +149,11 @@ pub(super) fn decide(state: &mut State, req: &RecordedRequest, method_ok: bool) 
             Some(_) => {}
         }
     }
+    if let Some(any_of) = req.route.scopes()
+        && !any_of.iter().any(|s| state.tokens.has_scope(s))
+    {
+        return Reply::insufficient_scope();
+    }
     if let Some(reply) = state
         .queues
         .get_mut(&req.route)
@@ -117,11 +164,12 @@ pub(super) fn decide(state: &mut State, req: &RecordedRequest, method_ok: bool) 
     if let Some(reply) = state.defaults.get(&req.route) {
         return reply.clone();
     }
-    // Only the accounts routes lack a default: the model answers.
+    // No default: the token model or the player model answers.
     match req.route {
         Route::Authorize => authorize_page(&state.tokens, req),
         Route::AuthorizeDecision => authorize_decision(state, req),
-        _ => token_endpoint(&mut state.tokens, req, now),
+        Route::Token => token_endpoint(&mut state.tokens, req, now),
+        _ => state.player.answer(req),
     }
 }
 
@@ -349,10 +397,14 @@ pub(super) fn token_reply(model: &TokenModel, access: &str, refresh: Option<&str
         "access_token": access,
         "token_type": "Bearer",
         "expires_in": model.expires_in,
-        "scope": model.scope,
     });
-    if let (Some(refresh), Some(obj)) = (refresh, body.as_object_mut()) {
-        obj.insert("refresh_token".to_owned(), refresh.into());
+    if let Some(obj) = body.as_object_mut() {
+        if model.scope_in_answer {
+            obj.insert("scope".to_owned(), model.scope.clone().into());
+        }
+        if let Some(refresh) = refresh {
+            obj.insert("refresh_token".to_owned(), refresh.into());
+        }
     }
     Reply::json(200, body.to_string())
 }

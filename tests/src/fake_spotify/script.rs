@@ -68,16 +68,22 @@ impl Reply {
 
     /// A Web API error: `{"error":{"status":..,"message":..}}`.
     pub fn api_error(status: u16, message: &str) -> Reply {
-        let body = serde_json::json!({"error": {"status": status, "message": message}});
-        Reply::json(status, body.to_string())
+        // Keys in Spotify's order (status, message, reason), not serde_json's sorted one.
+        let body = format!(
+            r#"{{"error":{{"status":{status},"message":{}}}}}"#,
+            json_string(message)
+        );
+        Reply::json(status, body)
     }
 
     /// A player error with a `reason`, e.g. 403 `PREMIUM_REQUIRED`, 404 `NO_ACTIVE_DEVICE`.
     pub fn player_error(status: u16, reason: &str, message: &str) -> Reply {
-        let body = serde_json::json!({
-            "error": {"status": status, "message": message, "reason": reason}
-        });
-        Reply::json(status, body.to_string())
+        let body = format!(
+            r#"{{"error":{{"status":{status},"message":{},"reason":{}}}}}"#,
+            json_string(message),
+            json_string(reason)
+        );
+        Reply::json(status, body)
     }
 
     /// 429, with a lower-case `retry-after: secs` header when `retry_after` is given.
@@ -126,6 +132,31 @@ impl Reply {
     /// [`FakeSpotify::set_premium_lapsed`](super::FakeSpotify::set_premium_lapsed).
     pub fn premium_lapsed() -> Reply {
         Reply::api_error(403, PREMIUM_LAPSED_MESSAGE)
+    }
+
+    /// 403 `{"error":{"status":403,"message":"Insufficient client scope"}}`: the access
+    /// token lacks the route's scope.
+    pub fn insufficient_scope() -> Reply {
+        Reply::api_error(403, "Insufficient client scope")
+    }
+
+    /// 404 `NO_ACTIVE_DEVICE`, a player command's answer when no device is active.
+    pub fn no_active_device() -> Reply {
+        Reply::player_error(
+            404,
+            "NO_ACTIVE_DEVICE",
+            "Player command failed: No active device found",
+        )
+    }
+
+    /// 403 `VOLUME_CONTROL_DISALLOW`: the device's volume cannot be set (phones, some
+    /// speakers).
+    pub fn volume_control_disallowed() -> Reply {
+        Reply::player_error(
+            403,
+            "VOLUME_CONTROL_DISALLOW",
+            "Player command failed: Cannot control device volume",
+        )
     }
 
     /// 400 `invalid_grant` from the token endpoint (refresh token expired or revoked).
@@ -203,6 +234,11 @@ impl Reply {
     pub fn status(&self) -> u16 {
         self.status
     }
+}
+
+/// `text` as a JSON string literal.
+fn json_string(text: &str) -> String {
+    serde_json::Value::from(text).to_string()
 }
 
 pub(super) fn token_error(error: &str, description: &str) -> Reply {

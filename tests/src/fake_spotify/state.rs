@@ -6,6 +6,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use super::player::PlayerModel;
 use super::{AuthorizeScript, RecordedRequest, Reply, Rotation, Route};
 
 /// A pending authorization code (the `/authorize` step happened "before").
@@ -27,7 +28,11 @@ pub(super) struct TokenModel {
     pub(super) rotation: Rotation,
     pub(super) expires_in: u64,
     pub(super) access_token_len: usize,
+    /// The scopes every access token carries (those issued before a change too),
+    /// space-separated.
     pub(super) scope: String,
+    /// Whether token answers list `scope` (old answers had none).
+    pub(super) scope_in_answer: bool,
     pub(super) issued: u64,
 }
 
@@ -52,6 +57,10 @@ impl TokenModel {
         token
     }
 
+    pub(super) fn has_scope(&self, name: &str) -> bool {
+        self.scope.split_whitespace().any(|s| s == name)
+    }
+
     pub(super) fn access_valid(&self, token: &str, now: Instant) -> bool {
         self.access_tokens.get(token).is_some_and(|exp| now < *exp)
     }
@@ -70,6 +79,8 @@ pub(super) struct State {
     pub(super) issued_codes: Vec<String>,
     /// Replies of `/image/<name>` by name.
     pub(super) images: HashMap<String, Reply>,
+    /// What the player routes answer when nothing is scripted.
+    pub(super) player: PlayerModel,
 }
 
 #[derive(Debug)]
