@@ -18,6 +18,18 @@ pub const INVALID_GRANT_BODY: &str =
 pub const SCOPES: &str =
     "user-read-currently-playing user-read-playback-state user-modify-playback-state";
 
+/// Every scope the scripted [`Spotify`](crate::Spotify) grants by default: [`SCOPES`] and
+/// the library's two (`user-library-read`, `user-library-modify`).
+pub const ALL_SCOPES: &str = "user-read-currently-playing user-read-playback-state \
+    user-modify-playback-state user-library-read user-library-modify";
+
+/// The 403 of a request whose token lacks the scope it needs.
+pub const INSUFFICIENT_SCOPE_BODY: &str =
+    r#"{"error":{"status":403,"message":"Insufficient client scope"}}"#;
+
+/// The 403 of `PUT /me/player/volume` on a device without volume control.
+pub const VOLUME_DISALLOWED_BODY: &str = r#"{"error":{"status":403,"message":"Player command failed: Cannot control device volume","reason":"VOLUME_CONTROL_DISALLOW"}}"#;
+
 /// One answer: status, the `Retry-After` header and the body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[must_use]
@@ -93,6 +105,15 @@ pub fn token_body(access: &str, refresh: Option<&str>, scope: &str) -> String {
     )
 }
 
+/// A token endpoint body without `scope` (older answers had none): `access` for an hour,
+/// and `refresh` when given.
+pub fn token_body_without_scope(access: &str, refresh: Option<&str>) -> String {
+    let refresh = refresh
+        .map(|r| format!(r#","refresh_token":"{r}""#))
+        .unwrap_or_default();
+    format!(r#"{{"access_token":"{access}","token_type":"Bearer","expires_in":3600{refresh}}}"#)
+}
+
 /// A Web API error body: `{"error":{"status":..,"message":..,"reason":..}}` (no reason
 /// when `None`).
 pub fn api_error_body(status: u16, message: &str, reason: Option<&str>) -> String {
@@ -115,6 +136,11 @@ mod tests {
             INVALID_GRANT_BODY.to_owned(),
             token_body("a", Some("r"), SCOPES),
             token_body("a", None, "x"),
+            token_body("a", None, ALL_SCOPES),
+            token_body_without_scope("a", Some("r")),
+            token_body_without_scope("a", None),
+            INSUFFICIENT_SCOPE_BODY.to_owned(),
+            VOLUME_DISALLOWED_BODY.to_owned(),
             api_error_body(403, "Premium required", Some("PREMIUM_REQUIRED")),
             api_error_body(401, "The access token expired", None),
         ] {
@@ -125,6 +151,22 @@ mod tests {
             api_error_body(404, "Service not found", None),
             NOT_FOUND_BODY
         );
+        assert_eq!(
+            api_error_body(403, "Insufficient client scope", None),
+            INSUFFICIENT_SCOPE_BODY
+        );
+        assert_eq!(
+            api_error_body(
+                403,
+                "Player command failed: Cannot control device volume",
+                Some("VOLUME_CONTROL_DISALLOW")
+            ),
+            VOLUME_DISALLOWED_BODY
+        );
+        assert!(ALL_SCOPES.starts_with(SCOPES));
+        let v: serde_json::Value =
+            serde_json::from_str(&token_body_without_scope("a", None)).unwrap();
+        assert!(v.get("scope").is_none() && v["access_token"] == "a");
         let v: serde_json::Value =
             serde_json::from_slice(&Answer::token("a", Some("r")).body).unwrap();
         assert_eq!(
