@@ -45,10 +45,11 @@ pub mod wall;
 pub use json::{JsonError, JsonErrorKind};
 pub use model::{
     ARTISTS_CAP, ContextKind, DEVICE_NAME_CAP, DEVICE_TYPE_CAP, Device, Disallows, IMAGES_CAP,
-    Image, Kind, NAME_CAP, NowPlaying, Repeat, TITLE_CAP, URL_CAP,
+    ITEM_ID_CAP, Image, ItemId, Kind, NAME_CAP, NowPlaying, Repeat, TITLE_CAP, URI_CAP, URL_CAP,
 };
 pub use parse::{
-    ErrorBody, ErrorParser, NowPlayingParser, Parser, TokenError, TokenParser, TokenResponse,
+    ErrorBody, ErrorParser, NowPlayingParser, Parser, QueueFields, QueueHead, QueueParser,
+    QueuedItem, TokenError, TokenParser, TokenResponse,
 };
 pub use position::{TimeText, format_position, format_time, position_ms};
 pub use secret::Secret;

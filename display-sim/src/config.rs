@@ -18,6 +18,8 @@
 //! | `daily_requests` | integer: 0 (no budget) or 100..=100000 | 700 |
 //! | `night` | `"HH:MM-HH:MM"`, 24-hour local time, may cross midnight | none |
 //! | `fullscreen` | `true` or `false` | `false` |
+//! | `like` | `true` or `false`: the heart (asks the library once per track) | `true` |
+//! | `up_next` | `true` or `false`: what plays next (asks the queue once per track) | `true` |
 //!
 //! With a budget (`daily_requests` not 0) the schedule paces itself to it, and the three
 //! `poll_*_s` keys are the shortest intervals it may use; with `daily_requests = 0` they are
@@ -119,6 +121,10 @@ pub struct Config {
     pub night: Option<NightHours>,
     /// Fill the screen (as `--fullscreen`).
     pub fullscreen: bool,
+    /// Ask once per track whether it is liked, and show the heart (default `true`).
+    pub like: bool,
+    /// Ask for the queue once per track change, and show what plays next (default `true`).
+    pub up_next: bool,
 }
 
 /// The config's `display`.
@@ -215,6 +221,8 @@ pub const KEYS: &[&str] = &[
     "daily_requests",
     "night",
     "fullscreen",
+    "like",
+    "up_next",
 ];
 
 /// Keys whose values are secret: their values never appear in messages.
@@ -236,6 +244,8 @@ struct RawFile {
     daily_requests: Option<Spanned<toml::Value>>,
     night: Option<Spanned<toml::Value>>,
     fullscreen: Option<Spanned<toml::Value>>,
+    like: Option<Spanned<toml::Value>>,
+    up_next: Option<Spanned<toml::Value>>,
 }
 
 /// The platform's config file: `<config dir>/tonearm/config.toml`.
@@ -372,19 +382,9 @@ impl Config {
             poll_idle: p.seconds(raw.poll_idle_s.as_ref(), "poll_idle_s", 60, 10..3601)?,
             daily_requests: p.daily_requests(raw.daily_requests.as_ref())?,
             night,
-            fullscreen: match raw.fullscreen.as_ref() {
-                None => false,
-                Some(v) => match v.get_ref() {
-                    toml::Value::Boolean(b) => *b,
-                    other => {
-                        return Err(p.invalid(
-                            v,
-                            "fullscreen",
-                            format!("must be true or false, not {}", other.type_str()),
-                        ));
-                    }
-                },
-            },
+            fullscreen: p.boolean(raw.fullscreen.as_ref(), "fullscreen", false)?,
+            like: p.boolean(raw.like.as_ref(), "like", true)?,
+            up_next: p.boolean(raw.up_next.as_ref(), "up_next", true)?,
         })
     }
 
@@ -604,6 +604,26 @@ impl Parser<'_> {
         }
     }
 
+    /// A boolean key: `default` when absent.
+    fn boolean(
+        &self,
+        v: Option<&Spanned<toml::Value>>,
+        key: &str,
+        default: bool,
+    ) -> Result<bool, ConfigError> {
+        match v {
+            None => Ok(default),
+            Some(v) => match v.get_ref() {
+                toml::Value::Boolean(b) => Ok(*b),
+                other => Err(self.invalid(
+                    v,
+                    key,
+                    format!("must be true or false, not {}", other.type_str()),
+                )),
+            },
+        }
+    }
+
     fn seconds(
         &self,
         v: Option<&Spanned<toml::Value>>,
@@ -790,6 +810,21 @@ mod tests {
         assert_eq!(c.night, None);
         assert_eq!(c.token_path(), Path::new("/cfg/tonearm/token.json"));
         assert_eq!(c.quota_path(), Path::new("/cfg/tonearm/quota.json"));
+    }
+
+    /// `like` and `up_next`: on unless turned off; booleans only.
+    #[test]
+    fn like_and_up_next_default_on() {
+        let c = parse("client_id = \"a\"\n").expect("ok");
+        assert!(c.like && c.up_next);
+        let c = parse("client_id = \"a\"\nlike = false\nup_next = false\n").expect("ok");
+        assert!(!c.like && !c.up_next);
+        let e = parse("client_id = \"a\"\nup_next = 1\n").expect_err("an integer");
+        assert!(
+            e.to_string()
+                .ends_with(":2: up_next: must be true or false, not integer"),
+            "{e}"
+        );
     }
 
     /// Every layout by name, `auto`, and nothing said (which full screen reads as auto).

@@ -194,6 +194,10 @@ pub struct DemoSpotify {
     queue: VecDeque<NetEvent>,
     /// Which pass of the script the current session belongs to, and its act group.
     session_epoch: (u64, u8),
+    /// Which songs are liked (the first is, to begin with).
+    liked: [bool; SONGS.len()],
+    /// The device's volume.
+    volume: u8,
 }
 
 impl Default for DemoSpotify {
@@ -211,6 +215,8 @@ impl DemoSpotify {
             user_paused: false,
             queue: VecDeque::new(),
             session_epoch: (0, 0),
+            liked: [true, false, false],
+            volume: 60,
         }
     }
 
@@ -244,7 +250,7 @@ impl DemoSpotify {
                 _ => (
                     200,
                     None,
-                    r#"{"access_token":"demo-access-token","token_type":"Bearer","expires_in":3600,"scope":"user-read-currently-playing user-read-playback-state user-modify-playback-state"}"#.into(),
+                    r#"{"access_token":"demo-access-token","token_type":"Bearer","expires_in":3600,"scope":"user-read-currently-playing user-read-playback-state user-modify-playback-state user-library-read user-library-modify"}"#.into(),
                 ),
             },
             RequestKind::Control(c) => {
@@ -262,12 +268,31 @@ impl DemoSpotify {
                         self.user_paused = false;
                         self.script_ms -= in_act;
                     }
+                    ControlCommand::Like(like) => {
+                        if let Some(l) = song_of(req).and_then(|i| self.liked.get_mut(i)) {
+                            *l = like;
+                        }
+                        return (200, None, String::new());
+                    }
+                    ControlCommand::Volume(v) => self.volume = v.min(100),
                 }
                 (204, None, String::new())
             }
+            RequestKind::Library => {
+                let liked = song_of(req).and_then(|i| self.liked.get(i)).copied();
+                (200, None, format!("[{}]", liked.unwrap_or(false)))
+            }
+            RequestKind::Queue => match act {
+                Act::Track(i) | Act::Paused(i) => (200, None, queue_body(i)),
+                _ => (200, None, r#"{"currently_playing":null,"queue":[]}"#.into()),
+            },
             RequestKind::Poll(_) => match act {
-                Act::Track(i) => (200, None, track_body(i, in_act, !self.user_paused)),
-                Act::Paused(i) => (200, None, track_body(i, 10_000, false)),
+                Act::Track(i) => (
+                    200,
+                    None,
+                    track_body(i, in_act, !self.user_paused, self.volume),
+                ),
+                Act::Paused(i) => (200, None, track_body(i, 10_000, false, self.volume)),
                 Act::Episode => (200, None, episode_body(in_act, !self.user_paused)),
                 Act::Ad => (200, None, ad_body(in_act, !self.user_paused)),
                 Act::Nothing => (204, None, String::new()),
@@ -292,7 +317,38 @@ fn json_str(s: &str) -> String {
     serde_json::Value::from(s).to_string()
 }
 
-fn track_body(i: usize, in_act: u64, playing: bool) -> String {
+/// The demo song a library request names (`...demotrack<i>`).
+fn song_of(req: &Request) -> Option<usize> {
+    let at = req.path.find("demotrack")? + "demotrack".len();
+    let digits: String = req.path[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
+}
+
+/// The queue after song `i`: the song itself and the next ones (wrapping).
+fn queue_body(i: usize) -> String {
+    let item = |j: usize| {
+        let song = &SONGS[j % SONGS.len()];
+        format!(
+            r#"{{"id":"demotrack{}","type":"track","name":{},"artists":[{{"name":{},"type":"artist"}}],"album":{{"name":{}}},"duration_ms":{}}}"#,
+            j % SONGS.len(),
+            json_str(song.title),
+            json_str(song.artists.first().copied().unwrap_or("")),
+            json_str(song.album),
+            song.duration_ms,
+        )
+    };
+    let queue: Vec<String> = (1..=SONGS.len()).map(|k| item(i + k)).collect();
+    format!(
+        r#"{{"currently_playing":{},"queue":[{}]}}"#,
+        item(i),
+        queue.join(",")
+    )
+}
+
+fn track_body(i: usize, in_act: u64, playing: bool, volume: u8) -> String {
     let Some(song) = SONGS.get(i) else {
         return String::new();
     };
@@ -303,7 +359,7 @@ fn track_body(i: usize, in_act: u64, playing: bool) -> String {
         .collect();
     let progress = (song.start_ms + in_act).min(song.duration_ms);
     format!(
-        r#"{{"device":{{"id":"demo","is_active":true,"name":"Desk speaker","type":"Speaker","volume_percent":60}},"shuffle_state":false,"repeat_state":"context","timestamp":0,"context":{{"type":"album"}},"progress_ms":{progress},"item":{{"album":{{"name":{},"images":{}}},"artists":[{}],"duration_ms":{},"is_local":false,"name":{},"type":"track"}},"currently_playing_type":"track","actions":{{"disallows":{{"{}":true}}}},"is_playing":{playing}}}"#,
+        r#"{{"device":{{"id":"demo","is_active":true,"name":"Desk speaker","type":"Speaker","supports_volume":true,"volume_percent":{volume}}},"shuffle_state":false,"repeat_state":"context","timestamp":0,"context":{{"type":"album"}},"progress_ms":{progress},"item":{{"album":{{"name":{},"images":{}}},"artists":[{}],"duration_ms":{},"id":"demotrack{i}","is_local":false,"name":{},"type":"track"}},"currently_playing_type":"track","actions":{{"disallows":{{"{}":true}}}},"is_playing":{playing}}}"#,
         json_str(song.album),
         images_json(song.cover),
         artists.join(","),

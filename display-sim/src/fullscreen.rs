@@ -22,10 +22,10 @@ use embedded_graphics::prelude::*;
 use embedded_graphics_simulator::SimulatorDisplay;
 use sdl2::event::Event;
 use sdl2::keyboard::{Keycode, Mod};
+use sdl2::mouse::MouseButton;
 use sdl2::pixels::{Color, PixelFormatEnum};
 use sdl2::rect::Rect;
 use sdl2::surface::Surface;
-use tonearm_core::session::Control;
 use tonearm_firmware::Profile;
 
 use crate::shell::{Output, ShellError, UiEvent};
@@ -195,11 +195,8 @@ impl FullscreenOutput {
 fn key(keycode: Keycode, keymod: Mod) -> Option<UiEvent> {
     let ctrl = keymod.intersects(Mod::LCTRLMOD | Mod::RCTRLMOD);
     match keycode {
-        Keycode::Space => Some(UiEvent::Press(Control::PlayPause)),
-        Keycode::Right => Some(UiEvent::Press(Control::Next)),
-        Keycode::Left => Some(UiEvent::Press(Control::Previous)),
         Keycode::Q | Keycode::C if ctrl => Some(UiEvent::Quit),
-        _ => None,
+        _ => crate::window::control_key(keycode).map(UiEvent::Press),
     }
 }
 
@@ -222,6 +219,7 @@ where
 
     fn wait(&mut self, timeout: Duration) -> Option<UiEvent> {
         let pump = &mut self.pump;
+        let (offset, scale) = (self.offset, i32::try_from(self.scale).unwrap_or(1).max(1));
         crate::window::wait_for_input(timeout, || {
             pump.poll_iter().find_map(|event| match event {
                 Event::Quit { .. } => Some(UiEvent::Quit),
@@ -231,6 +229,18 @@ where
                     repeat: false,
                     ..
                 } => key(keycode, keymod),
+                // A click (or a touch screen's tap, which SDL reports as one) is a tap
+                // at the display's own pixels: the margins and the scale taken out.
+                Event::MouseButtonUp {
+                    mouse_btn: MouseButton::Left,
+                    x,
+                    y,
+                    ..
+                } => {
+                    let p = Point::new(x - offset.x, y - offset.y);
+                    (p.x >= 0 && p.y >= 0)
+                        .then(|| UiEvent::Tap(Point::new(p.x / scale, p.y / scale)))
+                }
                 _ => None,
             })
         })

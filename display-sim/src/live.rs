@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use tonearm_core::Secret;
 use tonearm_core::budget::QuotaState;
-use tonearm_core::session::{Credentials, Session, Timing, TokenUpdate};
+use tonearm_core::session::{Credentials, Features, Session, Timing, TokenUpdate};
 use tonearm_core::text::bounded;
 
 use crate::config::{Config, SecretString};
@@ -90,6 +90,10 @@ pub fn start(config: &Config, timeout: Duration) -> Result<Live, LiveError> {
     }
     session.set_budget(config.daily_requests, quota_state);
     session.set_night(config.night);
+    session.set_features(Features {
+        like: config.like,
+        up_next: config.up_next,
+    });
     let authorized_at = start.as_ref().and_then(|s| s.token.authorized_at);
     if let Some(s) = &start
         && authorized_at.is_none()

@@ -126,6 +126,8 @@ impl Clock {
 pub enum UiEvent {
     /// A button.
     Press(Control),
+    /// A tap (a mouse click) at a point of the display, in its own pixels.
+    Tap(Point),
     /// Close the window, Q, Esc, Ctrl-C.
     Quit,
 }
@@ -454,6 +456,14 @@ fn handle_ui<C: Palette, S: Source>(app: &mut App<C, S>, ev: UiEvent, now: u64) 
         UiEvent::Press(control) => {
             if let Err(why) = app.press(now, control) {
                 log::info!("{control:?} not sent: {why:?}");
+            }
+            false
+        }
+        UiEvent::Tap(at) => {
+            match app.tap(now, at) {
+                Some((control, Err(why))) => log::info!("tap: {control:?} not sent: {why:?}"),
+                Some((control, Ok(()))) => log::debug!("tap at {at:?}: {control:?}"),
+                None => log::debug!("tap at {at:?}: nothing there"),
             }
             false
         }

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use embedded_graphics::pixelcolor::{BinaryColor, Rgb888};
 use embedded_graphics::prelude::*;
-use embedded_graphics_simulator::sdl2::{Keycode, Mod};
+use embedded_graphics_simulator::sdl2::{Keycode, Mod, MouseButton};
 use embedded_graphics_simulator::{
     BinaryColorTheme, OutputSettingsBuilder, SimulatorDisplay, SimulatorEvent, Window,
 };
@@ -77,16 +77,27 @@ impl WindowOutput {
     }
 }
 
-/// The keys: Space play/pause, Right next, Left previous; Q, Esc, Ctrl-C quit.
+/// The keys that press a control, in the window and in full screen: Space play/pause,
+/// Right next, Left previous, L like/unlike, + / = / Up volume up, - / Down volume down.
+pub(crate) fn control_key(keycode: Keycode) -> Option<Control> {
+    match keycode {
+        Keycode::Space => Some(Control::PlayPause),
+        Keycode::Right => Some(Control::Next),
+        Keycode::Left => Some(Control::Previous),
+        Keycode::L => Some(Control::ToggleLike),
+        Keycode::Plus | Keycode::Equals | Keycode::KpPlus | Keycode::Up => Some(Control::VolumeUp),
+        Keycode::Minus | Keycode::KpMinus | Keycode::Down => Some(Control::VolumeDown),
+        _ => None,
+    }
+}
+
+/// The keys: the controls (see [`control_key`]); Q, Esc, Ctrl-C quit.
 fn key(keycode: Keycode, keymod: Mod) -> Option<UiEvent> {
     let ctrl = keymod.intersects(Mod::LCTRLMOD | Mod::RCTRLMOD);
     match keycode {
-        Keycode::Space => Some(UiEvent::Press(Control::PlayPause)),
-        Keycode::Right => Some(UiEvent::Press(Control::Next)),
-        Keycode::Left => Some(UiEvent::Press(Control::Previous)),
         Keycode::Q | Keycode::Escape => Some(UiEvent::Quit),
         Keycode::C if ctrl => Some(UiEvent::Quit),
-        _ => None,
+        _ => control_key(keycode).map(UiEvent::Press),
     }
 }
 
@@ -129,6 +140,12 @@ where
                     keymod,
                     repeat: false,
                 } => key(keycode, keymod),
+                // A click is a tap, at the display's own pixels (the window's scale
+                // divided out).
+                SimulatorEvent::MouseButtonUp {
+                    mouse_btn: MouseButton::Left,
+                    point,
+                } => Some(UiEvent::Tap(point)),
                 _ => None,
             })
         })

@@ -105,6 +105,8 @@ struct ViewKey {
     counting_at: Option<u64>,
     /// The cover is in the cache.
     cover: bool,
+    /// The volume overlay is up.
+    volume_shown: bool,
 }
 
 /// Who gets the events of the request in flight.
@@ -324,6 +326,21 @@ impl<C: Palette, S: Source> App<C, S> {
         self.in_flight.is_some()
     }
 
+    /// A tap at `at` (the display's pixels): what is drawn there is pressed (see
+    /// [`crate::screens::ItemScreen::hit`]: the control row, the heart, the speaker, the
+    /// volume overlay). A tap on a dark screen only wakes it. Returns what was pressed
+    /// and how the session took it; `None`: nothing there (or only woken).
+    pub fn tap(&mut self, now_ms: u64, at: Point) -> Option<(Control, Result<(), ControlRefused>)> {
+        if self.is_blank(now_ms) {
+            let _ = self.press(now_ms, Control::PlayPause);
+            return None;
+        }
+        let control = crate::Frame::<C>::new(&self.vm, self.profile())
+            .item()
+            .and_then(|item| item.hit(at))?;
+        Some((control, self.press(now_ms, control)))
+    }
+
     /// A button. Refused presses (not allowed for this item, nothing playing) change
     /// nothing but may put up a notice.
     pub fn press(&mut self, now_ms: u64, control: Control) -> Result<(), ControlRefused> {
@@ -395,6 +412,12 @@ impl<C: Palette, S: Source> App<C, S> {
         {
             line.quota_until = Some(until_unix_s);
         }
+        let vm = &self.vm;
+        if vm.screen.shows_item() && !vm.screen.dims_item() {
+            line.liked = vm.heart.flatten();
+            line.volume = vm.volume;
+            tonearm_core::text::push_truncating(&mut line.up_next, &vm.up_next);
+        }
         line
     }
 
@@ -448,6 +471,7 @@ impl<C: Palette, S: Source> App<C, S> {
             login_warning: status.login_ends_unix_s.is_some(),
             clock: self.clock,
             cover,
+            volume_shown: status.volume_shown,
         }
     }
 

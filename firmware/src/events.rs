@@ -10,6 +10,9 @@
 //! | `dark` | `true` while the screen is dark (night hours, idle blank) | yes |
 //! | `budget` | `{"limit":N,"left":M}` when a budget is set | no (it rides along) |
 //! | `quota_until` | Unix seconds, on `quota_exceeded` only | yes |
+//! | `liked` | `true` / `false`, once known for the item playing | yes |
+//! | `volume` | 0 to 100, while an item shows and the device has one | yes |
+//! | `up_next` | a title (`"Title · Artist"`), once the queue answered | yes |
 
 use core::fmt::{self, Write};
 
@@ -53,6 +56,12 @@ pub struct EventLine {
     pub budget: Option<(u32, u32)>,
     /// The end of Spotify's quota hold (Unix seconds), on `quota_exceeded` only.
     pub quota_until: Option<u64>,
+    /// Whether the item playing is liked, once known.
+    pub liked: Option<bool>,
+    /// The device's volume, while an item shows.
+    pub volume: Option<u8>,
+    /// What plays next (empty: unknown or none).
+    pub up_next: String<{ crate::view::UP_NEXT_CAP }>,
 }
 
 impl EventLine {
@@ -73,6 +82,9 @@ impl EventLine {
             || self.warnings != other.warnings
             || self.dark != other.dark
             || self.quota_until != other.quota_until
+            || self.liked != other.liked
+            || self.volume != other.volume
+            || self.up_next != other.up_next
     }
 
     /// Writes the line as one JSON object (no newline).
@@ -105,6 +117,16 @@ impl EventLine {
         }
         if let Some(until) = self.quota_until {
             write!(w, ",\"quota_until\":{until}")?;
+        }
+        if let Some(liked) = self.liked {
+            write!(w, ",\"liked\":{liked}")?;
+        }
+        if let Some(volume) = self.volume {
+            write!(w, ",\"volume\":{volume}")?;
+        }
+        if !self.up_next.is_empty() {
+            w.write_str(",\"up_next\":")?;
+            write_json_str(w, &self.up_next)?;
         }
         w.write_char('}')
     }
@@ -152,6 +174,15 @@ mod tests {
             json(&line, 0),
             r#"{"t_ms":0,"screen":"now_playing","title":"Say \"hi\" \\ \u0001é","warnings":["login_expires"],"dark":true,"budget":{"limit":700,"left":650},"quota_until":1764000000}"#
         );
+        let mut more = line.clone();
+        more.liked = Some(false);
+        more.volume = Some(62);
+        push_truncating(&mut more.up_next, "Blackest \"Eyes\" \u{b7} Porcupine Tree");
+        assert!(more.differs(&line));
+        assert!(json(&more, 0).ends_with(
+            r#""quota_until":1764000000,"liked":false,"volume":62,"up_next":"Blackest \"Eyes\" · Porcupine Tree"}"#
+        ));
+        serde_json::from_str::<serde_json::Value>(&json(&more, 0)).unwrap();
         assert_eq!(
             json(&EventLine::new(Screen::Idle, ""), 1),
             r#"{"t_ms":1,"screen":"idle","title":null}"#

@@ -21,6 +21,10 @@ pub struct Frame<'a, C> {
 }
 
 #[derive(Debug, Clone)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "no alloc to box into; one lives at a time, on the stack"
+)]
 enum Chosen<'a, C> {
     Item(ItemScreen<'a, C>),
     Status(StatusScreen<'a, C>),

@@ -48,12 +48,20 @@ pub enum Part {
     Body,
     /// Status second line.
     Body2,
+    /// The heart (liked or not).
+    Heart,
+    /// The speaker standing for the volume.
+    Speaker,
+    /// What plays next.
+    UpNext,
+    /// The volume overlay (over the item, under a notice).
+    Volume,
     /// The notice overlay (drawn last, over everything).
     Notice,
 }
 
 /// The most parts a screen has.
-pub const MAX_PARTS: usize = 16;
+pub const MAX_PARTS: usize = 20;
 
 fn hash_str(h: &mut Fnv1a, s: &str) {
     h.write_u32(u32::try_from(s.len()).unwrap_or(u32::MAX));
@@ -153,6 +161,21 @@ impl<C: Palette> Frame<'_, C> {
                         None => hash_str(&mut h, &vm.back_line(now)),
                     }
                 }
+            }
+            Part::Heart => {
+                h.write(&[match vm.heart {
+                    None => 0,
+                    Some(None) => 1,
+                    Some(Some(false)) => 2,
+                    Some(Some(true)) => 3,
+                }]);
+            }
+            Part::Speaker => h.write(&[u8::from(vm.volume_enabled), u8::from(vm.volume.is_some())]),
+            Part::UpNext => hash_str(&mut h, &vm.up_next),
+            Part::Volume => {
+                h.write(&[vm.volume.unwrap_or(255), u8::from(vm.volume_enabled)]);
+                // Under a notice that comes and goes.
+                h.write(&[u8::from(vm.notice.is_some())]);
             }
             // By its words: notices that read the same are not redrawn.
             Part::Notice => h.write(

@@ -187,6 +187,10 @@ pub struct Slot {
 
 /// Where things go on a screen.
 #[derive(Debug, Clone, Copy)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "no alloc to box into; made and used at once"
+)]
 pub enum Layout {
     /// Screens that show an item (track, episode, ad, offline).
     Item(ItemLayout),
@@ -225,12 +229,19 @@ pub struct ItemLayout {
     pub controls: Rectangle,
     /// Shuffle and repeat indicators, when they sit apart from the control row.
     pub side: Option<(Rectangle, Rectangle)>,
-    /// The notice overlay.
+    /// The notice overlay (and the volume's, the same box).
     pub notice: Rectangle,
     /// The notice's face.
     pub notice_face: &'static Face,
     /// The size of the details.
     pub scale: Scale,
+    /// The heart (a tap target too).
+    pub heart: Option<Rectangle>,
+    /// The speaker that stands for the volume (a tap target: it shows the volume).
+    pub speaker: Option<Rectangle>,
+    /// What plays next. Where it overlaps the header (the square display) it takes the
+    /// header's place when there is no badge or warning, and is not shown otherwise.
+    pub up_next: Option<Slot>,
 }
 
 /// Layout of the status screens.
@@ -321,6 +332,9 @@ fn landscape_item() -> ItemLayout {
         title_lines: 1,
         title_pitch: 0,
         scale: Scale::ONE,
+        heart: Some(rect(18, 208, 16, 16)),
+        speaker: Some(rect(286, 208, 16, 16)),
+        up_next: Some(slot(136, 124, 172, 17, 137, &fonts::SMALL_L, Align::Left)),
     }
 }
 
@@ -343,6 +357,9 @@ fn square_item() -> ItemLayout {
         title_lines: 1,
         title_pitch: 0,
         scale: Scale::ONE,
+        heart: Some(rect(30, 96, 16, 16)),
+        speaker: Some(rect(194, 96, 16, 16)),
+        up_next: Some(slot(12, 3, 216, 17, 15, &fonts::SMALL_L, Align::Left)),
     }
 }
 
@@ -370,6 +387,10 @@ fn mono_item() -> ItemLayout {
         title_lines: 1,
         title_pitch: 0,
         scale: Scale::ONE,
+        // At the end of the album's line (which gives way to it).
+        heart: Some(rect(119, 31, 9, 9)),
+        speaker: None,
+        up_next: None,
     }
 }
 
@@ -463,6 +484,9 @@ mod large {
             notice: rect(100, 136, 280, 52),
             notice_face: &fonts::TITLE_L,
             scale: Scale::new(4, 3),
+            heart: Some(rect(20, 284, 22, 22)),
+            speaker: Some(rect(438, 284, 22, 22)),
+            up_next: Some(slot(tx, 201, tw, 20, 216, &fonts::SMALL_M, Align::Left)),
         }
     }
 
@@ -491,6 +515,9 @@ mod large {
             notice: rect(200, 196, 400, 80),
             notice_face: &fonts::TITLE_XL,
             scale: Scale::new(2, 1),
+            heart: Some(rect(30, 434, 28, 28)),
+            speaker: Some(rect(742, 434, 28, 28)),
+            up_next: Some(slot(tx, 320, tw, 26, 341, &fonts::BODY_L, Align::Left)),
         }
     }
 }

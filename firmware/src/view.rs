@@ -48,6 +48,7 @@ pub const fn notice_text(n: Notice) -> &'static str {
         Notice::NoActiveDevice => "No active device",
         Notice::NotAllowed | Notice::ControlFailed => "Command failed",
         Notice::DailyLimit => "Daily limit reached",
+        Notice::VolumeFixed => "Volume is fixed",
     }
 }
 
@@ -185,7 +186,23 @@ pub struct ViewModel {
     pub warning: String<WARNING_CAP>,
     /// Some text was cut to fit its capacity.
     pub truncated: bool,
+    /// The heart: `None` for none (an ad, a local file, likes off, a token without the
+    /// library scopes); `Some(None)` while the library has not answered; else liked or
+    /// not.
+    pub heart: Option<Option<bool>>,
+    /// The device's volume in percent, when it has one.
+    pub volume: Option<u8>,
+    /// The volume can be changed (the device supports it, it is not restricted, the
+    /// volume is known); else it is shown greyed out.
+    pub volume_enabled: bool,
+    /// The volume changed a moment ago: it is shown over the item.
+    pub volume_shown: bool,
+    /// What plays next (`"Title · Artist"`); empty: unknown, or none.
+    pub up_next: String<UP_NEXT_CAP>,
 }
+
+/// Bytes of [`ViewModel::up_next`].
+pub const UP_NEXT_CAP: usize = 160;
 
 fn copy<const N: usize>(out: &mut String<N>, s: &str) -> bool {
     out.clear();
@@ -273,6 +290,8 @@ impl ViewModel {
         }
         if let Some(d) = &np.device {
             fitted &= copy(&mut vm.device, &d.name);
+            vm.volume = d.volume_percent;
+            vm.volume_enabled = !d.volume_fixed && !d.is_restricted && d.volume_percent.is_some();
         }
         vm.shuffle = np.shuffle;
         vm.repeat = np.repeat;
@@ -824,6 +843,16 @@ pub fn view_model(
         }
     }
     vm.notice = status.notice;
+    if vm.screen.shows_item() && !vm.screen.dims_item() {
+        vm.heart = session.has_heart().then_some(session.liked());
+        vm.volume_shown = status.volume_shown && vm.volume.is_some();
+        if let Some(next) = session.up_next() {
+            up_next_text(&mut vm.up_next, next);
+        }
+    } else {
+        vm.volume = None;
+        vm.volume_enabled = false;
+    }
     let warned = matches!(
         vm.screen,
         Screen::NowPlaying | Screen::Paused | Screen::Episode | Screen::Ad | Screen::Idle
@@ -834,6 +863,16 @@ pub fn view_model(
     // Its times (position, ages, countdowns) are as of now; drawn later, they move on.
     vm.at_ms = Some(now_ms);
     vm
+}
+
+/// The up-next line's words: `"Title · Artist"` (or the show, for an episode).
+pub fn up_next_text(out: &mut String<UP_NEXT_CAP>, next: &tonearm_core::parse::QueuedItem) {
+    out.clear();
+    push_truncating(out, &next.title);
+    if !next.by.is_empty() {
+        push_truncating(out, " \u{b7} ");
+        push_truncating(out, &next.by);
+    }
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use embedded_graphics::prelude::*;
 use embedded_graphics::primitives::{
-    Circle, CornerRadii, Line, PrimitiveStyle, Rectangle, RoundedRectangle, Triangle,
+    Arc, Circle, CornerRadii, Line, PrimitiveStyle, Rectangle, RoundedRectangle, Triangle,
 };
 
 use crate::color::{Palette, Role};
@@ -34,6 +34,32 @@ pub enum Icon {
     Person,
     /// A broken link (offline).
     Offline,
+    /// A heart (liked: filled; not liked: an outline).
+    Heart,
+    /// A speaker with sound waves (the volume).
+    Speaker,
+}
+
+/// Whether the centre of pixel `(x, y)` of an `s`-pixel square lies inside the heart:
+/// two circles side by side over a point, in half-pixel units.
+fn in_heart(x: u32, y: u32, s: u32) -> bool {
+    let big = i64::from(s) * 2;
+    let (u, v) = (i64::from(x) * 2 + 1, i64::from(y) * 2 + 1);
+    let r = big * 27 / 100;
+    let cy = big * 30 / 100;
+    let in_circle = |cx: i64| (u - cx) * (u - cx) + (v - cy) * (v - cy) <= r * r;
+    if in_circle(big * 27 / 100) || in_circle(big * 73 / 100) {
+        return true;
+    }
+    // The point: below the circles' centres, narrowing to the bottom middle.
+    let top = cy;
+    let bottom = big * 96 / 100;
+    if v < top || v > bottom {
+        return false;
+    }
+    let half = big / 2;
+    let reach = (bottom - v) * (half - big * 2 / 100) / (bottom - top).max(1);
+    (u - half).abs() <= reach
 }
 
 fn pt(x: u32, y: u32) -> Point {
@@ -206,6 +232,63 @@ pub fn draw_icon<D: DrawTarget>(
             )
             .into_styled(fill)
             .draw(d)
+        }
+        Icon::Heart => {
+            // Pixel by pixel, so that it is the same shape at every size; the outline
+            // is the heart's pixels that have a neighbour outside it.
+            let width = (s / 10).max(1);
+            for y in 0..s {
+                for x in 0..s {
+                    if !in_heart(x, y, s) {
+                        continue;
+                    }
+                    let edge = !filled
+                        && (1..=width).any(|k| {
+                            x < k
+                                || y < k
+                                || !in_heart(x - k, y, s)
+                                || !in_heart(x + k, y, s)
+                                || !in_heart(x, y - k, s)
+                                || !in_heart(x, y + k, s)
+                        });
+                    if filled || edge {
+                        Pixel(p(x, y), color).draw(d)?;
+                    }
+                }
+            }
+            Ok(())
+        }
+        Icon::Speaker => {
+            // A box and a cone on the left half, two waves on the right.
+            let box_top = s * 3 / 8;
+            Rectangle::with_corners(p(0, box_top), p(s / 5, last - box_top))
+                .into_styled(PrimitiveStyle::with_fill(color))
+                .draw(d)?;
+            Triangle::new(p(s / 5, box_top), p(s / 2, s / 8), p(s / 5, last - box_top))
+                .into_styled(PrimitiveStyle::with_fill(color))
+                .draw(d)?;
+            Triangle::new(
+                p(s / 5, last - box_top),
+                p(s / 2, s / 8),
+                p(s / 2, last - s / 8),
+            )
+            .into_styled(PrimitiveStyle::with_fill(color))
+            .draw(d)?;
+            let wave = PrimitiveStyle::with_stroke(color, (s / 12).max(1));
+            for k in [3u32, 5] {
+                let dia = s * k / 6;
+                let c = p(s / 2, s / 2);
+                let half = i32::try_from(dia / 2).unwrap_or(0);
+                Arc::new(
+                    c - Point::new(half, half),
+                    dia,
+                    Angle::from_degrees(-50.0),
+                    Angle::from_degrees(100.0),
+                )
+                .into_styled(wave)
+                .draw(d)?;
+            }
+            Ok(())
         }
         Icon::Offline => {
             Circle::new(o, s).into_styled(stroke).draw(d)?;

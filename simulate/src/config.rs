@@ -8,7 +8,7 @@
 //! | `poll_playing_s` | 2..=60 | 5 |
 //! | `poll_paused_s` | 2..=600 | 15 |
 //! | `poll_idle_s` | 10..=3600 (the longest idle interval) | 60 |
-//! | `like`, `up_next` | booleans, accepted for later (nothing uses them yet) | false |
+//! | `like`, `up_next` | booleans: ask whether each track is liked, ask for the queue | true |
 //!
 //! The ranges and meanings are those of the desktop's config file: the three intervals
 //! become [`Timing::poll_playing_ms`], [`Timing::poll_paused_ms`] and
@@ -45,9 +45,9 @@ pub struct Sched {
     pub poll_paused_s: u64,
     /// The longest poll interval while nothing plays, in seconds.
     pub poll_idle_s: u64,
-    /// Accepted for later: show and toggle "liked".
+    /// Ask once per track whether it is liked (the heart).
     pub like: bool,
-    /// Accepted for later: show what plays next.
+    /// Ask for the queue once per track change (what plays next).
     pub up_next: bool,
 }
 
@@ -59,8 +59,8 @@ impl Default for Sched {
             poll_playing_s: 5,
             poll_paused_s: 15,
             poll_idle_s: 60,
-            like: false,
-            up_next: false,
+            like: true,
+            up_next: true,
         }
     }
 }

@@ -10,7 +10,9 @@ use std::rc::Rc;
 use embedded_graphics::pixelcolor::Rgb565;
 use tonearm_core::Secret;
 use tonearm_core::budget::QuotaState;
-use tonearm_core::session::{Control, ControlRefused, Credentials, Playback, Session, WAKE_MS};
+use tonearm_core::session::{
+    Control, ControlRefused, Credentials, Features, Playback, Session, WAKE_MS,
+};
 use tonearm_core::text::bounded;
 use tonearm_core::wall::{NightHours, WallClock};
 use tonearm_firmware::events::EventLine;
@@ -263,6 +265,10 @@ impl Runner {
         let mut session = Session::new(creds, timing, SEED);
         session.set_budget(sched.daily_requests, QuotaState::default());
         session.set_night(sched.night);
+        session.set_features(Features {
+            like: sched.like,
+            up_next: sched.up_next,
+        });
         let mut app = App::new(Profile::Landscape320x240, session);
         // What is shown is read at each event (`observe`), not drawn frame by frame.
         app.set_headless(true);

@@ -1,5 +1,6 @@
 //! The machine: [`Session`], its state, and the handlers for what the shell reports.
 
+use super::extras::{Extras, LibraryAnswer, VolumeChange};
 use super::request::parse_retry_after;
 use super::schedule::Jitter;
 use super::vocab::{
@@ -9,8 +10,11 @@ use super::vocab::{
 };
 use crate::budget::{Budget, QuotaState};
 use crate::model::{Kind, NowPlaying};
+#[cfg(feature = "queue")]
+use crate::parse::QueueParser;
 use crate::parse::{
-    ACCESS_TOKEN_CAP, ErrorBody, ErrorParser, NowPlayingParser, TokenParser, TokenResponse,
+    ACCESS_TOKEN_CAP, ErrorBody, ErrorParser, NowPlayingParser, QueueHead, TokenParser,
+    TokenResponse,
 };
 use crate::position::position_ms;
 use crate::secret::Secret;
@@ -40,6 +44,12 @@ enum Outcome {
     State(NowPlaying),
     Token(TokenResponse),
     Error(Option<ErrorBody>),
+    Library(Option<bool>),
+    #[cfg_attr(
+        not(feature = "queue"),
+        allow(dead_code, reason = "made by the queue's parser")
+    )]
+    Queue(Option<QueueHead>),
 }
 
 /// The parser a response body goes into.
@@ -53,6 +63,9 @@ enum Body {
     Player(NowPlayingParser),
     Token(TokenParser),
     Error(ErrorParser),
+    Library(LibraryAnswer),
+    #[cfg(feature = "queue")]
+    Queue(QueueParser),
 }
 
 /// The session; see the [module docs](super).
@@ -119,6 +132,8 @@ pub struct Session {
     /// the request after a hold may use the budget's reserve (a lowered budget may be
     /// spent already, and the screen must learn what plays).
     quota_shown_until_s: u64,
+    /// The heart, the queue and the volume.
+    pub(super) extras: Extras,
 }
 
 impl Session {
@@ -173,6 +188,7 @@ impl Session {
             confirm_poll: false,
             premium_blocked: false,
             quota_shown_until_s: 0,
+            extras: Extras::default(),
         }
     }
 
@@ -399,6 +415,7 @@ impl Session {
             notice,
             blank,
             login_ends_unix_s,
+            volume_shown: self.volume_shown(now_ms),
         }
     }
 
@@ -444,6 +461,7 @@ impl Session {
         }
         match self.build(kind) {
             Some(req) => {
+                self.extras_sent(kind);
                 self.record_send(now_ms);
                 self.budget.record();
                 self.quota_dirty = true;
@@ -510,6 +528,37 @@ impl Session {
         let Playback::Item { np, received_ms } = &mut self.playback else {
             return Err(ControlRefused::NothingPlaying);
         };
+        let volume = match control {
+            Control::VolumeUp => Some(VolumeChange::Up),
+            Control::VolumeDown => Some(VolumeChange::Down),
+            Control::SetVolume(v) => Some(VolumeChange::To(v)),
+            _ => None,
+        };
+        if let Some(change) = volume {
+            let result = self.press_volume(now_ms, change);
+            if result == Err(ControlRefused::Disallowed) {
+                self.set_notice(now_ms, Notice::VolumeFixed);
+            }
+            if result.is_ok() {
+                self.last_activity_ms = now_ms;
+                self.generation = self.generation.wrapping_add(1);
+            }
+            return result;
+        }
+        if let Control::ToggleLike | Control::SetLiked(_) = control {
+            let set = match control {
+                Control::SetLiked(v) => Some(v),
+                _ => None,
+            };
+            if self.pending_control.is_some() {
+                return Err(ControlRefused::Busy);
+            }
+            if let Some(liked) = self.press_like(set)? {
+                self.pending_control = Some(ControlCommand::Like(liked));
+                self.generation = self.generation.wrapping_add(1);
+            }
+            return Ok(());
+        }
         let d = np.disallows;
         // A restricted device takes no commands at all.
         let restricted = np.device.as_ref().is_some_and(|dev| dev.is_restricted);
@@ -519,6 +568,12 @@ impl Session {
             Control::PlayPause => (!d.resuming).then_some(ControlCommand::Play),
             Control::Next => (!d.skipping_next).then_some(ControlCommand::Next),
             Control::Previous => (!d.skipping_prev).then_some(ControlCommand::Previous),
+            // Handled above.
+            Control::ToggleLike
+            | Control::SetLiked(_)
+            | Control::VolumeUp
+            | Control::VolumeDown
+            | Control::SetVolume(_) => None,
         };
         let Some(command) = command else {
             self.notice = Some((
@@ -553,7 +608,10 @@ impl Session {
                     np.disallows.resuming = false;
                 }
             }
-            ControlCommand::Next | ControlCommand::Previous => {}
+            ControlCommand::Next
+            | ControlCommand::Previous
+            | ControlCommand::Like(_)
+            | ControlCommand::Volume(_) => {}
         }
         self.pending_control = if cancels { None } else { Some(command) };
         self.last_activity_ms = now_ms;
@@ -572,6 +630,9 @@ impl Session {
         f.body = match (f.kind, status) {
             (RequestKind::Poll(_), 200) => Body::Player(NowPlayingParser::new()),
             (RequestKind::Refresh, 200) => Body::Token(TokenParser::new()),
+            (RequestKind::Library, 200) => Body::Library(LibraryAnswer::default()),
+            #[cfg(feature = "queue")]
+            (RequestKind::Queue, 200) => Body::Queue(QueueParser::new()),
             (_, 400..=499) => Body::Error(ErrorParser::new()),
             _ => Body::Ignore,
         };
@@ -595,6 +656,11 @@ impl Session {
             Body::Error(p) => {
                 let _ = p.feed(chunk);
             }
+            Body::Library(a) => a.feed(chunk),
+            #[cfg(feature = "queue")]
+            Body::Queue(p) => {
+                let _ = p.feed(chunk);
+            }
         }
     }
 
@@ -611,6 +677,9 @@ impl Session {
             Body::Player(p) => p.finish().map_or(Outcome::Malformed, Outcome::State),
             Body::Token(p) => p.finish().map_or(Outcome::Malformed, Outcome::Token),
             Body::Error(p) => Outcome::Error(p.finish().ok()),
+            Body::Library(a) => Outcome::Library(a.finish()),
+            #[cfg(feature = "queue")]
+            Body::Queue(p) => Outcome::Queue(p.finish().ok()),
             Body::Ignore => Outcome::Nothing,
         };
         self.in_flight = None;
@@ -662,8 +731,51 @@ impl Session {
                 _ => self.failed(now_ms),
             },
             (RequestKind::Poll(_), 204) => self.nothing_playing(now_ms),
-            (RequestKind::Poll(_) | RequestKind::Control(_), 401) => {
-                self.unauthorized(now_ms, kind)
+            (
+                RequestKind::Poll(_)
+                | RequestKind::Control(_)
+                | RequestKind::Library
+                | RequestKind::Queue,
+                401,
+            ) => self.unauthorized(now_ms, kind),
+            (RequestKind::Library, _) => {
+                let liked = match outcome {
+                    Outcome::Library(v) => v,
+                    _ => None,
+                };
+                self.library_answered(status, liked);
+                if status < 500 {
+                    self.good_answer(now_ms);
+                }
+            }
+            (RequestKind::Queue, _) => {
+                let head = match outcome {
+                    Outcome::Queue(h) => h,
+                    _ => None,
+                };
+                if status < 500 {
+                    self.good_answer(now_ms);
+                }
+                if self.queue_answered(status, head) {
+                    // It confirms the item shown: it stands for the poll it replaced.
+                    self.reschedule_same_item(now_ms);
+                } else {
+                    // A change, nothing playing, or no answer: the poll, now.
+                    self.next_poll_ms = now_ms;
+                }
+            }
+            (RequestKind::Control(ControlCommand::Like(liked)), 200..=499) => {
+                if let Some(n) = self.like_answered(liked, status) {
+                    self.set_notice(now_ms, n);
+                }
+                self.good_answer(now_ms);
+            }
+            (RequestKind::Control(ControlCommand::Volume(_)), 200..=499) => {
+                let fixed = error_body.is_some_and(|e| e.reason_is("VOLUME_CONTROL_DISALLOW"));
+                if let Some(n) = self.volume_answered(status, fixed) {
+                    self.set_notice(now_ms, n);
+                }
+                self.good_answer(now_ms);
             }
             (RequestKind::Poll(Endpoint::Player), 403) => {
                 // The token lacks user-read-playback-state: fall back for good.
@@ -734,6 +846,7 @@ impl Session {
         if !token.scope.is_empty() && !token.has_scope("user-read-playback-state") {
             self.endpoint = Endpoint::CurrentlyPlaying;
         }
+        self.extras_token(&token);
         self.access = Some(token.access_token.clone());
         self.access_expires_ms = now_ms.saturating_add(expires_in_ms);
         self.token_update = Some(TokenUpdate {
@@ -847,6 +960,15 @@ impl Session {
         self.schedule_after_nothing(now_ms, since_ms);
     }
 
+    /// The next poll as if a poll had just shown the same item again.
+    fn reschedule_same_item(&mut self, now_ms: u64) {
+        let playback = core::mem::replace(&mut self.playback, Playback::Unknown);
+        if let Playback::Item { np, received_ms } = &playback {
+            self.schedule_after_item(now_ms, (np, *received_ms), true);
+        }
+        self.playback = playback;
+    }
+
     fn got_state(&mut self, now_ms: u64, np: NowPlaying) {
         // An empty state (no item and an unknown type, as Spotify sometimes sends when
         // nothing plays) is "nothing".
@@ -874,7 +996,7 @@ impl Session {
         } else if self.paused_since_ms.is_none() || !same_item {
             self.paused_since_ms = Some(now_ms);
         }
-        self.schedule_after_item(now_ms, &np, same_item);
+        self.schedule_after_item(now_ms, (&np, now_ms), same_item);
         self.playback = Playback::Item {
             np,
             received_ms: now_ms,

@@ -20,6 +20,7 @@
 //! status), the machine ([`Session`] and its handlers), request encoding, and the
 //! schedule (pacing, backoff, the night cap).
 
+mod extras;
 mod machine;
 mod request;
 mod schedule;
@@ -31,7 +32,8 @@ pub use request::parse_retry_after;
 pub use vocab::{
     AUTHORIZATION_CAP, Action, AuthMode, BODY_CAP, CEILING_REQUESTS, CEILING_WINDOW_MS,
     CLIENT_ID_CAP, CLIENT_SECRET_CAP, ConfigProblem, Control, ControlCommand, ControlRefused,
-    Credentials, Endpoint, Failure, Health, Host, LOGIN_DAYS, LOGIN_WARN_DAYS, Method,
+    Credentials, Endpoint, Failure, Features, Health, Host, LOGIN_DAYS, LOGIN_WARN_DAYS, Method,
     NIGHT_POLL_MS, Notice, PLAYER_QUERY, PREMIUM_PROBE_MS, Playback, QUOTA_RETRY_AFTER_MS, Request,
-    RequestKind, Status, Timing, TokenUpdate, WAKE_MS,
+    RequestKind, Status, Timing, TokenUpdate, VOLUME_COALESCE_MS, VOLUME_SHOWN_MS, VOLUME_STEP,
+    WAKE_MS,
 };

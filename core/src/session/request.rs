@@ -8,7 +8,7 @@ use heapless::String;
 use super::machine::Session;
 use super::vocab::{
     AUTHORIZATION_CAP, CLIENT_ID_CAP, CLIENT_SECRET_CAP, ControlCommand, Endpoint, Host, Method,
-    PLAYER_QUERY, Request, RequestKind,
+    PLAYER_QUERY, Playback, Request, RequestKind,
 };
 
 impl Session {
@@ -51,19 +51,54 @@ impl Session {
                 write!(req.path, "{path}?{PLAYER_QUERY}").ok()?;
                 self.bearer(&mut req.authorization)?;
             }
+            RequestKind::Control(ControlCommand::Like(like)) => {
+                // The URIs go in the query string (a JSON body is refused).
+                req.method = if like { Method::Put } else { Method::Delete };
+                write!(req.path, "/me/library?uris={}", self.item_uri()?).ok()?;
+                self.bearer(&mut req.authorization)?;
+            }
+            RequestKind::Control(ControlCommand::Volume(v)) => {
+                req.method = Method::Put;
+                write!(req.path, "/me/player/volume?volume_percent={}", v.min(100)).ok()?;
+                self.bearer(&mut req.authorization)?;
+            }
             RequestKind::Control(c) => {
                 let (method, path) = match c {
                     ControlCommand::Play => (Method::Put, "/me/player/play"),
                     ControlCommand::Pause => (Method::Put, "/me/player/pause"),
                     ControlCommand::Next => (Method::Post, "/me/player/next"),
-                    ControlCommand::Previous => (Method::Post, "/me/player/previous"),
+                    _ => (Method::Post, "/me/player/previous"),
                 };
                 req.method = method;
                 req.path.push_str(path).ok()?;
                 self.bearer(&mut req.authorization)?;
             }
+            RequestKind::Library => {
+                write!(req.path, "/me/library/contains?uris={}", self.item_uri()?).ok()?;
+                self.bearer(&mut req.authorization)?;
+            }
+            RequestKind::Queue => {
+                req.path.push_str("/me/player/queue").ok()?;
+                self.bearer(&mut req.authorization)?;
+            }
         }
         Some(req)
+    }
+
+    /// The Spotify URI of the item playing, `:` encoded for a query string.
+    fn item_uri(&self) -> Option<String<64>> {
+        let Playback::Item { np, .. } = &self.playback else {
+            return None;
+        };
+        let uri = np.uri()?;
+        let mut out = String::new();
+        for part in uri.split(':').enumerate() {
+            if part.0 > 0 {
+                out.push_str("%3A").ok()?;
+            }
+            out.push_str(part.1).ok()?;
+        }
+        Some(out)
     }
 
     fn bearer(&self, out: &mut String<AUTHORIZATION_CAP>) -> Option<()> {

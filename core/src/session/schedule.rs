@@ -3,7 +3,8 @@
 
 use super::machine::Session;
 use super::vocab::{
-    CEILING_REQUESTS, CEILING_WINDOW_MS, NIGHT_POLL_MS, PREMIUM_PROBE_MS, Playback, RequestKind,
+    CEILING_REQUESTS, CEILING_WINDOW_MS, ControlCommand, NIGHT_POLL_MS, PREMIUM_PROBE_MS, Playback,
+    RequestKind,
 };
 use crate::model::NowPlaying;
 use crate::position::position_ms;
@@ -46,9 +47,20 @@ impl Session {
             ))
         } else if let Some(c) = self.pending_control {
             Some((RequestKind::Control(c), true))
+        } else if let Some(v) = self.volume_due(now_ms) {
+            Some((RequestKind::Control(ControlCommand::Volume(v)), true))
+        } else if now_ms >= self.next_poll_ms {
+            // The queue stands in for the poll after a change (it confirms the item).
+            let kind = if self.queue_due(now_ms) && !self.confirm_poll {
+                RequestKind::Queue
+            } else {
+                RequestKind::Poll(self.endpoint)
+            };
+            Some((kind, self.confirm_poll))
+        } else if self.library_due(now_ms) {
+            Some((RequestKind::Library, false))
         } else {
-            (now_ms >= self.next_poll_ms)
-                .then_some((RequestKind::Poll(self.endpoint), self.confirm_poll))
+            None
         };
         // Without a budget the token is refreshed ahead of time, as always; with one,
         // only when a request needs it (an idle hour costs no refresh).
@@ -72,7 +84,10 @@ impl Session {
             self.access_expires_ms
                 .saturating_sub(self.timing.refresh_early_ms)
         };
-        self.next_poll_ms.min(refresh_at).max(self.hold_until_ms)
+        self.next_poll_ms
+            .min(refresh_at)
+            .min(self.volume_due_at())
+            .max(self.hold_until_ms)
     }
 
     /// The earliest time the rolling ceiling allows another request.
@@ -192,7 +207,13 @@ impl Session {
 
     /// The next poll after an answer with `np` (`same_item`: the item shown before), and
     /// whether it is the one for the predicted end of the track.
-    pub(super) fn schedule_after_item(&mut self, now_ms: u64, np: &NowPlaying, same_item: bool) {
+    /// (`received_ms`: when `np` was received.)
+    pub(super) fn schedule_after_item(
+        &mut self,
+        now_ms: u64,
+        (np, received_ms): (&NowPlaying, u64),
+        same_item: bool,
+    ) {
         let t = self.timing;
         let budgeted = self.budget.is_set();
         let mut next = if budgeted {
@@ -228,7 +249,7 @@ impl Session {
                     < u64::from(self.budget.own_limit()) * pace::END_POLLS_UNTIL_PERCENT);
         if np.is_playing && watch_end {
             if let Some(d) = np.duration_ms.filter(|d| *d > 0) {
-                let remaining = d.saturating_sub(position_ms(np, now_ms, now_ms));
+                let remaining = d.saturating_sub(position_ms(np, received_ms, now_ms));
                 let at_end = same_item && remaining <= t.end_slack_ms.saturating_add(1_000);
                 if self.end_poll && at_end {
                     // We polled for the end but Spotify still shows the old item: look

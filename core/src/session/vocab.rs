@@ -134,6 +134,42 @@ pub enum Control {
     Next,
     /// Previous item.
     Previous,
+    /// Like the item playing, or unlike it when it is liked (the heart).
+    ToggleLike,
+    /// Like (`true`) or unlike the item playing; nothing is sent when it already is.
+    SetLiked(bool),
+    /// Volume up by [`VOLUME_STEP`] percent.
+    VolumeUp,
+    /// Volume down by [`VOLUME_STEP`] percent.
+    VolumeDown,
+    /// Volume to this percent (at most 100).
+    SetVolume(u8),
+}
+
+/// What a volume press moves by, in percent.
+pub const VOLUME_STEP: u8 = 5;
+/// Volume presses closer together than this make one request (the last volume).
+pub const VOLUME_COALESCE_MS: u64 = 400;
+/// The volume overlay stays this long after a change.
+pub const VOLUME_SHOWN_MS: u64 = 3_000;
+
+/// Which of the extra requests the owner wants (config `like`, `up_next`): each costs
+/// requests from the daily budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Features {
+    /// Ask once per track whether it is liked, and show the heart.
+    pub like: bool,
+    /// Ask for the queue once per track change, and show what plays next.
+    pub up_next: bool,
+}
+
+impl Default for Features {
+    fn default() -> Self {
+        Features {
+            like: true,
+            up_next: true,
+        }
+    }
 }
 
 /// Why a control press was not sent.
@@ -153,6 +189,9 @@ pub enum ControlRefused {
     DailyLimit,
     /// The screen was dark (night hours or the idle blank): the press only woke it.
     WokeUp,
+    /// Nothing to do it to: no heart (an ad, a local file, a token without the library
+    /// scopes, likes turned off) or no device volume.
+    Unavailable,
 }
 
 /// Which server a request goes to.
@@ -173,6 +212,8 @@ pub enum Method {
     Post,
     /// PUT
     Put,
+    /// DELETE
+    Delete,
 }
 
 impl Method {
@@ -182,6 +223,7 @@ impl Method {
             Method::Get => "GET",
             Method::Post => "POST",
             Method::Put => "PUT",
+            Method::Delete => "DELETE",
         }
     }
 }
@@ -195,6 +237,10 @@ pub enum RequestKind {
     Refresh,
     /// Send a control command (`PlayPause` resolved to play or pause).
     Control(ControlCommand),
+    /// Ask whether the item playing is in the library (`GET /me/library/contains`).
+    Library,
+    /// Ask what plays next (`GET /me/player/queue`).
+    Queue,
 }
 
 /// A control command as sent.
@@ -208,6 +254,10 @@ pub enum ControlCommand {
     Next,
     /// `POST /me/player/previous`
     Previous,
+    /// `PUT /me/library?uris=` (`true`) or `DELETE /me/library?uris=`: the item playing.
+    Like(bool),
+    /// `PUT /me/player/volume?volume_percent=N`.
+    Volume(u8),
 }
 
 /// Bytes of an `Authorization` header value (`Bearer ` and the longest access token).
@@ -328,6 +378,8 @@ pub enum Notice {
     ControlFailed,
     /// The daily request budget or Spotify's quota is spent: the press sent nothing.
     DailyLimit,
+    /// 403 `VOLUME_CONTROL_DISALLOW`: this device's volume cannot be changed.
+    VolumeFixed,
 }
 
 /// A configuration problem the user must fix.
@@ -393,6 +445,8 @@ pub struct Status {
     /// The six-month login ends soon: at this Unix second (shown from day
     /// [`LOGIN_WARN_DAYS`] after the login).
     pub login_ends_unix_s: Option<u64>,
+    /// The volume changed a moment ago: show it (for [`VOLUME_SHOWN_MS`]).
+    pub volume_shown: bool,
 }
 
 /// A Spotify login ends this many days after the user authorized (refreshing does not

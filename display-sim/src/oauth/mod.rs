@@ -34,9 +34,10 @@ pub mod pkce;
 pub use exchange::Tokens;
 use pkce::Pkce;
 
-/// The scopes Tonearm asks for: read what plays, and the play/pause/next/previous controls.
-pub const SCOPES: &str =
-    "user-read-currently-playing user-read-playback-state user-modify-playback-state";
+/// The scopes Tonearm asks for: read what plays, the controls (play/pause, next,
+/// previous, volume), and the library (is the track liked; like and unlike it).
+pub const SCOPES: &str = "user-read-currently-playing user-read-playback-state \
+     user-modify-playback-state user-library-read user-library-modify";
 
 /// Why a login failed. Each message is one line, says what to do, and holds no secret.
 #[derive(Debug, thiserror::Error)]

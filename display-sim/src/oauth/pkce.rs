@@ -122,6 +122,7 @@ mod tests {
             "https://accounts.example/authorize?client_id=my%20id&response_type=code\
              &redirect_uri=http%3A%2F%2F127.0.0.1%3A8888%2Fcallback\
              &scope=user-read-currently-playing%20user-read-playback-state%20user-modify-playback-state\
+             %20user-library-read%20user-library-modify\
              &state=st&code_challenge=ch-_&code_challenge_method=S256"
         );
         assert!(!url.contains("v&") && !url.ends_with('v'));

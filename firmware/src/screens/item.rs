@@ -5,7 +5,7 @@ use embedded_graphics::draw_target::DrawTargetExt;
 use embedded_graphics::prelude::*;
 use embedded_graphics::primitives::{Circle, PrimitiveStyle, Rectangle, RoundedRectangle};
 
-use super::{Context, Parts, draw_notice, draw_warning, line, moved, px};
+use super::{Context, Parts, draw_notice, draw_volume, draw_warning, line, moved, px};
 use crate::color::{Palette, Role};
 use crate::parts::{MAX_PARTS, Part};
 use crate::profile::{ItemLayout, MONO_ART, Profile, Scale, Slot};
@@ -16,6 +16,7 @@ use crate::widgets::{
     CHIP_PAD, Icon, MAX_LINES, draw_art_placeholder, draw_chip, draw_icon, draw_progress, fill_px,
     progress_change, title_lines,
 };
+use tonearm_core::session::Control;
 use tonearm_core::{Repeat, TimeText};
 
 /// The narrowest room the header gives the device name ("on Kitch...").
@@ -44,6 +45,12 @@ pub struct ItemScreen<'a, C> {
     total: TimeText,
     /// The title's lines where it wraps (empty: one line, scrolling when too long).
     title_lines: heapless::Vec<&'a str, MAX_LINES>,
+    /// Where the heart is drawn, when it is.
+    heart: Option<Rectangle>,
+    /// Where the speaker is drawn, when it is.
+    speaker: Option<Rectangle>,
+    /// Where what plays next is drawn, when it is.
+    up_next: Option<Slot>,
 }
 
 impl<'a, C: Palette> ItemScreen<'a, C> {
@@ -64,6 +71,28 @@ impl<'a, C: Palette> ItemScreen<'a, C> {
             l.art = Some(MONO_ART);
         }
         let title_lines = wrap_title(&mut l, vm.title_line());
+        let live = !vm.screen.dims_item();
+        let heart = l.heart.filter(|_| vm.heart.is_some() && live);
+        if let Some(h) = heart.filter(|h| !h.intersection(&l.detail.rect).is_zero_sized()) {
+            // The album's line gives way to the heart at its end (128x64).
+            let right = h.top_left.x - 2 - l.detail.rect.top_left.x;
+            l.detail.rect.size.width = u32::try_from(right).unwrap_or(0);
+        }
+        let speaker = l.speaker.filter(|_| vm.volume.is_some() && live);
+        let up_next = l
+            .up_next
+            .filter(|_| !vm.up_next.is_empty() && live)
+            .filter(|slot| {
+                // In the header's place only when the header has nothing else to say.
+                l.header
+                    .is_none_or(|h| h.rect.intersection(&slot.rect).is_zero_sized())
+                    || (badge.is_none() && !vm.shows_warning())
+            });
+        if let (Some(slot), Some(h)) = (up_next, l.header)
+            && !h.rect.intersection(&slot.rect).is_zero_sized()
+        {
+            l.header = None;
+        }
         let (end, header_warning) = header_row(&l, badge.as_ref().map(|(t, _)| t.as_str()), vm);
         if let Some(h) = &mut l.header {
             h.rect.size.width = u32::try_from(end - h.rect.top_left.x).unwrap_or(0);
@@ -91,6 +120,70 @@ impl<'a, C: Palette> ItemScreen<'a, C> {
             elapsed,
             total,
             title_lines,
+            heart,
+            speaker,
+            up_next,
+        }
+    }
+
+    /// What a tap at `at` does on this screen: a control of the control row, the heart,
+    /// the speaker (shows the volume), or the halves of the volume overlay while it is up
+    /// (down, up). `None`: nothing there.
+    pub fn hit(&self, at: Point) -> Option<Control> {
+        let vm = self.cx.vm;
+        if vm.screen.dims_item() {
+            return None;
+        }
+        let l = &self.layout;
+        let k = l.scale;
+        let near = |r: Rectangle| r.offset(k.of(6)).contains(at);
+        if vm.volume_shown && l.notice.contains(at) {
+            let up = at.x >= l.notice.center().x;
+            return Some(if up {
+                Control::VolumeUp
+            } else {
+                Control::VolumeDown
+            });
+        }
+        if self.heart.is_some_and(near) {
+            return Some(Control::ToggleLike);
+        }
+        if self.speaker.is_some_and(near) {
+            return vm.volume.map(Control::SetVolume);
+        }
+        if self.cx.mono() || !l.controls.contains(at) {
+            return None;
+        }
+        let g = self.control_geometry();
+        let dx = at.x - g.center.x;
+        let reach = g.gap / 2;
+        if dx.abs() <= reach {
+            Some(Control::PlayPause)
+        } else if (dx + g.gap).abs() <= reach {
+            Some(Control::Previous)
+        } else if (dx - g.gap).abs() <= reach {
+            Some(Control::Next)
+        } else {
+            None
+        }
+    }
+
+    /// Where the control row's icons go (color displays).
+    fn control_geometry(&self) -> ControlGeometry {
+        let area = self.layout.controls;
+        // The play disc as large as the row and the scale allow; the other icons and
+        // the gaps grow with it.
+        let k = self.layout.scale;
+        let big = match area.size.height {
+            h if h >= k.of_u(36) => k.of_u(36),
+            h if h >= 36 => (h - 4) & !1,
+            _ => 22,
+        };
+        ControlGeometry {
+            center: area.center(),
+            big,
+            small: if big > 30 { big * 4 / 9 } else { 12 },
+            gap: px(big) / 2 + if big > 30 { k.of(26) } else { 12 },
         }
     }
 
@@ -352,16 +445,9 @@ impl<'a, C: Palette> ItemScreen<'a, C> {
             }
             return Ok(());
         }
-        // The play disc as large as the row and the scale allow; the other icons and
-        // the gaps grow with it.
-        let k = l.scale;
-        let big = match area.size.height {
-            h if h >= k.of_u(36) => k.of_u(36),
-            h if h >= 36 => (h - 4) & !1,
-            _ => 22,
-        };
-        let small = if big > 30 { big * 4 / 9 } else { 12 };
-        let gap = px(big) / 2 + if big > 30 { k.of(26) } else { 12 };
+        let ControlGeometry {
+            big, small, gap, ..
+        } = self.control_geometry();
         let sq = |cx: i32, s: u32| {
             let h = px(s / 2);
             Rectangle::new(Point::new(cx - h, center.y - h), Size::new(s, s))
@@ -487,6 +573,38 @@ fn quota_slots(l: &ItemLayout, screen: Screen, mono: bool) -> Option<QuotaSlots>
     })
 }
 
+/// Where the control row's icons go.
+struct ControlGeometry {
+    center: Point,
+    /// The play disc's diameter.
+    big: u32,
+    /// The other icons' size.
+    small: u32,
+    /// From the play disc's centre to previous's and next's.
+    gap: i32,
+}
+
+/// `Next:` in the accent colour, then what plays next.
+fn draw_up_next<C: Palette, D: DrawTarget<Color = C>>(
+    text: &str,
+    slot: &Slot,
+    d: &mut D,
+) -> Result<(), D::Error> {
+    let label = "Next: ";
+    let x0 = slot.rect.top_left.x;
+    let w = slot.face.draw(
+        label,
+        Point::new(x0, slot.baseline),
+        C::role(Role::Accent),
+        d,
+    )?;
+    let mut rest = *slot;
+    rest.rect.top_left.x = x0 + px(w);
+    rest.rect.size.width = slot.rect.size.width.saturating_sub(w);
+    rest.align = Align::Left;
+    line(text, &rest, Role::TextDim, None, d)
+}
+
 /// The title's lines on a layout where it wraps, and the layout made to fit them: the
 /// title's box grows to hold them, and when they are fewer than the most the text block
 /// closes up around its middle (the title moves down by half the room saved, the lines
@@ -564,6 +682,18 @@ impl<C: Palette> Parts<C> for ItemScreen<'_, C> {
                 add(Part::Heading, h.rect);
             }
             add(Part::Body, q.back.rect);
+        }
+        if let Some(h) = self.heart {
+            add(Part::Heart, h);
+        }
+        if let Some(s) = self.speaker {
+            add(Part::Speaker, s);
+        }
+        if let Some(u) = self.up_next {
+            add(Part::UpNext, u.rect);
+        }
+        if self.cx.vm.volume_shown {
+            add(Part::Volume, l.notice);
         }
         if self.cx.vm.notice.is_some() {
             add(Part::Notice, l.notice);
@@ -687,6 +817,44 @@ impl<C: Palette> Parts<C> for ItemScreen<'_, C> {
                 let role = if mono { Role::Text } else { Role::Warning };
                 line(&vm.back_line(self.cx.now_ms), &q.back, role, None, d)
             }
+            Part::Heart => {
+                let (Some(area), Some(liked)) = (self.heart, vm.heart) else {
+                    return Ok(());
+                };
+                let role = match liked {
+                    _ if mono => Role::Text,
+                    Some(true) => Role::Accent,
+                    Some(false) => Role::TextDim,
+                    None => Role::TextFaint,
+                };
+                draw_icon(Icon::Heart, area, C::role(role), liked == Some(true), d)
+            }
+            Part::Speaker => match self.speaker {
+                Some(area) => {
+                    let role = if vm.volume_enabled {
+                        Role::TextDim
+                    } else {
+                        Role::Disabled
+                    };
+                    draw_icon(Icon::Speaker, area, C::role(role), true, d)
+                }
+                None => Ok(()),
+            },
+            Part::UpNext => match self.up_next {
+                Some(slot) => draw_up_next(&vm.up_next, &slot, d),
+                None => Ok(()),
+            },
+            Part::Volume => match vm.volume {
+                Some(v) if vm.notice.is_none() => draw_volume(
+                    v,
+                    vm.volume_enabled,
+                    l.notice,
+                    (l.notice_face, l.scale),
+                    mono,
+                    d,
+                ),
+                _ => Ok(()),
+            },
             Part::Notice => match vm.notice {
                 Some(n) => draw_notice(
                     crate::view::notice_text(n),

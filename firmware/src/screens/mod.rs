@@ -10,6 +10,8 @@
 pub mod item;
 pub mod status;
 
+use core::fmt::Write as _;
+
 use embedded_graphics::draw_target::DrawTargetExt;
 use embedded_graphics::prelude::*;
 use embedded_graphics::primitives::{PrimitiveStyle, Rectangle, RoundedRectangle};
@@ -19,7 +21,7 @@ use crate::parts::{MAX_PARTS, Part};
 use crate::profile::{Profile, Scale, Slot};
 use crate::text::{Align, Face};
 use crate::view::ViewModel;
-use crate::widgets::{draw_chip, draw_outlined_chip};
+use crate::widgets::{Icon, draw_chip, draw_outlined_chip, draw_progress};
 
 pub use item::ItemScreen;
 pub use status::StatusScreen;
@@ -170,6 +172,64 @@ pub(crate) fn draw_notice<C: Palette, D: DrawTarget<Color = C>>(
         C::role(Role::Text),
         d,
     )
+}
+
+/// The volume overlay in the notice's box: a panel with the speaker, a bar and the
+/// percent; greyed out when the volume cannot be changed.
+pub(crate) fn draw_volume<C: Palette, D: DrawTarget<Color = C>>(
+    volume: u8,
+    enabled: bool,
+    area: Rectangle,
+    (face, k): (&Face, Scale),
+    mono: bool,
+    d: &mut D,
+) -> Result<(), D::Error> {
+    let (edge, ink, fill) = if enabled {
+        (Role::Accent, Role::Text, Role::Accent)
+    } else {
+        (Role::Disabled, Role::Disabled, Role::Disabled)
+    };
+    let r = Size::new(k.of_u(6), k.of_u(6));
+    RoundedRectangle::with_equal_corners(area, r)
+        .into_styled(PrimitiveStyle::with_fill(C::role(Role::Overlay)))
+        .draw(d)?;
+    RoundedRectangle::with_equal_corners(area, r)
+        .into_styled(PrimitiveStyle::with_stroke(C::role(edge), k.of_u(2)))
+        .draw(d)?;
+    let inner = area.offset(-k.of(if mono { 5 } else { 10 }));
+    let icon = inner.size.height.min(k.of_u(if mono { 9 } else { 18 }));
+    let mid = inner.center().y;
+    let icon_top = mid - px(icon / 2);
+    crate::widgets::draw_icon(
+        Icon::Speaker,
+        Rectangle::new(
+            Point::new(inner.top_left.x, icon_top),
+            Size::new(icon, icon),
+        ),
+        C::role(ink),
+        true,
+        d,
+    )?;
+    let mut text: heapless::String<8> = heapless::String::new();
+    let _ = write!(text, "{volume}%");
+    let text_w = face.width("100%");
+    let right = inner.top_left.x + px(inner.size.width);
+    let baseline = mid + if mono { 3 } else { k.of(6) };
+    let slot = Rectangle::new(
+        Point::new(right - px(text_w), inner.top_left.y),
+        Size::new(text_w, inner.size.height),
+    );
+    face.draw_line(&text, slot, baseline, Align::Right, None, C::role(ink), d)?;
+    let gap = k.of(if mono { 4 } else { 10 });
+    let bar_x = inner.top_left.x + px(icon) + gap;
+    let bar_w = u32::try_from(right - px(text_w) - gap - bar_x).unwrap_or(0);
+    let bar_h = k.of_u(if mono { 4 } else { 6 });
+    let bar = Rectangle::new(
+        Point::new(bar_x, mid - px(bar_h / 2)),
+        Size::new(bar_w, bar_h),
+    );
+    let filled = u32::from(volume.min(100)) * bar_w / 100;
+    draw_progress(bar, filled, C::role(fill), false, mono, d)
 }
 
 /// The login warning in `slot`: inverted on a mono display (as every chip there), an

@@ -43,6 +43,7 @@ fn with_player(mut np: NowPlaying) -> NowPlaying {
         kind: bounded("Speaker").0,
         volume_percent: Some(60),
         is_restricted: false,
+        volume_fixed: false,
     });
     np.shuffle = Some(true);
     np.repeat = Some(Repeat::Context);

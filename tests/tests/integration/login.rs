@@ -19,8 +19,8 @@ use tonearm_tests::fake_spotify::{AuthorizeScript, FakeSpotify, Route, parse_for
 use tonearm_tests::webdriver::{Browser, ChromeDriver, free_port};
 
 pub(super) const CLIENT_ID: &str = "tonearm-test-client";
-const SCOPES: &str =
-    "user-read-currently-playing user-read-playback-state user-modify-playback-state";
+const SCOPES: &str = "user-read-currently-playing user-read-playback-state \
+     user-modify-playback-state user-library-read user-library-modify";
 /// The lines the test's config starts with: they must survive the login.
 const CONFIG_HEAD: &str = "# my desk display\ndisplay = \"128x64\"  # the small one\n";
 

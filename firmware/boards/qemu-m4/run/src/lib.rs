@@ -22,7 +22,7 @@ use core::convert::Infallible;
 use embedded_graphics::pixelcolor::Rgb565;
 use embedded_graphics::primitives::Rectangle;
 use tonearm_core::session::{
-    Credentials, Endpoint, Failure, Host, Method, Request, RequestKind, Session, Timing,
+    Credentials, Endpoint, Failure, Features, Host, Method, Request, RequestKind, Session, Timing,
 };
 use tonearm_core::text::bounded;
 use tonearm_core::{NowPlayingParser, Secret};
@@ -377,7 +377,7 @@ fn check_request(req: &Request, kind: RequestKind, at: &'static str) -> Result<(
                         .authorization
                         .starts_with("Bearer BQD-board-access-token")
             }
-            RequestKind::Control(_) => false,
+            RequestKind::Control(_) | RequestKind::Library | RequestKind::Queue => false,
         };
     if ok {
         Ok(())
@@ -417,7 +417,13 @@ where
         saved: false,
         last: None,
     };
-    let mut app = App::<Rgb565>::new(PROFILE, Session::new(credentials(), Timing::default(), 7));
+    let mut session = Session::new(credentials(), Timing::default(), 7);
+    // The script answers the player and the token only: no heart, no queue.
+    session.set_features(Features {
+        like: false,
+        up_next: false,
+    });
+    let mut app = App::<Rgb565>::new(PROFILE, session);
     while shell.stats.turns < MAX_TURNS {
         shell.stats.turns += 1;
         match app.poll(shell.now) {
