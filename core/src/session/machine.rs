@@ -744,18 +744,14 @@ impl Session {
                     _ => None,
                 };
                 self.library_answered(status, liked);
-                if status < 500 {
-                    self.good_answer(now_ms);
-                }
+                self.answered_or_failed(now_ms, status);
             }
             (RequestKind::Queue, _) => {
                 let head = match outcome {
                     Outcome::Queue(h) => h,
                     _ => None,
                 };
-                if status < 500 {
-                    self.good_answer(now_ms);
-                }
+                self.answered_or_failed(now_ms, status);
                 if self.queue_answered(status, head) {
                     // It confirms the item shown: it stands for the poll it replaced.
                     self.reschedule_same_item(now_ms);
@@ -764,18 +760,18 @@ impl Session {
                     self.next_poll_ms = now_ms;
                 }
             }
-            (RequestKind::Control(ControlCommand::Like(liked)), 200..=499) => {
+            (RequestKind::Control(ControlCommand::Like(liked)), _) => {
                 if let Some(n) = self.like_answered(liked, status) {
                     self.set_notice(now_ms, n);
                 }
-                self.good_answer(now_ms);
+                self.answered_or_failed(now_ms, status);
             }
-            (RequestKind::Control(ControlCommand::Volume(_)), 200..=499) => {
+            (RequestKind::Control(ControlCommand::Volume(_)), _) => {
                 let fixed = error_body.is_some_and(|e| e.reason_is("VOLUME_CONTROL_DISALLOW"));
                 if let Some(n) = self.volume_answered(status, fixed) {
                     self.set_notice(now_ms, n);
                 }
-                self.good_answer(now_ms);
+                self.answered_or_failed(now_ms, status);
             }
             (RequestKind::Poll(Endpoint::Player), 403) => {
                 // The token lacks user-read-playback-state: fall back for good.
@@ -828,6 +824,16 @@ impl Session {
         self.halted = Some(health);
         self.pending_control = None;
         self.retry_after_refresh = None;
+    }
+
+    /// An answer to one of the extras: below 500 Spotify is there; from 500 it is a
+    /// failure like any other.
+    fn answered_or_failed(&mut self, now_ms: u64, status: u16) {
+        if status < 500 {
+            self.good_answer(now_ms);
+        } else {
+            self.failed(now_ms);
+        }
     }
 
     fn good_answer(&mut self, now_ms: u64) {
