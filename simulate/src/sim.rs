@@ -117,6 +117,12 @@ pub struct Summary {
     pub token: usize,
     /// Requests made for a press.
     pub control: usize,
+    /// `GET /me/library/contains` (is it liked; the heart).
+    pub library: usize,
+    /// `GET /me/player/queue` (what plays next).
+    pub queue: usize,
+    /// `PUT /me/player/volume`.
+    pub volume: usize,
     /// Everything else the app asks by itself.
     pub other: usize,
     /// The most requests in any window `[t, t + 30 s)`.
@@ -153,7 +159,7 @@ impl Summary {
     pub fn to_json(&self) -> String {
         format!(
             concat!(
-                r#"{{"requests":{},"requests_by_kind":{{"player":{},"token":{},"control":{},"other":{}}},"#,
+                r#"{{"requests":{},"requests_by_kind":{{"player":{},"token":{},"control":{},"library":{},"queue":{},"volume":{},"other":{}}},"#,
                 r#""max_in_30s":{},"natural":{},"outside":{},"start":{},"missed":{},"superseded":{},"#,
                 r#""excluded":{},"quota_hold_ms":{},"requests_in_hold":{},"max_in_24h":{},"presses":{},"#,
                 r#""days":{},"daily_requests":{}}}"#
@@ -162,6 +168,9 @@ impl Summary {
             self.player,
             self.token,
             self.control,
+            self.library,
+            self.queue,
+            self.volume,
             self.other,
             self.max_in_30s,
             self.natural.to_json(),
@@ -627,6 +636,9 @@ impl Runner {
             player: count(RequestClass::Player),
             token: count(RequestClass::Token),
             control: count(RequestClass::Control),
+            library: count(RequestClass::Library),
+            queue: count(RequestClass::Queue),
+            volume: count(RequestClass::Volume),
             other: count(RequestClass::Other),
             max_in_30s: max_in_window(&times, 30_000),
             max_in_24h: max_in_window(&times, DAY_MS),

@@ -57,8 +57,9 @@ fn latencies(report: &Report, kind: ChangeKind) -> Vec<u64> {
 ///   answer (379 125, 394 275); the resume at 390 000 is shown at 394 425 (4 425 ms).
 #[test]
 fn a_day_reasoned_out_by_hand() {
+    // (The heart and the queue off: their requests are `extras_...`'s business.)
     let d = day(
-        r#"{"daily_requests": 0}"#,
+        r#"{"daily_requests": 0, "like": false, "up_next": false}"#,
         r#"{"at": "00:00:00", "play": [{"title": "A", "duration_s": 60}, {"title": "B", "duration_s": 30}]},
            {"at": "00:05:00", "play": [{"title": "C", "duration_s": 120}]},
            {"at": "00:06:00", "pause": true},
@@ -215,7 +216,7 @@ fn night_hours_and_the_press_that_wakes() {
         .map(|i| format!(r#"{{"title": "N{i}", "duration_s": 180}}"#))
         .collect();
     let d = day(
-        r#"{"night": "01:00-06:00"}"#,
+        r#"{"night": "01:00-06:00", "like": false, "up_next": false}"#,
         &format!(
             r#"{{"at": "00:00:00", "play": [{}]}},
                {{"at": "02:10:00", "skip": "next"}},
@@ -425,4 +426,54 @@ fn a_quota_hold_ends_no_earlier_than_retry_after() {
         }
     }
     assert_eq!(early, [], "(quota at, quota answers)");
+}
+
+/// The heart and up next over an hour of twenty tracks played through (a budget of 1000):
+/// the library is asked once per track; the queue once per track too, in place of a poll,
+/// so that it costs nothing extra; the event lines carry `liked` and `up_next`; switched
+/// off, neither is asked.
+#[test]
+fn extras_cost_one_library_request_a_track_and_the_queue_nothing() {
+    let tracks: Vec<String> = (0..20)
+        .map(|i| format!(r#"{{"title": "X{i}", "duration_s": 180}}"#))
+        .collect();
+    let events = format!(r#"{{"at": "00:00:00", "play": [{}]}}"#, tracks.join(","));
+    let on = simulate_day(&day(r#"{"daily_requests": 1000}"#, &events), true);
+    let off = simulate_day(
+        &day(
+            r#"{"daily_requests": 1000, "like": false, "up_next": false}"#,
+            &events,
+        ),
+        true,
+    );
+    let (s_on, s_off) = (&on.summary, &off.summary);
+    assert_eq!(s_on.library, 20, "{}", s_on.to_json());
+    assert_eq!(s_on.queue, 20, "{}", s_on.to_json());
+    assert_eq!(s_off.library + s_off.queue, 0);
+    assert_eq!(
+        s_on.requests,
+        s_off.requests + s_on.library,
+        "the queue stood in for polls: {} with, {} without",
+        s_on.to_json(),
+        s_off.to_json()
+    );
+    // Every track change still shows as fast.
+    assert_eq!(s_on.natural.p50_ms, s_off.natural.p50_ms);
+    assert!(
+        on.event_lines
+            .iter()
+            .any(|l| l.contains(r#""liked":false"#))
+    );
+    assert!(
+        on.event_lines
+            .iter()
+            .any(|l| l.contains(r#""up_next":"X1"#)),
+        "{:?}",
+        &on.event_lines[..4.min(on.event_lines.len())]
+    );
+    assert!(
+        !off.event_lines
+            .iter()
+            .any(|l| l.contains("up_next") || l.contains("liked"))
+    );
 }

@@ -185,7 +185,10 @@ mod tests {
         assert_eq!(ok.expires_in, 3600);
         assert_eq!(
             ok.missing_scopes().as_deref(),
-            Some("user-read-playback-state user-modify-playback-state")
+            Some(
+                "user-read-playback-state user-modify-playback-state user-library-read \
+                 user-library-modify"
+            )
         );
         let long = tokens_of(br#"{"access_token":"A","refresh_token":"R","expires_in":999999}"#)
             .expect("usable");

@@ -142,8 +142,32 @@ fn cases() -> Vec<(&'static str, ViewModel)> {
         .push_str("Spotify logins last six months: run tonearm provision")
         .unwrap();
 
+    // The heart, the volume and up next.
+    let mut liked = vm(&main);
+    liked.heart = Some(Some(true));
+    liked
+        .up_next
+        .push_str("Blackest Eyes \u{b7} Porcupine Tree")
+        .unwrap();
+    let mut volume = vm(&main);
+    volume.heart = Some(Some(false));
+    volume.volume_shown = true;
+    let mut volume_fixed = volume.clone();
+    volume_fixed.volume_enabled = false;
+    volume_fixed.heart = None;
+    let mut episode_next = vm(&episode);
+    episode_next.heart = Some(None);
+    episode_next
+        .up_next
+        .push_str("#213 \u{2013} Needles and Grooves \u{b7} Vinyl Hours")
+        .unwrap();
+
     vec![
         ("now_playing", vm(&main)),
+        ("now_playing-liked", liked),
+        ("now_playing-volume", volume),
+        ("now_playing-volume_fixed", volume_fixed),
+        ("episode-up_next", episode_next),
         (
             "now_playing-ja",
             vm(&track("打上花火", &["DAOKO", "米津玄師"], "打上花火")),

@@ -43,7 +43,9 @@ fn check_summary(s: &Value) {
     }
     let by_kind = &s["requests_by_kind"];
     let mut sum = 0;
-    for kind in ["player", "token", "control", "other"] {
+    for kind in [
+        "player", "token", "control", "library", "queue", "volume", "other",
+    ] {
         sum += by_kind[kind]
             .as_u64()
             .unwrap_or_else(|| panic!("{kind}: {s}"));

@@ -52,15 +52,27 @@ impl Demo {
 
     /// Waits for an event with this screen (and title, if given).
     fn wait_for(&mut self, screen: &str, title: Option<&str>, timeout: Duration) -> Value {
+        self.wait_until(&format!("{screen} {title:?}"), timeout, |ev| {
+            ev["screen"] == screen && title.is_none_or(|t| ev["title"] == t)
+        })
+    }
+
+    /// Waits for an event `what` says.
+    fn wait_until(
+        &mut self,
+        what: &str,
+        timeout: Duration,
+        want: impl Fn(&Value) -> bool,
+    ) -> Value {
         let deadline = Instant::now() + timeout;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             let ev = self
                 .events
                 .recv_timeout(left)
-                .unwrap_or_else(|_| panic!("no {screen} {title:?} event; saw {:?}", self.seen));
+                .unwrap_or_else(|_| panic!("no {what} event; saw {:?}", self.seen));
             self.seen.push(ev.clone());
-            if ev["screen"] == screen && title.is_none_or(|t| ev["title"] == t) {
+            if want(&ev) {
                 return ev;
             }
         }
@@ -332,4 +344,61 @@ fn fullscreen_ignores_esc_and_q_and_quits_on_ctrl_q() {
         assert!(Instant::now() < deadline, "Ctrl+Q did not quit");
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// The heart, the volume and up next in the window: the demo's first track is liked and
+/// knows what plays next; L unlikes it, + turns the volume up, a click on the heart likes
+/// it again, a click on the speaker shows the volume and a click on its right half turns
+/// it up, a click on next skips (the clicks at the display's own pixels: scale 1).
+#[test]
+fn keys_and_clicks_like_turn_the_volume_and_skip() {
+    let xv = Xvfb::start().expect("Xvfb runs");
+    let mut demo = Demo::start(&xv, &["--display", "320x240"]);
+    let t = Duration::from_secs(30);
+    demo.wait_until("liked and up next", t, |ev| {
+        ev["title"] == "Karma Police" && ev["liked"] == true && ev["up_next"].is_string()
+    });
+    assert_eq!(demo.seen.last().unwrap()["volume"], 60);
+    let id = xv
+        .window("Tonearm demo", Duration::from_secs(10))
+        .expect("the window exists");
+    let key = |k: &str| {
+        std::thread::sleep(Duration::from_millis(200));
+        xv.run("xdotool", &["key", "--window", &id, k]);
+    };
+    let click = |x: i32, y: i32| {
+        std::thread::sleep(Duration::from_millis(200));
+        xv.run(
+            "xdotool",
+            &[
+                "mousemove",
+                "--window",
+                &id,
+                &x.to_string(),
+                &y.to_string(),
+                "click",
+                "1",
+            ],
+        );
+    };
+    let short = Duration::from_secs(5);
+    key("l");
+    demo.wait_until("unliked by L", short, |ev| ev["liked"] == false);
+    key("plus");
+    demo.wait_until("volume 65 by +", short, |ev| ev["volume"] == 65);
+    key("Down");
+    demo.wait_until("volume 60 by Down", short, |ev| ev["volume"] == 60);
+    // The heart at the control row's left end, the speaker at its right (320x240).
+    click(26, 216);
+    demo.wait_until("liked by a click", short, |ev| ev["liked"] == true);
+    click(294, 216);
+    std::thread::sleep(Duration::from_millis(300));
+    // The overlay is up: its right half turns the volume up.
+    click(220, 116);
+    demo.wait_until("volume 65 by a tap", short, |ev| ev["volume"] == 65);
+    // Next: 44 px right of the play disc.
+    click(204, 216);
+    demo.wait_until("skipped by a click", Duration::from_secs(10), |ev| {
+        ev["title"].is_string() && ev["title"] != "Karma Police"
+    });
 }
