@@ -85,10 +85,13 @@ fn demo_cover(url: &str) -> Option<Vec<u8>> {
 
 /// Timing rules for the demo: quicker than a real device's, so a minute shows everything
 /// (the rules are the same; only the intervals are shorter).
+///
+/// Polls every 3 s: with a library check per track (every 10 s here) that stays under
+/// the ceiling of 12 requests in 30 s, so no act is missed.
 pub fn demo_timing() -> Timing {
     Timing {
-        poll_playing_ms: 2_000,
-        poll_paused_ms: 2_000,
+        poll_playing_ms: 3_000,
+        poll_paused_ms: 3_000,
         poll_idle_ms: 2_000,
         poll_idle_max_ms: 2_000,
         confirm_ms: 300,
