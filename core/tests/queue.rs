@@ -10,8 +10,8 @@ use queue_support::{
 };
 use serde_json::Value;
 use tonearm_core::json::JsonErrorKind;
-use tonearm_core::model::{Kind, NAME_CAP, TITLE_CAP};
-use tonearm_core::parse::{QueueHead, QueueParser, QueuedItem};
+use tonearm_core::model::{Kind, NAME_CAP, TITLE_CAP, item_id};
+use tonearm_core::parse::{QueueHead, QueueParser, QueuedItem, UPCOMING_IDS};
 use tonearm_core::{JsonError, NowPlayingParser};
 
 fn parse_chunked(body: &[u8], chunk: usize) -> Result<QueueHead, JsonError> {
@@ -62,11 +62,27 @@ fn expected(body: &str) -> QueueHead {
         Kind::Episode => head["show"]["name"].as_str(),
         _ => head["artists"][0]["name"].as_str(),
     };
+    // The first queued tracks' and episodes' ids, as the library is asked about them.
+    let upcoming = v["queue"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .take(UPCOMING_IDS)
+        .filter_map(|e| {
+            let kind = match e["type"].as_str() {
+                Some("track") => Kind::Track,
+                Some("episode") => Kind::Episode,
+                _ => return None,
+            };
+            Some((kind, item_id(e["id"].as_str()?)?))
+        })
+        .collect();
     QueueHead {
         current_id,
         next: head["name"]
             .as_str()
             .map(|title| item(kind, title, by.unwrap_or(""))),
+        upcoming,
     }
 }
 
@@ -250,6 +266,7 @@ fn key_order_does_not_matter() {
     let want = QueueHead {
         current_id: Some("abc123".try_into().unwrap()),
         next: Some(item(Kind::Track, "Title", "First")),
+        upcoming: heapless::Vec::new(),
     };
     for body in [
         r#"{"currently_playing":{"id":"abc123"},"queue":[{"type":"track","name":"Title","artists":[{"name":"First"},{"name":"Second"}]}]}"#,
@@ -315,6 +332,7 @@ fn unknown_keys_nulls_and_missing_fields_are_not_errors() {
             QueueHead {
                 current_id: None,
                 next: Some(item(Kind::Unknown, "yes", "")),
+                upcoming: heapless::Vec::new(),
             },
         ),
         (
@@ -322,6 +340,7 @@ fn unknown_keys_nulls_and_missing_fields_are_not_errors() {
             QueueHead {
                 current_id: None,
                 next: Some(item(Kind::Unknown, "c", "Book")),
+                upcoming: heapless::Vec::new(),
             },
         ),
         (
@@ -329,6 +348,7 @@ fn unknown_keys_nulls_and_missing_fields_are_not_errors() {
             QueueHead {
                 current_id: None,
                 next: Some(item(Kind::Ad, "a", "")),
+                upcoming: heapless::Vec::new(),
             },
         ),
     ];
@@ -411,4 +431,24 @@ fn one_parser_serves_many_bodies() {
 #[test]
 fn the_queue_parser_is_smaller_than_the_player_parser() {
     assert!(size_of::<QueueParser>() < size_of::<NowPlayingParser>());
+}
+
+/// The ids of the first queued tracks and episodes come along, in order; other kinds,
+/// invalid ids and the ones past [`UPCOMING_IDS`] do not.
+#[test]
+fn the_first_queued_ids_come_along() {
+    let body = r#"{"currently_playing":{"id":"cur"},"queue":[
+        {"id":"a1","type":"track","name":"A","artists":[{"id":"notme","name":"X"}],"album":{"id":"norme"},"show":{}},
+        {"type":"episode","name":"B","id":"b2","show":{"id":"showid"}},
+        {"id":"bad-id","type":"track"},
+        {"id":"ad1","type":"ad"},
+        {"id":"late","type":"track"}]}"#;
+    let head = parse(body);
+    let ids: Vec<(Kind, &str)> = head
+        .upcoming
+        .iter()
+        .map(|(k, i)| (*k, i.as_str()))
+        .collect();
+    assert_eq!(ids, [(Kind::Track, "a1"), (Kind::Episode, "b2")]);
+    assert_eq!(head.next.unwrap().title.as_str(), "A");
 }

@@ -282,8 +282,19 @@ impl DemoSpotify {
                 (204, None, String::new())
             }
             RequestKind::Library => {
-                let liked = song_of(req).and_then(|i| self.liked.get(i)).copied();
-                (200, None, format!("[{}]", liked.unwrap_or(false)))
+                // One answer per song asked about, in order.
+                let answers: Vec<String> = req
+                    .path
+                    .split("demotrack")
+                    .skip(1)
+                    .map(|rest| {
+                        let digits: String =
+                            rest.chars().take_while(char::is_ascii_digit).collect();
+                        let liked = digits.parse::<usize>().ok().and_then(|i| self.liked.get(i));
+                        liked.copied().unwrap_or(false).to_string()
+                    })
+                    .collect();
+                (200, None, format!("[{}]", answers.join(",")))
             }
             RequestKind::Queue => match act {
                 Act::Track(i) | Act::Paused(i) => (200, None, queue_body(i)),

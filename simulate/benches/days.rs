@@ -3,7 +3,9 @@
 //! changes took to reach the screen, what was missed, and the wall time a simulated day
 //! takes. Then the goals for the ordinary day, met or not.
 //!
-//! Run: `cargo bench -p tonearm-simulate` (prints figures; asserts nothing).
+//! Run: `cargo bench -p tonearm-simulate` (prints figures; asserts nothing);
+//! `TONEARM_BENCH=extras cargo bench -p tonearm-simulate`: only what the heart and up next
+//! cost on the ordinary day.
 #![allow(missing_docs)]
 
 use std::path::PathBuf;
@@ -48,6 +50,11 @@ fn check(results: &mut Vec<String>, ok: bool, what: String) {
 }
 
 fn main() {
+    // `TONEARM_BENCH=extras`: only the heart and up next on the ordinary day.
+    if std::env::var("TONEARM_BENCH").is_ok_and(|v| v == "extras") {
+        extras(&days_dir().join("ordinary.json"));
+        return;
+    }
     let mut files: Vec<PathBuf> = std::fs::read_dir(days_dir())
         .expect("docs/days")
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -97,9 +104,66 @@ fn main() {
             }
         }
     }
-    println!("goals on the ordinary day:");
+    println!("goals on the ordinary day (the heart and up next on, as by default):");
     for g in goals {
         println!("{g}");
+    }
+    extras(&days_dir().join("ordinary.json"));
+}
+
+/// What the heart (`like`) and up next (`up_next`) cost on the ordinary day: each off and
+/// on, at each budget, and per track change.
+fn extras(path: &std::path::Path) {
+    let day = Day::load(path).unwrap_or_else(|e| panic!("{e}"));
+    println!(
+        "the heart and up next on the ordinary day: requests (library, queue), per track change, latencies p50/p95 in s"
+    );
+    println!(
+        "{:>6} {:<14} {:>8} {:>8} {:>6} {:>9} {:>11} {:>11} {:>6}",
+        "budget",
+        "extras",
+        "requests",
+        "library",
+        "queue",
+        "per change",
+        "natural",
+        "outside",
+        "missed"
+    );
+    for budget in BUDGETS {
+        let mut base = None;
+        for (label, like, up_next) in [
+            ("off", false, false),
+            ("like", true, false),
+            ("up_next", false, true),
+            ("both", true, true),
+        ] {
+            let mut sched = day.sched();
+            sched.daily_requests = budget;
+            sched.like = like;
+            sched.up_next = up_next;
+            let s = simulate(std::slice::from_ref(&day), &sched, false).summary;
+            let changes = s.natural.n + s.outside.n + s.start.n;
+            let extra = match base {
+                None => {
+                    base = Some(s.requests);
+                    0.0
+                }
+                Some(b) => (s.requests as f64 - b as f64) / changes.max(1) as f64,
+            };
+            println!(
+                "{:>6} {:<14} {:>8} {:>8} {:>6} {:>+9.2} {:>11} {:>11} {:>6}",
+                budget,
+                label,
+                s.requests,
+                s.library,
+                s.queue,
+                extra,
+                pair(&s.natural),
+                pair(&s.outside),
+                s.missed
+            );
+        }
     }
 }
 

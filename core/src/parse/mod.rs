@@ -25,7 +25,7 @@ mod token;
 
 pub use error::{ErrorBody, ErrorFields, ErrorParser};
 pub use playback::{NowPlayingFields, NowPlayingParser};
-pub use queue::{QueueFields, QueueHead, QueueParser, QueuedItem};
+pub use queue::{QueueFields, QueueHead, QueueParser, QueuedItem, UPCOMING_IDS};
 pub use token::{
     ACCESS_TOKEN_CAP, REFRESH_TOKEN_CAP, SCOPE_CAP, TokenError, TokenFields, TokenParser,
     TokenResponse,

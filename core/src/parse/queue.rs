@@ -28,6 +28,9 @@ pub struct QueueHead {
     /// The first element of `queue`; `None` for an empty (or missing) queue, or when that
     /// element has no name (or is not an object).
     pub next: Option<QueuedItem>,
+    /// The ids of the first [`UPCOMING_IDS`] queued tracks and episodes, in order (the
+    /// library is asked about them with the item playing).
+    pub upcoming: Vec<(Kind, ItemId), UPCOMING_IDS>,
 }
 
 /// The item that plays next, as far as the display shows it.
@@ -56,6 +59,8 @@ enum Frame {
     Queue,
     /// `queue[0]`.
     Head,
+    /// `queue[1..UPCOMING_IDS]`: only their ids and types are kept.
+    Later,
     /// `queue[0].artists`.
     Artists,
     /// `queue[0].artists[0]`.
@@ -79,7 +84,15 @@ enum Field {
     Show,
     ArtistName,
     ShowName,
+    /// The id of a queue element (the head or a later one).
+    ElementId,
+    /// The type of a later queue element.
+    LaterType,
 }
+
+/// How many queued items' ids a [`QueueHead`] keeps (the library is asked about them
+/// together with the item playing, in one request).
+pub const UPCOMING_IDS: usize = 4;
 
 /// Deepest path we keep: root > queue > head > artists > artist.
 const FRAMES: usize = 5;
@@ -101,6 +114,13 @@ pub struct QueueFields {
     show: Option<String<NAME_CAP>>,
     /// The queue's first element has begun: the later ones are skipped.
     head_seen: bool,
+    /// Queue elements begun.
+    elements: u8,
+    /// The id and type of the queue element being read.
+    element_id: Option<ItemId>,
+    element_kind: Option<Kind>,
+    /// The ids of the first queued items, in order.
+    upcoming: Vec<(Kind, ItemId), UPCOMING_IDS>,
     /// The head's first artist has begun: the later ones are skipped.
     artist_seen: bool,
     frames: Vec<Frame, FRAMES>,
@@ -124,7 +144,10 @@ impl QueueFields {
     #[inline]
     fn element(&mut self) {
         match self.top() {
-            Some(Frame::Queue) => self.head_seen = true,
+            Some(Frame::Queue) => {
+                self.head_seen = true;
+                self.elements = self.elements.saturating_add(1);
+            }
             Some(Frame::Artists) => self.artist_seen = true,
             _ => {}
         }
@@ -145,7 +168,17 @@ impl QueueFields {
                 self.show = None;
                 self.head_seen = false;
                 self.artist_seen = false;
+                self.elements = 0;
+                self.upcoming.clear();
                 Field::Queue
+            }
+            (Frame::Head | Frame::Later, b"id") => {
+                self.element_id = None;
+                Field::ElementId
+            }
+            (Frame::Later, b"type") => {
+                self.element_kind = None;
+                Field::LaterType
             }
             (Frame::Current, b"id") => {
                 self.current_id = None;
@@ -195,6 +228,9 @@ impl QueueFields {
             (Some(Frame::Root), Field::Current, true) => Some(Frame::Current),
             (Some(Frame::Root), Field::Queue, false) => Some(Frame::Queue),
             (Some(Frame::Queue), _, true) if !self.head_seen => Some(Frame::Head),
+            (Some(Frame::Queue), _, true) if usize::from(self.elements) < UPCOMING_IDS => {
+                Some(Frame::Later)
+            }
             (Some(Frame::Head), Field::Artists, false) => Some(Frame::Artists),
             (Some(Frame::Head), Field::Show, true) => Some(Frame::Show),
             (Some(Frame::Artists), _, true) if !self.artist_seen => Some(Frame::Artist),
@@ -217,7 +253,16 @@ impl QueueFields {
         if self.skip > 0 {
             self.skip -= 1;
         } else {
-            self.frames.pop();
+            let kind = match self.frames.pop() {
+                Some(Frame::Head) => self.kind,
+                Some(Frame::Later) => self.element_kind.take(),
+                // (The head's artists and show: its id stays for its own end.)
+                _ => return self.field = Field::None,
+            };
+            let id = self.element_id.take();
+            if let (Some(kind @ (Kind::Track | Kind::Episode)), Some(id)) = (kind, id) {
+                let _ = self.upcoming.push((kind, id));
+            }
         }
         self.field = Field::None;
     }
@@ -264,10 +309,11 @@ impl Sink for QueueFields {
         self.full = false;
         match self.field {
             Field::CurrentId => self.current_id = Some(String::new()),
+            Field::ElementId => self.element_id = Some(String::new()),
             Field::Name => self.title = Some(String::new()),
             Field::ArtistName => self.artist = Some(String::new()),
             Field::ShowName => self.show = Some(String::new()),
-            Field::Type => {
+            Field::Type | Field::LaterType => {
                 self.word.clear();
                 self.word_over = false;
             }
@@ -285,6 +331,7 @@ impl Sink for QueueFields {
         let full = &mut self.full;
         match self.field {
             Field::CurrentId => put_id(&mut self.current_id, part),
+            Field::ElementId => put_id(&mut self.element_id, part),
             Field::Name => {
                 if let Some(s) = self.title.as_mut() {
                     put(s, part, full);
@@ -300,7 +347,9 @@ impl Sink for QueueFields {
                     put(s, part, full);
                 }
             }
-            Field::Type => self.word_over |= !push_truncating(&mut self.word, part),
+            Field::Type | Field::LaterType => {
+                self.word_over |= !push_truncating(&mut self.word, part);
+            }
             _ => {}
         }
     }
@@ -309,13 +358,19 @@ impl Sink for QueueFields {
     fn end_string(&mut self) {
         match self.field {
             Field::CurrentId => end_id(&mut self.current_id),
-            Field::Type => {
+            Field::ElementId => end_id(&mut self.element_id),
+            Field::Type | Field::LaterType => {
                 let word = if self.word_over {
                     ""
                 } else {
                     self.word.as_str()
                 };
-                self.kind = Some(Kind::from_api(word));
+                let kind = Some(Kind::from_api(word));
+                if self.field == Field::Type {
+                    self.kind = kind;
+                } else {
+                    self.element_kind = kind;
+                }
             }
             _ => {}
         }
@@ -371,6 +426,7 @@ impl Extract for QueueFields {
                 title,
                 by: by.unwrap_or_default(),
             }),
+            upcoming: core::mem::take(&mut self.upcoming),
         }
     }
 }
@@ -396,20 +452,30 @@ mod tests {
         }
     }
 
-    /// Later queue elements are turned down at their `{`: the frames never go deeper than
-    /// the head's artist, and the first element's fields are never overwritten.
+    /// The next queue elements are entered only for their ids (a `Later` frame, no deeper),
+    /// and those past [`UPCOMING_IDS`] are turned down at their `{`; the first element's
+    /// fields are never overwritten.
     #[test]
     fn later_elements_are_not_entered() {
         let mut p = QueueParser::new();
         p.feed(br#"{"queue":[{"name":"first","artists":[{"name":"a"}]},{"name":"#)
             .unwrap();
-        assert_eq!(p.ex.skip, 1);
+        assert_eq!(p.ex.skip, 0);
+        assert_eq!(
+            p.ex.frames.as_slice(),
+            [Frame::Root, Frame::Queue, Frame::Later]
+        );
+        p.feed(br#""second","artists":[{"name":"b"}]},{"id":"t3","type":"track"},{"id":"t4","type":"track"},{"name":"#)
+            .unwrap();
+        assert_eq!(p.ex.skip, 1, "the fifth is not entered");
         assert_eq!(p.ex.frames.as_slice(), [Frame::Root, Frame::Queue]);
-        p.feed(br#""second"},{"name":"third"}]}"#).unwrap();
+        p.feed(br#""fifth","id":"t5","type":"track"}]}"#).unwrap();
         let head = p.finish().unwrap();
         assert_eq!(
             head.next.map(|n| n.title),
             Some(String::try_from("first").unwrap())
         );
+        let ids: std::vec::Vec<&str> = head.upcoming.iter().map(|(_, i)| i.as_str()).collect();
+        assert_eq!(ids, ["t3", "t4"], "(the first two have no id)");
     }
 }

@@ -19,13 +19,13 @@ use super::vocab::{
     VOLUME_SHOWN_MS, VOLUME_STEP,
 };
 use crate::model::{ItemId, Kind, NowPlaying};
-use crate::parse::{QueueHead, QueuedItem, TokenResponse};
+use crate::parse::{QueueHead, QueuedItem, TokenResponse, UPCOMING_IDS};
 
 /// The library is asked only while this share of the day's budget is left.
-pub const LIBRARY_MIN_LEFT_PERCENT: u32 = 20;
+pub const LIBRARY_MIN_LEFT_PERCENT: u32 = 35;
 /// The queue is asked only while this share of the day's budget is left (the first
 /// extra to go).
-pub const QUEUE_MIN_LEFT_PERCENT: u32 = 35;
+pub const QUEUE_MIN_LEFT_PERCENT: u32 = 40;
 
 /// The state of the extras, kept in the [`Session`].
 #[derive(Debug, Clone, Default)]
@@ -36,10 +36,14 @@ pub(super) struct Extras {
     library_ok: Option<bool>,
     /// The queue answered 403: not asked again.
     queue_refused: bool,
-    /// Whether the item with this id is liked.
-    liked: Option<(ItemId, bool)>,
-    /// The item the library was asked about last.
-    library_asked: Option<ItemId>,
+    /// Whether these items are liked (the item playing, and the queued ones asked about
+    /// with it), the newest last.
+    liked: heapless::Vec<(ItemId, bool), LIKED_CACHE>,
+    /// The items the library was asked about last, in the request's order (the item
+    /// playing first).
+    library_asked: heapless::Vec<ItemId, LIBRARY_URIS>,
+    /// The first queued items after the item playing, from the queue's answer.
+    upcoming: heapless::Vec<(Kind, ItemId), UPCOMING_IDS>,
     /// What plays after the item with this id.
     up_next: Option<(ItemId, QueuedItem)>,
     /// The item the queue was asked about last.
@@ -58,28 +62,36 @@ fn library_id(np: &NowPlaying) -> Option<&ItemId> {
     np.id.as_ref().filter(|_| listed)
 }
 
-/// A `/me/library/contains` answer: the first `true` or `false` of its JSON array.
+/// The most items one library question asks about: the item playing and the first
+/// queued ones (each after it needs no question of its own when it comes).
+pub const LIBRARY_URIS: usize = 1 + UPCOMING_IDS;
+/// How many items' liked state is remembered.
+const LIKED_CACHE: usize = 8;
+
+/// A `/me/library/contains` answer: its JSON array of booleans, in order. (Hand-read: a
+/// flat array of `true` and `false` needs no tokenizer.)
 #[derive(Debug, Clone, Default)]
 pub(super) struct LibraryAnswer {
     word: heapless::String<5>,
-    value: Option<bool>,
+    values: heapless::Vec<bool, LIBRARY_URIS>,
 }
 
 impl LibraryAnswer {
-    /// Reads a chunk (only the first boolean matters; the rest is skipped).
+    /// Reads a chunk.
     pub(super) fn feed(&mut self, chunk: &[u8]) {
         for &b in chunk {
-            if self.value.is_some() {
-                return;
-            }
             if b.is_ascii_lowercase() {
                 if self.word.push(char::from(b)).is_err() {
                     self.word.clear();
                 }
-                match self.word.as_str() {
-                    "true" => self.value = Some(true),
-                    "false" => self.value = Some(false),
-                    _ => {}
+                let value = match self.word.as_str() {
+                    "true" => Some(true),
+                    "false" => Some(false),
+                    _ => None,
+                };
+                if let Some(v) = value {
+                    let _ = self.values.push(v);
+                    self.word.clear();
                 }
             } else {
                 self.word.clear();
@@ -87,9 +99,9 @@ impl LibraryAnswer {
         }
     }
 
-    /// The answer, if the body held one.
-    pub(super) fn finish(&self) -> Option<bool> {
-        self.value
+    /// The booleans read, in order.
+    pub(super) fn finish(&self) -> heapless::Vec<bool, LIBRARY_URIS> {
+        self.values.clone()
     }
 }
 
@@ -123,10 +135,44 @@ impl Session {
     /// Whether the item playing is liked; `None` while unknown or without a heart.
     pub fn liked(&self) -> Option<bool> {
         let id = self.item().and_then(library_id)?;
-        match &self.extras.liked {
-            Some((l, v)) if l == id && self.has_heart() => Some(*v),
-            _ => None,
+        self.cached_liked(id).filter(|_| self.has_heart())
+    }
+
+    /// What the library said of `id`, if it is remembered.
+    fn cached_liked(&self, id: &ItemId) -> Option<bool> {
+        self.extras
+            .liked
+            .iter()
+            .rev()
+            .find(|(l, _)| l == id)
+            .map(|(_, v)| *v)
+    }
+
+    /// Remembers whether `id` is liked (the oldest goes when the cache is full).
+    fn remember_liked(&mut self, id: ItemId, liked: bool) {
+        let cache = &mut self.extras.liked;
+        cache.retain(|(l, _)| *l != id);
+        if cache.is_full() {
+            cache.remove(0);
         }
+        let _ = cache.push((id, liked));
+    }
+
+    /// The Spotify URIs the next library question asks about: the item playing, then the
+    /// queued items not known yet (as many as `fits` lets in).
+    pub(super) fn library_uris(&self) -> heapless::Vec<(Kind, ItemId), LIBRARY_URIS> {
+        let mut out = heapless::Vec::new();
+        if let Some(np) = self.item()
+            && let Some(id) = library_id(np)
+        {
+            let _ = out.push((np.kind, id.clone()));
+        }
+        for (kind, id) in &self.extras.upcoming {
+            if self.cached_liked(id).is_none() && !out.iter().any(|(_, o)| o == id) {
+                let _ = out.push((*kind, id.clone()));
+            }
+        }
+        out
     }
 
     /// What plays after the item playing, when known (and `up_next` is on).
@@ -160,7 +206,11 @@ impl Session {
         };
         self.extras.features.like
             && self.extras.library_ok != Some(false)
-            && self.extras.library_asked.as_ref() != Some(id)
+            && self.cached_liked(id).is_none()
+            && self.extras.library_asked.first() != Some(id)
+            // The queue first, when it is to be asked: the library then asks about the
+            // items after this one too.
+            && !self.queue_due(now_ms)
             && !self.is_dark(now_ms)
             && self.budget_left_at_least(LIBRARY_MIN_LEFT_PERCENT)
     }
@@ -205,7 +255,10 @@ impl Session {
     pub(super) fn extras_sent(&mut self, kind: RequestKind) {
         let id = self.item().and_then(|np| np.id.clone());
         match kind {
-            RequestKind::Library => self.extras.library_asked = id,
+            RequestKind::Library => {
+                self.extras.library_asked =
+                    self.library_uris().into_iter().map(|(_, id)| id).collect();
+            }
             RequestKind::Queue => self.extras.queue_asked = id,
             RequestKind::Control(ControlCommand::Volume(_)) => self.extras.volume_target = None,
             _ => {}
@@ -221,20 +274,22 @@ impl Session {
         }
     }
 
-    /// The library's answer for the item asked about.
-    pub(super) fn library_answered(&mut self, status: u16, liked: Option<bool>) {
-        match (status, liked) {
-            (200..=299, Some(v)) => {
-                if let Some(id) = self.extras.library_asked.clone() {
+    /// The library's answer for the items asked about, in order.
+    pub(super) fn library_answered(&mut self, status: u16, liked: &[bool]) {
+        match status {
+            200..=299 => {
+                let asked = core::mem::take(&mut self.extras.library_asked);
+                for (id, v) in asked.iter().zip(liked) {
                     // A press made while the question was out wins.
-                    let pressed = matches!(&self.extras.liked, Some((l, _)) if *l == id);
-                    if !pressed {
-                        self.extras.liked = Some((id, v));
+                    if self.cached_liked(id).is_none() {
+                        self.remember_liked(id.clone(), *v);
                     }
                 }
+                // (Kept as asked: the item playing is not asked again.)
+                self.extras.library_asked = asked;
                 self.extras.library_ok = Some(true);
             }
-            (403, _) => self.extras.library_ok = Some(false),
+            403 => self.extras.library_ok = Some(false),
             // Anything else: no heart state for this item (not asked again).
             _ => {}
         }
@@ -256,6 +311,7 @@ impl Session {
         if head.current_id.as_ref() != Some(&current) {
             return false;
         }
+        self.extras.upcoming = head.upcoming;
         self.extras.up_next = head.next.map(|next| (current, next));
         true
     }
@@ -267,12 +323,12 @@ impl Session {
             200..=299 => None,
             403 => {
                 self.extras.library_ok = Some(false);
-                self.extras.liked = None;
+                self.extras.liked.clear();
                 None
             }
             _ => {
-                if let Some((_, v)) = &mut self.extras.liked {
-                    *v = !liked;
+                if let Some(id) = self.item().and_then(library_id).cloned() {
+                    self.remember_liked(id, !liked);
                 }
                 Some(Notice::ControlFailed)
             }
@@ -295,7 +351,7 @@ impl Session {
             // Already so: nothing to send (the hub's `like` is idempotent).
             return Ok(None);
         }
-        self.extras.liked = Some((id, want));
+        self.remember_liked(id, want);
         Ok(Some(want))
     }
 
@@ -365,12 +421,12 @@ mod tests {
     #[test]
     fn library_answers() {
         for (body, want) in [
-            (&b"[true]"[..], Some(true)),
-            (b"[ false ]", Some(false)),
-            (b"[true,false]", Some(true)),
-            (b"[]", None),
-            (b"{\"error\":1}", None),
-            (b"[truefalse]", Some(true)),
+            (&b"[true]"[..], &[true][..]),
+            (b"[ false ]", &[false]),
+            (b"[true,false, true]", &[true, false, true]),
+            (b"[]", &[]),
+            (b"{\"error\":1}", &[]),
+            (b"[true,true,true,true,true,false]", &[true; 5]),
         ] {
             let mut a = LibraryAnswer::default();
             for b in body.chunks(1) {

@@ -1,6 +1,6 @@
 //! The machine: [`Session`], its state, and the handlers for what the shell reports.
 
-use super::extras::{Extras, LibraryAnswer, VolumeChange};
+use super::extras::{Extras, LIBRARY_URIS, LibraryAnswer, VolumeChange};
 use super::request::parse_retry_after;
 use super::schedule::Jitter;
 use super::vocab::{
@@ -44,7 +44,7 @@ enum Outcome {
     State(NowPlaying),
     Token(TokenResponse),
     Error(Option<ErrorBody>),
-    Library(Option<bool>),
+    Library(heapless::Vec<bool, LIBRARY_URIS>),
     #[cfg_attr(
         not(feature = "queue"),
         allow(dead_code, reason = "made by the queue's parser")
@@ -741,9 +741,9 @@ impl Session {
             (RequestKind::Library, _) => {
                 let liked = match outcome {
                     Outcome::Library(v) => v,
-                    _ => None,
+                    _ => heapless::Vec::new(),
                 };
-                self.library_answered(status, liked);
+                self.library_answered(status, &liked);
                 self.answered_or_failed(now_ms, status);
             }
             (RequestKind::Queue, _) => {

@@ -5,6 +5,8 @@ use core::fmt::Write as _;
 
 use heapless::String;
 
+use crate::model::{ItemId, Kind};
+
 use super::machine::Session;
 use super::vocab::{
     AUTHORIZATION_CAP, CLIENT_ID_CAP, CLIENT_SECRET_CAP, ControlCommand, Endpoint, Host, Method,
@@ -74,7 +76,18 @@ impl Session {
                 self.bearer(&mut req.authorization)?;
             }
             RequestKind::Library => {
-                write!(req.path, "/me/library/contains?uris={}", self.item_uri()?).ok()?;
+                req.path.push_str("/me/library/contains?uris=").ok()?;
+                // The item playing, then the queued ones, as many as fit.
+                for (i, (kind, id)) in self.library_uris().iter().enumerate() {
+                    let mut one: String<64> = String::new();
+                    if i > 0 {
+                        one.push(',').ok()?;
+                    }
+                    encoded_uri(&mut one, *kind, id)?;
+                    if req.path.push_str(&one).is_err() {
+                        break;
+                    }
+                }
                 self.bearer(&mut req.authorization)?;
             }
             RequestKind::Queue => {
@@ -90,14 +103,8 @@ impl Session {
         let Playback::Item { np, .. } = &self.playback else {
             return None;
         };
-        let uri = np.uri()?;
         let mut out = String::new();
-        for part in uri.split(':').enumerate() {
-            if part.0 > 0 {
-                out.push_str("%3A").ok()?;
-            }
-            out.push_str(part.1).ok()?;
-        }
+        encoded_uri(&mut out, np.kind, np.id.as_ref()?)?;
         Some(out)
     }
 
@@ -151,4 +158,15 @@ fn basic_auth<const N: usize>(out: &mut String<N>, id: &str, secret: &str) -> Op
         .ok()?;
     out.push_str("Basic ").ok()?;
     out.push_str(core::str::from_utf8(enc.get(..n)?).ok()?).ok()
+}
+
+/// Appends `spotify%3Atrack%3AID` (or `episode`) to `out`: a URI, `:` encoded for a query
+/// string. `None` for other kinds, or when it does not fit.
+fn encoded_uri<const N: usize>(out: &mut String<N>, kind: Kind, id: &ItemId) -> Option<()> {
+    let kind = match kind {
+        Kind::Track => "track",
+        Kind::Episode => "episode",
+        Kind::Ad | Kind::Unknown => return None,
+    };
+    write!(out, "spotify%3A{kind}%3A{id}").ok()
 }

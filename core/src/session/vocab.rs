@@ -260,6 +260,10 @@ pub enum ControlCommand {
     Volume(u8),
 }
 
+/// Bytes of a request's path and query: a library question about five items is the
+/// longest (`/me/library/contains?uris=` and five encoded episode URIs).
+pub const PATH_CAP: usize = 256;
+
 /// Bytes of an `Authorization` header value (`Bearer ` and the longest access token).
 pub const AUTHORIZATION_CAP: usize = ACCESS_TOKEN_CAP + 16;
 /// Bytes of a request body (a form with the refresh token and client id).
@@ -278,7 +282,7 @@ pub struct Request {
     /// Where it goes.
     pub host: Host,
     /// Path and query, relative to the host's base URL (`/me/player?...`, `/api/token`).
-    pub path: String<96>,
+    pub path: String<PATH_CAP>,
     /// The `Authorization` header value (secret: never log it).
     pub authorization: String<AUTHORIZATION_CAP>,
     /// The form body (secret: never log it); empty for none.
