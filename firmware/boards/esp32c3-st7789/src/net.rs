@@ -294,6 +294,7 @@ impl Https {
             tonearm_core::session::Method::Get => reqwless::request::Method::GET,
             tonearm_core::session::Method::Post => reqwless::request::Method::POST,
             tonearm_core::session::Method::Put => reqwless::request::Method::PUT,
+            tonearm_core::session::Method::Delete => reqwless::request::Method::DELETE,
         };
         let resp = reqwless::response::Response::read(&mut tls, method, &mut self.head[..])
             .await
