@@ -42,7 +42,7 @@ use esp_radio::wifi::{Interface, WifiController};
 use esp_storage::FlashStorage;
 use static_cell::StaticCell;
 
-use tonearm_c3_shell::debounce::Debouncer;
+use tonearm_c3_shell::debounce::{Debouncer, HoldButton, Press};
 use tonearm_c3_shell::record::{self, Quota, RECORD_MAX, Settings, Store};
 use tonearm_core::Secret;
 use tonearm_core::session::{Control, Credentials, Session, Timing};
@@ -132,12 +132,14 @@ async fn main(spawner: Spawner) -> ! {
 
     // The buttons: to ground, with pull-ups (pressed reads low).
     let cfg = InputConfig::default().with_pull(Pull::Up);
+    // Play/pause: a short press plays or pauses, a long one (0.7 s) likes or unlikes.
+    let play = Input::new(p.GPIO0, cfg);
+    let mut play_button = HoldButton::new();
     let buttons = [
-        (Input::new(p.GPIO0, cfg), Control::PlayPause),
         (Input::new(p.GPIO1, cfg), Control::Previous),
         (Input::new(p.GPIO2, cfg), Control::Next),
     ];
-    let mut debouncers = [Debouncer::new(); 3];
+    let mut debouncers = [Debouncer::new(); 2];
 
     // The settings.
     let mut store = match Store::new(FlashStorage::new(p.FLASH), SETTINGS_OFFSET, SETTINGS_SLOT) {
@@ -352,9 +354,17 @@ async fn main(spawner: Spawner) -> ! {
                 // sleep: the debouncer needs its samples); a press goes to the app at once.
                 loop {
                     let t = now_ms();
-                    let pressed = buttons.iter().zip(debouncers.iter_mut()).find_map(
-                        |((pin, control), d)| d.sample(t, pin.is_low()).then_some(*control),
-                    );
+                    let held = match play_button.sample(t, play.is_low()) {
+                        Some(Press::Short) => Some(Control::PlayPause),
+                        Some(Press::Long) => Some(Control::ToggleLike),
+                        None => None,
+                    };
+                    let pressed =
+                        held.or_else(|| {
+                            buttons.iter().zip(debouncers.iter_mut()).find_map(
+                                |((pin, control), d)| d.sample(t, pin.is_low()).then_some(*control),
+                            )
+                        });
                     if let Some(control) = pressed {
                         let _ = app.press(t, control);
                         break;

@@ -48,9 +48,99 @@ impl Debouncer {
     }
 }
 
+/// What a button with two uses did: a short press (reported when it is let go) or a
+/// long one (reported as soon as it has been held for [`HoldButton::LONG_MS`], once).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Press {
+    /// Pressed and let go within [`HoldButton::LONG_MS`].
+    Short,
+    /// Held for [`HoldButton::LONG_MS`].
+    Long,
+}
+
+/// A debounced button with a short and a long press (the play/pause button: a short
+/// press plays or pauses, a long one likes or unlikes).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HoldButton {
+    debouncer: Debouncer,
+    /// When the accepted press began; `None` while released.
+    down_ms: Option<u64>,
+    /// The long press was reported for this press.
+    long_done: bool,
+}
+
+impl HoldButton {
+    /// How long a press must be held to be a long one.
+    pub const LONG_MS: u64 = 700;
+
+    /// A released button.
+    pub const fn new() -> Self {
+        HoldButton {
+            debouncer: Debouncer::new(),
+            down_ms: None,
+            long_done: false,
+        }
+    }
+
+    /// Feeds a raw reading (`true`: pressed) at `now_ms`; returns a press when one is
+    /// complete.
+    pub fn sample(&mut self, now_ms: u64, raw: bool) -> Option<Press> {
+        if self.debouncer.sample(now_ms, raw) {
+            self.down_ms = Some(now_ms);
+            self.long_done = false;
+            return None;
+        }
+        match self.down_ms {
+            Some(down) if self.debouncer.is_pressed() => {
+                let long = now_ms.saturating_sub(down) >= Self::LONG_MS;
+                if long && !self.long_done {
+                    self.long_done = true;
+                    return Some(Press::Long);
+                }
+                None
+            }
+            Some(_) => {
+                // Let go: a short press, unless the long one was reported already.
+                self.down_ms = None;
+                (!self.long_done).then_some(Press::Short)
+            }
+            None => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Feeds `(time, raw)` readings to a [`HoldButton`]; returns what it reported, when.
+    fn holds(readings: &[(u64, bool)]) -> Vec<(u64, Press)> {
+        let mut b = HoldButton::new();
+        readings
+            .iter()
+            .filter_map(|&(t, raw)| b.sample(t, raw).map(|p| (t, p)))
+            .collect()
+    }
+
+    #[test]
+    fn a_short_press_is_reported_when_let_go_and_a_long_one_once_while_held() {
+        let mut r = hold(0, 100, false);
+        r.extend(hold(100, 400, true));
+        r.extend(hold(400, 500, false));
+        // Accepted at 130, let go at 400, accepted released at 430.
+        assert_eq!(holds(&r), vec![(430, Press::Short)]);
+        let mut r = hold(0, 100, false);
+        r.extend(hold(100, 2_000, true));
+        r.extend(hold(2_000, 2_100, false));
+        // Accepted at 130, long at 830; nothing more when let go.
+        assert_eq!(holds(&r), vec![(830, Press::Long)]);
+        // Bounces on the way in and out count as nothing more.
+        let mut r: Vec<(u64, bool)> = (0..20).map(|i| (i * 2, i % 2 == 0)).collect();
+        r.extend(hold(40, 300, true));
+        r.extend((300..320).step_by(2).map(|t| (t, t % 4 == 0)));
+        r.extend(hold(320, 400, false));
+        assert_eq!(holds(&r), vec![(350, Press::Short)]);
+    }
 
     /// Feeds `(time, raw)` readings; returns the times a press was reported.
     fn presses(readings: &[(u64, bool)]) -> Vec<u64> {
