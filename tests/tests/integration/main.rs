@@ -2,6 +2,7 @@
 
 mod board;
 mod demo;
+mod features;
 mod golden;
 mod login;
 mod parse_cli;

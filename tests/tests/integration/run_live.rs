@@ -177,6 +177,13 @@ impl Run {
         }
     }
 
+    /// The next event within `d`, if one comes (kept in `seen` too).
+    pub(crate) fn next_event(&mut self, d: Duration) -> Option<Value> {
+        let ev = self.events.recv_timeout(d).ok()?;
+        self.seen.push(ev.clone());
+        Some(ev)
+    }
+
     /// Asserts no screen change arrives for `d`.
     pub(crate) fn quiet_for(&mut self, d: Duration) {
         if let Ok(ev) = self.events.recv_timeout(d) {
