@@ -9,30 +9,10 @@ use serde_json::{Value, json};
 
 use super::{RecordedRequest, Reply, Route, parse_form};
 
-/// The markets of an item's `available_markets` (185 codes, as Spotify lists them).
-pub const MARKETS: [&str; 185] = [
-    "AD", "AE", "AG", "AL", "AM", "AO", "AR", "AT", "AU", "AZ", "BA", "BB", "BD", "BE", "BF", "BG",
-    "BH", "BI", "BJ", "BN", "BO", "BR", "BS", "BT", "BW", "BY", "BZ", "CA", "CD", "CG", "CH", "CI",
-    "CL", "CM", "CO", "CR", "CV", "CW", "CY", "CZ", "DE", "DJ", "DK", "DM", "DO", "DZ", "EC", "EE",
-    "EG", "ES", "ET", "FI", "FJ", "FM", "FR", "GA", "GB", "GD", "GE", "GH", "GM", "GN", "GQ", "GR",
-    "GT", "GW", "GY", "HK", "HN", "HR", "HT", "HU", "ID", "IE", "IL", "IN", "IQ", "IS", "IT", "JM",
-    "JO", "JP", "KE", "KG", "KH", "KI", "KM", "KN", "KR", "KW", "KZ", "LA", "LB", "LC", "LI", "LK",
-    "LR", "LS", "LT", "LU", "LV", "LY", "MA", "MC", "MD", "ME", "MG", "MH", "MK", "ML", "MN", "MO",
-    "MR", "MT", "MU", "MV", "MW", "MX", "MY", "MZ", "NA", "NE", "NG", "NI", "NL", "NO", "NP", "NR",
-    "NZ", "OM", "PA", "PE", "PG", "PH", "PK", "PL", "PR", "PS", "PT", "PW", "PY", "QA", "RO", "RS",
-    "RW", "SA", "SB", "SC", "SE", "SG", "SI", "SK", "SL", "SM", "SN", "SR", "ST", "SV", "SZ", "TD",
-    "TG", "TH", "TJ", "TL", "TN", "TO", "TR", "TT", "TV", "TW", "TZ", "UA", "UG", "US", "UY", "UZ",
-    "VC", "VE", "VN", "VU", "WS", "XK", "ZA", "ZM", "ZW",
-];
-
-/// The most items `GET /v1/me/player/queue` lists.
-pub const QUEUE_LEN: usize = 20;
-
-/// The most URIs one library request may carry.
-pub const MAX_LIBRARY_URIS: usize = 40;
-
-/// The device's volume until a test or a `PUT /v1/me/player/volume` changes it.
-pub const DEFAULT_VOLUME_PERCENT: u8 = 62;
+// The scripted Spotify's figures, the same here: the markets of an item's
+// `available_markets` (185 codes), the most items the queue lists, the most URIs one
+// library request may carry, and the device's volume until changed.
+pub use tonearm_testkit::player::{DEFAULT_VOLUME_PERCENT, MARKETS, MAX_LIBRARY_URIS, QUEUE_LEN};
 
 /// What an [`Item`] is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
