@@ -28,7 +28,7 @@ fn token(scope: Option<&str>) -> Reply {
 }
 
 /// What the scripted player plays.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 struct Item {
     id: &'static str,
     kind: &'static str,
@@ -519,4 +519,105 @@ fn the_next_tracks_heart_comes_with_the_question_about_this_one() {
     sim.run(120_000);
     assert_eq!(sim.count(is_library), 1, "B was asked about with A");
     assert_eq!(sim.s.liked(), Some(true));
+}
+
+/// A like pressed while a poll is out is for the track pressed: when the poll answers
+/// another track (or nothing), the request still names the first one, and nothing halts.
+#[test]
+fn a_like_is_for_the_track_pressed_whatever_the_poll_in_flight_answers() {
+    for next in [Some(B), None] {
+        let mut sim = Sim::new(Features::default());
+        sim.liked = false;
+        sim.run(30_000);
+        // A poll goes out ...
+        let poll = loop {
+            let r = sim.next_request(sim.now + 60_000).unwrap();
+            if is_poll(&r.kind) {
+                break r;
+            }
+            let a = sim.answer(&r);
+            sim.respond(&a, 50);
+        };
+        assert!(is_poll(&poll.kind));
+        // ... the press comes before its answer ...
+        sim.s.press(sim.now, Control::ToggleLike).unwrap();
+        // ... which names another track, or none.
+        match &next {
+            Some(b) => {
+                let r = player(b, 1_000, Some(40), true);
+                sim.respond(&r, 50);
+            }
+            None => sim.respond(&Reply::new(204, ""), 50),
+        }
+        let req = sim.next_request(sim.now + 1_000).expect("the like goes");
+        assert_eq!(req.method, Method::Put, "{next:?}");
+        assert!(req.path.ends_with(A.id), "{}", req.path);
+        sim.respond(&Reply::new(200, ""), 50);
+        assert!(
+            matches!(
+                sim.s.status(sim.now).health,
+                tonearm_core::session::Health::Good
+            ),
+            "never a halt"
+        );
+    }
+}
+
+/// A like that gets no answer is not shown as pressed for long: its heart is asked again.
+#[test]
+fn a_like_lost_to_the_network_is_asked_again() {
+    let mut sim = Sim::new(Features::default());
+    sim.liked = false;
+    sim.run(30_000);
+    sim.s.press(sim.now, Control::ToggleLike).unwrap();
+    let req = loop {
+        let r = sim.next_request(sim.now + 5_000).unwrap();
+        if matches!(r.kind, RequestKind::Control(_)) {
+            break r;
+        }
+        let a = sim.answer(&r);
+        sim.respond(&a, 50);
+    };
+    assert_eq!(req.method, Method::Put);
+    sim.s
+        .on_failure(sim.now + 30_000, tonearm_core::session::Failure::Timeout);
+    sim.now += 30_000;
+    let asked = sim.count(is_library);
+    sim.run(sim.now + 300_000);
+    assert_eq!(sim.count(is_library), asked + 1, "asked again");
+    assert_eq!(
+        sim.s.liked(),
+        Some(false),
+        "Spotify's answer, not the lost press"
+    );
+}
+
+/// A volume waiting to go when the budget runs out is dropped: no spin, no notice storm.
+#[test]
+fn a_volume_the_budget_no_longer_allows_is_dropped_without_spinning() {
+    let mut sim = Sim::new(Features::default());
+    let mut state = QuotaState::default();
+    for _ in 0..197 {
+        state.record();
+    }
+    sim.s.set_budget(200, state);
+    sim.run(10_000);
+    sim.s.press(sim.now, Control::VolumeUp).ok();
+    let mut waits = 0;
+    let end = sim.now + 60_000;
+    while sim.now < end {
+        match sim.s.poll(sim.now) {
+            Action::Send(r) => {
+                sim.sent.push((sim.now, r.clone()));
+                let a = sim.answer(&r);
+                sim.respond(&a, 50);
+            }
+            Action::WaitUntil(t) => {
+                waits += 1;
+                assert!(waits < 1_000, "poll() spins at {}", sim.now);
+                sim.now = t.min(end);
+            }
+            Action::Wait => break,
+        }
+    }
 }

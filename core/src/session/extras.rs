@@ -48,6 +48,9 @@ pub(super) struct Extras {
     up_next: Option<(ItemId, QueuedItem)>,
     /// The item the queue was asked about last.
     queue_asked: Option<ItemId>,
+    /// The item a pending or unanswered like is for (kept from the press: the item
+    /// playing may change before it is sent).
+    like_target: Option<(Kind, ItemId)>,
     /// A volume to send when [`Extras::volume_send_at_ms`] comes.
     volume_target: Option<u8>,
     volume_send_at_ms: u64,
@@ -317,8 +320,9 @@ impl Session {
     }
 
     /// A like was answered: a 403 means the token lacks the scope (no heart, no error);
-    /// another refusal undoes the press.
+    /// another refusal undoes the press (on the item pressed, whatever plays now).
     pub(super) fn like_answered(&mut self, liked: bool, status: u16) -> Option<Notice> {
+        let target = self.extras.like_target.take();
         match status {
             200..=299 => None,
             403 => {
@@ -327,11 +331,39 @@ impl Session {
                 None
             }
             _ => {
-                if let Some(id) = self.item().and_then(library_id).cloned() {
+                if let Some((_, id)) = target {
                     self.remember_liked(id, !liked);
                 }
                 Some(Notice::ControlFailed)
             }
+        }
+    }
+
+    /// The item a pending like is for, as a query-string URI's parts.
+    pub(super) fn like_target(&self) -> Option<&(Kind, ItemId)> {
+        self.extras.like_target.as_ref()
+    }
+
+    /// A like that got no answer (a failure) or was dropped (a quota answer, a halt):
+    /// its item's heart is asked again rather than shown as pressed.
+    pub(super) fn like_lost(&mut self) {
+        if let Some((_, id)) = self.extras.like_target.take() {
+            self.extras.liked.retain(|(l, _)| *l != id);
+            self.extras.library_asked.clear();
+        }
+    }
+
+    /// Drops what waits to be sent of the extras (a volume, a like): the budget, a quota
+    /// answer or a halt took their turn. The next poll shows the true state.
+    pub(super) fn drop_pending_extras(&mut self) {
+        self.extras.volume_target = None;
+        self.like_lost();
+    }
+
+    /// A poll's answer: a volume still being changed wins over the one it reports.
+    pub(super) fn keep_volume_target(&self, np: &mut NowPlaying) {
+        if let (Some(v), Some(d)) = (self.extras.volume_target, np.device.as_mut()) {
+            d.volume_percent = Some(v);
         }
     }
 
@@ -351,6 +383,8 @@ impl Session {
             // Already so: nothing to send (the hub's `like` is idempotent).
             return Ok(None);
         }
+        let kind = self.item().map_or(Kind::Track, |np| np.kind);
+        self.extras.like_target = Some((kind, id.clone()));
         self.remember_liked(id, want);
         Ok(Some(want))
     }

@@ -446,8 +446,10 @@ impl Session {
             // Nothing more this time: the quota screen (if up) gives way to the last state.
             self.quota_shown_until_s = 0;
             if let RequestKind::Control(_) = kind {
-                // Presses are checked before they are queued; this one no longer fits.
+                // Presses are checked before they are queued; this one no longer fits
+                // (nor does a volume waiting to go).
                 self.pending_control = None;
+                self.drop_pending_extras();
                 self.set_notice(now_ms, Notice::DailyLimit);
                 return Action::WaitUntil(now_ms + 1);
             }
@@ -478,6 +480,12 @@ impl Session {
                     self.pending_control = None;
                 }
                 Action::Send(req)
+            }
+            // A like whose item is gone: dropped, not a reason to stop.
+            None if matches!(kind, RequestKind::Control(ControlCommand::Like(_))) => {
+                self.pending_control = None;
+                self.like_lost();
+                Action::WaitUntil(now_ms + 1)
             }
             // Cannot happen with bounded inputs that fitted; stop rather than spin.
             None => {
@@ -813,7 +821,10 @@ impl Session {
 
     /// The request in flight failed without a (complete) response.
     pub fn on_failure(&mut self, now_ms: u64, _failure: Failure) {
-        if self.in_flight.take().is_some() {
+        if let Some(f) = self.in_flight.take() {
+            if let RequestKind::Control(ControlCommand::Like(_)) = f.kind {
+                self.like_lost();
+            }
             self.quota_shown_until_s = 0;
             self.failed(now_ms);
             self.generation = self.generation.wrapping_add(1);
@@ -823,6 +834,7 @@ impl Session {
     fn halt(&mut self, health: Health) {
         self.halted = Some(health);
         self.pending_control = None;
+        self.drop_pending_extras();
         self.retry_after_refresh = None;
     }
 
@@ -913,6 +925,7 @@ impl Session {
         self.quota_dirty = true;
         self.quota_urgent = true;
         self.pending_control = None;
+        self.drop_pending_extras();
         self.retry_after_refresh = None;
         self.confirm_poll = false;
         // After the hold: one poll (the next request of any kind waits for the hold).
@@ -928,6 +941,7 @@ impl Session {
     fn premium_refused(&mut self, now_ms: u64) {
         self.premium_blocked = true;
         self.pending_control = None;
+        self.drop_pending_extras();
         self.retry_after_refresh = None;
         self.confirm_poll = false;
         self.end_poll = false;
@@ -975,7 +989,8 @@ impl Session {
         self.playback = playback;
     }
 
-    fn got_state(&mut self, now_ms: u64, np: NowPlaying) {
+    fn got_state(&mut self, now_ms: u64, mut np: NowPlaying) {
+        self.keep_volume_target(&mut np);
         // An empty state (no item and an unknown type, as Spotify sometimes sends when
         // nothing plays) is "nothing".
         if np.title.is_none() && np.kind == Kind::Unknown {

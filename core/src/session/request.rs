@@ -10,7 +10,7 @@ use crate::model::{ItemId, Kind};
 use super::machine::Session;
 use super::vocab::{
     AUTHORIZATION_CAP, CLIENT_ID_CAP, CLIENT_SECRET_CAP, ControlCommand, Endpoint, Host, Method,
-    PLAYER_QUERY, Playback, Request, RequestKind,
+    PLAYER_QUERY, Request, RequestKind,
 };
 
 impl Session {
@@ -56,7 +56,10 @@ impl Session {
             RequestKind::Control(ControlCommand::Like(like)) => {
                 // The URIs go in the query string (a JSON body is refused).
                 req.method = if like { Method::Put } else { Method::Delete };
-                write!(req.path, "/me/library?uris={}", self.item_uri()?).ok()?;
+                // The item pressed, whatever plays now.
+                let (kind, id) = self.like_target()?;
+                req.path.push_str("/me/library?uris=").ok()?;
+                encoded_uri(&mut req.path, *kind, id)?;
                 self.bearer(&mut req.authorization)?;
             }
             RequestKind::Control(ControlCommand::Volume(v)) => {
@@ -96,16 +99,6 @@ impl Session {
             }
         }
         Some(req)
-    }
-
-    /// The Spotify URI of the item playing, `:` encoded for a query string.
-    fn item_uri(&self) -> Option<String<64>> {
-        let Playback::Item { np, .. } = &self.playback else {
-            return None;
-        };
-        let mut out = String::new();
-        encoded_uri(&mut out, np.kind, np.id.as_ref()?)?;
-        Some(out)
     }
 
     fn bearer(&self, out: &mut String<AUTHORIZATION_CAP>) -> Option<()> {

@@ -137,7 +137,8 @@ impl<'a, C: Palette> ItemScreen<'a, C> {
         let l = &self.layout;
         let k = l.scale;
         let near = |r: Rectangle| r.offset(k.of(6)).contains(at);
-        if vm.volume_shown && l.notice.contains(at) {
+        // (The overlay's halves only while it is drawn: a notice covers it.)
+        if vm.volume_shown && vm.notice.is_none() && l.notice.contains(at) {
             let up = at.x >= l.notice.center().x;
             return Some(if up {
                 Control::VolumeUp
