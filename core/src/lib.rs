@@ -33,6 +33,7 @@
 )]
 
 pub mod budget;
+pub mod hub;
 pub mod json;
 pub mod model;
 pub mod parse;

@@ -187,6 +187,29 @@ impl Session {
         }
     }
 
+    /// A mirror's heart and up-next line (see [`Session::apply_mirror`]): for the item
+    /// with the mirror's id.
+    pub(super) fn mirror_extras(
+        &mut self,
+        id: Option<ItemId>,
+        liked: Option<bool>,
+        next: Option<QueuedItem>,
+    ) {
+        self.extras.liked.clear();
+        self.extras.up_next = None;
+        if let Some(id) = id {
+            if let Some(l) = liked {
+                let _ = self.extras.liked.push((id.clone(), l));
+            }
+            self.extras.up_next = next.map(|n| (id, n));
+        }
+    }
+
+    /// Shows the volume overlay until `until_ms`.
+    pub(super) fn show_volume_until(&mut self, until_ms: u64) {
+        self.extras.volume_shown_until_ms = until_ms;
+    }
+
     /// The volume overlay is up at `now_ms`.
     pub(super) fn volume_shown(&self, now_ms: u64) -> bool {
         now_ms < self.extras.volume_shown_until_ms

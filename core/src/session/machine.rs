@@ -1,6 +1,7 @@
 //! The machine: [`Session`], its state, and the handlers for what the shell reports.
 
 use super::extras::{Extras, LIBRARY_URIS, LibraryAnswer, VolumeChange};
+use super::mirror::Mirror;
 use super::request::parse_retry_after;
 use super::schedule::Jitter;
 use super::vocab::{
@@ -134,6 +135,8 @@ pub struct Session {
     quota_shown_until_s: u64,
     /// The heart, the queue and the volume.
     pub(super) extras: Extras,
+    /// A mirror of a hub's state (see [`Session::mirror`]): never sends anything.
+    pub(super) mirror: Option<Mirror>,
 }
 
 impl Session {
@@ -189,6 +192,29 @@ impl Session {
             premium_blocked: false,
             quota_shown_until_s: 0,
             extras: Extras::default(),
+            mirror: None,
+        }
+    }
+
+    /// Something to show may have changed.
+    pub(super) fn bump(&mut self) {
+        self.generation = self.generation.wrapping_add(1);
+    }
+
+    /// A notice from the hub (shown until the next state says otherwise), or none: the
+    /// hub's notice goes, one of this display's own stays its time.
+    pub(super) fn set_mirror_notice(&mut self, notice: Option<Notice>) {
+        match notice {
+            Some(n) if self.notice.map(|(o, _)| o) != Some(n) => {
+                self.notice = Some((n, u64::MAX));
+                self.bump();
+            }
+            Some(_) => {}
+            None if self.notice.is_some_and(|(_, until)| until == u64::MAX) => {
+                self.notice = None;
+                self.bump();
+            }
+            None => {}
         }
     }
 
@@ -375,6 +401,15 @@ impl Session {
             .notice
             .filter(|(_, until)| now_ms < *until)
             .map(|(n, _)| n);
+        if let Some(m) = &self.mirror {
+            return Status {
+                health: self.mirror_health(m, now_ms),
+                notice,
+                blank: m.dark && m.lost_since_ms.is_none(),
+                login_ends_unix_s: m.login_ends_s,
+                volume_shown: self.volume_shown(now_ms),
+            };
+        }
         let blank = self.is_dark(now_ms);
         let health = if let Some(h) = self.halted {
             h
@@ -421,7 +456,7 @@ impl Session {
 
     /// What to do at `now_ms`.
     pub fn poll(&mut self, now_ms: u64) -> Action {
-        if self.in_flight.is_some() || self.halted.is_some() {
+        if self.in_flight.is_some() || self.halted.is_some() || self.mirror.is_some() {
             return Action::Wait;
         }
         let unix_s = self.budget_s(now_ms);
@@ -495,7 +530,7 @@ impl Session {
         }
     }
 
-    fn set_notice(&mut self, now_ms: u64, notice: Notice) {
+    pub(super) fn set_notice(&mut self, now_ms: u64, notice: Notice) {
         self.notice = Some((notice, now_ms.saturating_add(self.timing.notice_ms)));
         self.generation = self.generation.wrapping_add(1);
     }

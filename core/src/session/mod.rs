@@ -22,6 +22,7 @@
 
 mod extras;
 mod machine;
+mod mirror;
 mod request;
 mod schedule;
 mod vocab;
