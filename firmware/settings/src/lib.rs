@@ -6,10 +6,12 @@
 //!
 //! - [`record`]: the record's bytes ([`encode`], [`decode`]), format version 2 (tagged
 //!   fields, so later fields need no new version) and still reading version 1;
+//! - [`anchor`]: the extra trust anchors' check and name (CommonName, fingerprint);
 //! - [`store`]: the two slots over any `embedded-storage` NOR flash ([`Store`]), and the
 //!   partition image `tonearm provision` writes ([`partition_image`]).
 //!
-//! `no_std`, no alloc, and nothing but `embedded-storage`: the host (`tonearm provision`,
+//! `no_std`, no alloc, and nothing but `embedded-storage` (and `sha2`, for the anchors'
+//! fingerprints): the host (`tonearm provision`,
 //! the tests) and every board use the same code, so what one writes the other reads.
 #![cfg_attr(not(test), no_std)]
 #![deny(missing_docs)]
@@ -25,6 +27,7 @@
     )
 )]
 
+pub mod anchor;
 pub mod record;
 pub mod store;
 

@@ -1,6 +1,7 @@
-//! SNTP (RFC 4330) in two functions: the 48-byte client request, and the Unix time from
-//! the server's answer. The board sends it over UDP once at boot, so TLS can check
-//! certificate dates, and the idle screen can show the time.
+//! SNTP (RFC 4330): the 48-byte client request ([`request`]), the Unix time from the
+//! server's answer ([`unix_seconds`]), and one query over a [`crate::board::Network`]
+//! ([`query`], feature `net`). The kit asks once at boot, so TLS can check certificate
+//! dates and the idle screen can show the time.
 
 /// Seconds from 1900-01-01 (NTP's epoch) to 1970-01-01.
 const NTP_TO_UNIX: u64 = 2_208_988_800;
@@ -8,8 +9,34 @@ const NTP_TO_UNIX: u64 = 2_208_988_800;
 /// A client request: version 4, mode 3 (client), everything else zero.
 pub fn request() -> [u8; 48] {
     let mut p = [0u8; 48];
-    p[0] = (4 << 3) | 3;
+    if let Some(first) = p.first_mut() {
+        *first = (4 << 3) | 3;
+    }
     p
+}
+
+/// The NTP server the kit asks by default.
+pub const SERVER: &str = "pool.ntp.org";
+/// NTP's UDP port.
+pub const PORT: u16 = 123;
+/// How long an answer may take.
+#[cfg(feature = "net")]
+pub const TIMEOUT: embassy_time::Duration = embassy_time::Duration::from_secs(3);
+
+/// Asks `server` (a name) for the time over `net`: Unix seconds, or `None` (no address,
+/// no answer within [`TIMEOUT`], or an answer that is not a usable server reply).
+#[cfg(feature = "net")]
+pub async fn query<N: crate::board::Network>(net: &mut N, server: &str) -> Option<u64> {
+    let addr = net.resolve(server).await.ok()?;
+    let mut reply = [0u8; 64];
+    let n = embassy_time::with_timeout(
+        TIMEOUT,
+        net.exchange_udp(addr, PORT, &request(), &mut reply),
+    )
+    .await
+    .ok()?
+    .ok()?;
+    unix_seconds(reply.get(..n)?)
 }
 
 /// The server's transmit time as Unix seconds; `None` for an answer that is not a

@@ -351,14 +351,15 @@ pub fn check_chain<'a>(
     Ok(())
 }
 
-#[cfg(feature = "embedded-tls")]
-pub use verifier::StrictVerifier;
+#[cfg(feature = "net")]
+pub use verifier::{AnchorVerifier, StrictVerifier};
 
-#[cfg(feature = "embedded-tls")]
+#[cfg(feature = "net")]
 mod verifier {
+    use embedded_tls::pki::CertVerifier;
     use embedded_tls::{
-        CertificateEntryRef, CertificateRef, CertificateVerifyRef, SignatureScheme, TlsCipherSuite,
-        TlsError, TlsVerifier,
+        Certificate, CertificateEntryRef, CertificateRef, CertificateVerifyRef, SignatureScheme,
+        TlsCipherSuite, TlsClock, TlsError, TlsVerifier,
     };
 
     use super::{KeyKind, Scheme};
@@ -423,7 +424,7 @@ mod verifier {
         fn verify_certificate(
             &mut self,
             transcript: &CS::Hash,
-            cert: CertificateRef,
+            cert: CertificateRef<'_>,
         ) -> Result<(), TlsError> {
             let host = self.host.get(..self.host_len).unwrap_or_default();
             let chain = cert.entries.iter().map(|e| match e {
@@ -446,7 +447,7 @@ mod verifier {
             Ok(())
         }
 
-        fn verify_signature(&mut self, verify: CertificateVerifyRef) -> Result<(), TlsError> {
+        fn verify_signature(&mut self, verify: CertificateVerifyRef<'_>) -> Result<(), TlsError> {
             let scheme = match verify.signature_scheme {
                 SignatureScheme::RsaPssRsaeSha256
                 | SignatureScheme::RsaPssRsaeSha384
@@ -464,6 +465,94 @@ mod verifier {
             self.inner.verify_signature(verify)?;
             self.authenticated = true;
             Ok(())
+        }
+    }
+
+    /// embedded-tls 0.19's `pki::CertVerifier` (signatures up to a root, dates with the
+    /// clock `CLK`, the CertificateVerify) over several trust anchors: the chain must
+    /// verify up to one of them. `pki::CertVerifier` trusts exactly one root, so this
+    /// tries each anchor in order (at most one signature check per certificate and
+    /// anchor) and keeps the one that verified for the CertificateVerify. Always wrapped
+    /// in [`StrictVerifier`], which adds the checks `pki::CertVerifier` lacks.
+    ///
+    /// `CERT` bounds the certificate list kept for the CertificateVerify (a longer list
+    /// fails the handshake); the verifier is about `CERT` bytes large.
+    pub struct AnchorVerifier<'a, CS: TlsCipherSuite, CLK: TlsClock, const CERT: usize> {
+        anchors: &'a [&'a [u8]],
+        host: heapless::String<HOST_MAX>,
+        /// The verifier of the anchor that verified the chain, once one has.
+        verified: Option<CertVerifier<'a, CS, CLK, CERT>>,
+        /// Which anchor that is.
+        anchor: Option<usize>,
+    }
+
+    impl<'a, CS: TlsCipherSuite, CLK: TlsClock, const CERT: usize> AnchorVerifier<'a, CS, CLK, CERT> {
+        /// Trusts `anchors` (DER certificates); with none, every chain fails.
+        pub fn new(anchors: &'a [&'a [u8]]) -> Self {
+            AnchorVerifier {
+                anchors,
+                host: heapless::String::new(),
+                verified: None,
+                anchor: None,
+            }
+        }
+
+        /// The index in `anchors` of the anchor the server's chain verified up to.
+        pub fn anchor(&self) -> Option<usize> {
+            self.anchor
+        }
+    }
+
+    impl<CS: TlsCipherSuite, CLK: TlsClock, const CERT: usize> TlsVerifier<CS>
+        for AnchorVerifier<'_, CS, CLK, CERT>
+    {
+        fn set_hostname_verification(&mut self, hostname: &str) -> Result<(), TlsError> {
+            self.host =
+                heapless::String::try_from(hostname).map_err(|_| TlsError::InsufficientSpace)?;
+            self.verified = None;
+            self.anchor = None;
+            Ok(())
+        }
+
+        fn verify_certificate(
+            &mut self,
+            transcript: &CS::Hash,
+            cert: CertificateRef<'_>,
+        ) -> Result<(), TlsError> {
+            self.verified = None;
+            self.anchor = None;
+            for (i, anchor) in self.anchors.iter().enumerate() {
+                // A copy of the list for each try (`CertificateRef` is not `Clone`; the
+                // server's request context is empty in TLS 1.3).
+                let mut copy = CertificateRef::with_context(&[]);
+                for entry in &cert.entries {
+                    copy.add(match entry {
+                        CertificateEntryRef::X509(d) => CertificateEntryRef::X509(d),
+                        CertificateEntryRef::RawPublicKey(d) => {
+                            CertificateEntryRef::RawPublicKey(d)
+                        }
+                    })?;
+                }
+                let v = self
+                    .verified
+                    .insert(CertVerifier::new(Certificate::X509(anchor)));
+                v.set_hostname_verification(&self.host)?;
+                if v.verify_certificate(transcript, copy).is_ok() {
+                    self.anchor = Some(i);
+                    return Ok(());
+                }
+            }
+            // No anchor: and no half-set verifier left behind (its `verify_signature`
+            // would unwrap a transcript it never got).
+            self.verified = None;
+            Err(TlsError::InvalidCertificate)
+        }
+
+        fn verify_signature(&mut self, verify: CertificateVerifyRef<'_>) -> Result<(), TlsError> {
+            match (self.anchor, self.verified.as_mut()) {
+                (Some(_), Some(v)) => v.verify_signature(verify),
+                _ => Err(TlsError::InvalidSignature),
+            }
         }
     }
 
@@ -582,8 +671,8 @@ mod tests {
     }
 
     /// The roots the board trusts: G2 holds an RSA key, G3 a P-384 one.
-    const G2: &[u8] = include_bytes!("../../roots/digicert-global-root-g2.der");
-    const G3: &[u8] = include_bytes!("../../roots/digicert-global-root-g3.der");
+    const G2: &[u8] = include_bytes!("../roots/digicert-global-root-g2.der");
+    const G3: &[u8] = include_bytes!("../roots/digicert-global-root-g3.der");
 
     #[test]
     fn public_keys_of_the_real_roots() {

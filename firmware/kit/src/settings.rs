@@ -157,7 +157,7 @@ mod tests {
     #[test]
     fn partition_table_agrees_with_the_constants() {
         // The row `provision`'s image and the board's Store both rely on.
-        let csv = include_str!("../../partitions.csv");
+        let csv = include_str!("../../boards/esp32c3-st7789/partitions.csv");
         let row = csv
             .lines()
             .find(|l| l.starts_with("tonearm,"))
