@@ -1,6 +1,7 @@
 //! Shared helpers for Tonearm's cross-crate tests (see `tests/integration/`).
 
 pub mod fake_spotify;
+pub mod mosquitto;
 pub mod webdriver;
 pub mod xvfb;
 
