@@ -149,3 +149,21 @@ impl tonearm_firmware::BandSink<embedded_graphics::pixelcolor::Rgb565> for Panel
         }
     }
 }
+
+impl tonearm_firmware::BandSink<embedded_graphics::pixelcolor::Rgb565> for Panel {
+    type Error = <Display as embedded_graphics::draw_target::DrawTarget>::Error;
+
+    fn push_band(
+        &mut self,
+        area: embedded_graphics::primitives::Rectangle,
+        pixels: &[embedded_graphics::pixelcolor::Rgb565],
+    ) -> Result<(), Self::Error> {
+        self.sink().push_band(area, pixels)
+    }
+}
+
+impl tonearm_kit::board::Backlight for Panel {
+    fn set_backlight(&mut self, on: bool) {
+        self.backlight(on);
+    }
+}
