@@ -20,6 +20,11 @@
 //! | `fullscreen` | `true` or `false` | `false` |
 //! | `like` | `true` or `false`: the heart (asks the library once per track) | `true` |
 //! | `up_next` | `true` or `false`: what plays next (asks the queue once per track) | `true` |
+//! | `mqtt_url` | `mqtt://HOST[:PORT]` or `mqtts://HOST[:PORT]`: the broker of `tonearm hub` | none |
+//! | `mqtt_username` | string: the broker's user (hub and hub-fed displays) | none |
+//! | `mqtt_password` | string (or `TONEARM_MQTT_PASSWORD`) | none |
+//! | `mqtt_ca` | path of a PEM file: the CA of a private `mqtts://` broker | none (public roots) |
+//! | `hub` | `mqtt://HOST[:PORT]/ID`: show a hub's state instead of polling Spotify | none |
 //!
 //! With a budget (`daily_requests` not 0) the schedule paces itself to it, and the three
 //! `poll_*_s` keys are the shortest intervals it may use; with `daily_requests = 0` they are
@@ -57,6 +62,8 @@ pub const ENV_CLIENT_ID: &str = "SPOTIFY_CLIENT_ID";
 pub const ENV_CLIENT_SECRET: &str = "SPOTIFY_CLIENT_SECRET";
 /// The environment variable for `refresh_token`.
 pub const ENV_REFRESH_TOKEN: &str = "SPOTIFY_REFRESH_TOKEN";
+/// The environment variable for `mqtt_password`.
+pub const ENV_MQTT_PASSWORD: &str = "TONEARM_MQTT_PASSWORD";
 
 /// A secret string (client secret, token) that never shows in `Debug` and has no `Display`.
 #[derive(Clone, PartialEq, Eq)]
@@ -125,6 +132,23 @@ pub struct Config {
     pub like: bool,
     /// Ask for the queue once per track change, and show what plays next (default `true`).
     pub up_next: bool,
+    /// The MQTT broker and credentials (`mqtt_*`).
+    pub mqtt: MqttConfig,
+    /// `hub`: the hub whose state this display shows (`mqtt://HOST[:PORT]/ID`).
+    pub hub: Option<String>,
+}
+
+/// The config's `mqtt_*` keys (the URL checked, the rest as written).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MqttConfig {
+    /// `mqtt_url`.
+    pub url: Option<String>,
+    /// `mqtt_username`.
+    pub username: Option<String>,
+    /// `mqtt_password`, or `TONEARM_MQTT_PASSWORD`.
+    pub password: Option<SecretString>,
+    /// `mqtt_ca`, relative to the config file's folder.
+    pub ca: Option<PathBuf>,
 }
 
 /// The config's `display`.
@@ -223,10 +247,15 @@ pub const KEYS: &[&str] = &[
     "fullscreen",
     "like",
     "up_next",
+    "mqtt_url",
+    "mqtt_username",
+    "mqtt_password",
+    "mqtt_ca",
+    "hub",
 ];
 
 /// Keys whose values are secret: their values never appear in messages.
-const SECRET_KEYS: &[&str] = &["client_secret", "refresh_token"];
+const SECRET_KEYS: &[&str] = &["client_secret", "refresh_token", "mqtt_password"];
 
 /// The file as written: every value with its span, no interpretation yet.
 #[derive(Debug, Default, Deserialize)]
@@ -246,6 +275,11 @@ struct RawFile {
     fullscreen: Option<Spanned<toml::Value>>,
     like: Option<Spanned<toml::Value>>,
     up_next: Option<Spanned<toml::Value>>,
+    mqtt_url: Option<Spanned<toml::Value>>,
+    mqtt_username: Option<Spanned<toml::Value>>,
+    mqtt_password: Option<Spanned<toml::Value>>,
+    mqtt_ca: Option<Spanned<toml::Value>>,
+    hub: Option<Spanned<toml::Value>>,
 }
 
 /// The platform's config file: `<config dir>/tonearm/config.toml`.
@@ -259,6 +293,19 @@ impl Config {
     /// Loads the config from `path` (or [`default_path`]) with the process environment.
     pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
         Config::load_with_env(path, &|name| std::env::var(name).ok())
+    }
+
+    /// Loads the config of a display fed by a hub: as [`Config::load`], but no
+    /// `client_id` is needed (it holds no Spotify credentials; `client_id` is then empty).
+    pub fn load_for_hub_display(path: Option<&Path>) -> Result<Config, ConfigError> {
+        let env = |name: &str| std::env::var(name).ok();
+        match Config::load_with_env(path, &env) {
+            Err(ConfigError::MissingClientId { path }) => {
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                Config::parse_inner(&text, &path, &env, false)
+            }
+            other => other,
+        }
     }
 
     /// Loads the config from `path` (or [`default_path`]), reading environment variables
@@ -286,6 +333,15 @@ impl Config {
         path: &Path,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Config, ConfigError> {
+        Config::parse_inner(text, path, env, true)
+    }
+
+    fn parse_inner(
+        text: &str,
+        path: &Path,
+        env: &dyn Fn(&str) -> Option<String>,
+        need_client_id: bool,
+    ) -> Result<Config, ConfigError> {
         let raw: RawFile = toml::from_str(text).map_err(|e| toml_error(&e, text, path))?;
         let p = Parser { text, path };
         let env_value = |name: &str| {
@@ -298,9 +354,15 @@ impl Config {
             Some(v) => Some(p.check_token_chars(v, ENV_CLIENT_ID, None)?),
             None => p.opt_string(raw.client_id.as_ref(), "client_id")?,
         };
-        let client_id = client_id.ok_or_else(|| ConfigError::MissingClientId {
-            path: path.to_path_buf(),
-        })?;
+        let client_id = match client_id {
+            Some(id) => id,
+            None if !need_client_id => String::new(),
+            None => {
+                return Err(ConfigError::MissingClientId {
+                    path: path.to_path_buf(),
+                });
+            }
+        };
 
         let client_secret = match env_value(ENV_CLIENT_SECRET) {
             Some(v) => Some(p.check_token_chars(v, ENV_CLIENT_SECRET, None)?),
@@ -368,6 +430,93 @@ impl Config {
             }
         };
 
+        let mqtt_password = match env_value(ENV_MQTT_PASSWORD) {
+            Some(v) => Some(v),
+            // Any printable text (a passphrase may hold spaces), but not empty.
+            None => match raw.mqtt_password.as_ref() {
+                None => None,
+                Some(v) => {
+                    let s = p.string(v, "mqtt_password")?;
+                    if s.is_empty() {
+                        return Err(p.invalid(
+                            v,
+                            "mqtt_password",
+                            "is empty: remove the line or give a value".to_owned(),
+                        ));
+                    }
+                    Some(s)
+                }
+            },
+        }
+        .map(SecretString::new);
+        let mqtt_url = match raw.mqtt_url.as_ref() {
+            None => None,
+            Some(v) => {
+                let s = p.string(v, "mqtt_url")?;
+                let url =
+                    crate::mqtt::BrokerUrl::parse(&s).map_err(|m| p.invalid(v, "mqtt_url", m))?;
+                if url.id.is_some() {
+                    return Err(p.invalid(
+                        v,
+                        "mqtt_url",
+                        "takes no path: the hub's id is --id".to_owned(),
+                    ));
+                }
+                Some(s)
+            }
+        };
+        let hub = match raw.hub.as_ref() {
+            None => None,
+            Some(v) => {
+                let s = p.string(v, "hub")?;
+                crate::mqtt::BrokerUrl::parse(&s).map_err(|m| p.invalid(v, "hub", m))?;
+                Some(s)
+            }
+        };
+        let mqtt_username = match raw.mqtt_username.as_ref() {
+            None => None,
+            Some(v) => {
+                let s = p.string(v, "mqtt_username")?;
+                if s.is_empty() || s.chars().any(char::is_control) {
+                    return Err(p.invalid(
+                        v,
+                        "mqtt_username",
+                        "must be a non-empty name without control characters".to_owned(),
+                    ));
+                }
+                Some(s)
+            }
+        };
+        let mqtt_ca = match raw.mqtt_ca.as_ref() {
+            None => None,
+            Some(v) => {
+                let s = p.string(v, "mqtt_ca")?;
+                let file = PathBuf::from(&s);
+                let file = if file.is_relative() {
+                    path.parent().map_or(file.clone(), |d| d.join(&file))
+                } else {
+                    file
+                };
+                if !file.is_file() {
+                    return Err(p.invalid(
+                        v,
+                        "mqtt_ca",
+                        format!(
+                            "{} is not a file: give the broker CA's PEM file",
+                            file.display()
+                        ),
+                    ));
+                }
+                Some(file)
+            }
+        };
+        let mqtt = MqttConfig {
+            url: mqtt_url,
+            username: mqtt_username,
+            password: mqtt_password,
+            ca: mqtt_ca,
+        };
+
         Ok(Config {
             path: path.to_path_buf(),
             client_id,
@@ -385,6 +534,8 @@ impl Config {
             fullscreen: p.boolean(raw.fullscreen.as_ref(), "fullscreen", false)?,
             like: p.boolean(raw.like.as_ref(), "like", true)?,
             up_next: p.boolean(raw.up_next.as_ref(), "up_next", true)?,
+            mqtt,
+            hub,
         })
     }
 

@@ -22,6 +22,8 @@ pub mod demo;
 #[cfg(feature = "window")]
 pub mod fullscreen;
 pub mod live;
+pub mod lock;
+pub mod mqtt;
 pub mod net;
 pub mod oauth;
 pub mod provision;

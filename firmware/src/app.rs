@@ -176,6 +176,11 @@ impl<C: Palette, S: Source> App<C, S> {
     /// draw what changed, start the next request (the source's first, a cover after it),
     /// draw the picture's own next tick; else sleep until the next of these is due.
     pub fn poll(&mut self, now_ms: u64) -> Do {
+        if self.source.take_news(now_ms) {
+            self.dirty = true;
+            // The source may want the network (a mirror's timers) sooner than it did.
+            self.net_wake_ms = now_ms;
+        }
         let tokens = self.source.take_token_update();
         // A rotated refresh token goes out with the budget's state (one write for a
         // board's flash); an access token alone does not hurry it.

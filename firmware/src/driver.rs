@@ -106,6 +106,14 @@ pub trait Source {
     fn take_quota_save(&mut self, now_ms: u64, min_gap_ms: u64) -> Option<QuotaState>;
     /// See [`Session::set_wall_clock`].
     fn set_wall_clock(&mut self, now_ms: u64, wall: WallClock);
+    /// A source that hears news by itself (a hub's state messages, pushed rather than
+    /// asked for) applies what arrived since the last call and says whether anything
+    /// did: the app then redraws what changed. Called at every [`App::poll`](crate::App::poll),
+    /// also while a request is in flight; it MUST NOT block. The default hears nothing.
+    fn take_news(&mut self, now_ms: u64) -> bool {
+        let _ = now_ms;
+        false
+    }
     /// Changes whenever [`Source::session`] is another session than before (its
     /// generations start anew): the app then rebuilds what it shows. A source that keeps
     /// one session leaves the default.
