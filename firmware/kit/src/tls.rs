@@ -256,6 +256,25 @@ pub fn public_key(cert: &[u8]) -> Result<(KeyKind, &[u8]), NameError> {
     Ok((kind, key))
 }
 
+/// The issuer and the subject of a DER certificate: the contents of their Name
+/// SEQUENCEs, byte for byte (how a chain's top is matched to its trust anchor).
+pub fn issuer_and_subject(cert: &[u8]) -> Result<(&[u8], &[u8]), NameError> {
+    let m = NameError::Malformed;
+    let mut fields = tbs_fields(cert)?;
+    let mut serial = fields.next().ok_or(m)?;
+    if serial.tag == VERSION {
+        serial = fields.next().ok_or(m)?;
+    }
+    if serial.tag != INTEGER {
+        return Err(m);
+    }
+    fields.expect(SEQUENCE).ok_or(m)?; // signature
+    let issuer = fields.expect(SEQUENCE).ok_or(m)?;
+    fields.expect(SEQUENCE).ok_or(m)?; // validity
+    let subject = fields.expect(SEQUENCE).ok_or(m)?;
+    Ok((issuer, subject))
+}
+
 /// Calls `f` with each dNSName of the certificate's subjectAltName; `Ok(false)` if it
 /// has none.
 pub fn for_each_dns_name(cert: &[u8], mut f: impl FnMut(&[u8])) -> Result<bool, NameError> {
@@ -471,9 +490,10 @@ mod verifier {
     /// embedded-tls 0.19's `pki::CertVerifier` (signatures up to a root, dates with the
     /// clock `CLK`, the CertificateVerify) over several trust anchors: the chain must
     /// verify up to one of them. `pki::CertVerifier` trusts exactly one root, so this
-    /// tries each anchor in order (at most one signature check per certificate and
-    /// anchor) and keeps the one that verified for the CertificateVerify. Always wrapped
-    /// in [`StrictVerifier`], which adds the checks `pki::CertVerifier` lacks.
+    /// picks the anchor whose subject is byte for byte the issuer of the chain's top
+    /// certificate (the first such anchor, should two share a name) and verifies once
+    /// with it. Always wrapped in [`StrictVerifier`], which adds the checks
+    /// `pki::CertVerifier` lacks.
     ///
     /// `CERT` bounds the certificate list kept for the CertificateVerify (a longer list
     /// fails the handshake); the verifier is about `CERT` bytes large.
@@ -521,31 +541,38 @@ mod verifier {
         ) -> Result<(), TlsError> {
             self.verified = None;
             self.anchor = None;
-            for (i, anchor) in self.anchors.iter().enumerate() {
-                // A copy of the list for each try (`CertificateRef` is not `Clone`; the
-                // server's request context is empty in TLS 1.3).
-                let mut copy = CertificateRef::with_context(&[]);
-                for entry in &cert.entries {
-                    copy.add(match entry {
-                        CertificateEntryRef::X509(d) => CertificateEntryRef::X509(d),
-                        CertificateEntryRef::RawPublicKey(d) => {
-                            CertificateEntryRef::RawPublicKey(d)
-                        }
-                    })?;
-                }
-                let v = self
-                    .verified
-                    .insert(CertVerifier::new(Certificate::X509(anchor)));
-                v.set_hostname_verification(&self.host)?;
-                if v.verify_certificate(transcript, copy).is_ok() {
+            // The anchor whose subject is the issuer of the top of the chain (the
+            // intermediate, or the root itself when the server sends it): one
+            // verification with the anchor the chain names, never a guess with the
+            // others (a key of another type than the signature's is not tried).
+            let top = match cert.entries.last() {
+                Some(CertificateEntryRef::X509(der)) => *der,
+                _ => return Err(TlsError::InvalidCertificate),
+            };
+            let (issuer, _) =
+                super::issuer_and_subject(top).map_err(|_| TlsError::InvalidCertificate)?;
+            let (i, anchor) = self
+                .anchors
+                .iter()
+                .enumerate()
+                .find(|(_, a)| super::issuer_and_subject(a).is_ok_and(|(_, s)| s == issuer))
+                .ok_or(TlsError::InvalidCertificate)?;
+            let v = self
+                .verified
+                .insert(CertVerifier::new(Certificate::X509(anchor)));
+            v.set_hostname_verification(&self.host)?;
+            match v.verify_certificate(transcript, cert) {
+                Ok(()) => {
                     self.anchor = Some(i);
-                    return Ok(());
+                    Ok(())
+                }
+                Err(e) => {
+                    // No half-set verifier left behind (its `verify_signature` would
+                    // unwrap a transcript it never got).
+                    self.verified = None;
+                    Err(e)
                 }
             }
-            // No anchor: and no half-set verifier left behind (its `verify_signature`
-            // would unwrap a transcript it never got).
-            self.verified = None;
-            Err(TlsError::InvalidCertificate)
         }
 
         fn verify_signature(&mut self, verify: CertificateVerifyRef<'_>) -> Result<(), TlsError> {
@@ -688,6 +715,15 @@ mod tests {
         assert_eq!(key.len(), 97, "an uncompressed P-384 point");
         assert_eq!(key.first(), Some(&4));
         assert_eq!(is_ca(G2), Ok(true));
+        // Self-signed: issuer and subject are the same Name; the two roots' differ.
+        let (i2, s2) = issuer_and_subject(G2).unwrap();
+        let (i3, s3) = issuer_and_subject(G3).unwrap();
+        assert_eq!((i2, i3), (s2, s3));
+        assert_ne!(s2, s3);
+        assert!(s2.windows(23).any(|w| w == b"DigiCert Global Root G2"));
+        for n in 0..G2.len() {
+            assert!(issuer_and_subject(&G2[..n]).is_err());
+        }
         assert_eq!(is_ca(G3), Ok(true));
         // Every prefix and bit flip of a real certificate: an error or a key, no panic.
         for n in 0..G3.len() {

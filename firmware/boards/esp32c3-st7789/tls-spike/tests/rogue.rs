@@ -34,7 +34,7 @@ use p256::pkcs8::DecodePrivateKey;
 use rand_core::{OsRng, RngCore};
 use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
 use sha2::{Digest, Sha256};
-use tonearm_c3_shell::tls::StrictVerifier;
+use tonearm_kit::tls::{AnchorVerifier, StrictVerifier};
 
 /// What the server leaves out.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -266,9 +266,10 @@ fn a_server_that_skips_authentication_is_refused_by_the_board() {
         );
         let board = open(
             serve(mode, chain.clone(), key.clone()),
-            StrictVerifier::new(CertVerifier::<Aes128GcmSha256, SystemTime, 8192>::new(
-                Certificate::X509(&root_der),
-            )),
+            // The boards' verifier (tonearm_kit::https::Verifier, with the host's clock).
+            StrictVerifier::new(AnchorVerifier::<Aes128GcmSha256, SystemTime, 8192>::new(&[
+                &root_der[..],
+            ])),
             StrictVerifier::authenticated,
         );
         println!("{mode:?}: embedded-tls 0.19 alone: {bare:?}; the board: {board:?}");

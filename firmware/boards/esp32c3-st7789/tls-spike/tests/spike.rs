@@ -36,12 +36,13 @@
 //!
 //! | `ec_leaf_rsa_pss_sha256` / `_sha384` | the P-256 chain, CertificateVerify claims RSA-PSS (signed with an RSA key) | fail (embedded-tls 0.19 alone panics on SHA-256; `StrictVerifier` refuses first) |
 //!
-//! `digicert_roots` loads the real roots the board builds in (`../roots/*.der`) with
+//! `digicert_roots` loads the real roots the board builds in (`firmware/kit/roots/*.der`) with
 //! embedded-tls and the strict check; `chain_size_limit` pins the largest certificate
 //! list the board's `CertVerifier<.., CERT_LIST>` keeps.
 //!
 //! Candidates: embedded-tls 0.19 `pki::CertVerifier`; the same wrapped in the board's
-//! `StrictVerifier` (tonearm-c3-shell); embedded-tls 0.18's `pki::CertVerifier` with
+//! `StrictVerifier` around the kit's `AnchorVerifier` (tonearm-kit's `tls`, exactly the
+//! verifier the boards build: `tonearm_kit::https::Verifier` with the host's clock); embedded-tls 0.18's `pki::CertVerifier` with
 //! `NoClock` (exactly what reqwless 0.14's `TlsVerify::Certificate` builds; its other
 //! modes, `None` and `Psk`, do not check a certificate at all); rustls 0.23 with the
 //! pure-Rust rustls-rustcrypto provider and its webpki verifier.
@@ -410,7 +411,10 @@ mod e19 {
     use embedded_tls::blocking::{Aes128GcmSha256, Certificate, TlsVerifier};
     use embedded_tls::pki::CertVerifier;
     use std::time::SystemTime;
-    use tonearm_c3_shell::tls::StrictVerifier;
+    use tonearm_kit::tls::{AnchorVerifier, StrictVerifier};
+
+    const DIGICERT_G2: &[u8] = include_bytes!("../../../../kit/roots/digicert-global-root-g2.der");
+    const DIGICERT_G3: &[u8] = include_bytes!("../../../../kit/roots/digicert-global-root-g3.der");
 
     /// `authenticated` is checked after `open`, as the board does (see `rogue.rs`).
     fn run<V: TlsVerifier<Aes128GcmSha256>>(
@@ -437,10 +441,15 @@ mod e19 {
         run(addr, host, v, |_| true)
     }
 
-    /// The same, wrapped in the board's strict name and CA checks.
+    /// The kit's verifier (the boards' `tonearm_kit::https::Verifier`, with the host's
+    /// clock): the strict name and CA checks around the anchors' verifier. The anchors
+    /// are two unrelated real roots first (DigiCert's, built into every board), then the
+    /// case's root: the chain must verify up to the third anchor, as it does on a board
+    /// that trusts a test root from its settings record.
     pub fn strict(addr: SocketAddr, host: &str, root: &[u8]) -> Verdict {
-        let v: CertVerifier<'_, Aes128GcmSha256, SystemTime, CERT_LIST> =
-            CertVerifier::new(Certificate::X509(root));
+        let anchors: [&[u8]; 3] = [DIGICERT_G2, DIGICERT_G3, root];
+        let v: AnchorVerifier<'_, Aes128GcmSha256, SystemTime, CERT_LIST> =
+            AnchorVerifier::new(&anchors);
         run(
             addr,
             host,
@@ -782,7 +791,7 @@ fn embedded_tls_verify(ca: &[u8], cert: &[u8]) -> (Result<(), String>, Vec<Strin
     (result, lines)
 }
 
-/// The real roots the board builds in (`../roots/*.der`; Debian's DigiCert Global Root
+/// The real roots the board builds in (`firmware/kit/roots/*.der`; Debian's DigiCert Global Root
 /// G2 and G3 when that folder has none) load with the board's code:
 ///
 /// - the strict check reads basicConstraints cA true (`is_ca`);
@@ -801,7 +810,7 @@ fn embedded_tls_verify(ca: &[u8], cert: &[u8]) -> (Result<(), String>, Vec<Strin
 fn digicert_roots() {
     use rustls::pki_types::pem::PemObject;
     use std::path::{Path, PathBuf};
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../roots");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../kit/roots");
     let mut roots: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
         .map(|d| {
             d.filter_map(|e| e.ok().map(|e| e.path()))
@@ -826,7 +835,9 @@ fn digicert_roots() {
         }
     }
     if roots.is_empty() {
-        println!("digicert_roots: SKIPPED, no roots in ../roots/*.der nor /etc/ssl/certs");
+        println!(
+            "digicert_roots: SKIPPED, no roots in firmware/kit/roots/*.der nor /etc/ssl/certs"
+        );
         return;
     }
     let store: Vec<Vec<u8>> = std::fs::read_dir("/etc/ssl/certs")
@@ -839,7 +850,7 @@ fn digicert_roots() {
         })
         .unwrap_or_default();
     for (name, der) in &roots {
-        assert_eq!(tonearm_c3_shell::tls::is_ca(der), Ok(true), "{name}: is_ca");
+        assert_eq!(tonearm_kit::tls::is_ca(der), Ok(true), "{name}: is_ca");
 
         let (result, log) = embedded_tls_verify(der, der);
         println!(
