@@ -178,8 +178,12 @@ async fn main(spawner: Spawner) -> ! {
 
     let session = tonearm_kit::run::session(&settings, seed, kit.log());
     let app = mk_static!(App<Rgb565>, App::new(PROFILE, session));
-    let net = mk_static!(EmbassyNet<'static>, EmbassyNet::new(*stack));
-    let bufs = mk_static!(Buffers, Buffers::new());
+    // Named, so scripts/board-esp32c3.sh finds them in the ELF: the TLS and HTTP
+    // buffers, and the TCP socket's.
+    static TLS_BUFFERS: StaticCell<Buffers> = StaticCell::new();
+    static TCP_BUFFERS: StaticCell<EmbassyNet<'static>> = StaticCell::new();
+    let net = TCP_BUFFERS.uninit().write(EmbassyNet::new(*stack));
+    let bufs = TLS_BUFFERS.uninit().write(Buffers::new());
     kit.run(
         app,
         net,
