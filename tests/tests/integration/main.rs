@@ -4,6 +4,7 @@ mod board;
 mod demo;
 mod features;
 mod golden;
+mod hub;
 mod login;
 mod parse_cli;
 mod provision;
