@@ -21,6 +21,8 @@ pub mod config;
 pub mod demo;
 #[cfg(feature = "window")]
 pub mod fullscreen;
+pub mod hub;
+pub mod hub_display;
 pub mod live;
 pub mod lock;
 pub mod mqtt;

@@ -12,7 +12,7 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::time::Duration;
 
 use rumqttc::v5::mqttbytes::QoS;
-use rumqttc::v5::mqttbytes::v5::{ConnectReturnCode, LastWill, Packet, PublishProperties};
+use rumqttc::v5::mqttbytes::v5::{ConnectReturnCode, Filter, LastWill, Packet, PublishProperties};
 use rumqttc::v5::{Client, ConnectionError, Event, Incoming, MqttOptions};
 use rumqttc::{TlsConfiguration, Transport};
 
@@ -272,7 +272,8 @@ pub struct Message {
     pub topic: String,
     /// Its payload.
     pub payload: Vec<u8>,
-    /// A retained message (sent because of a subscription, not published just now).
+    /// Published retained (the subscriptions keep the flag as published: a retained
+    /// message published while subscribed says so too).
     pub retain: bool,
     /// Its MQTT 5 user property `url`, if any (the cover's).
     pub url: Option<String>,
@@ -311,7 +312,13 @@ impl Link {
     pub fn next(&self, timeout: Duration) -> Option<LinkEvent> {
         match self.events.recv_timeout(timeout) {
             Ok(e) => Some(e),
-            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => None,
+            Err(RecvTimeoutError::Timeout) => None,
+            // The thread is gone (it cannot be while the client lives): no news, but no
+            // busy loop either.
+            Err(RecvTimeoutError::Disconnected) => {
+                std::thread::sleep(timeout);
+                None
+            }
         }
     }
 
@@ -364,10 +371,19 @@ fn forward(
     let out = match event {
         Ok(Event::Incoming(Incoming::ConnAck(_))) => {
             *backoff = BACKOFF_FIRST;
-            for s in subscriptions {
-                if let Err(e) = client.try_subscribe(s.as_str(), QoS::AtMostOnce) {
-                    log::info!("MQTT subscribe {s}: {e}");
-                }
+            // Retain as published: a command someone published retained is seen as such
+            // (and ignored), even when it arrives live. No local: the client does not
+            // hear its own messages.
+            let filters = subscriptions.iter().map(|s| {
+                let mut f = Filter::new(s.as_str(), QoS::AtMostOnce);
+                f.preserve_retain = true;
+                f.nolocal = true;
+                f
+            });
+            if !subscriptions.is_empty()
+                && let Err(e) = client.try_subscribe_many(filters)
+            {
+                log::info!("MQTT subscribe: {e}");
             }
             LinkEvent::Connected
         }

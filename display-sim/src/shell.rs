@@ -10,7 +10,7 @@ use embedded_graphics::pixelcolor::Rgb888;
 use embedded_graphics::prelude::*;
 use embedded_graphics_simulator::SimulatorDisplay;
 use tonearm_core::budget::QuotaState;
-use tonearm_core::session::{Control, Failure, Request, TokenUpdate};
+use tonearm_core::session::{Control, Failure, Request, Session, TokenUpdate};
 use tonearm_core::wall::WallClock;
 use tonearm_firmware::events::EventLine;
 use tonearm_firmware::{App, ArtStatus, Do, ImageRequest, Palette, Save, Screen, Source};
@@ -72,6 +72,18 @@ pub trait Network {
     fn start_image(&mut self, req: ImageRequest, now_ms: u64);
     /// The next event of the response in flight, waiting at most `timeout`.
     fn next_event(&mut self, timeout: Duration) -> Option<NetEvent>;
+    /// Whether news also arrives unasked (a hub's messages): the loop then waits for it
+    /// with [`Network::wait_news`] while no request is in flight.
+    fn brings_news(&self) -> bool {
+        false
+    }
+    /// Waits up to `timeout` for news; `true` when some arrived (the app's source takes
+    /// it at the next poll, see [`Source::take_news`]). Only called when
+    /// [`Network::brings_news`].
+    fn wait_news(&mut self, timeout: Duration) -> bool {
+        let _ = timeout;
+        false
+    }
 }
 
 /// Monotonic time for the app: real time, or real time sped up (the demo's `--speed`).
@@ -140,6 +152,17 @@ pub trait Output<C: PixelColor> {
     fn wait(&mut self, timeout: Duration) -> Option<UiEvent>;
     /// The longest the loop may block on the network before looking at the UI again.
     fn max_block(&self) -> Duration;
+    /// Before each wait: what the app shows now (its session, and the event line of its
+    /// screen). A hub publishes it from here; the default does nothing.
+    fn observe(
+        &mut self,
+        now_ms: u64,
+        session: &Session,
+        event: &EventLine,
+    ) -> Result<(), ShellError> {
+        let _ = (now_ms, session, event);
+        Ok(())
+    }
 }
 
 /// The system's time of day now: Unix time and the offset of the system's time zone
@@ -375,6 +398,7 @@ where
                 if !reports.report(app, &display, now, clock, opts)? {
                     return Ok(());
                 }
+                out.observe(now, app.session(), &app.event_line(now))?;
                 let mut timeout = clock.real(wake.saturating_sub(now));
                 if let Some(d) = deadline {
                     timeout = timeout.min(Duration::from_millis(d.saturating_sub(clock.real_ms())));
@@ -412,6 +436,14 @@ where
                     None => break,
                 }
             }
+        }
+        if let Some(ev) = out.wait(Duration::ZERO) {
+            return Ok(handle_ui(app, ev, clock.now_ms()));
+        }
+    } else if net.brings_news() {
+        // News (a hub's message) ends the wait at once; the UI is looked at between.
+        if net.wait_news(timeout.min(out.max_block())) {
+            return Ok(false);
         }
         if let Some(ev) = out.wait(Duration::ZERO) {
             return Ok(handle_ui(app, ev, clock.now_ms()));

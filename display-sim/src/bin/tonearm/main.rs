@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand};
 
 mod common;
 mod demo;
+mod hub;
 mod login;
 mod parse;
 mod provision;
@@ -61,6 +62,10 @@ enum Command {
     /// print what was asked and how soon the screen followed (only the scheduling keys
     /// of --config are read; no account needed).
     Simulate(simulate::SimulateArgs),
+    /// Poll Spotify once for many displays: publish what plays over MQTT (topics
+    /// tonearm/ID/state, cover, availability, command; Home Assistant discovery). Displays
+    /// show it with `tonearm run --hub mqtt://HOST/ID`.
+    Hub(hub::HubArgs),
     /// Print (or write with --out) a systemd unit that starts the display in full screen
     /// at boot and restarts it after a failure (see the README's "Starting at boot").
     Service(service::ServiceArgs),
@@ -88,7 +93,7 @@ fn main() -> ExitCode {
     let config = cli.config.as_deref();
     if cli.command.is_some() && cli.run != run::RunArgs::default() {
         eprintln!(
-            "tonearm: --display, --scale, --headless, --events, --snapshot, --duration and --timeout go after the command (tonearm demo --display 128x64), or without one for run"
+            "tonearm: --display, --scale, --headless, --events, --snapshot, --duration, --timeout and --hub go after the command (tonearm demo --display 128x64), or without one for run"
         );
         return ExitCode::from(2);
     }
@@ -115,6 +120,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => demo::run(&args),
         Command::Simulate(args) => simulate::run(&args, config),
         Command::Service(args) => service::run(&args, config),
+        Command::Hub(args) => hub::run(&args, config),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -18,6 +18,10 @@ pub struct RunArgs {
     /// Give up on a request after this many seconds (connecting: at most 10).
     #[arg(long, value_name = "SECS", default_value_t = DEFAULT_TIMEOUT_S)]
     pub timeout: f64,
+    /// Show what a hub publishes instead of polling Spotify: mqtt://HOST[:PORT]/ID (the
+    /// hub's --id; none: tonearm). Needs no Spotify login. Config: `hub`.
+    #[arg(long, value_name = "URL")]
+    pub hub: Option<String>,
 }
 
 /// The default of `--timeout`.
@@ -29,6 +33,7 @@ impl Default for RunArgs {
         RunArgs {
             view: ViewArgs::default(),
             timeout: DEFAULT_TIMEOUT_S,
+            hub: None,
         }
     }
 }
@@ -43,6 +48,17 @@ pub enum Ran {
 
 /// Runs `tonearm run`.
 pub fn run(args: &RunArgs, config_path: Option<&Path>) -> anyhow::Result<Ran> {
+    if args.hub.is_some() {
+        crate::hub::display(&args.view, args.hub.as_deref(), config_path)?;
+        return Ok(Ran::Done);
+    }
+    // A config that names a hub: this display is fed by it (it needs no client id).
+    if let Ok(c) = Config::load_for_hub_display(config_path)
+        && c.hub.is_some()
+    {
+        crate::hub::display(&args.view, None, config_path)?;
+        return Ok(Ran::Done);
+    }
     let config = match Config::load(config_path) {
         Ok(config) => config,
         Err(ConfigError::MissingClientId { path }) if config_path.is_none() && !path.exists() => {
@@ -77,6 +93,8 @@ where
     C: Palette + Into<Rgb888> + From<Rgb888>,
 {
     let timeout = Duration::from_secs_f64(args.timeout);
+    let token = config.token_path();
+    let _lock = tonearm_sim::lock::PollLock::acquire(token.parent().unwrap_or(Path::new(".")))?;
     let mut live = tonearm_sim::live::start(config, timeout)?;
     let mut app: App<C, _> = App::new(profile, live.session);
     let clock = Clock::new(1).with_time_of_day();
