@@ -243,7 +243,8 @@ where
     {
         self.watchdog.feed();
         let now = now_ms();
-        match app.poll(now) {
+        let what = app.poll(now);
+        match what {
             Do::Send(req) => match run.https.perform(&req, app, &mut self.log).await {
                 Ok(()) => app.on_end(now_ms()),
                 Err(f) => app.on_failure(now_ms(), f),
@@ -429,4 +430,445 @@ pub fn log_anchors(settings: &Settings<'_>, log: &mut impl Log) {
             )),
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use core::future::Future;
+    use core::net::{IpAddr, Ipv4Addr};
+    use core::pin::Pin;
+    use core::task::{Context, Poll, Waker};
+    use embassy_time::MockDriver;
+    use embedded_graphics::pixelcolor::Rgb565;
+    use embedded_graphics::prelude::*;
+    use embedded_storage::nor_flash::{ErrorType, NorFlashErrorKind, ReadNorFlash};
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    use std::sync::Mutex;
+    use tonearm_core::session::Control;
+
+    /// The mock driver's clock and the kit's time of day are global: one test at a time.
+    static SERIAL: Mutex<()> = Mutex::new(());
+
+    /// Polls `fut` every simulated [`BUTTON_SAMPLE_MS`] for `ms` milliseconds (embassy's
+    /// timers are checked on every poll, so no waker is needed).
+    fn drive<F: Future + ?Sized>(mut fut: Pin<&mut F>, ms: u64) -> Option<F::Output> {
+        let mut cx = Context::from_waker(Waker::noop());
+        for _ in 0..ms / BUTTON_SAMPLE_MS {
+            if let Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
+                return Some(v);
+            }
+            MockDriver::get().advance(Duration::from_millis(BUTTON_SAMPLE_MS));
+        }
+        None
+    }
+
+    type Shared = Rc<RefCell<Vec<String>>>;
+
+    /// The log, and the event lines as `drawn <screen>`.
+    struct Lines(Shared);
+
+    impl Log for Lines {
+        fn line(&mut self, args: core::fmt::Arguments<'_>) {
+            self.0.borrow_mut().push(args.to_string());
+        }
+        fn drawn(&mut self, now_ms: u64, event: &tonearm_firmware::events::EventLine) {
+            self.0
+                .borrow_mut()
+                .push(format!("drawn {} at {now_ms}", event.screen.name()));
+        }
+    }
+
+    /// A panel that counts bands and remembers the backlight.
+    #[derive(Clone, Default)]
+    struct Panel(Rc<RefCell<(usize, Option<bool>)>>);
+
+    impl BandSink<Rgb565> for Panel {
+        type Error = core::convert::Infallible;
+        fn push_band(
+            &mut self,
+            _area: embedded_graphics::primitives::Rectangle,
+            _pixels: &[Rgb565],
+        ) -> Result<(), Self::Error> {
+            self.0.borrow_mut().0 += 1;
+            Ok(())
+        }
+    }
+
+    impl Backlight for Panel {
+        fn set_backlight(&mut self, on: bool) {
+            self.0.borrow_mut().1 = Some(on);
+        }
+    }
+
+    /// Counts the watchdog's feeds.
+    #[derive(Clone, Default)]
+    struct Dog(Rc<RefCell<u64>>);
+
+    impl Watchdog for Dog {
+        fn feed(&mut self) {
+            *self.0.borrow_mut() += 1;
+        }
+    }
+
+    /// Presses `control` once at `at_ms`.
+    struct Press(u64, Control, bool);
+
+    impl Buttons for Press {
+        fn sample(&mut self, now_ms: u64) -> Option<Control> {
+            (now_ms >= self.0 && !std::mem::replace(&mut self.2, true)).then_some(self.1)
+        }
+    }
+
+    /// Flash in RAM.
+    struct Ram(Vec<u8>);
+
+    impl ErrorType for Ram {
+        type Error = NorFlashErrorKind;
+    }
+
+    impl ReadNorFlash for Ram {
+        const READ_SIZE: usize = 1;
+        fn read(&mut self, offset: u32, bytes: &mut [u8]) -> Result<(), Self::Error> {
+            let at = offset as usize;
+            bytes.copy_from_slice(&self.0[at..at + bytes.len()]);
+            Ok(())
+        }
+        fn capacity(&self) -> usize {
+            self.0.len()
+        }
+    }
+
+    impl NorFlash for Ram {
+        const WRITE_SIZE: usize = 4;
+        const ERASE_SIZE: usize = 4096;
+        fn erase(&mut self, from: u32, to: u32) -> Result<(), Self::Error> {
+            self.0[from as usize..to as usize].fill(0xFF);
+            Ok(())
+        }
+        fn write(&mut self, offset: u32, bytes: &[u8]) -> Result<(), Self::Error> {
+            let at = offset as usize;
+            self.0[at..at + bytes.len()].copy_from_slice(bytes);
+            Ok(())
+        }
+    }
+
+    /// A network that comes up at `up_ms`, answers SNTP with `unix_s` and every name
+    /// with 192.0.2.1, and refuses every TCP connection (so no request gets through).
+    struct Net {
+        up_ms: u64,
+        unix_s: u64,
+        log: Shared,
+    }
+
+    enum NoTcp {}
+
+    impl embedded_io_async::ErrorType for NoTcp {
+        type Error = core::convert::Infallible;
+    }
+    impl embedded_io_async::Read for NoTcp {
+        async fn read(&mut self, _buf: &mut [u8]) -> Result<usize, Self::Error> {
+            match *self {}
+        }
+    }
+    impl embedded_io_async::Write for NoTcp {
+        async fn write(&mut self, _buf: &[u8]) -> Result<usize, Self::Error> {
+            match *self {}
+        }
+        async fn flush(&mut self) -> Result<(), Self::Error> {
+            match *self {}
+        }
+    }
+
+    const TEST_NET: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1));
+
+    impl Network for Net {
+        type Error = &'static str;
+        type Tcp<'a> = NoTcp;
+
+        fn is_up(&self) -> bool {
+            now_ms() >= self.up_ms
+        }
+        async fn resolve(&mut self, host: &str) -> Result<IpAddr, &'static str> {
+            self.log
+                .borrow_mut()
+                .push(format!("resolve {host} at {}", now_ms()));
+            Ok(TEST_NET)
+        }
+        async fn connect(&mut self, addr: IpAddr, port: u16) -> Result<NoTcp, &'static str> {
+            self.log
+                .borrow_mut()
+                .push(format!("connect {addr}:{port} at {}", now_ms()));
+            Err("refused")
+        }
+        async fn exchange_udp(
+            &mut self,
+            addr: IpAddr,
+            port: u16,
+            request: &[u8],
+            reply: &mut [u8],
+        ) -> Result<usize, &'static str> {
+            assert_eq!((addr, port), (TEST_NET, 123));
+            assert_eq!(request, crate::sntp::request());
+            let ntp = u32::try_from(self.unix_s + 2_208_988_800).unwrap();
+            reply[..48].fill(0);
+            reply[0] = 0x24;
+            reply[1] = 2;
+            reply[40..44].copy_from_slice(&ntp.to_be_bytes());
+            Ok(48)
+        }
+    }
+
+    const G3: &[u8] = include_bytes!("../roots/digicert-global-root-g3.der");
+
+    fn record<'a>(roots: [Option<&'a [u8]>; 2]) -> Settings<'a> {
+        Settings {
+            ssid: "test net",
+            password: "password",
+            client_id: "0123456789abcdef0123456789abcdef",
+            refresh_token: "AQB-old-token",
+            tz: Some("CET-1CEST,M3.5.0,M10.5.0/3"),
+            roots,
+            ..Settings::default()
+        }
+    }
+
+    fn flash_with(settings: Option<&Settings<'_>>) -> Ram {
+        let mut image = vec![0xFF; 8192];
+        if let Some(s) = settings {
+            tonearm_settings::partition_image(s, &mut image).unwrap();
+        }
+        Ram(image)
+    }
+
+    /// 2026-07-01 12:00 UTC.
+    const UNIX: u64 = 1_782_907_200;
+
+    #[test]
+    fn boot_connects_only_once_the_network_and_the_time_are_there_and_requests_back_off() {
+        let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        MockDriver::get().reset();
+        let log: Shared = Rc::default();
+        let panel = Panel::default();
+        let dog = Dog::default();
+        let mut band = vec![Rgb565::BLACK; 240 * 20];
+        let mut renderer = BandRenderer::new(&mut band, Profile::Square240x240.size());
+        let mut kit = Kit::new(
+            Profile::Square240x240,
+            &mut renderer,
+            panel.clone(),
+            Press(5_000, Control::Next, false),
+            crate::board::NoWallClock,
+            dog.clone(),
+            Lines(log.clone()),
+        );
+        let garbage = [0x30u8, 0x03, 1, 2, 3];
+        let settings = record([Some(G3), Some(&garbage)]);
+        let mut buf = Box::new([0u8; RECORD_MAX]);
+        let mut save_buf = Box::new([0u8; RECORD_MAX]);
+        let mut net = Net {
+            up_ms: 1_000,
+            unix_s: UNIX,
+            log: log.clone(),
+        };
+        let mut bufs = Box::new(Buffers::new());
+        let (store, settings) = {
+            let fut =
+                std::pin::pin!(kit.load_settings(flash_with(Some(&settings)), 0, 4096, &mut buf));
+            drive(fut, 10).expect("a record loads at once")
+        };
+        assert_eq!(settings.refresh_token, "AQB-old-token");
+        let mut app = Box::new(App::<Rgb565>::new(
+            Profile::Square240x240,
+            session(&settings, 7, &mut Lines(log.clone())),
+        ));
+        let config = Config::default();
+        {
+            let fut = kit.run(
+                &mut app,
+                &mut net,
+                rand_core_test::Counter(1),
+                &mut bufs,
+                store,
+                settings,
+                &mut save_buf,
+                &config,
+            );
+            let mut fut = Box::pin(fut);
+            assert!(
+                drive(fut.as_mut(), 1_200_000).is_none(),
+                "the loop never ends"
+            );
+        }
+        let lines = log.borrow().clone();
+        let at = |prefix: &str| {
+            lines
+                .iter()
+                .position(|l| l.starts_with(prefix))
+                .unwrap_or_else(|| panic!("no line {prefix:?} in {lines:#?}"))
+        };
+        // The anchors are named, the garbage one left out.
+        let g2 = at("trust: built in: \"DigiCert Global Root G2\" (SHA-256 cb:3c:cb:b7");
+        assert!(lines[at("trust: from the settings (1): \"DigiCert Global Root G3\"")] > lines[g2]);
+        at("trust: from the settings (2): left out: not a DER X.509 certificate");
+        at("time zone: CET-1CEST");
+        // No name is looked up before the network is up, no connection before the time.
+        let up = at("network up");
+        let time = at(&format!("time of day known: {UNIX} (Unix)"));
+        assert!(up < time);
+        assert_eq!(at("resolve pool.ntp.org"), up + 1);
+        let first_connect = at("connect 192.0.2.1:443");
+        assert!(first_connect > time);
+        // The first request is the token refresh; refused connections back off.
+        assert!(lines[first_connect - 1].starts_with("resolve accounts.spotify.com"));
+        let times: Vec<u64> = lines
+            .iter()
+            .filter(|l| l.starts_with("connect "))
+            .map(|l| l.rsplit(' ').next().unwrap().parse().unwrap())
+            .collect();
+        assert!(times.len() >= 3, "{times:?} {lines:#?}");
+        let gaps: Vec<u64> = times.windows(2).map(|w| w[1] - w[0]).collect();
+        assert!(
+            gaps.iter().all(|g| *g >= 60_000) && gaps.windows(2).all(|g| g[1] >= g[0]),
+            "refused refreshes are retried minutes apart, never sooner: {gaps:?}"
+        );
+        assert!(times.len() < 20, "no hammering: {times:?}");
+        // Screens: connecting first (the kit's), then the app's; drawn and lit.
+        assert!(lines.iter().any(|l| l.starts_with("drawn ")));
+        assert!(
+            lines.iter().any(|l| l.starts_with("drawn offline")),
+            "{lines:#?}"
+        );
+        assert!(panel.0.borrow().0 > 12, "at least a full screen of bands");
+        assert_eq!(panel.0.borrow().1, Some(true));
+        // The watchdog is fed all along (every turn, and while waiting).
+        assert!(*dog.0.borrow() > 90, "{}", dog.0.borrow());
+        // The time of day reached the session (Do::ReadClock).
+        let now = now_ms();
+        let unix_ms = app.session().unix_ms(now).expect("the wall clock is set");
+        assert!(
+            unix_ms.abs_diff((UNIX + 1) * 1000 + now) < 60_000,
+            "{unix_ms}"
+        );
+    }
+
+    #[test]
+    fn no_record_halts_on_setup_needed_and_keeps_feeding_the_watchdog() {
+        let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        MockDriver::get().reset();
+        let log: Shared = Rc::default();
+        let dog = Dog::default();
+        let mut band = vec![Rgb565::BLACK; 240 * 20];
+        let mut renderer = BandRenderer::new(&mut band, Profile::Square240x240.size());
+        let mut kit = Kit::new(
+            Profile::Square240x240,
+            &mut renderer,
+            Panel::default(),
+            crate::board::NoButtons,
+            crate::board::NoWallClock,
+            dog.clone(),
+            Lines(log.clone()),
+        );
+        let mut buf = Box::new([0u8; RECORD_MAX]);
+        {
+            let fut = std::pin::pin!(kit.load_settings(flash_with(None), 0, 4096, &mut buf));
+            assert!(drive(fut, 10_500).is_none(), "halted");
+        }
+        assert_eq!(log.borrow()[0], "halted on setup_needed: ");
+        assert!(*dog.0.borrow() >= 10, "fed each second");
+        // A partition that does not fit the flash: a configuration error.
+        let fut = std::pin::pin!(kit.load_settings(Ram(vec![0xFF; 4096]), 0, 4096, &mut buf));
+        assert!(drive(fut, 10).is_none());
+        assert_eq!(
+            log.borrow().last().unwrap(),
+            "halted on config_error: bad settings partition"
+        );
+    }
+
+    #[test]
+    fn a_rotated_token_and_the_budget_are_saved_and_everything_else_kept() {
+        let garbage = [1u8, 2, 3];
+        let before = Settings {
+            night: Some("23:00-07:00"),
+            daily_requests: Some(900),
+            ..record([Some(G3), Some(&garbage)])
+        };
+        let mut buf = Box::new([0u8; RECORD_MAX]);
+        let mut store = Store::new(flash_with(Some(&before)), 0, 4096).unwrap();
+        let read = store.load(&mut buf[..]).unwrap().unwrap();
+        let mut save_buf = Box::new([0u8; RECORD_MAX]);
+        let mut saver = Saver::new(store, read, &mut save_buf);
+        let log: Shared = Rc::default();
+        let mut quota = tonearm_core::budget::QuotaState::default();
+        quota.roll(494_444);
+        quota.record();
+        saver.save(
+            &Save {
+                tokens: Some(tonearm_core::session::TokenUpdate {
+                    access_token: Secret::new("BQ-access").unwrap(),
+                    expires_in_ms: 3_600_000,
+                    refresh_token: Some(Secret::new("AQB-new-token").unwrap()),
+                }),
+                quota: Some(quota.clone()),
+            },
+            &mut Lines(log.clone()),
+        );
+        assert_eq!(log.borrow().as_slice(), ["settings: saved"]);
+        let mut check = [0u8; RECORD_MAX];
+        let after = saver.store().load(&mut check).unwrap().unwrap();
+        assert_eq!(after.refresh_token, "AQB-new-token");
+        assert_eq!(after.quota.map(|q| record::quota_state(&q)), Some(quota));
+        let expect = Settings {
+            refresh_token: "AQB-new-token",
+            quota: after.quota,
+            ..before
+        };
+        assert_eq!(after, expect, "every other field as it was");
+        // An access token alone is not worth a flash write.
+        let seq = saver.store().sequence();
+        saver.save(
+            &Save {
+                tokens: Some(tonearm_core::session::TokenUpdate {
+                    access_token: Secret::new("BQ-2").unwrap(),
+                    expires_in_ms: 7_200_000,
+                    refresh_token: None,
+                }),
+                quota: None,
+            },
+            &mut Lines(log.clone()),
+        );
+        assert_eq!(saver.store().sequence(), seq);
+        assert_eq!(log.borrow().len(), 1);
+    }
+}
+
+/// A deterministic "RNG" for the tests (no handshake completes in them).
+#[cfg(test)]
+mod rand_core_test {
+    pub struct Counter(pub u64);
+
+    impl rand_core::RngCore for Counter {
+        fn next_u32(&mut self) -> u32 {
+            self.next_u64() as u32
+        }
+        fn next_u64(&mut self) -> u64 {
+            self.0 = self
+                .0
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            self.0
+        }
+        fn fill_bytes(&mut self, dest: &mut [u8]) {
+            for b in dest {
+                *b = self.next_u64() as u8;
+            }
+        }
+        fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
+            self.fill_bytes(dest);
+            Ok(())
+        }
+    }
+
+    impl rand_core::CryptoRng for Counter {}
 }
