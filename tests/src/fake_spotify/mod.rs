@@ -205,6 +205,7 @@ impl FakeSpotify {
             stop: AtomicBool::new(false),
             started: Instant::now(),
         });
+        shared.lock().player.image_base = format!("http://{addr}/image/");
         let thread = {
             let shared = Arc::clone(&shared);
             let server = Arc::clone(&server);

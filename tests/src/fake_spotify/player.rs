@@ -217,6 +217,29 @@ impl Item {
     }
 }
 
+/// A cover for the image `name`: 300 px, two colours and a diagonal from the name's hash,
+/// so each album looks different and a cover that moves is seen to.
+pub(super) fn cover_jpeg(name: &str) -> Vec<u8> {
+    let h = name
+        .bytes()
+        .fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
+    let [a, b, c, d] = h.to_le_bytes();
+    let side = 300u16;
+    let mut rgb = Vec::with_capacity(usize::from(side) * usize::from(side) * 3);
+    for y in 0..side {
+        for x in 0..side {
+            let on = (x + y) % 100 < 50;
+            let (r, g, bl) = if on { (a, b, c) } else { (d, c ^ 0x80, a ^ 0x55) };
+            rgb.extend_from_slice(&[r, g, bl]);
+        }
+    }
+    let mut out = Vec::new();
+    jpeg_encoder::Encoder::new(&mut out, 80)
+        .encode(&rgb, side, side, jpeg_encoder::ColorType::Rgb)
+        .expect("an in-memory JPEG");
+    out
+}
+
 /// The three sizes Spotify serves, widest first.
 fn images(id: &str) -> Value {
     json!([
@@ -281,9 +304,20 @@ pub(super) struct PlayerModel {
     pub(super) queue: Option<Vec<Item>>,
     /// The saved items, by URI.
     pub(super) liked: HashSet<String>,
+    /// Where the items' images point: this server's `/image/` (the fake serves a cover for
+    /// any name), so nothing ever asks the real CDN.
+    pub(super) image_base: String,
 }
 
+/// The image host the items name (replaced by [`PlayerModel::image_base`] in answers).
+const CDN: &str = "https://i.scdn.co/image/";
+
 impl PlayerModel {
+    /// `body` with its image URLs on this server.
+    fn local_images(&self, body: &str) -> String {
+        body.replace(CDN, &self.image_base)
+    }
+
     pub(super) fn new() -> PlayerModel {
         PlayerModel {
             playlist: Vec::new(),
@@ -297,6 +331,7 @@ impl PlayerModel {
             volume_percent: Some(DEFAULT_VOLUME_PERCENT),
             queue: None,
             liked: HashSet::new(),
+            image_base: CDN.to_owned(),
         }
     }
 
@@ -390,7 +425,7 @@ impl PlayerModel {
             body["shuffle_state"] = false.into();
             body["smart_shuffle"] = false.into();
         }
-        Reply::json(200, body.to_string())
+        Reply::json(200, self.local_images(&body.to_string()))
     }
 
     fn device_json(&self) -> Value {
@@ -472,7 +507,7 @@ impl PlayerModel {
         };
         let queue: Vec<Value> = self.upcoming().iter().map(|i| i.json(true)).collect();
         let body = json!({"currently_playing": current, "queue": queue});
-        Reply::json(200, body.to_string())
+        Reply::json(200, self.local_images(&body.to_string()))
     }
 
     /// `GET /me/library/contains`, `PUT` and `DELETE /me/library`.
