@@ -220,16 +220,20 @@ impl Item {
 /// A cover for the image `name`: 300 px, two colours and a diagonal from the name's hash,
 /// so each album looks different and a cover that moves is seen to.
 pub(super) fn cover_jpeg(name: &str) -> Vec<u8> {
-    let h = name
-        .bytes()
-        .fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
+    let h = name.bytes().fold(0x811c_9dc5_u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    });
     let [a, b, c, d] = h.to_le_bytes();
     let side = 300u16;
     let mut rgb = Vec::with_capacity(usize::from(side) * usize::from(side) * 3);
     for y in 0..side {
         for x in 0..side {
             let on = (x + y) % 100 < 50;
-            let (r, g, bl) = if on { (a, b, c) } else { (d, c ^ 0x80, a ^ 0x55) };
+            let (r, g, bl) = if on {
+                (a, b, c)
+            } else {
+                (d, c ^ 0x80, a ^ 0x55)
+            };
             rgb.extend_from_slice(&[r, g, bl]);
         }
     }
