@@ -318,9 +318,15 @@ fn a_mirror_shows_the_hub_state_in_its_own_time() {
     m.mirror_notice(53_000, Notice::ControlFailed);
     m.apply_mirror(53_500, &state);
     assert_eq!(m.status(53_500).notice, Some(Notice::ControlFailed));
-    // Gone: the last item stays, offline, aged from the last message.
+    // Gone: the last item stays, offline since the hub was last known to be there.
     m.mirror_lost(56_000);
-    assert_eq!(m.status(60_000).health, Health::Offline { for_ms: 6_500 });
+    assert_eq!(m.status(60_000).health, Health::Offline { for_ms: 4_000 });
+    m.mirror_lost(59_000);
+    assert_eq!(
+        m.status(60_000).health,
+        Health::Offline { for_ms: 4_000 },
+        "the first loss counts"
+    );
     assert!(matches!(m.playback(), Playback::Item { .. }));
     // Back.
     m.apply_mirror(70_000, &state);

@@ -4,7 +4,7 @@
 //! The hub's [`HubState`] is applied as it arrives ([`Session::apply_mirror`]); its Unix
 //! times become this session's monotonic time at receipt, so the position interpolates
 //! and the waits count down as on the hub. When the hub is gone ([`Session::mirror_lost`])
-//! the last state stays, offline, with its age. Everything that reads a session (the view,
+//! the last state stays, offline, with how long the hub has been gone. Everything that reads a session (the view,
 //! the event lines) reads a mirror the same way.
 
 use super::machine::Session;
@@ -27,8 +27,6 @@ pub(super) struct Mirror {
     pub(super) login_ends_s: Option<u64>,
     /// The hub has been unreachable since this monotonic time.
     pub(super) lost_since_ms: Option<u64>,
-    /// The last message arrived at this monotonic time.
-    pub(super) last_ms: Option<u64>,
 }
 
 /// The id a mirrored item carries (the hub sends no ids: the heart and the up-next line
@@ -103,14 +101,13 @@ impl Session {
             m.dark = state.dark;
             m.login_ends_s = state.login_ends_s;
             m.lost_since_ms = None;
-            m.last_ms = Some(now_ms);
         }
         self.bump();
     }
 
     /// The hub is unreachable (its availability says `offline`, or the broker is gone)
-    /// since `since_ms`: the last state stays, shown offline with the age of the last
-    /// message.
+    /// since `since_ms`: the last state stays, shown offline for as long as it has been
+    /// gone.
     pub fn mirror_lost(&mut self, since_ms: u64) {
         if let Some(m) = self.mirror.as_mut()
             && m.lost_since_ms.is_none()
@@ -128,10 +125,10 @@ impl Session {
     /// The mirror's health at `now_ms` (see [`Session::status`]).
     pub(super) fn mirror_health(&self, m: &Mirror, now_ms: u64) -> Health {
         if let Some(lost) = m.lost_since_ms {
-            // The age of what is shown: since the last message (or since the loss).
-            let from = m.last_ms.unwrap_or(lost).min(lost);
+            // Since the hub was last known to be there (what it said held until then,
+            // however long ago it said it).
             return Health::Offline {
-                for_ms: now_ms.saturating_sub(from),
+                for_ms: now_ms.saturating_sub(lost),
             };
         }
         let unix = i64::try_from(now_ms)
