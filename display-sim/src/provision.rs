@@ -21,12 +21,21 @@
 //! 4. the image (two 4 KiB slots: a version-2 record in slot 0 with sequence 1, slot 1
 //!    erased), written atomically and privately (mode 0600: it holds secrets; see
 //!    [`crate::atomic`]).
+//!
+//! `--trust-root FILE` (up to twice, checked with the board options) adds a trust anchor
+//! beside the roots built into the firmware: one X.509 certificate, PEM or DER, of at
+//! most 2 KiB ([`read_trust_roots`]). It is for a TLS proxy of one's own at home (or the
+//! tests' fake Spotify); the board verifies every connection against the built-in roots
+//! and these, and names each anchor in its boot log as this command does (its subject's
+//! CommonName and a SHA-256 fingerprint: `tonearm_settings::anchor`). There is no way to
+//! turn verification off.
 
 use std::io::{BufRead as _, IsTerminal as _};
 use std::path::{Path, PathBuf};
 
 use tonearm_core::budget::{DEFAULT_BUDGET, MAX_BUDGET, MIN_BUDGET};
 use tonearm_core::wall::{NightError, NightHours, PosixTz};
+use tonearm_settings::anchor::{self, AnchorError};
 use tonearm_settings::record::{self, RecordError, Settings};
 use tonearm_settings::store;
 
@@ -123,6 +132,117 @@ pub enum ProvisionError {
     /// The record could not be made (not expected after the checks).
     #[error("cannot make the settings record: {0}")]
     Record(RecordError),
+    /// More `--trust-root` than the record keeps.
+    #[error(
+        "--trust-root given {0} times: the board keeps at most {max} trust roots of its own",
+        max = record::ROOTS_MAX
+    )]
+    TrustRootCount(usize),
+    /// A `--trust-root` file could not be read.
+    #[error("--trust-root {}: cannot read it: {}", .0.display(), .1)]
+    TrustRootRead(PathBuf, String),
+    /// A `--trust-root` file is not one certificate the board can keep.
+    #[error("--trust-root {}: {}", .0.display(), .1)]
+    TrustRoot(PathBuf, String),
+    /// The same root twice.
+    #[error("--trust-root {}: the same certificate as {}", .0.display(), .1.display())]
+    TrustRootTwice(PathBuf, PathBuf),
+    /// The roots together do not fit the record.
+    #[error(
+        "the trust roots are {0} bytes together: the record keeps {room} beside the other settings; use a smaller root (an ECDSA one is about 600 bytes)",
+        room = record::ROOTS_ROOM
+    )]
+    TrustRootsTooLarge(usize),
+}
+
+/// A `--trust-root`: the certificate's DER and its name (as the board's boot log gives
+/// it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrustRoot {
+    /// The file it came from.
+    pub path: PathBuf,
+    /// The certificate (DER).
+    pub der: Vec<u8>,
+    /// Its CommonName and fingerprint (`tonearm_settings::anchor::AnchorName`).
+    pub name: String,
+}
+
+/// The PEM label of a certificate.
+const PEM_BEGIN: &str = "-----BEGIN CERTIFICATE-----";
+const PEM_END: &str = "-----END CERTIFICATE-----";
+
+/// One certificate from a file's bytes: DER as it is, or PEM (one `CERTIFICATE` block;
+/// text around it, such as `openssl x509 -text`'s, is ignored). The error says why not.
+pub fn certificate_der(bytes: &[u8]) -> Result<Vec<u8>, String> {
+    use base64::Engine as _;
+    let Some(text) = std::str::from_utf8(bytes)
+        .ok()
+        .filter(|t| t.contains(PEM_BEGIN))
+    else {
+        return Ok(bytes.to_vec());
+    };
+    let blocks = text.matches(PEM_BEGIN).count();
+    if blocks > 1 {
+        return Err(format!(
+            "holds {blocks} certificates: give one root per --trust-root"
+        ));
+    }
+    let body = text
+        .split_once(PEM_BEGIN)
+        .and_then(|(_, rest)| rest.split_once(PEM_END))
+        .map(|(body, _)| body)
+        .ok_or_else(|| format!("no {PEM_END} line"))?;
+    let b64: String = body.split_whitespace().collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .map_err(|e| format!("the PEM block is not base64: {e}"))
+}
+
+/// Reads and checks the `--trust-root` files: at most [`record::ROOTS_MAX`], each one
+/// certificate (PEM or DER) of at most [`record::ROOT_MAX`] bytes, no two the same, and
+/// together small enough for the record.
+pub fn read_trust_roots(paths: &[PathBuf]) -> Result<Vec<TrustRoot>, ProvisionError> {
+    if paths.len() > record::ROOTS_MAX {
+        return Err(ProvisionError::TrustRootCount(paths.len()));
+    }
+    let mut roots: Vec<TrustRoot> = Vec::new();
+    for path in paths {
+        let bytes = std::fs::read(path)
+            .map_err(|e| ProvisionError::TrustRootRead(path.clone(), e.to_string()))?;
+        let der =
+            certificate_der(&bytes).map_err(|e| ProvisionError::TrustRoot(path.clone(), e))?;
+        let name = match anchor::describe(&der) {
+            Ok(name) => name.to_string(),
+            Err(AnchorError::NotACertificate) => {
+                return Err(ProvisionError::TrustRoot(
+                    path.clone(),
+                    "not an X.509 certificate (PEM or DER)".to_owned(),
+                ));
+            }
+            Err(e) => {
+                return Err(ProvisionError::TrustRoot(
+                    path.clone(),
+                    format!("{} bytes: {e}", der.len()),
+                ));
+            }
+        };
+        if let Some(same) = roots.iter().find(|r| r.der == der) {
+            return Err(ProvisionError::TrustRootTwice(
+                path.clone(),
+                same.path.clone(),
+            ));
+        }
+        roots.push(TrustRoot {
+            path: path.clone(),
+            der,
+            name,
+        });
+    }
+    let total: usize = roots.iter().map(|r| r.der.len()).sum();
+    if total > record::ROOTS_ROOM {
+        return Err(ProvisionError::TrustRootsTooLarge(total));
+    }
+    Ok(roots)
 }
 
 /// The Wi-Fi settings.
@@ -389,6 +509,9 @@ pub fn image(settings: &Settings<'_>) -> Result<Vec<u8>, ProvisionError> {
         RecordError::TooLong(record::TAG_CLIENT_ID) => {
             ProvisionError::ClientIdLength(settings.client_id.len())
         }
+        RecordError::TooLarge => ProvisionError::TrustRootsTooLarge(
+            settings.roots.iter().flatten().map(|r| r.len()).sum(),
+        ),
         // Not expected: the SSID and the password were checked, the buffer fits.
         other => ProvisionError::Record(other),
     })?;
@@ -467,6 +590,103 @@ mod tests {
         assert!(matches!(
             image(&too_long),
             Err(ProvisionError::TokenTooLong(513))
+        ));
+    }
+
+    const G2: &[u8] = include_bytes!("../../firmware/kit/roots/digicert-global-root-g2.der");
+    const G3: &[u8] = include_bytes!("../../firmware/kit/roots/digicert-global-root-g3.der");
+
+    fn pem(der: &[u8]) -> String {
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+        let lines: Vec<&str> = b64
+            .as_bytes()
+            .chunks(64)
+            .map(|c| std::str::from_utf8(c).expect("ascii"))
+            .collect();
+        format!("{PEM_BEGIN}\n{}\n{PEM_END}\n", lines.join("\n"))
+    }
+
+    #[test]
+    fn trust_roots_from_pem_and_der() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = |name: &str, bytes: &[u8]| {
+            let p = dir.path().join(name);
+            std::fs::write(&p, bytes).expect("write");
+            p
+        };
+        let der = path("g2.der", G2);
+        // PEM with text around it, as `openssl x509 -text` prints it; CRLF line ends.
+        let text = format!("Certificate:\n    Data: ...\n{}", pem(G3)).replace('\n', "\r\n");
+        let pem_file = path("g3.pem", text.as_bytes());
+        let roots = read_trust_roots(&[der.clone(), pem_file.clone()]).expect("two roots");
+        assert_eq!(roots[0].der, G2);
+        assert_eq!(roots[1].der, G3);
+        assert_eq!(
+            roots[0].name,
+            "\"DigiCert Global Root G2\" (SHA-256 cb:3c:cb:b7:60:31:e5:e0...)"
+        );
+        assert!(
+            roots[1]
+                .name
+                .starts_with("\"DigiCert Global Root G3\" (SHA-256 31:ad:")
+        );
+        assert_eq!(read_trust_roots(&[]).expect("none"), []);
+
+        let err = |paths: &[PathBuf]| {
+            let e = read_trust_roots(paths).expect_err("refused").to_string();
+            assert_eq!(e.lines().count(), 1, "{e}");
+            e
+        };
+        assert!(err(&[der.clone(), der.clone(), der.clone()]).contains("given 3 times"));
+        assert!(
+            err(&[der.clone(), path("again.pem", pem(G2).as_bytes())])
+                .contains("the same certificate as")
+        );
+        let bundle = path("bundle.pem", format!("{}{}", pem(G2), pem(G3)).as_bytes());
+        assert!(err(&[bundle]).contains("holds 2 certificates"));
+        assert!(
+            err(&[path("key.pem", b"-----BEGIN PRIVATE KEY-----\nAAAA\n")])
+                .contains("not an X.509")
+        );
+        assert!(
+            err(&[path("cut.pem", &pem(G2).as_bytes()[..100])])
+                .contains("no -----END CERTIFICATE-----")
+        );
+        assert!(
+            err(&[path(
+                "bad.pem",
+                format!("{PEM_BEGIN}\n!!!\n{PEM_END}").as_bytes()
+            )])
+            .contains("not base64")
+        );
+        assert!(err(&[path("cut.der", &G2[..500])]).contains("not an X.509"));
+        assert!(err(&[dir.path().join("missing.der")]).contains("cannot read it"));
+        // Over 2 KiB: a certificate the board cannot keep.
+        let mut big = vec![0x30, 0x82, 0x08, 0x01];
+        big.extend(std::iter::repeat_n(0u8, 0x801));
+        assert!(err(&[path("big.der", &big)]).contains("2053 bytes: longer than the 2048 bytes"));
+    }
+
+    #[test]
+    fn trust_roots_go_into_the_image() {
+        let settings = Settings {
+            ssid: "home",
+            refresh_token: "AQB-refresh",
+            roots: [Some(G2), Some(G3)],
+            ..Settings::default()
+        };
+        let bytes = image(&settings).expect("fits");
+        let (_, read) = record::decode(&bytes[..store::SLOT_SIZE as usize]).expect("record");
+        assert_eq!(read.roots, [Some(G2), Some(G3)]);
+        let (a, b) = (vec![0x30; 2048], vec![0x30; 2048]);
+        let too_large = Settings {
+            roots: [Some(&a), Some(&b)],
+            ..settings
+        };
+        assert!(matches!(
+            image(&too_large),
+            Err(ProvisionError::TrustRootsTooLarge(4096))
         ));
     }
 

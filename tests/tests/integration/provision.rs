@@ -2,8 +2,8 @@
 //! headless Chromium approving the board's own login; the image it writes is read back
 //! with the boards' own record code (`tonearm-settings`): the Wi-Fi, the login and its
 //! time (`authorized_at`), the time zone (`--tz`, or the computer's from `TZ` or
-//! `/etc/localtime`, or none), the budget and night hours. Images of the first record
-//! version still read. And the refusals that happen before any browser step (bad Wi-Fi
+//! `/etc/localtime`, or none), the budget and night hours, the extra trust roots
+//! (`--trust-root`, PEM or DER). Images of the first record version still read. And the refusals that happen before any browser step (bad Wi-Fi
 //! settings, bad board options, an existing output).
 
 use std::path::{Path, PathBuf};
@@ -293,6 +293,71 @@ fn the_time_zone_defaults_to_the_computers() {
     assert!(stderr.contains("/etc/localtime"), "{stderr}");
 }
 
+/// The roots every board builds in (firmware/kit/roots): real certificates to pass as
+/// `--trust-root`.
+const G2: &[u8] = include_bytes!("../../../firmware/kit/roots/digicert-global-root-g2.der");
+const G3: &[u8] = include_bytes!("../../../firmware/kit/roots/digicert-global-root-g3.der");
+
+/// `der` as a PEM file's text.
+fn pem(der: &[u8]) -> String {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    let lines: Vec<&str> = b64
+        .as_bytes()
+        .chunks(64)
+        .map(|c| std::str::from_utf8(c).expect("ascii"))
+        .collect();
+    format!(
+        "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+        lines.join("\n")
+    )
+}
+
+/// `--trust-root` twice (a DER file and a PEM one): both certificates in the record, byte
+/// for byte, in order, and each named on standard error as the board's boot log names it.
+#[test]
+fn trust_roots_are_written_and_named() {
+    let setup = Setup::new();
+    setup.write_config(&format!("client_id = \"{CLIENT_ID}\"\n"));
+    let der = setup.dir.path().join("proxy-root.der");
+    let pem_path = setup.dir.path().join("second root.pem");
+    std::fs::write(&der, G2).expect("write");
+    std::fs::write(&pem_path, pem(G3)).expect("write");
+    let (settings, stderr) = provision_quietly(
+        &setup,
+        &[
+            "--force",
+            "--tz",
+            "UTC0",
+            "--trust-root",
+            der.to_str().expect("utf-8"),
+            "--trust-root",
+            pem_path.to_str().expect("utf-8"),
+        ],
+        &[],
+    );
+    assert_eq!(settings.roots, [Some(G2), Some(G3)]);
+    assert!(
+        stderr.contains(&format!(
+            "tonearm: the board also trusts \"DigiCert Global Root G2\" (SHA-256 cb:3c:cb:b7:60:31:e5:e0...) (from {})\n",
+            der.display()
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "tonearm: the board also trusts \"DigiCert Global Root G3\" (SHA-256 31:ad:66:48:"
+        ),
+        "{stderr}"
+    );
+    // The other settings as without roots.
+    assert_eq!(settings.tz, Some("UTC0"));
+    assert_eq!(settings.refresh_token, setup.fake.refresh_tokens()[0]);
+    // Without --trust-root: none.
+    let (settings, _) = provision_quietly(&setup, &["--force", "--tz", "UTC0"], &[]);
+    assert_eq!(settings.roots, [None, None]);
+}
+
 /// An image that the first version of `tonearm provision` wrote (record format 1: the
 /// Wi-Fi and the login only) still reads, through the store the board uses: no time zone
 /// (UTC), no login time, the default budget.
@@ -469,6 +534,51 @@ fn bad_wifi_settings_and_an_existing_image_are_refused_before_the_browser() {
         &wifi,
         None,
         "--night \"23-7\": expected HH:MM-HH:MM",
+    );
+    // Trust roots are checked before the Wi-Fi too: at most two, each one certificate.
+    let root = setup.dir.path().join("root.der");
+    std::fs::write(&root, G2).expect("write");
+    let root = root.to_str().expect("utf-8");
+    refused(
+        &setup,
+        &[
+            "--trust-root",
+            root,
+            "--trust-root",
+            root,
+            "--trust-root",
+            root,
+        ],
+        &wifi,
+        None,
+        "--trust-root given 3 times: the board keeps at most 2 trust roots of its own",
+    );
+    refused(
+        &setup,
+        &["--trust-root", root, "--trust-root", root],
+        &wifi,
+        None,
+        "the same certificate as",
+    );
+    let key = setup.dir.path().join("key.pem");
+    std::fs::write(
+        &key,
+        "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIA==\n-----END PRIVATE KEY-----\n",
+    )
+    .expect("write");
+    refused(
+        &setup,
+        &["--trust-root", key.to_str().expect("utf-8")],
+        &wifi,
+        None,
+        "key.pem: not an X.509 certificate (PEM or DER)",
+    );
+    refused(
+        &setup,
+        &["--trust-root", "/nonexistent/root.pem"],
+        &wifi,
+        None,
+        "--trust-root /nonexistent/root.pem: cannot read it",
     );
     // The password never goes on the command line: there is no option for it.
     let (code, _, stderr) = setup

@@ -7,7 +7,8 @@ use tonearm_settings::record::{self, Settings};
 use tonearm_settings::store;
 use tonearm_sim::oauth::{self, Flow, Tokens};
 use tonearm_sim::provision::{
-    ProvisionError, board_options, check_out, check_wifi, image, read_wifi, write_image,
+    ProvisionError, board_options, check_out, check_wifi, image, read_trust_roots, read_wifi,
+    write_image,
 };
 use tonearm_sim::token_store::now_epoch_s;
 
@@ -34,6 +35,11 @@ pub struct ProvisionArgs {
     /// The board's night hours, local time (dark screen, rare polls), such as 23:00-07:00
     #[arg(long, value_name = "HH:MM-HH:MM")]
     pub night: Option<String>,
+    /// A trust anchor of the board's own, beside the roots built into the firmware: an
+    /// X.509 certificate (PEM or DER, at most 2 KiB), such as a home TLS proxy's root.
+    /// Up to twice. The board still verifies every connection.
+    #[arg(long = "trust-root", value_name = "FILE")]
+    pub trust_root: Vec<PathBuf>,
     /// The browser login, as for `tonearm login`.
     #[command(flatten)]
     pub login: LoginArgs,
@@ -53,6 +59,7 @@ pub fn run(args: &ProvisionArgs, config_path: Option<&Path>) -> anyhow::Result<(
         args.daily_requests.as_deref(),
         args.night.as_deref(),
     )?;
+    let trust_roots = read_trust_roots(&args.trust_root)?;
     let config = oauth::login_config(args.login.client_id.as_deref(), config_path, false)?;
     if config.client_id.len() > record::CLIENT_ID_MAX {
         return Err(ProvisionError::ClientIdLength(config.client_id.len()).into());
@@ -87,6 +94,10 @@ pub fn run(args: &ProvisionArgs, config_path: Option<&Path>) -> anyhow::Result<(
             tz: board.tz.rule.as_deref(),
             night: night.as_deref(),
             daily_requests: board.daily_requests,
+            roots: [
+                trust_roots.first().map(|r| r.der.as_slice()),
+                trust_roots.get(1).map(|r| r.der.as_slice()),
+            ],
             ..Settings::default()
         };
         let image = image(&settings)?;
@@ -110,6 +121,13 @@ pub fn run(args: &ProvisionArgs, config_path: Option<&Path>) -> anyhow::Result<(
         client_id,
         board.summary()
     );
+    for root in &trust_roots {
+        eprintln!(
+            "tonearm: the board also trusts {} (from {})",
+            root.name,
+            root.path.display()
+        );
+    }
     if let Some(line) = board.tz.note() {
         eprintln!("tonearm: {line}");
     }
