@@ -30,6 +30,9 @@ install_all() {
   apt_need systemd
   # Headless Chromium and its WebDriver for the login flow's end-to-end test.
   apt_need chromium chromium-driver
+  # The MQTT broker the hub's tests start themselves (on a free loopback port, with a
+  # config of their own), and its mosquitto_pub / mosquitto_passwd.
+  apt_need mosquitto mosquitto-clients
 }
 stage "install" install_all
 stage "fmt" cargo fmt --all -- --check
