@@ -186,6 +186,44 @@ mod tests {
     }
 
     #[test]
+    fn real_roots_fit_the_record_beside_the_largest_other_fields_and_read_back() {
+        use crate::record::{self, RECORD_MAX, Settings};
+        assert!(G2.len() + G3.len() <= record::ROOTS_ROOM);
+        let token = "r".repeat(record::REFRESH_TOKEN_MAX);
+        let settings = Settings {
+            ssid: "home",
+            refresh_token: &token,
+            tz: Some("CET-1CEST,M3.5.0,M10.5.0/3"),
+            roots: [Some(G2), Some(G3)],
+            ..Settings::default()
+        };
+        let mut buf = [0u8; RECORD_MAX];
+        let n = record::encode(&settings, 1, &mut buf).unwrap();
+        let (_, back) = record::decode(&buf[..n]).unwrap();
+        assert_eq!(back.roots, [Some(G2), Some(G3)]);
+        let names: Vec<_> = back
+            .roots
+            .iter()
+            .flatten()
+            .map(|der| describe(der).unwrap().common_name)
+            .collect();
+        assert_eq!(
+            names,
+            [
+                Some("DigiCert Global Root G2"),
+                Some("DigiCert Global Root G3")
+            ]
+        );
+        // The second alone stays second (tags, not positions).
+        let second = Settings {
+            roots: [None, Some(G3)],
+            ..settings
+        };
+        let n = record::encode(&second, 2, &mut buf).unwrap();
+        assert_eq!(record::decode(&buf[..n]).unwrap().1.roots, [None, Some(G3)]);
+    }
+
+    #[test]
     fn what_is_not_one_certificate_is_refused() {
         assert_eq!(describe(&[]), Err(AnchorError::NotACertificate));
         assert_eq!(
