@@ -278,3 +278,266 @@ impl<'b, N: Network, R: RngCore + CryptoRng> Https<'b, N, R> {
         .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::board::NoLog;
+    use crate::run::rand_core_test::Counter;
+    use core::net::{IpAddr, Ipv4Addr};
+    use embassy_time::MockDriver;
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+    use std::io::{Read as _, Write as _};
+    use std::net::{TcpListener, TcpStream};
+    use std::sync::{Arc, Mutex};
+    use tonearm_core::session::{Host, Method, RequestKind};
+
+    /// A blocking loopback socket as an async one (each call completes at once).
+    struct Blocking(TcpStream);
+
+    use embedded_io_async::ErrorKind;
+
+    impl embedded_io_async::ErrorType for Blocking {
+        type Error = ErrorKind;
+    }
+    impl embedded_io_async::Read for Blocking {
+        async fn read(&mut self, buf: &mut [u8]) -> Result<usize, ErrorKind> {
+            self.0.read(buf).map_err(|_| ErrorKind::Other)
+        }
+    }
+    impl embedded_io_async::Write for Blocking {
+        async fn write(&mut self, buf: &[u8]) -> Result<usize, ErrorKind> {
+            self.0.write(buf).map_err(|_| ErrorKind::Other)
+        }
+        async fn flush(&mut self) -> Result<(), ErrorKind> {
+            self.0.flush().map_err(|_| ErrorKind::Other)
+        }
+    }
+
+    /// Every name is 127.0.0.1; connections go to the server's port.
+    struct Loopback {
+        resolved: Vec<String>,
+    }
+
+    impl Network for Loopback {
+        type Error = std::io::Error;
+        type Tcp<'a> = Blocking;
+        fn is_up(&self) -> bool {
+            true
+        }
+        async fn resolve(&mut self, host: &str) -> Result<IpAddr, std::io::Error> {
+            self.resolved.push(host.to_owned());
+            Ok(IpAddr::V4(Ipv4Addr::LOCALHOST))
+        }
+        async fn connect(&mut self, addr: IpAddr, port: u16) -> Result<Blocking, std::io::Error> {
+            let s = TcpStream::connect((addr, port))?;
+            s.set_read_timeout(Some(std::time::Duration::from_secs(10)))?;
+            Ok(Blocking(s))
+        }
+        async fn exchange_udp(
+            &mut self,
+            _: IpAddr,
+            _: u16,
+            _: &[u8],
+            _: &mut [u8],
+        ) -> Result<usize, std::io::Error> {
+            Err(std::io::ErrorKind::Unsupported.into())
+        }
+    }
+
+    /// A root (its DER) and a leaf for Spotify's two names signed by it (chain, key).
+    fn pki(cn: &str) -> (Vec<u8>, Vec<Vec<u8>>, Vec<u8>) {
+        let root_key = KeyPair::generate().unwrap();
+        let mut root = CertificateParams::new(Vec::<String>::new()).unwrap();
+        root.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        root.distinguished_name.push(DnType::CommonName, cn);
+        let root_der = root.self_signed(&root_key).unwrap().der().to_vec();
+        let issuer = Issuer::new(root, root_key);
+        let leaf_key = KeyPair::generate().unwrap();
+        let leaf = CertificateParams::new(vec![
+            "api.spotify.com".to_owned(),
+            "accounts.spotify.com".to_owned(),
+        ])
+        .unwrap()
+        .signed_by(&leaf_key, &issuer)
+        .unwrap();
+        (
+            root_der,
+            vec![leaf.der().to_vec()],
+            leaf_key.serialize_der(),
+        )
+    }
+
+    /// A TLS 1.3 server for one connection: records the plaintext it received (up to the
+    /// end of the request head) and answers `answer`.
+    fn serve(
+        chain: Vec<Vec<u8>>,
+        key: Vec<u8>,
+        answer: &'static [u8],
+    ) -> (u16, Arc<Mutex<Vec<u8>>>) {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let chain = chain.into_iter().map(CertificateDer::from).collect();
+        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key));
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_protocol_versions(&[&rustls::version::TLS13])
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(chain, key)
+            .unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let got = Arc::new(Mutex::new(Vec::new()));
+        let seen = got.clone();
+        std::thread::spawn(move || {
+            let Ok((mut stream, _)) = listener.accept() else {
+                return;
+            };
+            let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(10)));
+            let conn = rustls::ServerConnection::new(Arc::new(config)).unwrap();
+            let mut tls = rustls::StreamOwned::new(conn, &mut stream);
+            let mut buf = [0u8; 1024];
+            loop {
+                match tls.read(&mut buf) {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => {
+                        let mut seen = seen.lock().unwrap();
+                        seen.extend_from_slice(&buf[..n]);
+                        if seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                            break;
+                        }
+                    }
+                }
+            }
+            let _ = tls.write_all(answer);
+            tls.conn.send_close_notify();
+            let _ = tls.flush();
+        });
+        (port, got)
+    }
+
+    #[derive(Default)]
+    struct Got {
+        status: Option<u16>,
+        body: Vec<u8>,
+    }
+
+    impl Receiver for Got {
+        fn head(&mut self, _: u64, status: u16, _: Option<&str>) {
+            self.status = Some(status);
+        }
+        fn body(&mut self, chunk: &[u8]) {
+            self.body.extend_from_slice(chunk);
+        }
+    }
+
+    fn poll_request() -> Request {
+        Request {
+            kind: RequestKind::Refresh,
+            method: Method::Get,
+            host: Host::Api,
+            path: "/me/player".try_into().unwrap(),
+            authorization: "Bearer secret-token".try_into().unwrap(),
+            body: heapless::String::new(),
+        }
+    }
+
+    /// Performs one request against a server on `port` trusting the built-in roots and
+    /// `extra`.
+    fn perform(port: u16, extra: &[u8]) -> (Result<(), Failure>, Got, Vec<String>) {
+        let mut net = Loopback {
+            resolved: Vec::new(),
+        };
+        let mut bufs = Box::new(Buffers::new());
+        let extras = [Some(extra)];
+        let anchors = Anchors::new(crate::roots::ROOTS, &extras);
+        assert_eq!(anchors.as_slice().len(), crate::roots::ROOTS.len() + 1);
+        let hosts = Hosts {
+            port,
+            ..Hosts::SPOTIFY
+        };
+        let mut got = Got::default();
+        let req = poll_request();
+        let mut log = NoLog;
+        let r = {
+            let mut https = Https::new(&mut net, Counter(3), &mut bufs, anchors, hosts);
+            let fut = std::pin::pin!(https.perform(&req, &mut got, &mut log));
+            crate::run::tests::drive(fut, 60_000).expect("done within the timeout")
+        };
+        (r, got, net.resolved)
+    }
+
+    fn unix_now_real() -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+    }
+
+    #[test]
+    fn a_request_over_verified_tls_with_an_anchor_from_the_settings() {
+        let _serial = crate::testing::SERIAL
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        MockDriver::get().reset();
+        set_unix_now(unix_now_real());
+        let (root, chain, key) = pki("Tonearm Test Root");
+        let (port, got) = serve(
+            chain,
+            key,
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n{\"a\"\r\n3\r\n:1}\r\n0\r\n\r\n",
+        );
+        let (r, answer, resolved) = perform(port, &root);
+        assert_eq!(r, Ok(()));
+        assert_eq!(answer.status, Some(200));
+        assert_eq!(answer.body, b"{\"a\":1}");
+        assert_eq!(resolved, ["api.spotify.com"]);
+        let sent = String::from_utf8(got.lock().unwrap().clone()).unwrap();
+        assert!(
+            sent.starts_with("GET /v1/me/player HTTP/1.1\r\nHost: api.spotify.com\r\n"),
+            "{sent}"
+        );
+        assert!(sent.contains("Authorization: Bearer secret-token\r\n"));
+    }
+
+    #[test]
+    fn an_unknown_root_gets_no_request() {
+        let _serial = crate::testing::SERIAL
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        MockDriver::get().reset();
+        set_unix_now(unix_now_real());
+        // The server's chain is from one root; the board trusts another of the same name.
+        let (_, chain, key) = pki("Tonearm Test Root");
+        let (other_root, _, _) = pki("Tonearm Test Root");
+        let (port, got) = serve(chain, key, b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+        let (r, answer, _) = perform(port, &other_root);
+        assert_eq!(r, Err(Failure::Connect));
+        assert_eq!(answer.status, None);
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        assert!(got.lock().unwrap().is_empty(), "not a byte of the request");
+        // And a root of another name: no anchor at all for the chain.
+        let (_, chain, key) = pki("Tonearm Test Root");
+        let (port, got) = serve(chain, key, b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+        let (elsewhere, _, _) = pki("Somebody Else's Root");
+        assert_eq!(perform(port, &elsewhere).0, Err(Failure::Connect));
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        assert!(got.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn certificate_dates_are_checked_against_the_kits_clock() {
+        let _serial = crate::testing::SERIAL
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        MockDriver::get().reset();
+        // rcgen's certificates are valid from 1975 to 4096: a clock in 1970 (well, 1971)
+        // is before them.
+        set_unix_now(365 * 86_400);
+        let (root, chain, key) = pki("Tonearm Test Root");
+        let (port, got) = serve(chain, key, b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+        assert_eq!(perform(port, &root).0, Err(Failure::Connect));
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        assert!(got.lock().unwrap().is_empty());
+    }
+}

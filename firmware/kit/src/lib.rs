@@ -54,3 +54,10 @@ pub mod https;
 pub mod run;
 
 pub use tonearm_settings;
+
+/// What the tests share: the mock driver's clock and the kit's time of day are global.
+#[cfg(test)]
+pub(crate) mod testing {
+    /// Held by every test that uses embassy-time's mock driver or the kit's clock.
+    pub static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+}

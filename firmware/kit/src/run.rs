@@ -433,7 +433,7 @@ pub fn log_anchors(settings: &Settings<'_>, log: &mut impl Log) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use core::future::Future;
     use core::net::{IpAddr, Ipv4Addr};
@@ -445,15 +445,13 @@ mod tests {
     use embedded_storage::nor_flash::{ErrorType, NorFlashErrorKind, ReadNorFlash};
     use std::cell::RefCell;
     use std::rc::Rc;
-    use std::sync::Mutex;
     use tonearm_core::session::Control;
 
-    /// The mock driver's clock and the kit's time of day are global: one test at a time.
-    static SERIAL: Mutex<()> = Mutex::new(());
+    use crate::testing::SERIAL;
 
     /// Polls `fut` every simulated [`BUTTON_SAMPLE_MS`] for `ms` milliseconds (embassy's
     /// timers are checked on every poll, so no waker is needed).
-    fn drive<F: Future + ?Sized>(mut fut: Pin<&mut F>, ms: u64) -> Option<F::Output> {
+    pub(crate) fn drive<F: Future + ?Sized>(mut fut: Pin<&mut F>, ms: u64) -> Option<F::Output> {
         let mut cx = Context::from_waker(Waker::noop());
         for _ in 0..ms / BUTTON_SAMPLE_MS {
             if let Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
@@ -845,7 +843,7 @@ mod tests {
 
 /// A deterministic "RNG" for the tests (no handshake completes in them).
 #[cfg(test)]
-mod rand_core_test {
+pub(crate) mod rand_core_test {
     pub struct Counter(pub u64);
 
     impl rand_core::RngCore for Counter {
