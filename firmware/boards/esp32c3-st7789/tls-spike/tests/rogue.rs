@@ -14,7 +14,7 @@
 //! without CertificateVerify and one without Certificate and CertificateVerify. Embedded-
 //! tls 0.19 alone opens all three (pinned: an upgrade that fixes it is noticed); the
 //! board's way, `StrictVerifier::authenticated()` checked after `open` (as
-//! `../src/net.rs` does before it writes a byte), refuses the two forged ones.
+//! the kit's `Https::perform` does before it writes a byte), refuses the two forged ones.
 
 mod common;
 

@@ -112,7 +112,7 @@ enum Alg {
     Rsa2048,
 }
 
-/// The certificate list the board's verifier keeps (`CERT_LIST` in `../src/net.rs`).
+/// The certificate list the board's verifier keeps (`CERT_LIST` in `firmware/kit/src/https.rs`).
 const CERT_LIST: usize = 8192;
 
 /// A new key; certificates it signs use ecdsa-with-SHA256, ecdsa-with-SHA384 or
