@@ -72,8 +72,8 @@ pub trait Backlight {
     fn set_backlight(&mut self, on: bool);
 }
 
-/// The buttons, sampled by the loop every [`crate::run::BUTTON_SAMPLE_MS`] while it
-/// waits.
+/// The buttons, sampled by the loop while it waits (every
+/// [`Buttons::sample_period_ms`]).
 ///
 /// Invariants: `now_ms` is monotonic; [`Buttons::sample`] MUST NOT block and reports a
 /// press once (debouncing is the implementation's: [`crate::buttons::PinButtons`] does it
@@ -81,6 +81,13 @@ pub trait Backlight {
 pub trait Buttons {
     /// The control a completed press asks for, if one completed by `now_ms`.
     fn sample(&mut self, now_ms: u64) -> Option<tonearm_core::session::Control>;
+
+    /// How often the loop samples while it waits (default every
+    /// [`crate::run::BUTTON_SAMPLE_MS`]); `None`: never (a board without buttons: the loop
+    /// then sleeps until the app's next deadline, and [`Buttons::sample`] is not called).
+    fn sample_period_ms(&self) -> Option<u64> {
+        Some(crate::run::BUTTON_SAMPLE_MS)
+    }
 }
 
 /// A board without buttons.
@@ -89,6 +96,9 @@ pub struct NoButtons;
 
 impl Buttons for NoButtons {
     fn sample(&mut self, _now_ms: u64) -> Option<tonearm_core::session::Control> {
+        None
+    }
+    fn sample_period_ms(&self) -> Option<u64> {
         None
     }
 }
