@@ -4,7 +4,7 @@
 //!
 //! | seam | trait |
 //! | --- | --- |
-//! | the network stack | [`Network`] (an `embassy_net::Stack` has one: [`crate::embassy`]) |
+//! | the network stack | [`Network`] (an `embassy_net::Stack` has one: `tonearm_kit::embassy::EmbassyNet`, feature `embassy-net`) |
 //! | the settings' flash | `embedded_storage::nor_flash::NorFlash` (through `tonearm_settings::Store`) |
 //! | the display | `tonearm_firmware::BandSink` and [`Backlight`] |
 //! | the buttons | [`Buttons`] ([`crate::buttons::PinButtons`] over `embedded-hal` pins) |
