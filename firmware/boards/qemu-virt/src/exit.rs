@@ -18,3 +18,12 @@ pub fn exit(code: u16) -> ! {
         riscv::asm::wfi();
     }
 }
+
+/// Resets the machine (QEMU reloads the image; the settings flash keeps its contents).
+pub fn reset() -> ! {
+    // SAFETY: as in `exit`; 0x7777 asks QEMU for a system reset.
+    unsafe { core::ptr::write_volatile(TEST as *mut u32, 0x7777) };
+    loop {
+        riscv::asm::wfi();
+    }
+}

@@ -1,12 +1,16 @@
 //! Tonearm on QEMU's riscv32 `virt` machine: the ESP32-C3's ISA (`riscv32imc`) and RAM
 //! (320 KiB), with virtio devices for the radio: the emulated twin of the ESP32-C3 board,
-//! run end to end against a test network (`scripts/board-virt.sh`).
+//! run end to end against a test network (`scripts/board-virt.sh`). Only wiring: every
+//! rule is the app's (`tonearm_firmware::App`), the boot and the loop are the kit's
+//! (`tonearm_kit::run`).
 //!
-//! - the NS16550 UART for logs and the event lines (`docs/events.md`);
-//! - the SiFive test device to end QEMU with a status;
+//! - the NS16550 UART for logs and the event lines (`docs/events.md`), and
+//!   `frame <checksum>` after each whole frame;
+//! - the SiFive test device to end QEMU with a status, and to reset the machine when the
+//!   watchdog fires;
 //! - embassy (executor, time on the CLINT's `mtime`, embassy-net over our virtio-net
-//!   driver), entropy from virtio-rng;
-//! - the settings record in pflash unit 1 (CFI, written through by QEMU);
+//!   driver), TLS keys from virtio-rng;
+//! - the settings record in pflash unit 1 (CFI, written through to the image by QEMU);
 //! - the band renderer into the frame checksum instead of a panel.
 #![no_std]
 #![no_main]
@@ -23,17 +27,27 @@ mod time;
 mod uart;
 mod virtio;
 
+use core::fmt;
+
 use embassy_executor::Spawner;
 use embassy_net::{Runner, Stack, StackResources};
 use embassy_time::{Duration, Instant, Timer};
 use embedded_graphics::pixelcolor::Rgb565;
 use embedded_graphics::prelude::*;
+use portable_atomic::{AtomicU64, Ordering};
 use static_cell::StaticCell;
-use tonearm_firmware::{BandRenderer, Profile, Scene, Screen, ViewModel};
-use tonearm_settings::Store;
+use tonearm_firmware::events::EventLine;
+use tonearm_firmware::{App, BandRenderer, Profile};
+use tonearm_kit::board::{Log, NoButtons, NoWallClock, Watchdog};
+use tonearm_kit::embassy::EmbassyNet;
+use tonearm_kit::https::Buffers;
+use tonearm_kit::run::{Config, Kit};
+use tonearm_kit::settings::RECORD_MAX;
 
 /// The panel.
 const PROFILE: Profile = Profile::Square240x240;
+/// The watchdog resets the machine when the loop has not fed it for this long.
+const WATCHDOG_MS: u64 = 60_000;
 
 macro_rules! mk_static {
     ($t:ty, $val:expr) => {{
@@ -50,6 +64,12 @@ fn main() -> ! {
         if let Ok(t) = board(spawner) {
             spawner.spawn(t);
         }
+        if let Ok(t) = watchdog_task() {
+            spawner.spawn(t);
+        }
+        if let Ok(t) = budget_task() {
+            spawner.spawn(t);
+        }
     })
 }
 
@@ -64,12 +84,92 @@ fn now_ms() -> u64 {
     Instant::now().as_millis()
 }
 
-/// Prints one event line (the only UART lines that begin with `{`).
-fn event(line: &tonearm_firmware::events::EventLine, t_ms: u64) {
-    let mut out = uart::Line(heapless::String::new());
-    let _ = line.write_json(t_ms, &mut out);
-    uart::write_bytes(out.0.as_bytes());
-    uart::write_bytes(b"\n");
+/// The log: lines on the UART, and the event lines when what shows changes.
+struct UartLog {
+    last: Option<EventLine>,
+}
+
+impl Log for UartLog {
+    fn line(&mut self, args: fmt::Arguments<'_>) {
+        println!("{}", args);
+    }
+
+    fn drawn(&mut self, now_ms: u64, event: &EventLine) {
+        if self.last.as_ref().is_some_and(|l| !event.differs(l)) {
+            return;
+        }
+        let mut out = uart::Line(heapless::String::new());
+        let _ = event.write_json(now_ms, &mut out);
+        uart::write_bytes(out.0.as_bytes());
+        uart::write_bytes(b"\n");
+        self.last = Some(event.clone());
+    }
+}
+
+/// When the loop last fed the watchdog (ms since boot).
+static FED_AT: AtomicU64 = AtomicU64::new(0);
+
+/// The board's watchdog: fed by the kit's loop, watched by [`watchdog_task`].
+struct SoftWatchdog;
+
+impl Watchdog for SoftWatchdog {
+    fn feed(&mut self) {
+        FED_AT.store(now_ms(), Ordering::Relaxed);
+    }
+}
+
+/// Resets the machine (as a chip's watchdog would) when the loop stops feeding it.
+#[embassy_executor::task]
+async fn watchdog_task() {
+    loop {
+        Timer::after(Duration::from_secs(1)).await;
+        let fed = FED_AT.load(Ordering::Relaxed);
+        if now_ms().saturating_sub(fed) > WATCHDOG_MS {
+            println!("watchdog: not fed for {} ms: reset", now_ms() - fed);
+            exit::reset();
+        }
+    }
+}
+
+/// Prints the memory budgets once a minute (the peaks so far).
+#[embassy_executor::task]
+async fn budget_task() {
+    loop {
+        Timer::after(Duration::from_secs(30)).await;
+        report();
+    }
+}
+
+/// The panel: frames into the checksum; the backlight only logged.
+struct Panel(display::FrameSink);
+
+impl tonearm_firmware::BandSink<Rgb565> for Panel {
+    type Error = core::convert::Infallible;
+
+    fn push_band(
+        &mut self,
+        area: embedded_graphics::primitives::Rectangle,
+        pixels: &[Rgb565],
+    ) -> Result<(), Self::Error> {
+        self.0.push_band(area, pixels)
+    }
+}
+
+impl tonearm_kit::board::Backlight for Panel {
+    fn set_backlight(&mut self, on: bool) {
+        println!("backlight {}", if on { "on" } else { "off" });
+    }
+}
+
+/// The TLS keys' generator: ChaCha20 seeded with 32 bytes of the host's entropy
+/// (virtio-rng) at boot. The device is asked once: a virtio-rng request is a busy wait
+/// on its used ring, which stalls under QEMU when it comes from the running loop (seen
+/// in the first TLS handshake), and a seeded CSPRNG needs no more.
+fn tls_rng(rng: &mut virtio::Rng) -> Option<rand_chacha::ChaCha20Rng> {
+    use rand_core::SeedableRng as _;
+    let mut seed = [0u8; 32];
+    rng.fill(&mut seed)
+        .then(|| rand_chacha::ChaCha20Rng::from_seed(seed))
 }
 
 #[embassy_executor::task]
@@ -79,6 +179,7 @@ async fn net_task(mut runner: Runner<'static, virtio::NetDriver>) -> ! {
 
 #[embassy_executor::task]
 async fn board(spawner: Spawner) {
+    SoftWatchdog.feed();
     println!(
         "tonearm on qemu-virt: riscv32imc, {} KiB RAM, 240x240 Rgb565",
         (mem::static_ram() + mem::stack_size()) / 1024
@@ -87,52 +188,61 @@ async fn board(spawner: Spawner) {
         [Rgb565; display::BAND_PIXELS],
         [Rgb565::BLACK; display::BAND_PIXELS]
     );
-    let mut renderer = BandRenderer::new(band, PROFILE.size());
-    let mut sink = display::FrameSink::default();
-    let mut status = Scene::<Rgb565>::new(PROFILE);
-
-    let mut seed = [0u8; 8];
-    let mut rng = virtio::Rng::new();
-    match rng.as_mut().map(|r| r.fill(&mut seed)) {
-        Some(true) => println!("rng: virtio-rng"),
-        _ => println!("rng: no virtio-rng"),
-    }
-
-    let mut store = match Store::new(pflash::Pflash::take(), 0, pflash::BLOCK as u32) {
-        Ok(s) => s,
-        Err(_) => halt(1),
-    };
-    let buf = mk_static!(
-        [u8; tonearm_settings::RECORD_MAX],
-        [0; tonearm_settings::RECORD_MAX]
+    let renderer = mk_static!(
+        BandRenderer<'static, Rgb565>,
+        BandRenderer::new(band, PROFILE.size())
     );
-    let settings = match store.load(buf) {
-        Ok(Some(s)) => Some(s),
-        Ok(None) => None,
-        Err(_) => {
-            println!("settings: the flash failed");
-            None
-        }
+    let mut kit = Kit::new(
+        PROFILE,
+        renderer,
+        Panel(display::FrameSink::default()),
+        NoButtons,
+        NoWallClock,
+        SoftWatchdog,
+        UartLog { last: None },
+    );
+
+    let Some(mut rng) = virtio::Rng::new() else {
+        kit.halt(tonearm_firmware::Screen::ConfigError, "no virtio-rng")
+            .await
     };
-    let Some(_settings) = settings else {
-        let vm = ViewModel::new(Screen::SetupNeeded);
-        event(
-            &tonearm_firmware::events::EventLine::new(Screen::SetupNeeded, ""),
+    let mut seed = [0u8; 8];
+    let _ = rng.fill(&mut seed);
+    let Some(tls_rng) = tls_rng(&mut rng) else {
+        kit.halt(tonearm_firmware::Screen::ConfigError, "virtio-rng failed")
+            .await
+    };
+
+    let settings_buf = mk_static!([u8; RECORD_MAX], [0; RECORD_MAX]);
+    let save_buf = mk_static!([u8; RECORD_MAX], [0; RECORD_MAX]);
+    // The kit halts on `setup_needed` without a record (and draws it); its event line
+    // comes from here, as the app's come from `UartLog::drawn`.
+    let record = tonearm_settings::Store::new(pflash::Pflash::take(), 0, pflash::BLOCK as u32)
+        .ok()
+        .and_then(|mut s| s.load(&mut settings_buf[..]).ok().flatten().map(|_| ()));
+    if record.is_none() {
+        kit.log().drawn(
             now_ms(),
+            &EventLine::new(tonearm_firmware::Screen::SetupNeeded, ""),
         );
-        let _ = status.redraw_banded(&vm, now_ms(), &mut renderer, &mut sink);
-        println!("halted on setup_needed: no settings record in flash");
-        report();
-        halt(0)
-    };
+    }
+    let (store, settings) = kit
+        .load_settings(
+            pflash::Pflash::take(),
+            0,
+            pflash::BLOCK as u32,
+            settings_buf,
+        )
+        .await;
 
     let Some(nic) =
         virtio::NetDriver::new(mk_static!(virtio::NetBuffers, virtio::NetBuffers::new()))
     else {
-        println!("no virtio-net device");
-        halt(2)
+        kit.halt(tonearm_firmware::Screen::ConfigError, "no virtio-net")
+            .await
     };
-    println!("net: virtio-net, MAC {:02x?}", nic.mac());
+    let mac = nic.mac();
+    println!("net: virtio-net {:02x?}", mac);
     let (stack, runner) = embassy_net::new(
         nic,
         embassy_net::Config::dhcpv4(Default::default()),
@@ -143,25 +253,54 @@ async fn board(spawner: Spawner) {
     if let Ok(t) = net_task(runner) {
         spawner.spawn(t);
     }
-    stack.wait_config_up().await;
-    if let Some(cfg) = stack.config_v4() {
-        println!("net: address {} at {} ms", cfg.address, now_ms());
+    if let Ok(t) = address_task(*stack) {
+        spawner.spawn(t);
     }
-    Timer::after(Duration::from_millis(100)).await;
-    report();
-    halt(0)
+
+    let session_seed =
+        u64::from_le_bytes([mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], 0x54, 0x41]);
+    let session = tonearm_kit::run::session(&settings, session_seed, kit.log());
+    let app = mk_static!(App<Rgb565>, App::new(PROFILE, session));
+    let net = mk_static!(EmbassyNet<'static>, EmbassyNet::new(*stack));
+    let bufs = mk_static!(Buffers, Buffers::new());
+    println!("tls: buffers {} B", Buffers::SIZE);
+    kit.run(
+        app,
+        net,
+        tls_rng,
+        bufs,
+        store,
+        settings,
+        save_buf,
+        &Config::default(),
+    )
+    .await
 }
 
+/// Logs each address DHCP gives (and its loss).
+#[embassy_executor::task]
+async fn address_task(stack: Stack<'static>) {
+    loop {
+        stack.wait_config_up().await;
+        if let Some(cfg) = stack.config_v4() {
+            println!("net: address {} (DHCP) at {} ms", cfg.address, now_ms());
+        }
+        stack.wait_config_down().await;
+        println!("net: address lost at {} ms", now_ms());
+    }
+}
+
+/// Prints the memory budgets (peaks so far).
 fn report() {
     println!(
-        "budget: flash {} B, static RAM {} B, peak stack {} B, heap peak {} B",
+        "budget: flash {} B, static RAM {} B (TLS buffers {} B, heap {} B, DMA {} B), peak stack {} B of {} B, heap peak {} B",
         mem::flash_bytes(),
         mem::static_ram(),
+        Buffers::SIZE,
+        mem::HEAP_BYTES,
+        virtio::DMA_BYTES,
         mem::peak_stack(),
+        mem::stack_size(),
         mem::HEAP.peak()
     );
-}
-
-fn halt(code: u16) -> ! {
-    exit::exit(code)
 }

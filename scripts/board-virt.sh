@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# The network board, end to end: the firmware of firmware/boards/qemu-virt (the kit on
+# QEMU's riscv32 virt machine, the ESP32-C3's ISA and RAM) booted for each scenario of
+# issue 14 against a test network this script makes itself, in a network namespace that
+# has nothing but `lo` and a tap device on 192.0.2.0/24 (TEST-NET-1): dnsmasq (DHCP, and
+# DNS answering Spotify's names and pool.ntp.org with 192.0.2.1), the test's SNTP
+# responder, and the fake Spotify of tests/src/fake_spotify behind an HTTPS front with a
+# chain from a root made at test time (the board trusts it through the settings record's
+# extra trust anchor; verification stays on). Nothing is sent outside loopback or that
+# namespace: the namespace has no other route (checked), QEMU has no other NIC
+# (-nodefaults), dnsmasq forwards nothing (--no-resolv).
+#
+# Everything is built first (there is no crates.io inside the namespace). Prints the
+# sizes and budgets, the stage times, one line per failing scenario
+# (`board-virt: FAIL <name>: <why>`) and, last, `board-virt: P/T scenarios pass`; exits
+# 0 only when every scenario passes.
+#   scripts/board-virt.sh                    every scenario
+#   BOARD_VIRT_ONLY=boot,setup_needed ...    some of them
+#   BOARD_VIRT_DIR=/tmp/x ...                where the logs go (default: target/board-virt)
+# Without root and without unprivileged user namespaces it says so in one line and skips
+# (exit 0), unless CI is set (then it fails).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+board=firmware/boards/qemu-virt
+host=$board/host
+scenarios_total=10
+
+# ---- Inside the namespace: the network, dnsmasq, the scenarios ----
+if [ "${1:-}" = "--inside" ]; then
+  dir=$2 elf=$3 driver=$4 tonearm=$5 only=${6:-}
+  ip link set lo up
+  ip tuntap add dev tap0 mode tap
+  ip addr add 192.0.2.1/24 dev tap0
+  ip link set tap0 up
+  # Refuse to run with any route but the test network's (and loopback's).
+  other=$( { ip -4 route show table all; ip -6 route show table all; } \
+    | grep -v -E '(^| )dev (tap0|lo)( |$)' || true)
+  if [ -n "$other" ] || ip route show | grep -q '^default'; then
+    echo "board-virt: FAIL network: the namespace has other routes: $other"
+    exit 1
+  fi
+  : >"$dir/dnsmasq.leases"
+  dnsmasq --conf-file=/dev/null --keep-in-foreground --no-resolv --no-hosts --no-poll \
+    --user=root --interface=tap0 --bind-interfaces --listen-address=192.0.2.1 \
+    --dhcp-range=192.0.2.10,192.0.2.10,255.255.255.0,1h \
+    --dhcp-host=52:54:00:12:34:56,192.0.2.10 \
+    --dhcp-leasefile="$dir/dnsmasq.leases" --dhcp-authoritative \
+    --address=/api.spotify.com/192.0.2.1 --address=/accounts.spotify.com/192.0.2.1 \
+    --address=/i.scdn.co/192.0.2.1 --address=/pool.ntp.org/192.0.2.1 \
+    --log-facility="$dir/dnsmasq.log" --log-dhcp --log-queries &
+  dnsmasq_pid=$!
+  trap 'kill $dnsmasq_pid 2>/dev/null || true' EXIT
+  args=(--elf "$elf" --tonearm "$tonearm" --dir "$dir")
+  if [ -n "$only" ]; then args+=(--only "$only"); fi
+  # Every QEMU run has its own deadlines in the driver; this bounds the whole.
+  timeout --kill-after=10 "${BOARD_VIRT_TIMEOUT:-900}" "$driver" "${args[@]}"
+  exit $?
+fi
+
+# ---- Outside: install, build, then the namespace ----
+# shellcheck source=setup.sh
+source scripts/setup.sh
+declare -a timings=()
+stage() { # stage NAME COMMAND...
+  local name=$1; shift
+  local t0; t0=$(date +%s)
+  echo "==> board-virt: $name" >&2
+  "$@"
+  local dt=$(( $(date +%s) - t0 ))
+  timings+=("$(printf 'board-virt: stage %-22s %4ds' "$name" "$dt")")
+}
+finish() { # finish PASSED
+  for t in "${timings[@]}"; do echo "$t"; done
+  echo "board-virt: $1/$scenarios_total scenarios pass"
+}
+
+install() {
+  rust_need
+  rust_target_need riscv32imc-unknown-none-elf
+  command -v qemu-system-riscv32 >/dev/null || apt_need qemu-system-misc
+  command -v dnsmasq >/dev/null || apt_need dnsmasq-base
+  command -v ip >/dev/null || apt_need iproute2
+}
+build() {
+  (cd "$board" && cargo build --release --locked) || return 1
+  (cd "$host" && cargo build --release --locked) || return 1
+  # The desktop's renderer, for the checksums the board's frames must match.
+  cargo build --locked -p tonearm-sim --bin tonearm || return 1
+}
+if ! stage install install || ! stage build build; then
+  echo "board-virt: FAIL build: see above"
+  finish 0
+  exit 1
+fi
+
+elf=$root/$board/target/riscv32imc-unknown-none-elf/release/tonearm-board-qemu-virt
+driver=$(ls "$root/$host"/target/*/release/tonearm-virt-host | head -n1)
+tonearm=$root/target/debug/tonearm
+dir=${BOARD_VIRT_DIR:-$root/target/board-virt}
+mkdir -p "$dir"
+dir=$(cd "$dir" && pwd)
+
+# Sizes: the image (code, constants, .data's initial values) and the RAM the linker
+# placed (.data, .bss; the stack is the rest of the 320 KiB).
+read -r text data bss _ < <(size "$elf" | tail -n1)
+echo "board-virt: size flash $((text + data)) B of 4 MiB; static RAM $((data + bss)) B of 320 KiB (incl. the stack region)"
+
+if [ "$(id -u)" = 0 ] && unshare -n true 2>/dev/null; then
+  ns=(unshare -n --)
+elif unshare --user --map-root-user --net true 2>/dev/null; then
+  ns=(unshare --user --map-root-user --net --)
+elif [ -z "${CI:-}" ]; then
+  echo "board-virt: skipped: no network namespace here (needs root or unprivileged user namespaces)"
+  exit 0
+else
+  echo "board-virt: FAIL network: no network namespace (needs root or unprivileged user namespaces)"
+  finish 0
+  exit 1
+fi
+
+out=$dir/scenarios.out
+t0=$(date +%s)
+set +e
+"${ns[@]}" "$0" --inside "$dir" "$elf" "$driver" "$tonearm" "${BOARD_VIRT_ONLY:-}" 2>"$dir/driver.err" | tee "$out"
+set -e
+timings+=("$(printf 'board-virt: stage %-22s %4ds' scenarios "$(( $(date +%s) - t0 ))")")
+grep -h '^budget:' "$dir"/*.uart.log 2>/dev/null | tail -n1 | sed 's/^/board-virt: /' || true
+passed=$(grep -c '^board-virt: PASS' "$out" || true)
+ran=$(grep -c -E '^board-virt: (PASS|FAIL) ' "$out" || true)
+if [ -n "${BOARD_VIRT_ONLY:-}" ]; then scenarios_total=$ran; fi
+finish "$passed"
+[ "$passed" = "$scenarios_total" ]
