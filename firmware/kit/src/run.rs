@@ -117,14 +117,18 @@ where
         &mut self.display
     }
 
-    /// Draws one of the board's own screens (`message`: the body line, if it has one).
+    /// Draws one of the board's own screens (`message`: the body line, if it has one),
+    /// and tells the log ([`Log::drawn`]) as the app's draws do.
     pub fn show(&mut self, screen: Screen, message: &str) {
         let mut vm = ViewModel::new(screen);
         tonearm_core::text::push_truncating(&mut vm.message, message);
         self.display.set_backlight(true);
+        let now = now_ms();
         let _ = self
             .status
-            .redraw_banded(&vm, now_ms(), self.renderer, &mut self.display);
+            .redraw_banded(&vm, now, self.renderer, &mut self.display);
+        self.log
+            .drawn(now, &tonearm_firmware::events::EventLine::new(screen, ""));
     }
 
     /// Shows `screen` and waits for a reset (a new settings image, a power cycle),
@@ -777,7 +781,8 @@ pub(crate) mod tests {
         );
         assert!(times.len() < 20, "no hammering: {times:?}");
         // Screens: connecting first (the kit's), then the app's; drawn and lit.
-        assert!(lines.iter().any(|l| l.starts_with("drawn ")));
+        // The kit's own `connecting` has its event line, before the network is up.
+        assert!(at("drawn connecting at 0") < up);
         assert!(
             lines.iter().any(|l| l.starts_with("drawn offline")),
             "{lines:#?}"
@@ -811,13 +816,18 @@ pub(crate) mod tests {
             assert!(drive(fut, 10_500).is_none(), "halted");
         }
         assert_eq!(log.borrow()[0], "halted on setup_needed: ");
+        assert_eq!(log.borrow()[1], "drawn setup_needed at 0", "its event line");
         assert!(*dog.0.borrow() >= 10, "fed each second");
         // A partition that does not fit the flash: a configuration error.
         let fut = std::pin::pin!(kit.load_settings(Ram(vec![0xFF; 4096]), 0, 4096, &mut buf));
         assert!(drive(fut, 10).is_none());
+        let lines = log.borrow();
         assert_eq!(
-            log.borrow().last().unwrap(),
-            "halted on config_error: bad settings partition"
+            lines[lines.len() - 2..],
+            [
+                "halted on config_error: bad settings partition",
+                "drawn config_error at 10500"
+            ]
         );
     }
 
