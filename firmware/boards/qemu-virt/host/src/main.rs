@@ -149,6 +149,9 @@ fn write_image(path: &Path, refresh_token: Option<&str>, root: &[u8]) -> Result<
             refresh_token: token,
             authorized_at: Some(unix_now()),
             roots: [Some(root), None],
+            // No daily budget: the session polls at its own pace (every 5 s while
+            // playing), not one request in two minutes, so the scenarios stay short.
+            daily_requests: Some(0),
             ..Settings::default()
         };
         let mut part = vec![0xFF; 2 * tonearm_settings::RECORD_MAX];
@@ -158,7 +161,7 @@ fn write_image(path: &Path, refresh_token: Option<&str>, root: &[u8]) -> Result<
     std::fs::write(path, image).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-/// A fake Spotify knowing `refresh_token`, with a playlist loaded (paused at 0).
+/// A fake Spotify knowing `refresh_token`, with a playlist loaded (playing from 0).
 fn fake(refresh_token: &str, items: Vec<Item>) -> FakeSpotify {
     let fake = FakeSpotify::start();
     fake.set_client(CLIENT, None);
@@ -311,6 +314,14 @@ fn no_authorization(ctx: &Ctx) -> Result<usize, String> {
 /// matches the desktop's render of the same body.
 fn boot(ctx: &Ctx) -> Outcome {
     let fake = fake("rt-boot", Item::tracks(3));
+    fake.set_playing(false);
+    // A login without the library scopes: no heart, which `tonearm render` of a body
+    // alone cannot know about.
+    fake.set_scopes(&[
+        "user-read-currently-playing",
+        "user-read-playback-state",
+        "user-modify-playback-state",
+    ]);
     ctx.serve(&fake)?;
     let image = ctx.image("boot", Some("rt-boot"))?;
     let mut vm = ctx.boot("boot", &image)?;
@@ -405,15 +416,16 @@ fn track_change(ctx: &Ctx) -> Outcome {
 /// fake revoked the old one).
 fn token_rotation(ctx: &Ctx) -> Outcome {
     let fake = fake("rt-old", Item::tracks(2));
+    fake.set_playing(false);
     fake.set_rotation(Rotation::RotateAndRevokeOld);
     ctx.serve(&fake)?;
     let image = ctx.image("token_rotation", Some("rt-old"))?;
     let mut vm = ctx.boot("token_rotation", &image)?;
     online(&mut vm)?;
-    screen(&mut vm, Duration::from_secs(60), "paused", Some("Track 0"))?;
-    vm.wait_for(Duration::from_secs(20), "the rotated token saved", |l| {
+    vm.wait_for(Duration::from_secs(60), "the rotated token saved", |l| {
         l.starts_with("settings: saved")
     })?;
+    screen(&mut vm, Duration::from_secs(60), "paused", Some("Track 0"))?;
     vm.stop();
     let valid = fake.refresh_tokens();
     if valid.iter().any(|t| t == "rt-old") || valid.len() != 1 {
