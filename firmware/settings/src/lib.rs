@@ -7,6 +7,7 @@
 //! - [`record`]: the record's bytes ([`encode`], [`decode`]), format version 2 (tagged
 //!   fields, so later fields need no new version) and still reading version 1;
 //! - [`anchor`]: the extra trust anchors' check and name (CommonName, fingerprint);
+//! - [`hub`]: the hub a board is fed by (the record's hub URL and MQTT login, read);
 //! - [`store`]: the two slots over any `embedded-storage` NOR flash ([`Store`]), and the
 //!   partition image `tonearm provision` writes ([`partition_image`]).
 //!
@@ -28,6 +29,7 @@
 )]
 
 pub mod anchor;
+pub mod hub;
 pub mod record;
 pub mod store;
 
