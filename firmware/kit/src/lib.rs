@@ -16,7 +16,9 @@
 //! - [`settings`]: the board's reading of the settings record (`tonearm-settings`);
 //! - [`debounce`], [`buttons`]: debounced buttons with short and long presses;
 //!   [`touch`]: an XPT2046 touch panel's readings, calibration and taps;
-//! - `embassy` (feature `embassy-net`): [`board::Network`] over an `embassy_net::Stack`.
+//! - `embassy` (feature `embassy-net`): [`board::Network`] over an `embassy_net::Stack`;
+//! - `hub` (feature `hub`): the second mode, a board fed by a hub (`tonearm hub`) over
+//!   MQTT 5 (minimq) instead of talking to Spotify: `Kit::run_hub`, `hub::mode`.
 //!
 //! `no_std`, tested on the host (embassy-time's mock driver). Heap: none of the kit's own;
 //! with the `rsa` feature embedded-tls's RSA signature check and the `rsa` crate allocate
@@ -52,6 +54,8 @@ pub mod embassy;
 pub mod http;
 #[cfg(feature = "net")]
 pub mod https;
+#[cfg(feature = "hub")]
+pub mod hub;
 #[cfg(feature = "net")]
 pub mod run;
 

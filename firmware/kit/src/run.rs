@@ -66,14 +66,14 @@ pub fn now_ms() -> u64 {
 
 /// The board's parts the boot and the loop use, and the kit's status screens.
 pub struct Kit<'r, 'b, C: Palette, D, B, W, G, L> {
-    renderer: &'r mut BandRenderer<'b, C>,
+    pub(crate) renderer: &'r mut BandRenderer<'b, C>,
     /// The board's own screens (connecting, setup needed) until the app takes over.
     status: Scene<C>,
-    display: D,
-    buttons: B,
-    clock: W,
-    watchdog: G,
-    log: L,
+    pub(crate) display: D,
+    pub(crate) buttons: B,
+    pub(crate) clock: W,
+    pub(crate) watchdog: G,
+    pub(crate) log: L,
 }
 
 impl<'r, 'b, C, D, B, W, G, L> Kit<'r, 'b, C, D, B, W, G, L>
@@ -197,6 +197,12 @@ where
         R: RngCore + CryptoRng,
         F: NorFlash,
     {
+        if settings.hub_url.is_some_and(|u| !u.trim().is_empty()) {
+            // A record for a board fed by a hub has no Spotify login: `Kit::run_hub`
+            // (feature `hub`) runs it; a board wired for this mode only says so.
+            self.halt(Screen::ConfigError, "the settings name a hub: no hub mode")
+                .await;
+        }
         let anchors = anchors(&settings);
         if anchors.is_empty() {
             // Never connect unverified: without anchors there is nothing to check against.
