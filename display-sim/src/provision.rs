@@ -22,6 +22,15 @@
 //!    erased), written atomically and privately (mode 0600: it holds secrets; see
 //!    [`crate::atomic`]).
 //!
+//! `--hub mqtt://HOST[:PORT]/ID` writes a board fed by that hub (`tonearm hub`) instead:
+//! no Spotify login at all (no browser, no client id), the hub's URL checked with the
+//! board's own reading of it (`tonearm_settings::hub`), and the broker's user and
+//! password from the config's `mqtt_username` / `mqtt_password` (or
+//! `TONEARM_MQTT_PASSWORD`), never from the command line ([`hub_login`]). The board
+//! subscribes to the hub and needs no TLS: `mqtts://` is refused (the board firmware has
+//! no TLS to a broker yet), and so is `--daily-requests` (such a board asks Spotify
+//! nothing).
+//!
 //! `--trust-root FILE` (up to twice, checked with the board options) adds a trust anchor
 //! beside the roots built into the firmware: one X.509 certificate, PEM or DER, of at
 //! most 2 KiB ([`read_trust_roots`]). It is for a TLS proxy of one's own at home (or the
@@ -153,6 +162,31 @@ pub enum ProvisionError {
         room = record::ROOTS_ROOM
     )]
     TrustRootsTooLarge(usize),
+    /// `--hub` is not a hub URL the board can use.
+    #[error("--hub {0:?}: {1}")]
+    Hub(String, String),
+    /// `--hub` carries a user or password (not echoed: it may hold the password).
+    #[error(
+        "--hub: a hub URL must not carry a user or password: put them in the config's mqtt_username and mqtt_password (or TONEARM_MQTT_PASSWORD)"
+    )]
+    HubCredentials,
+    /// `--hub` is longer than the record keeps.
+    #[error(
+        "--hub: the URL is {0} bytes long: the board keeps at most {max}",
+        max = record::HUB_URL_MAX
+    )]
+    HubLength(usize),
+    /// The config's MQTT user or password is longer than the record keeps.
+    #[error(
+        "the config's {0} is {1} bytes long: the board keeps at most {max}",
+        max = record::MQTT_USER_MAX
+    )]
+    MqttLoginLength(&'static str, usize),
+    /// A Spotify option given with `--hub`.
+    #[error(
+        "{0} with --hub: a board fed by a hub has no Spotify login and asks Spotify nothing; leave {0} out"
+    )]
+    NotWithHub(&'static str),
 }
 
 /// A `--trust-root`: the certificate's DER and its name (as the board's boot log gives
@@ -499,6 +533,64 @@ pub fn check_wifi(wifi: &Wifi) -> Result<(), ProvisionError> {
     }
 }
 
+/// The hub a board is fed by, checked (`--hub`), with the broker's login from the
+/// config.
+#[derive(Debug, Clone)]
+pub struct HubLogin {
+    /// The URL as the record keeps it (trimmed; an empty path means the id `tonearm`).
+    pub url: String,
+    /// The broker's address and the hub's id, for messages: `mqtt://HOST:PORT/ID`.
+    pub shown: String,
+    /// `mqtt_username`.
+    pub user: Option<String>,
+    /// `mqtt_password` or `TONEARM_MQTT_PASSWORD`.
+    pub password: Option<SecretString>,
+}
+
+/// `--hub URL` checked as the board reads it (`tonearm_settings::hub::parse`: a user or
+/// password in the URL, a bad port or id are refused), `mqtts://` refused (no TLS to a
+/// broker on the boards yet), and the login from the config's `mqtt_username` and
+/// `mqtt_password` (or `TONEARM_MQTT_PASSWORD`), each within what the record keeps.
+pub fn hub_login(url: &str, mqtt: &crate::config::MqttConfig) -> Result<HubLogin, ProvisionError> {
+    use tonearm_settings::hub::{self, HubError};
+    let url = url.trim();
+    let hub = hub::parse(url).map_err(|e| match e {
+        HubError::Credentials => ProvisionError::HubCredentials,
+        other => ProvisionError::Hub(url.to_owned(), other.to_string()),
+    })?;
+    if hub.tls {
+        return Err(ProvisionError::Hub(
+            url.to_owned(),
+            "the board firmware has no TLS to a broker yet: use mqtt:// (a broker on the home network)"
+                .to_owned(),
+        ));
+    }
+    if url.len() > record::HUB_URL_MAX {
+        return Err(ProvisionError::HubLength(url.len()));
+    }
+    let user = mqtt.username.clone().filter(|u| !u.is_empty());
+    if let Some(u) = &user
+        && u.len() > record::MQTT_USER_MAX
+    {
+        return Err(ProvisionError::MqttLoginLength("mqtt_username", u.len()));
+    }
+    let password = mqtt.password.clone();
+    if let Some(p) = &password
+        && p.expose().len() > record::MQTT_PASSWORD_MAX
+    {
+        return Err(ProvisionError::MqttLoginLength(
+            "mqtt_password",
+            p.expose().len(),
+        ));
+    }
+    Ok(HubLogin {
+        url: url.to_owned(),
+        shown: hub.to_string(),
+        user,
+        password,
+    })
+}
+
 /// The partition image for `settings`.
 pub fn image(settings: &Settings<'_>) -> Result<Vec<u8>, ProvisionError> {
     let mut image = vec![0xFF; store::PARTITION_SIZE as usize];
@@ -561,6 +653,57 @@ mod tests {
         assert!(err("home", &"p".repeat(64)).contains("longer than 63"));
         assert!(err("home", "pässword").contains("printable ASCII"));
         assert!(err("home", "tab\there!").contains("printable ASCII"));
+    }
+
+    #[test]
+    fn hub_urls_and_logins() {
+        use crate::config::MqttConfig;
+        let login = MqttConfig {
+            username: Some("board".to_owned()),
+            password: Some(SecretString::new("mqtt-pw")),
+            ..MqttConfig::default()
+        };
+        let ok = hub_login(" mqtt://192.0.2.1/desk ", &login).expect("valid");
+        assert_eq!(ok.url, "mqtt://192.0.2.1/desk");
+        assert_eq!(ok.shown, "mqtt://192.0.2.1:1883/desk");
+        assert_eq!(ok.user.as_deref(), Some("board"));
+        assert_eq!(
+            ok.password.as_ref().map(SecretString::expose),
+            Some("mqtt-pw")
+        );
+        let anonymous = hub_login("mqtt://broker:1999", &MqttConfig::default()).expect("valid");
+        assert_eq!(anonymous.shown, "mqtt://broker:1999/tonearm");
+        assert!(anonymous.user.is_none() && anonymous.password.is_none());
+        let err = |url: &str, mqtt: &MqttConfig| {
+            let e = hub_login(url, mqtt).expect_err("refused").to_string();
+            assert_eq!(e.lines().count(), 1, "{e}");
+            assert!(!e.contains("mqtt-pw"), "{e}");
+            e
+        };
+        let with_login = err("mqtt://u:secret-in-url@broker/desk", &login);
+        assert!(with_login.contains("mqtt_username"), "{with_login}");
+        assert!(!with_login.contains("secret-in-url"), "{with_login}");
+        assert!(err("mqtts://broker/desk", &login).contains("no TLS to a broker"));
+        assert!(err("http://broker/desk", &login).contains("mqtt://HOST"));
+        assert!(err("mqtt://broker/Desk", &login).contains("id"));
+        assert!(err("mqtt://broker:0/desk", &login).contains("port"));
+        let long = format!("mqtt://{}/desk", "h".repeat(130));
+        assert!(err(&long, &login).contains("at most 128"));
+        let long_user = MqttConfig {
+            username: Some("u".repeat(65)),
+            ..MqttConfig::default()
+        };
+        assert!(err("mqtt://broker/desk", &long_user).contains("mqtt_username is 65 bytes"));
+        let long_pw = MqttConfig {
+            password: Some(SecretString::new("p".repeat(65))),
+            ..MqttConfig::default()
+        };
+        assert!(err("mqtt://broker/desk", &long_pw).contains("mqtt_password is 65 bytes"));
+        assert!(
+            ProvisionError::NotWithHub("--client-id")
+                .to_string()
+                .contains("leave --client-id out")
+        );
     }
 
     #[test]

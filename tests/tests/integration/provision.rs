@@ -586,3 +586,179 @@ fn bad_wifi_settings_and_an_existing_image_are_refused_before_the_browser() {
         .finish();
     assert_eq!(code, 2, "{stderr}");
 }
+
+// ---------------------------------------------------------------------------------------
+// `tonearm provision --hub URL`: a board fed by a hub, with no Spotify login at all.
+
+/// Runs `tonearm provision --config DIR/config.toml --out DIR/board.bin` plus `args` in a
+/// folder of its own (`config`: the config's text; none: an empty one), with the Wi-Fi from `env`
+/// and no Spotify variables; no server exists (nothing could be asked). Returns the
+/// exit code, standard output and error, and the folder.
+fn provision_hub(
+    config: Option<&str>,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (i32, String, String, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config_path = dir.path().join("config.toml");
+    std::fs::write(&config_path, config.unwrap_or_default()).expect("config");
+    let out = std::process::Command::new(tonearm_tests::tonearm_bin())
+        .arg("provision")
+        .arg("--config")
+        .arg(&config_path)
+        .arg("--out")
+        .arg(dir.path().join("board.bin"))
+        .args(args)
+        .env_remove("SPOTIFY_CLIENT_ID")
+        .env_remove("SPOTIFY_CLIENT_SECRET")
+        .env_remove("SPOTIFY_REFRESH_TOKEN")
+        .env_remove("TONEARM_MQTT_PASSWORD")
+        .env("TONEARM_WIFI_SSID", "home net")
+        .env("TONEARM_WIFI_PASSWORD", "hunter2hunter2")
+        .envs(env.iter().copied())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("tonearm runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        dir,
+    )
+}
+
+#[test]
+fn provision_hub_writes_the_hub_and_its_login_and_no_spotify_login() {
+    // The password from the environment, the user from the config (no client id there).
+    let (code, stdout, stderr, dir) = provision_hub(
+        Some("mqtt_username = \"board-user\"\n"),
+        &[
+            "--hub",
+            "mqtt://192.0.2.1:1884/desk",
+            "--tz",
+            CET,
+            "--night",
+            "23:00-07:00",
+        ],
+        &[("TONEARM_MQTT_PASSWORD", "broker-pw-from-env-71")],
+    );
+    assert_eq!(code, 0, "stderr: {stderr}");
+    let out = dir.path().join("board.bin");
+    assert_eq!(
+        stdout,
+        format!("espflash write-bin 0x3f0000 {}\n", out.display()),
+        "no authorize URL: the flash command only"
+    );
+    assert!(
+        stderr.contains(
+            "fed by the hub mqtt://192.0.2.1:1884/desk as user \"board-user\"; no Spotify login"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("broker-pw-from-env-71"), "{stderr}");
+    assert!(!stderr.contains("hunter2"), "{stderr}");
+    assert!(
+        stderr.contains("the broker's password: delete it"),
+        "{stderr}"
+    );
+    let (image, seq) = read_image(&out);
+    assert_eq!(seq, 1);
+    let (_, settings) = record::decode(&image[..store::SLOT_SIZE as usize]).expect("record");
+    assert_eq!(
+        settings,
+        Settings {
+            ssid: "home net",
+            password: "hunter2hunter2",
+            tz: Some(CET),
+            night: Some("23:00-07:00"),
+            hub_url: Some("mqtt://192.0.2.1:1884/desk"),
+            mqtt_user: Some("board-user"),
+            mqtt_password: Some("broker-pw-from-env-71"),
+            ..Settings::default()
+        },
+        "no client id, no refresh token, no login time, no budget"
+    );
+    // As the board reads it.
+    let hub = settings.hub().expect("valid").expect("a hub");
+    assert_eq!(
+        (hub.host, hub.port, hub.id, hub.tls),
+        ("192.0.2.1", 1884, "desk", false)
+    );
+    assert_eq!(hub.user, Some("board-user"));
+    assert_eq!(hub.password, Some("broker-pw-from-env-71"));
+    // The board's flash code reads the file as it is.
+    let mut store = Store::new(RamFlash(image), 0, store::SLOT_SIZE).expect("layout");
+    let mut buf = [0u8; record::RECORD_MAX];
+    let read = store.load(&mut buf).expect("readable").expect("a record");
+    assert_eq!(read.hub_url, Some("mqtt://192.0.2.1:1884/desk"));
+
+    // The password from the config; no path (the id `tonearm`); a config without MQTT
+    // keys gives a board that connects without a user.
+    let (code, _, stderr, dir) = provision_hub(
+        Some("mqtt_username = \"u\"\nmqtt_password = \"pw-in-config-55\"\n"),
+        &["--hub", "mqtt://broker.lan", "--tz", "UTC0"],
+        &[],
+    );
+    assert_eq!(code, 0, "stderr: {stderr}");
+    let (image, _) = read_image(&dir.path().join("board.bin"));
+    let (_, settings) = record::decode(&image[..store::SLOT_SIZE as usize]).expect("record");
+    let hub = settings.hub().expect("valid").expect("a hub");
+    assert_eq!(
+        (hub.host, hub.port, hub.id),
+        ("broker.lan", 1883, "tonearm")
+    );
+    assert_eq!(settings.mqtt_password, Some("pw-in-config-55"));
+    assert!(!stderr.contains("pw-in-config-55"), "{stderr}");
+    let (code, _, stderr, dir) = provision_hub(None, &["--hub", "mqtt://broker.lan/x"], &[]);
+    assert_eq!(code, 0, "stderr: {stderr}");
+    assert!(stderr.contains("without a user name"), "{stderr}");
+    assert!(
+        stderr.contains("holds your Wi-Fi password: delete it"),
+        "{stderr}"
+    );
+    let (image, _) = read_image(&dir.path().join("board.bin"));
+    let (_, settings) = record::decode(&image[..store::SLOT_SIZE as usize]).expect("record");
+    assert_eq!((settings.mqtt_user, settings.mqtt_password), (None, None));
+}
+
+#[test]
+fn provision_hub_refuses_what_a_board_fed_by_a_hub_cannot_use() {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["--hub", "mqtt://user:pw-in-url-93@broker/desk"],
+            "must not carry a user or password",
+        ),
+        (&["--hub", "mqtts://broker/desk"], "no TLS to a broker yet"),
+        (&["--hub", "http://broker/desk"], "mqtt://HOST"),
+        (&["--hub", "mqtt://broker/Desk"], "id"),
+        (
+            &["--hub", "mqtt://broker/desk", "--client-id", "abc"],
+            "--client-id with --hub",
+        ),
+        (
+            &["--hub", "mqtt://broker/desk", "--daily-requests", "700"],
+            "--daily-requests with --hub",
+        ),
+        (
+            &["--hub", "mqtt://broker/desk", "--no-browser"],
+            "--no-browser with --hub",
+        ),
+    ];
+    for (args, want) in cases {
+        let (code, stdout, stderr, dir) = provision_hub(None, args, &[]);
+        assert_eq!(code, 1, "{args:?}: {stderr}");
+        assert_eq!(stdout, "", "{args:?}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.contains(want), "{args:?}: want {want:?} in {stderr}");
+        assert!(!stderr.contains("pw-in-url-93"), "{stderr}");
+        assert!(
+            !dir.path().join("board.bin").exists(),
+            "{args:?}: nothing written"
+        );
+    }
+    // A login the record cannot keep.
+    let long = format!("mqtt_username = \"{}\"\n", "u".repeat(65));
+    let (code, _, stderr, _) = provision_hub(Some(&long), &["--hub", "mqtt://broker/desk"], &[]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("mqtt_username is 65 bytes"), "{stderr}");
+}

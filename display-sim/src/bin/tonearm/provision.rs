@@ -5,10 +5,11 @@ use std::path::{Path, PathBuf};
 
 use tonearm_settings::record::{self, Settings};
 use tonearm_settings::store;
+use tonearm_sim::config::Config;
 use tonearm_sim::oauth::{self, Flow, Tokens};
 use tonearm_sim::provision::{
-    ProvisionError, board_options, check_out, check_wifi, image, read_trust_roots, read_wifi,
-    write_image,
+    ProvisionError, board_options, check_out, check_wifi, hub_login, image, read_trust_roots,
+    read_wifi, write_image,
 };
 use tonearm_sim::token_store::now_epoch_s;
 
@@ -40,6 +41,12 @@ pub struct ProvisionArgs {
     /// Up to twice. The board still verifies every connection.
     #[arg(long = "trust-root", value_name = "FILE")]
     pub trust_root: Vec<PathBuf>,
+    /// A board fed by this hub (tonearm hub) instead of a Spotify login of its own:
+    /// mqtt://HOST[:PORT]/ID (an empty path means tonearm). No browser, no client id; the
+    /// broker's user and password come from the config (mqtt_username, mqtt_password) or
+    /// TONEARM_MQTT_PASSWORD, never from here.
+    #[arg(long, value_name = "URL")]
+    pub hub: Option<String>,
     /// The browser login, as for `tonearm login`.
     #[command(flatten)]
     pub login: LoginArgs,
@@ -47,6 +54,9 @@ pub struct ProvisionArgs {
 
 /// Runs `tonearm provision`.
 pub fn run(args: &ProvisionArgs, config_path: Option<&Path>) -> anyhow::Result<()> {
+    if let Some(url) = &args.hub {
+        return run_hub(args, url, config_path);
+    }
     let timeout = timeout_of(args.login.timeout)?;
     if args.login.port == 0 {
         anyhow::bail!(
@@ -145,6 +155,88 @@ pub fn run(args: &ProvisionArgs, config_path: Option<&Path>) -> anyhow::Result<(
     eprintln!(
         "tonearm: {out} holds your Wi-Fi password and a Spotify login: delete it once flashed"
     );
+    Ok(())
+}
+
+/// `tonearm provision --hub URL`: a board fed by a hub, with no Spotify login at all.
+fn run_hub(args: &ProvisionArgs, url: &str, config_path: Option<&Path>) -> anyhow::Result<()> {
+    if args.login.client_id.is_some() {
+        return Err(ProvisionError::NotWithHub("--client-id").into());
+    }
+    if args.login.no_browser {
+        return Err(ProvisionError::NotWithHub("--no-browser").into());
+    }
+    if args.daily_requests.is_some() {
+        return Err(ProvisionError::NotWithHub("--daily-requests").into());
+    }
+    check_out(&args.out, args.force)?;
+    let board = board_options(args.tz.as_deref(), None, args.night.as_deref())?;
+    let trust_roots = read_trust_roots(&args.trust_root)?;
+    // The broker's login, as `tonearm run --hub` reads it (no client id needed).
+    let config = Config::load_for_hub_display(config_path)?;
+    let hub = hub_login(url, &config.mqtt)?;
+    let wifi = read_wifi()?;
+    check_wifi(&wifi)?;
+    if tonearm_sim::interrupted() {
+        return Err(ProvisionError::Interrupted.into());
+    }
+    let night = board.night.map(|n| n.to_string());
+    let settings = Settings {
+        ssid: &wifi.ssid,
+        password: wifi.password.expose(),
+        tz: board.tz.rule.as_deref(),
+        night: night.as_deref(),
+        roots: [
+            trust_roots.first().map(|r| r.der.as_slice()),
+            trust_roots.get(1).map(|r| r.der.as_slice()),
+        ],
+        hub_url: Some(&hub.url),
+        mqtt_user: hub.user.as_deref(),
+        mqtt_password: hub.password.as_ref().map(|p| p.expose()),
+        ..Settings::default()
+    };
+    let image = image(&settings)?;
+    write_image(&args.out, &image, args.force).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            anyhow::Error::from(ProvisionError::Exists(args.out.clone()))
+        } else {
+            anyhow::Error::from(e.source).context(format!("cannot write {}", args.out.display()))
+        }
+    })?;
+    let out = args.out.display();
+    let who = match &hub.user {
+        Some(u) => format!("as user \"{}\"", u.escape_debug()),
+        None => "without a user name".to_owned(),
+    };
+    eprintln!(
+        "tonearm: wrote {out}: the board's settings ({} bytes: Wi-Fi \"{}\", fed by the hub {} {who}; no Spotify login{})",
+        store::PARTITION_SIZE,
+        wifi.ssid.escape_debug(),
+        hub.shown,
+        board.summary()
+    );
+    for root in &trust_roots {
+        eprintln!(
+            "tonearm: the board also trusts {} (from {})",
+            root.name,
+            root.path.display()
+        );
+    }
+    if let Some(line) = board.tz.note() {
+        eprintln!("tonearm: {line}");
+    }
+    eprintln!("tonearm: flash it into the board's settings partition with:");
+    println!(
+        "espflash write-bin {:#x} {}",
+        store::PARTITION_OFFSET,
+        shell_quote(&args.out)
+    );
+    let secrets = if hub.password.is_some() {
+        "your Wi-Fi password and the broker's password"
+    } else {
+        "your Wi-Fi password"
+    };
+    eprintln!("tonearm: {out} holds {secrets}: delete it once flashed");
     Ok(())
 }
 
