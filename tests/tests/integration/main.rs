@@ -1,6 +1,7 @@
 //! Tonearm's cross-crate tests: one integration-test binary with modules.
 
 mod board;
+mod board_hub;
 mod demo;
 mod features;
 mod golden;

@@ -1,0 +1,611 @@
+//! A board fed by a hub, end to end on the host: the kit's hub mode
+//! (`tonearm_kit::hub`, `Kit::run_hub`: the loop and the MQTT client a board runs, over
+//! a `Network` of std sockets, on embassy-time's mock driver kept in step with the real
+//! clock) against a real mosquitto on 127.0.0.1 (`tonearm_tests::mosquitto`), its settings
+//! written by `tonearm provision --hub`, beside the host's own hub-fed display
+//! (`tonearm run --hub --headless --events`) on the same broker.
+//!
+//! The hub's messages are published as `tonearm hub` publishes them (retained `state` and
+//! `availability`, QoS 1, MQTT 5), with `mosquitto_pub`: the board and the host show the
+//! same screens (their event lines, but for `t_ms`, are the same list); a press on the
+//! board goes out as the hub's command; `offline` when the hub's will says so and within
+//! seconds of the broker stopping; back when it restarts and the hub publishes again.
+
+use std::future::Future;
+use std::io::{Read as _, Write as _};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream};
+use std::path::Path;
+use std::pin::pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime};
+
+use embassy_time::MockDriver;
+use embedded_graphics::pixelcolor::Rgb565;
+use embedded_graphics::prelude::*;
+use serde_json::Value;
+use tonearm_core::session::Control;
+use tonearm_firmware::events::EventLine;
+use tonearm_firmware::{App, BandRenderer, Profile};
+use tonearm_kit::board::{Backlight, Buttons, Log, Network, NoWallClock};
+use tonearm_kit::hub::{Buffers, HubSource};
+use tonearm_kit::run::{Kit, now_ms};
+use tonearm_kit::settings::RECORD_MAX;
+use tonearm_settings::embedded_storage::nor_flash::{
+    ErrorType, NorFlash, NorFlashErrorKind, ReadNorFlash,
+};
+use tonearm_tests::mosquitto::{Mosquitto, Recorder};
+
+use crate::run_live::Run;
+
+const ID: &str = "desk";
+const HUB_USER: &str = "tonearm-hub";
+const HUB_PASSWORD: &str = "hub-broker-pw-3e7a";
+const BOARD_USER: &str = "tonearm-board";
+const BOARD_PASSWORD: &str = "board-broker-pw-c41d";
+/// How long a screen may take to come.
+const T: Duration = Duration::from_secs(20);
+
+/// embassy-time's mock driver is one clock for the process: one board at a time.
+static MOCK_CLOCK: Mutex<()> = Mutex::new(());
+
+// ---------------------------------------------------------------------------------------
+// The board's network: std sockets, loopback only.
+
+/// Every name is this machine; SNTP is answered from this computer's clock without a
+/// packet sent; TCP connections are std sockets, non-blocking (a read with nothing to
+/// read is pending: the driver polls again a millisecond later).
+struct HostNet;
+
+struct HostTcp(TcpStream);
+
+#[derive(Debug)]
+struct IoError(std::io::ErrorKind);
+
+impl std::fmt::Display for IoError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl std::error::Error for IoError {}
+
+impl embedded_io_async::Error for IoError {
+    fn kind(&self) -> embedded_io_async::ErrorKind {
+        embedded_io_async::ErrorKind::Other
+    }
+}
+
+impl embedded_io_async::ErrorType for HostTcp {
+    type Error = IoError;
+}
+
+fn would_block(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted
+    )
+}
+
+impl embedded_io_async::Read for HostTcp {
+    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, IoError> {
+        std::future::poll_fn(|_| match self.0.read(buf) {
+            Err(e) if would_block(&e) => Poll::Pending,
+            r => Poll::Ready(r.map_err(|e| IoError(e.kind()))),
+        })
+        .await
+    }
+}
+
+impl embedded_io_async::Write for HostTcp {
+    async fn write(&mut self, buf: &[u8]) -> Result<usize, IoError> {
+        std::future::poll_fn(|_| match self.0.write(buf) {
+            Err(e) if would_block(&e) => Poll::Pending,
+            r => Poll::Ready(r.map_err(|e| IoError(e.kind()))),
+        })
+        .await
+    }
+    async fn flush(&mut self) -> Result<(), IoError> {
+        Ok(())
+    }
+}
+
+impl Network for HostNet {
+    type Error = String;
+    type Tcp<'a> = HostTcp;
+
+    fn is_up(&self) -> bool {
+        true
+    }
+
+    async fn resolve(&mut self, _host: &str) -> Result<IpAddr, String> {
+        Ok(IpAddr::V4(Ipv4Addr::LOCALHOST))
+    }
+
+    async fn connect(&mut self, addr: IpAddr, port: u16) -> Result<HostTcp, String> {
+        assert!(
+            addr.is_loopback(),
+            "the board's test connects to loopback only"
+        );
+        let s = TcpStream::connect_timeout(&SocketAddr::new(addr, port), Duration::from_secs(2))
+            .map_err(|e| e.to_string())?;
+        s.set_nonblocking(true).map_err(|e| e.to_string())?;
+        s.set_nodelay(true).map_err(|e| e.to_string())?;
+        Ok(HostTcp(s))
+    }
+
+    async fn exchange_udp(
+        &mut self,
+        _addr: IpAddr,
+        port: u16,
+        _request: &[u8],
+        reply: &mut [u8],
+    ) -> Result<usize, String> {
+        assert_eq!(port, 123, "only SNTP");
+        let unix = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let ntp = u32::try_from(unix + 2_208_988_800).unwrap();
+        reply[..48].fill(0);
+        reply[0] = 0x24; // server, version 4
+        reply[1] = 2; // stratum
+        reply[40..44].copy_from_slice(&ntp.to_be_bytes());
+        Ok(48)
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The board's other parts.
+
+/// Frames counted, backlight ignored.
+struct Panel;
+
+impl tonearm_firmware::BandSink<Rgb565> for Panel {
+    type Error = core::convert::Infallible;
+    fn push_band(
+        &mut self,
+        _area: embedded_graphics::primitives::Rectangle,
+        _pixels: &[Rgb565],
+    ) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
+impl Backlight for Panel {
+    fn set_backlight(&mut self, _on: bool) {}
+}
+
+/// One press at a time, set by the test.
+struct TestButtons(Arc<Mutex<Option<Control>>>);
+
+impl Buttons for TestButtons {
+    fn sample(&mut self, _now_ms: u64) -> Option<Control> {
+        self.0.lock().unwrap().take()
+    }
+}
+
+/// The log lines, and the event lines as a board's UART prints them (a line when what
+/// shows changes: `EventLine::differs`), parsed back.
+struct TestLog {
+    lines: Arc<Mutex<Vec<String>>>,
+    events: Arc<Mutex<Vec<Value>>>,
+    last: Option<EventLine>,
+}
+
+impl Log for TestLog {
+    fn line(&mut self, args: core::fmt::Arguments<'_>) {
+        self.lines.lock().unwrap().push(args.to_string());
+    }
+
+    fn drawn(&mut self, now_ms: u64, event: &EventLine) {
+        if self.last.as_ref().is_some_and(|l| !event.differs(l)) {
+            return;
+        }
+        let mut json = String::new();
+        event.write_json(now_ms, &mut json).unwrap();
+        let v: Value = serde_json::from_str(&json).expect("an event line is JSON");
+        self.events.lock().unwrap().push(v);
+        self.last = Some(event.clone());
+    }
+}
+
+/// A settings image as NOR flash.
+struct RamFlash(Vec<u8>);
+
+impl ErrorType for RamFlash {
+    type Error = NorFlashErrorKind;
+}
+
+impl ReadNorFlash for RamFlash {
+    const READ_SIZE: usize = 1;
+    fn read(&mut self, offset: u32, bytes: &mut [u8]) -> Result<(), Self::Error> {
+        let at = offset as usize;
+        bytes.copy_from_slice(&self.0[at..at + bytes.len()]);
+        Ok(())
+    }
+    fn capacity(&self) -> usize {
+        self.0.len()
+    }
+}
+
+impl NorFlash for RamFlash {
+    const WRITE_SIZE: usize = 4;
+    const ERASE_SIZE: usize = 4096;
+    fn erase(&mut self, from: u32, to: u32) -> Result<(), Self::Error> {
+        self.0[from as usize..to as usize].fill(0xFF);
+        Ok(())
+    }
+    fn write(&mut self, offset: u32, bytes: &[u8]) -> Result<(), Self::Error> {
+        let at = offset as usize;
+        self.0[at..at + bytes.len()].copy_from_slice(bytes);
+        Ok(())
+    }
+}
+
+/// Polls `fut` until it is ready, or until `stop` is set, every millisecond, moving the
+/// mock clock on with the real one.
+fn drive<F: Future>(fut: F, stop: &AtomicBool, clock: &mut RealClock) -> Option<F::Output> {
+    let mut fut = pin!(fut);
+    let mut cx = Context::from_waker(Waker::noop());
+    while !stop.load(Ordering::Relaxed) {
+        if let Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
+            return Some(v);
+        }
+        std::thread::sleep(Duration::from_millis(1));
+        clock.catch_up();
+    }
+    None
+}
+
+/// The mock driver's time kept at the real time since the board's start.
+struct RealClock {
+    start: Instant,
+    advanced_ms: u64,
+}
+
+impl RealClock {
+    fn new() -> Self {
+        MockDriver::get().reset();
+        RealClock {
+            start: Instant::now(),
+            advanced_ms: 0,
+        }
+    }
+
+    fn catch_up(&mut self) {
+        let real = u64::try_from(self.start.elapsed().as_millis()).unwrap();
+        if real > self.advanced_ms {
+            MockDriver::get().advance(embassy_time::Duration::from_millis(real - self.advanced_ms));
+            self.advanced_ms = real;
+        }
+    }
+}
+
+/// The board: the kit's boot and `Kit::run_hub` in a thread of its own, until dropped.
+struct Board {
+    lines: Arc<Mutex<Vec<String>>>,
+    events: Arc<Mutex<Vec<Value>>>,
+    press: Arc<Mutex<Option<Control>>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Board {
+    /// Boots a board whose settings partition holds `image`.
+    fn start(image: Vec<u8>) -> Board {
+        let lines: Arc<Mutex<Vec<String>>> = Arc::default();
+        let events: Arc<Mutex<Vec<Value>>> = Arc::default();
+        let press: Arc<Mutex<Option<Control>>> = Arc::default();
+        let stop = Arc::new(AtomicBool::new(false));
+        let (l, e, p, s) = (lines.clone(), events.clone(), press.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            let _one_clock = MOCK_CLOCK.lock().unwrap_or_else(|e| e.into_inner());
+            let mut clock = RealClock::new();
+            let profile = Profile::Square240x240;
+            let mut band = vec![Rgb565::BLACK; 240 * 20];
+            let mut renderer = BandRenderer::new(&mut band, profile.size());
+            let log = TestLog {
+                lines: l,
+                events: e,
+                last: None,
+            };
+            let mut kit = Kit::new(
+                profile,
+                &mut renderer,
+                Panel,
+                TestButtons(p),
+                NoWallClock,
+                (),
+                log,
+            );
+            let mut buf = Box::new([0u8; RECORD_MAX]);
+            let Some((_store, settings)) = drive(
+                kit.load_settings(RamFlash(image), 0, 4096, &mut buf),
+                &s,
+                &mut clock,
+            ) else {
+                return;
+            };
+            let mut app = Box::new(App::<Rgb565, HubSource>::new(
+                profile,
+                HubSource::new(now_ms()),
+            ));
+            let mut bufs = Box::new(Buffers::new());
+            let mut net = HostNet;
+            let run = kit.run_hub(
+                &mut app,
+                &mut net,
+                &mut bufs,
+                &settings,
+                0x0052_5400_1234_5441,
+                "pool.ntp.org",
+            );
+            let _ = drive(run, &s, &mut clock);
+        });
+        Board {
+            lines,
+            events,
+            press,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// The first event line from `from` on that shows `screen` (and `title`), and its
+    /// index.
+    fn wait_for(&self, from: usize, screen: &str, title: Option<&str>) -> (usize, Value) {
+        let deadline = Instant::now() + T;
+        loop {
+            {
+                let events = self.events.lock().unwrap();
+                if let Some((i, ev)) = events.iter().enumerate().skip(from).find(|(_, ev)| {
+                    ev["screen"] == screen && title.is_none_or(|t| ev["title"] == t)
+                }) {
+                    return (i, ev.clone());
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the board: no {screen} {title:?} in {T:?}; events {:#?}\nlog:\n{}",
+                self.events.lock().unwrap(),
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn count(&self) -> usize {
+        self.events.lock().unwrap().len()
+    }
+
+    fn events(&self) -> Vec<Value> {
+        self.events.lock().unwrap().clone()
+    }
+
+    fn log(&self) -> String {
+        self.lines.lock().unwrap().join("\n")
+    }
+
+    fn press(&self, control: Control) {
+        *self.press.lock().unwrap() = Some(control);
+    }
+}
+
+impl Drop for Board {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The hub's messages.
+
+fn topic(leaf: &str) -> String {
+    format!("tonearm/{ID}/{leaf}")
+}
+
+fn unix_ms() -> u64 {
+    u64::try_from(
+        SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap()
+            .as_millis(),
+    )
+    .unwrap()
+}
+
+/// A state message as `tonearm hub` writes it (`docs/hub-state.md`).
+fn state(seq: u64, title: &str, playing: bool) -> String {
+    serde_json::json!({
+        "v": 1, "seq": seq,
+        "screen": if playing { "now_playing" } else { "paused" },
+        "kind": "track", "title": title, "artists": ["Opeth"], "album": "Damnation",
+        "show": null, "is_playing": playing, "progress_ms": 61_000, "at_ms": unix_ms(),
+        "duration_ms": 463_000,
+        "device": {"name": "Kitchen", "type": "Speaker", "volume_percent": 40,
+                   "is_restricted": false, "supports_volume": true},
+        "shuffle": false, "repeat": "off", "cover_url": null, "disallows": [],
+        "notice": null, "warnings": [], "login_ends_s": null, "dark": false,
+        "health": {"state": "good", "since_ms": null, "until_ms": null, "reason": null},
+        "liked": true, "up_next": null
+    })
+    .to_string()
+}
+
+/// Publishes as the hub does: retained, as the hub's user.
+fn hub_says(broker: &Mosquitto, leaf: &str, payload: &str) {
+    broker
+        .publish(&topic(leaf), payload.as_bytes(), true)
+        .unwrap_or_else(|e| panic!("mosquitto_pub: {e}"));
+}
+
+/// An event line without `t_ms` (the board counts from its boot, the host from its
+/// start).
+fn norm(ev: &Value) -> Value {
+    let mut v = ev.clone();
+    if let Some(o) = v.as_object_mut() {
+        o.remove("t_ms");
+    }
+    v
+}
+
+/// The board's settings, as `tonearm provision --hub` writes them for this broker.
+fn provision(dir: &Path, broker: &Mosquitto) -> Vec<u8> {
+    let config = dir.join("board.toml");
+    std::fs::write(
+        &config,
+        format!("mqtt_username = \"{BOARD_USER}\"\nmqtt_password = \"{BOARD_PASSWORD}\"\n"),
+    )
+    .unwrap();
+    let out = dir.join("board.bin");
+    let url = format!("{}/{ID}", broker.url());
+    let run = std::process::Command::new(tonearm_tests::tonearm_bin())
+        .args(["provision", "--tz", "UTC0", "--hub", &url, "--config"])
+        .arg(&config)
+        .arg("--out")
+        .arg(&out)
+        .env_remove("TONEARM_MQTT_PASSWORD")
+        .env("TONEARM_WIFI_SSID", "test net")
+        .env("TONEARM_WIFI_PASSWORD", "")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "provision: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    std::fs::read(&out).unwrap()
+}
+
+#[test]
+fn a_board_fed_by_a_hub_shows_what_the_hosts_display_shows() {
+    let mut broker = Mosquitto::builder()
+        .user(HUB_USER, HUB_PASSWORD)
+        .user(BOARD_USER, BOARD_PASSWORD)
+        .start();
+    let dir = tempfile::tempdir().unwrap();
+    let image = provision(dir.path(), &broker);
+    // The hub is there, a track paused (retained, as the hub leaves them).
+    hub_says(&broker, "availability", "online");
+    hub_says(&broker, "state", &state(1, "Windowpane", false));
+    let commands = Recorder::connect(broker.port(), HUB_USER, HUB_PASSWORD, &topic("command"));
+    commands.wait_subscribed(T).unwrap();
+
+    let board = Board::start(image);
+    let display_config = dir.path().join("display.toml");
+    std::fs::write(
+        &display_config,
+        format!("mqtt_username = \"{BOARD_USER}\"\nmqtt_password = \"{BOARD_PASSWORD}\"\n"),
+    )
+    .unwrap();
+    let url = format!("{}/{ID}", broker.url());
+    let mut host = Run::start(&display_config, &["--hub", &url, "--duration", "120"]);
+
+    // The retained state, on both.
+    let (at, _) = board.wait_for(0, "paused", Some("Windowpane"));
+    host.wait_for("paused", Some("Windowpane"), T);
+    let log = board.log();
+    assert!(
+        log.contains(&format!(
+            "hub: mqtt://127.0.0.1:{}/{ID} as {BOARD_USER} (client tonearm-board-0052540012345441)",
+            broker.port()
+        )),
+        "{log}"
+    );
+    assert!(log.contains("hub: broker connected"), "{log}");
+    assert!(log.contains("time of day known"), "{log}");
+    assert!(!log.contains(BOARD_PASSWORD), "no secret in the log: {log}");
+
+    // A new state.
+    hub_says(&broker, "state", &state(2, "Blackest Eyes", true));
+    let (at, _) = board.wait_for(at, "now_playing", Some("Blackest Eyes"));
+    host.wait_for("now_playing", Some("Blackest Eyes"), T);
+
+    // A press on the board: the hub's command, once, not retained.
+    board.press(Control::PlayPause);
+    let m = commands
+        .wait_for_topic(&topic("command"), T)
+        .unwrap_or_else(|| panic!("no command; board log:\n{}", board.log()));
+    assert_eq!(m.text(), "play_pause");
+    assert!(!m.retain);
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(commands.on(&topic("command")).len(), 1);
+
+    // A 1 MiB message on `state` never reaches the board (its Maximum Packet Size is
+    // 8 KiB: the broker drops it for this client), a malformed one is ignored, and the
+    // hub's next publish replaces both; the link holds all along.
+    hub_says(&broker, "state", &"x".repeat(1 << 20));
+    hub_says(&broker, "state", "{\"v\":1,\"seq\":");
+    hub_says(&broker, "state", &state(3, "Harvest", true));
+    let (at, _) = board.wait_for(at, "now_playing", Some("Harvest"));
+    host.wait_for("now_playing", Some("Harvest"), T);
+    let log = board.log();
+    assert!(
+        log.contains("hub: a state message ignored (13 bytes): not a state message"),
+        "{log}"
+    );
+    assert!(!log.contains("unreachable"), "the link held: {log}");
+
+    // The hub's will: offline, the last title kept.
+    hub_says(&broker, "availability", "offline");
+    let (at, _) = board.wait_for(at, "offline", Some("Harvest"));
+    host.wait_for("offline", Some("Harvest"), T);
+    hub_says(&broker, "availability", "online");
+    hub_says(&broker, "state", &state(4, "Windowpane", false));
+    let (at, _) = board.wait_for(at, "paused", Some("Windowpane"));
+    host.wait_for("paused", Some("Windowpane"), T);
+
+    // The broker stops: offline within the 3 s of the contract (and the link's own
+    // detection), then back once it restarts and the hub publishes again (a restarted
+    // broker without persistence has lost every retained message).
+    let n = board.count();
+    let stopped = Instant::now();
+    broker.stop();
+    let (at, _) = board.wait_for(at.max(n), "offline", Some("Windowpane"));
+    let took = stopped.elapsed();
+    assert!(
+        took < Duration::from_secs(6),
+        "offline {took:?} after the broker stopped"
+    );
+    host.wait_for("offline", Some("Windowpane"), T);
+    std::thread::sleep(Duration::from_secs(2));
+    broker.restart();
+    hub_says(&broker, "availability", "online");
+    hub_says(&broker, "state", &state(5, "Windowpane", false));
+    board.wait_for(at, "paused", Some("Windowpane"));
+    host.wait_for("paused", Some("Windowpane"), Duration::from_secs(40));
+    let log = board.log();
+    assert!(log.contains("hub: broker unreachable"), "{log}");
+    assert!(
+        log.matches("hub: broker connected").count() >= 2,
+        "reconnected: {log}"
+    );
+
+    // The same screens, line for line.
+    std::thread::sleep(Duration::from_millis(500));
+    while host.next_event(Duration::from_millis(300)).is_some() {}
+    let board_lines: Vec<Value> = board.events().iter().map(norm).collect();
+    let host_lines: Vec<Value> = host.seen.iter().map(norm).collect();
+    eprintln!(
+        "board_hub: offline {took:?} after the broker stopped; the board's lines:\n{}",
+        board
+            .events()
+            .iter()
+            .map(Value::to_string)
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    assert_eq!(
+        board_lines,
+        host_lines,
+        "the board's event lines are the host's\nboard log:\n{}",
+        board.log()
+    );
+}
