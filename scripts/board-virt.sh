@@ -125,7 +125,13 @@ set +e
 "${ns[@]}" "$0" --inside "$dir" "$elf" "$driver" "$tonearm" "${BOARD_VIRT_ONLY:-}" 2>"$dir/driver.err" | tee "$out"
 set -e
 timings+=("$(printf 'board-virt: stage %-22s %4ds' scenarios "$(( $(date +%s) - t0 ))")")
-grep -h '^budget:' "$dir"/*.uart.log 2>/dev/null | tail -n1 | sed 's/^/board-virt: /' || true
+# The budgets: the board prints them every 30 s; the peaks over every run.
+budgets=$(grep -h ' budget: ' "$dir"/*.uart.log 2>/dev/null || true)
+if [ -n "$budgets" ]; then
+  echo "$budgets" | tail -n1 | sed 's/^ *[0-9.]* budget: /board-virt: budget (last run): /'
+  peak() { echo "$budgets" | sed -n "s/.*$1 \([0-9]*\) B.*/\1/p" | sort -n | tail -n1; }
+  echo "board-virt: budget (all runs): peak stack $(peak 'peak stack') B, heap peak $(peak 'heap peak') B"
+fi
 passed=$(grep -c '^board-virt: PASS' "$out" || true)
 ran=$(grep -c -E '^board-virt: (PASS|FAIL) ' "$out" || true)
 if [ -n "${BOARD_VIRT_ONLY:-}" ]; then scenarios_total=$ran; fi

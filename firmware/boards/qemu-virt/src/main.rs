@@ -215,17 +215,6 @@ async fn board(spawner: Spawner) {
 
     let settings_buf = mk_static!([u8; RECORD_MAX], [0; RECORD_MAX]);
     let save_buf = mk_static!([u8; RECORD_MAX], [0; RECORD_MAX]);
-    // The kit halts on `setup_needed` without a record (and draws it); its event line
-    // comes from here, as the app's come from `UartLog::drawn`.
-    let record = tonearm_settings::Store::new(pflash::Pflash::take(), 0, pflash::BLOCK as u32)
-        .ok()
-        .and_then(|mut s| s.load(&mut settings_buf[..]).ok().flatten().map(|_| ()));
-    if record.is_none() {
-        kit.log().drawn(
-            now_ms(),
-            &EventLine::new(tonearm_firmware::Screen::SetupNeeded, ""),
-        );
-    }
     let (store, settings) = kit
         .load_settings(
             pflash::Pflash::take(),
@@ -293,12 +282,13 @@ async fn address_task(stack: Stack<'static>) {
 /// Prints the memory budgets (peaks so far).
 fn report() {
     println!(
-        "budget: flash {} B, static RAM {} B (TLS buffers {} B, heap {} B, DMA {} B), peak stack {} B of {} B, heap peak {} B",
+        "budget: flash {} B, static RAM {} B (TLS buffers {} B, heap {} B, DMA {} B of which {} B in use), peak stack {} B of {} B, heap peak {} B",
         mem::flash_bytes(),
         mem::static_ram(),
         Buffers::SIZE,
         mem::HEAP_BYTES,
         virtio::DMA_BYTES,
+        virtio::dma_pages_used() * 4096,
         mem::peak_stack(),
         mem::stack_size(),
         mem::HEAP.peak()

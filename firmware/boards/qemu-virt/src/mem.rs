@@ -105,11 +105,6 @@ impl PeakHeap {
     pub fn peak(&self) -> usize {
         self.peak.load(Ordering::Relaxed)
     }
-
-    /// What the heap holds now.
-    pub fn used(&self) -> usize {
-        self.used.load(Ordering::Relaxed)
-    }
 }
 
 // SAFETY: forwards to the LLFF heap; only counts.

@@ -23,16 +23,6 @@ pub fn write_bytes(bytes: &[u8]) {
     }
 }
 
-/// A `fmt::Write` straight to the UART.
-pub struct Uart;
-
-impl fmt::Write for Uart {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        write_bytes(s.as_bytes());
-        Ok(())
-    }
-}
-
 /// A line being formatted (cut at 512 bytes), sent whole.
 pub struct Line(pub heapless::String<512>);
 
