@@ -368,7 +368,7 @@ impl House {
             &spotify,
             Some(REFRESH),
             &format!(
-                "{ROOMY_BUDGET}poll_playing_s = 2\npoll_paused_s = 2\n\
+                "{ROOMY_BUDGET}poll_paused_s = 5\n\
                  mqtt_url = \"{}\"\nmqtt_username = \"{HUB_USER}\"\n\
                  mqtt_password = \"{HUB_PASSWORD}\"\n{extra}",
                 broker.url()
@@ -485,6 +485,65 @@ fn steps_from(events: &[Value], title: &str) -> Vec<(String, String)> {
         }
     }
     out
+}
+
+/// Waits until the display printed a line for which `want` holds, then until it has
+/// been quiet for a second (bounded: 15 s in all).
+fn settle(run: &mut Run, want: impl Fn(&Value) -> bool) {
+    let deadline = Instant::now() + T;
+    while !run.seen.iter().any(&want) {
+        assert!(
+            Instant::now() < deadline,
+            "display: no such line in {T:?}: {:?}\n{}",
+            run.seen,
+            run.stderr()
+        );
+        let _ = run.next_event(Duration::from_millis(100));
+    }
+    while run.next_event(Duration::from_secs(1)).is_some() {
+        assert!(
+            Instant::now() < deadline,
+            "display never quiet: {:?}",
+            run.seen
+        );
+    }
+}
+
+/// Waits for the display's `screen` (with `title`); on failure says what the display saw
+/// and printed, and `context()`.
+fn shows(
+    run: &mut Run,
+    screen: &str,
+    title: Option<&str>,
+    timeout: Duration,
+    context: impl Fn() -> String,
+) {
+    let deadline = Instant::now() + timeout;
+    let mut checked = 0;
+    loop {
+        let hit = run.seen[checked..]
+            .iter()
+            .any(|e| e["screen"] == screen && title.is_none_or(|t| e["title"] == t));
+        if hit {
+            return;
+        }
+        checked = run.seen.len();
+        if Instant::now() > deadline {
+            panic!(
+                "display: no {screen} {title:?} in {timeout:?}; saw {:?}\ndisplay stderr:\n{}\n{}",
+                run.seen,
+                tail(&run.stderr(), 30),
+                context()
+            );
+        }
+        let _ = run.next_event(Duration::from_millis(100));
+    }
+}
+
+/// The last `n` lines of `text`.
+fn tail(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
 /// Runs `cmd` to its end, within `timeout` (killed and a panic after it).
@@ -646,11 +705,15 @@ fn a_steady_song_publishes_no_state_per_poll_and_its_cover_is_small() {
     let mut hub = house.hub(&[]);
     hub.wait_for("now_playing", Some("Song A"), T);
     let state = wait_state(&rec, 0, "Song A", T);
-    // Let the late keys (heart, up next) come, then count for 8 s (four polls at 2 s).
-    std::thread::sleep(Duration::from_secs(3));
+    // Let the late keys (the heart) come, then count for 11 s (two polls at 5 s).
+    rec.wait_for(T, |m| {
+        m.topic == state_topic() && m.json().is_some_and(|v| !v["liked"].is_null())
+    })
+    .expect("a state with the heart");
+    std::thread::sleep(Duration::from_millis(500));
     let polls = house.requests_to(Route::Player).len();
     let n = rec.on(&state_topic()).len();
-    std::thread::sleep(Duration::from_secs(8));
+    std::thread::sleep(Duration::from_secs(11));
     assert!(
         house.requests_to(Route::Player).len() >= polls + 2,
         "the hub polls"
@@ -718,6 +781,25 @@ fn a_display_started_after_the_hub_shows_the_retained_state_within_3_s() {
     );
 }
 
+/// Waits until the fake saw `n` requests on `route` (the session's ceiling of 12
+/// requests in 30 s may hold a press back for a while: up to 30 s).
+fn wait_requests(house: &House, hub: &Hub, route: Route, n: usize) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while house.requests_to(route).len() < n {
+        assert!(
+            Instant::now() < deadline,
+            "{n} {route:?} not sent: {}\nrequests: {:?}",
+            tail(&hub.stderr(), 20),
+            house
+                .requests()
+                .iter()
+                .map(|r| format!("{:?} {} {}", r.at, r.method, r.path()))
+                .collect::<Vec<_>>()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 #[test]
 fn a_command_from_home_assistant_is_executed_once_and_a_retained_one_never() {
     let house = House::new();
@@ -746,37 +828,11 @@ fn a_command_from_home_assistant_is_executed_once_and_a_retained_one_never() {
 
     // One press: one request.
     house.ha_publish(&command_topic(), "next", false);
-    let deadline = Instant::now() + T;
-    while house.requests_to(Route::Next).is_empty() {
-        assert!(
-            Instant::now() < deadline,
-            "next was not sent: {}",
-            hub.stderr()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_requests(&house, &hub, Route::Next, 1);
     assert_eq!(
         count_settled(&house, Route::Next, Duration::from_secs(3)),
         1
     );
-    // play_pause while playing pauses; previous goes back; each once.
-    house.ha_publish(&command_topic(), "play_pause", false);
-    house.ha_publish(&command_topic(), "previous", false);
-    let deadline = Instant::now() + T;
-    while house.requests_to(Route::Pause).is_empty()
-        || house.requests_to(Route::Previous).is_empty()
-    {
-        assert!(
-            Instant::now() < deadline,
-            "pause/previous not sent: {}",
-            hub.stderr()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    std::thread::sleep(Duration::from_secs(2));
-    assert_eq!(house.requests_to(Route::Pause).len(), 1);
-    assert_eq!(house.requests_to(Route::Previous).len(), 1);
-    assert_eq!(house.requests_to(Route::Play).len(), 0);
     // A retained press while the hub runs: never executed, cleared.
     let before = rec.count();
     house.ha_publish(&command_topic(), "next", true);
@@ -789,41 +845,51 @@ fn a_command_from_home_assistant_is_executed_once_and_a_retained_one_never() {
         rec.on(&command_topic())
     );
     assert_eq!(
-        count_settled(&house, Route::Next, Duration::from_secs(2)),
+        count_settled(&house, Route::Next, Duration::from_secs(3)),
         1,
         "a retained command ran"
     );
-    // Anything else is ignored, and the hub goes on.
-    for junk in [
-        "NEXT",
-        "next ",
-        "volume:",
-        "volume:101",
-        "\u{0}",
-        "rm -rf /",
-        "",
-    ] {
+}
+
+#[test]
+fn every_command_is_sent_once_and_anything_else_is_ignored() {
+    let house = House::new();
+    let mut hub = house.hub(&[]);
+    hub.wait_for("now_playing", Some("Song A"), T);
+    // Anything but the exact commands is ignored, and the hub goes on.
+    for junk in ["NEXT", "next ", "volume:", "volume:101", "rm -rf /", ""] {
         house.ha_publish(&command_topic(), junk, false);
     }
+    house
+        .broker
+        .publish(&command_topic(), b"\x00\xffnext", false)
+        .unwrap();
     std::thread::sleep(Duration::from_secs(2));
     assert!(
         hub.child.try_wait().unwrap().is_none(),
         "the hub runs: {}",
         hub.stderr()
     );
-    assert_eq!(house.requests_to(Route::Next).len(), 1);
-    assert_eq!(house.requests_to(Route::Volume).len(), 0);
-    // And still obeys.
-    house.ha_publish(&command_topic(), "next", false);
-    let deadline = Instant::now() + T;
-    while house.requests_to(Route::Next).len() < 2 {
-        assert!(
-            Instant::now() < deadline,
-            "next after junk: {}",
-            hub.stderr()
-        );
-        std::thread::sleep(Duration::from_millis(50));
+    for route in [Route::Next, Route::Volume, Route::Play, Route::Pause] {
+        assert!(house.requests_to(route).is_empty(), "{route:?}");
     }
+    // play_pause while playing pauses; previous goes back; volume:NN sets it: each once.
+    house.ha_publish(&command_topic(), "play_pause", false);
+    wait_requests(&house, &hub, Route::Pause, 1);
+    house.ha_publish(&command_topic(), "previous", false);
+    wait_requests(&house, &hub, Route::Previous, 1);
+    house.ha_publish(&command_topic(), "volume:30", false);
+    wait_requests(&house, &hub, Route::Volume, 1);
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(house.requests_to(Route::Pause).len(), 1);
+    assert_eq!(house.requests_to(Route::Previous).len(), 1);
+    assert_eq!(house.requests_to(Route::Play).len(), 0);
+    let volume = house.requests_to(Route::Volume);
+    assert_eq!(volume.len(), 1);
+    assert_eq!(
+        volume[0].query_param("volume_percent").as_deref(),
+        Some("30")
+    );
 }
 
 #[test]
@@ -844,7 +910,19 @@ fn the_broker_restarted_hub_and_displays_reconnect_and_the_state_returns() {
     house.broker.restart();
     // Everything comes back within the backoff (at most 30 s; here a few seconds).
     for d in &mut displays {
-        d.wait_for("now_playing", Some("Song A"), Duration::from_secs(35));
+        shows(
+            d,
+            "now_playing",
+            Some("Song A"),
+            Duration::from_secs(35),
+            || {
+                format!(
+                    "hub:\n{}\nbroker:\n{}",
+                    tail(&hub.stderr(), 40),
+                    house.broker.log()
+                )
+            },
+        );
     }
     // The hub published its retained messages again: a newcomer has them all.
     let rec = house.recorder();
@@ -911,16 +989,23 @@ fn a_frozen_hub_shows_offline_within_10_s_and_recovers_when_it_goes_on() {
     let rec = house.recorder();
     signal(hub.pid(), "STOP");
     let stopped = Instant::now();
+    // The will goes out within 1.5 keep-alives of the hub's last packet (5 s: 7.5 s), as
+    // the broker sees it: Debian's mosquitto 2.0.11 notices a silent client late (measured
+    // here: 10.5-11.3 s after the last packet with a keep-alive of 4 or 5 s, 4.5-5.4 s
+    // with 2 or 3 s), so the issue's 10 s needs a keep-alive of at most 3 s.
+    let will = rec.wait_for(Duration::from_secs(12), |m| {
+        m.topic == availability_topic() && m.text() == "offline"
+    });
     display.wait_for("offline", None, Duration::from_secs(12));
     let took = stopped.elapsed();
     signal(hub.pid(), "CONT");
-    assert!(took <= Duration::from_secs(10), "offline after {took:?}");
-    // The will said so.
-    let will = rec
-        .wait_for(T, |m| {
-            m.topic == availability_topic() && m.text() == "offline"
-        })
-        .expect("the will");
+    let will = will.expect("the will");
+    assert!(
+        took <= Duration::from_secs(10),
+        "offline after {took:?} (the will after {:?})\n{}",
+        will.at.saturating_duration_since(stopped),
+        house.broker.log()
+    );
     assert!(will.retain);
     display.wait_for("now_playing", Some("Song A"), Duration::from_secs(35));
     let back = rec.wait_for(T, |m| {
@@ -1000,6 +1085,10 @@ fn a_huge_and_a_malformed_state_are_ignored_and_the_hubs_next_publish_replaces_t
     display.wait_for("now_playing", Some("Song A"), T);
     let rec = house.recorder();
     wait_state(&rec, 0, "Song A", T);
+    // The late keys (the heart) come in a second state: let the display show them.
+    settle(&mut display, |e| {
+        e["title"] == "Song A" && e.get("liked").is_some()
+    });
     // 1 MiB of a plausible state, retained, then one cut short, one of another version,
     // one that is not JSON at all.
     let mut huge = String::from(r#"{"v":1,"seq":999999,"screen":"now_playing","title":""#);
@@ -1321,8 +1410,11 @@ fn one_poller_per_config_and_the_second_names_the_first() {
     // The first one goes on, untouched.
     assert!(hub.child.try_wait().unwrap().is_none());
     let polls = house.requests_to(Route::Player).len();
-    std::thread::sleep(Duration::from_secs(3));
-    assert!(house.requests_to(Route::Player).len() > polls);
+    std::thread::sleep(Duration::from_secs(6));
+    assert!(
+        house.requests_to(Route::Player).len() > polls,
+        "the hub polls on"
+    );
     // A display fed by the hub takes no lock: it runs beside the hub on the same config.
     let url = house.hub_url();
     let mut display = Run::start(&house.home.config(), &["--hub", &url, "--duration", "20"]);
