@@ -5,7 +5,8 @@
 //! request to the fake Spotify on loopback (plain HTTP, `tests/src/fake_spotify`),
 //! whose answer it sends back. [`Mode::Rogue`] is a man in the middle who replays a
 //! chain the board trusts but sends no CertificateVerify (the TLS spike's rogue server);
-//! [`Mode::Down`] refuses connections (the server gone).
+//! [`Mode::Down`] refuses connections, [`Mode::Closing`] closes each at once (the
+//! server gone).
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -29,6 +30,9 @@ pub enum Mode {
     Rogue { chain: Vec<Vec<u8>> },
     /// No listener: connections are refused.
     Down,
+    /// The server gone behind a listener that closes each connection at once (so the
+    /// board's attempts are counted).
+    Closing,
 }
 
 /// One connection as the front saw it.
@@ -208,7 +212,7 @@ fn handle(stream: TcpStream, mode: Mode, conn: &Arc<Mutex<Conn>>) {
                 .unwrap_or_else(|e| e.into_inner())
                 .records_after_handshake = after;
         }
-        Mode::Down => {}
+        Mode::Down | Mode::Closing => {}
     }
 }
 
@@ -268,11 +272,7 @@ fn proxy(
     up.set_read_timeout(Some(Duration::from_secs(150)))?;
     up.write_all(&req)?;
     let mut resp = [0u8; 16384];
-    loop {
-        let n = match up.read(&mut resp) {
-            Ok(n) => n,
-            Err(_) => break,
-        };
+    while let Ok(n) = up.read(&mut resp) {
         if n == 0 {
             break;
         }

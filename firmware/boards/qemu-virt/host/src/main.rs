@@ -46,6 +46,8 @@ struct Ctx {
 }
 
 type Outcome = Result<String, String>;
+/// A scenario: its name and its run.
+type Scenario = (&'static str, fn(&Ctx) -> Outcome);
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -93,7 +95,7 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let scenarios: [(&str, fn(&Ctx) -> Outcome); 10] = [
+    let scenarios: [Scenario; 10] = [
         ("boot", boot),
         ("setup_needed", setup_needed),
         ("track_change", track_change),
@@ -357,13 +359,16 @@ fn setup_needed(ctx: &Ctx) -> Outcome {
     let image = ctx.image("setup_needed", None)?;
     let mut vm = ctx.boot("setup_needed", &image)?;
     let line = screen(&mut vm, Duration::from_secs(20), "setup_needed", None)?;
-    let board = frame_before(&vm, &line).ok_or("no frame checksum before the setup_needed event")?;
+    let board =
+        frame_before(&vm, &line).ok_or("no frame checksum before the setup_needed event")?;
     vm.stop();
     let empty = ctx.dir.join("empty.body");
     std::fs::write(&empty, b"").map_err(|e| e.to_string())?;
     let desktop = render(ctx, &empty, "setup_needed")?;
     if board != desktop {
-        return Err(format!("setup_needed frame {board}, tonearm render {desktop}"));
+        return Err(format!(
+            "setup_needed frame {board}, tonearm render {desktop}"
+        ));
     }
     Ok(format!("frame {board} = tonearm render"))
 }
@@ -371,10 +376,10 @@ fn setup_needed(ctx: &Ctx) -> Outcome {
 /// A track ends: the board asks at the predicted end and shows the next one.
 fn track_change(ctx: &Ctx) -> Outcome {
     let mut items = Item::tracks(2);
-    items[0].duration_ms = 45_000;
+    items[0].duration_ms = 15_000;
     let fake = fake("rt-track", items);
     fake.set_playing(true);
-    let ends = Instant::now() + Duration::from_millis(45_000);
+    let ends = Instant::now() + Duration::from_millis(15_000);
     ctx.serve(&fake)?;
     let image = ctx.image("track_change", Some("rt-track"))?;
     let mut vm = ctx.boot("track_change", &image)?;
@@ -501,7 +506,7 @@ fn mitm_unknown_root(ctx: &Ctx) -> Outcome {
     let mut vm = ctx.boot("mitm_unknown_root", &image)?;
     online(&mut vm)?;
     vm.none_for(
-        Duration::from_secs(20),
+        Duration::from_secs(10),
         "an item shown through the man in the middle",
         |l| matches!(vm::screen(l).as_deref(), Some("paused" | "now_playing")),
     )?;
@@ -525,7 +530,7 @@ fn mitm_no_certificate_verify(ctx: &Ctx) -> Outcome {
     let mut vm = ctx.boot("mitm_no_certificate_verify", &image)?;
     online(&mut vm)?;
     vm.none_for(
-        Duration::from_secs(20),
+        Duration::from_secs(10),
         "an item shown through the rogue server",
         |l| matches!(vm::screen(l).as_deref(), Some("paused" | "now_playing")),
     )?;
@@ -598,13 +603,20 @@ fn link_down_up(ctx: &Ctx) -> Outcome {
     let image = ctx.image("link_down_up", Some("rt-link"))?;
     let mut vm = ctx.boot("link_down_up", &image)?;
     online(&mut vm)?;
-    screen(&mut vm, Duration::from_secs(60), "now_playing", Some("Track 0"))?;
+    screen(
+        &mut vm,
+        Duration::from_secs(60),
+        "now_playing",
+        Some("Track 0"),
+    )?;
     vm.monitor("set_link n0 off")?;
     let n = player_requests(&fake).len();
     vm.none_for(Duration::from_secs(20), "a panic", |_| false)?;
     let during = player_requests(&fake).len() - n;
     if during > 1 {
-        return Err(format!("{during} requests reached the fake with the link down"));
+        return Err(format!(
+            "{during} requests reached the fake with the link down"
+        ));
     }
     vm.monitor("set_link n0 on")?;
     let up = Instant::now();
@@ -626,11 +638,14 @@ fn link_down_up(ctx: &Ctx) -> Outcome {
     if shown != "now_playing" {
         return Err(format!("the board shows {shown} after the link came back"));
     }
-    Ok(format!("asking again {:.0} s after the link came up", back.as_secs_f64()))
+    Ok(format!(
+        "asking again {:.0} s after the link came up",
+        back.as_secs_f64()
+    ))
 }
 
-/// The server gone (connections refused) for over a minute: the offline screen, backoff
-/// (fewer and fewer attempts), and back when it returns.
+/// The server gone for over a minute (each connection closed at once): the offline
+/// screen, backoff (the attempts further and further apart), and back when it returns.
 fn server_gone(ctx: &Ctx) -> Outcome {
     let fake = fake("rt-gone", Item::tracks(2));
     fake.set_playing(true);
@@ -644,10 +659,13 @@ fn server_gone(ctx: &Ctx) -> Outcome {
         "now_playing",
         Some("Track 0"),
     )?;
-    ctx.front.set_mode(Mode::Down);
+    let before = ctx.front.conns().len();
+    ctx.front.set_mode(Mode::Closing);
     let gone = Instant::now();
     screen(&mut vm, Duration::from_secs(90), "offline", None)?;
     let offline_after = gone.elapsed();
+    vm.none_for(Duration::from_secs(5), "a panic", |_| false)?;
+    let attempts: Vec<Duration> = ctx.front.conns()[before..].iter().map(|c| c.at).collect();
     ctx.serve(&fake)?;
     let back = Instant::now();
     screen(
@@ -658,9 +676,29 @@ fn server_gone(ctx: &Ctx) -> Outcome {
     )?;
     let recovered = back.elapsed();
     vm.stop();
+    let gaps: Vec<f64> = attempts
+        .windows(2)
+        .map(|w| (w[1] - w[0]).as_secs_f64())
+        .collect();
+    let (first, last) = (
+        gaps.first().copied().unwrap_or(0.0),
+        gaps.last().copied().unwrap_or(0.0),
+    );
+    if attempts.len() < 3 || last < 2.0 * first.max(0.5) {
+        return Err(format!(
+            "no backoff: {} attempts while gone, gaps {:?} s",
+            attempts.len(),
+            gaps.iter()
+                .map(|g| (g * 10.0).round() / 10.0)
+                .collect::<Vec<_>>()
+        ));
+    }
     Ok(format!(
-        "offline after {:.0} s, back {:.0} s after the server returned",
+        "offline after {:.0} s; {} attempts while gone, gaps {:.1} s .. {:.1} s; back {:.0} s after the server returned",
         offline_after.as_secs_f64(),
+        attempts.len(),
+        first,
+        last,
         recovered.as_secs_f64()
     ))
 }

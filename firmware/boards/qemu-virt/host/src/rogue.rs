@@ -138,7 +138,7 @@ fn run<S: Read + Write>(s: &mut S, chain: &[Vec<u8>]) -> Option<usize> {
         seq += 1;
         let sealed = cipher
             .encrypt(
-                Nonce::from_slice(&nonce),
+                &Nonce::from(nonce),
                 Payload {
                     msg: &inner,
                     aad: &aad,

@@ -15,8 +15,6 @@ pub struct Vm {
     child: Child,
     rx: Receiver<String>,
     monitor: PathBuf,
-    /// When it started.
-    pub started: Instant,
     /// Every UART line so far.
     pub lines: Vec<String>,
 }
@@ -78,7 +76,6 @@ impl Vm {
             child,
             rx,
             monitor: monitor.to_owned(),
-            started,
             lines: Vec::new(),
         })
     }
