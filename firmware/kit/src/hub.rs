@@ -283,6 +283,16 @@ impl HubSource {
         }
     }
 
+    /// The first connection attempt begins at `now_ms`: the broker counts as unreachable
+    /// from here (not from the boot: a board that spent its first seconds on DHCP and the
+    /// time of day does not show `offline` before it has tried).
+    pub fn start(&self, now_ms: u64) {
+        let mut inbox = self.inbox.borrow_mut();
+        if !inbox.connected {
+            inbox.down_since = Some(now_ms);
+        }
+    }
+
     /// The broker link is up (connected, subscribed).
     pub fn link_up(&self) {
         let mut inbox = self.inbox.borrow_mut();
@@ -555,6 +565,7 @@ where
         let mut mq = minimq::Session::new(config);
         let mut backoff = BACKOFF_MIN_MS;
         let mut next_try = now_ms();
+        app.source().start(next_try);
         loop {
             self.hub_turns(app, &tz, Some(next_try)).await;
             let attempt = open(net, &mut mq, &hub, &topics);
@@ -878,6 +889,18 @@ mod tests {
         app.source()
             .deliver(Leaf::State, paused(1, "Windowpane").as_bytes());
         assert_eq!(shows(&mut app, 4_000).0, Screen::Paused);
+        // The count starts again at the first attempt (a boot that took its time).
+        let mut late = self::app();
+        late.source().start(60_000);
+        assert_eq!(shows(&mut late, 62_999).0, Screen::Connecting);
+        assert_eq!(shows(&mut late, 63_000).0, Screen::Offline);
+        late.source().link_up();
+        late.source().start(70_000);
+        assert_eq!(
+            shows(&mut late, 80_000).0,
+            Screen::Offline,
+            "connected: unchanged"
+        );
         // Lost at 10 s: still paused for 3 s, then offline with the title.
         app.source().link_down(10_000);
         assert!(!app.source().is_connected());
