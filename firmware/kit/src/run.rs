@@ -800,6 +800,72 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_record_for_a_hub_is_not_run_against_spotify() {
+        let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        MockDriver::get().reset();
+        let log: Shared = Rc::default();
+        let mut band = vec![Rgb565::BLACK; 240 * 20];
+        let mut renderer = BandRenderer::new(&mut band, Profile::Square240x240.size());
+        let mut kit = Kit::new(
+            Profile::Square240x240,
+            &mut renderer,
+            Panel::default(),
+            crate::board::NoButtons,
+            crate::board::NoWallClock,
+            Dog::default(),
+            Lines(log.clone()),
+        );
+        let hub = Settings {
+            ssid: "test net",
+            hub_url: Some("mqtt://192.0.2.1/desk"),
+            ..Settings::default()
+        };
+        let mut buf = Box::new([0u8; RECORD_MAX]);
+        let mut save_buf = Box::new([0u8; RECORD_MAX]);
+        let (store, settings) = {
+            let fut = std::pin::pin!(kit.load_settings(flash_with(Some(&hub)), 0, 4096, &mut buf));
+            drive(fut, 10).expect("a record loads at once")
+        };
+        let mut app = Box::new(App::<Rgb565>::new(
+            Profile::Square240x240,
+            session(&settings, 7, &mut Lines(log.clone())),
+        ));
+        let mut net = Net {
+            up_ms: 0,
+            unix_s: UNIX,
+            log: log.clone(),
+        };
+        let mut bufs = Box::new(Buffers::new());
+        let config = Config::default();
+        {
+            let fut = kit.run(
+                &mut app,
+                &mut net,
+                rand_core_test::Counter(1),
+                &mut bufs,
+                store,
+                settings,
+                &mut save_buf,
+                &config,
+            );
+            assert!(drive(Box::pin(fut).as_mut(), 5_000).is_none(), "halted");
+        }
+        let lines = log.borrow();
+        assert!(
+            lines.contains(
+                &"halted on config_error: the settings name a hub: no hub mode".to_owned()
+            ),
+            "{lines:#?}"
+        );
+        assert!(
+            !lines
+                .iter()
+                .any(|l| l.starts_with("resolve") || l.starts_with("connect")),
+            "nothing asked of the network: {lines:#?}"
+        );
+    }
+
+    #[test]
     fn no_record_halts_on_setup_needed_and_keeps_feeding_the_watchdog() {
         let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
         MockDriver::get().reset();
