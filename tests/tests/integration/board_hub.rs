@@ -10,6 +10,10 @@
 //! same screens (their event lines, but for `t_ms`, are the same list); a press on the
 //! board goes out as the hub's command; `offline` when the hub's will says so and within
 //! seconds of the broker stopping; back when it restarts and the hub publishes again.
+//!
+//! And the emulated board's hub scenario, on the host: the real `tonearm hub` against the
+//! fake Spotify, the board's first `paused` frame (its FNV checksum, as the boards print
+//! it) equal to `tonearm render` of the body the hub read.
 
 use std::future::Future;
 use std::io::{Read as _, Write as _};
@@ -27,6 +31,7 @@ use embedded_graphics::pixelcolor::Rgb565;
 use embedded_graphics::prelude::*;
 use serde_json::Value;
 use tonearm_core::session::Control;
+use tonearm_firmware::checksum::{ChecksumColor as _, Fnv1a};
 use tonearm_firmware::events::EventLine;
 use tonearm_firmware::{App, BandRenderer, Profile};
 use tonearm_kit::board::{Backlight, Buttons, Log, Network, NoWallClock};
@@ -36,9 +41,10 @@ use tonearm_kit::settings::RECORD_MAX;
 use tonearm_settings::embedded_storage::nor_flash::{
     ErrorType, NorFlash, NorFlashErrorKind, ReadNorFlash,
 };
+use tonearm_tests::fake_spotify::{FakeSpotify, Item, Route};
 use tonearm_tests::mosquitto::{Mosquitto, Recorder};
 
-use crate::run_live::Run;
+use crate::run_live::{Home, ROOMY_BUDGET, Run};
 
 const ID: &str = "desk";
 const HUB_USER: &str = "tonearm-hub";
@@ -160,16 +166,44 @@ impl Network for HostNet {
 // ---------------------------------------------------------------------------------------
 // The board's other parts.
 
-/// Frames counted, backlight ignored.
-struct Panel;
+/// The frame checksum of each whole frame (the FNV the host and the emulated board
+/// print: full-width bands from the top row to the bottom), backlight ignored.
+struct Panel {
+    hash: Fnv1a,
+    next_row: Option<u32>,
+    last: Arc<Mutex<Option<u32>>>,
+}
 
 impl tonearm_firmware::BandSink<Rgb565> for Panel {
     type Error = core::convert::Infallible;
     fn push_band(
         &mut self,
-        _area: embedded_graphics::primitives::Rectangle,
-        _pixels: &[Rgb565],
+        area: embedded_graphics::primitives::Rectangle,
+        pixels: &[Rgb565],
     ) -> Result<(), Self::Error> {
+        let size = Profile::Square240x240.size();
+        let full_width = area.top_left.x == 0 && area.size.width == size.width;
+        let y = u32::try_from(area.top_left.y).unwrap_or(u32::MAX);
+        self.next_row = match (full_width, y, self.next_row) {
+            (true, 0, _) => {
+                self.hash = Fnv1a::new();
+                Some(0)
+            }
+            (true, y, Some(next)) if y == next => Some(next),
+            _ => None,
+        };
+        if let Some(next) = self.next_row {
+            for p in pixels {
+                p.hash_into(&mut self.hash);
+            }
+            let end = next + area.size.height;
+            if end >= size.height {
+                *self.last.lock().unwrap() = Some(self.hash.finish());
+                self.next_row = None;
+            } else {
+                self.next_row = Some(end);
+            }
+        }
         Ok(())
     }
 }
@@ -189,10 +223,13 @@ impl Buttons for TestButtons {
 
 /// The log lines, and the event lines as a board's UART prints them (a line when what
 /// shows changes: `EventLine::differs`), parsed back.
+/// Each event line carries, as `_frame`, the checksum of the last whole frame drawn
+/// before it.
 struct TestLog {
     lines: Arc<Mutex<Vec<String>>>,
     events: Arc<Mutex<Vec<Value>>>,
     last: Option<EventLine>,
+    frame: Arc<Mutex<Option<u32>>>,
 }
 
 impl Log for TestLog {
@@ -206,7 +243,10 @@ impl Log for TestLog {
         }
         let mut json = String::new();
         event.write_json(now_ms, &mut json).unwrap();
-        let v: Value = serde_json::from_str(&json).expect("an event line is JSON");
+        let mut v: Value = serde_json::from_str(&json).expect("an event line is JSON");
+        if let Some(frame) = *self.frame.lock().unwrap() {
+            v["_frame"] = Value::String(format!("{frame:08x}"));
+        }
         self.events.lock().unwrap().push(v);
         self.last = Some(event.clone());
     }
@@ -307,15 +347,22 @@ impl Board {
             let profile = Profile::Square240x240;
             let mut band = vec![Rgb565::BLACK; 240 * 20];
             let mut renderer = BandRenderer::new(&mut band, profile.size());
+            let frame = Arc::new(Mutex::new(None));
             let log = TestLog {
                 lines: l,
                 events: e,
                 last: None,
+                frame: frame.clone(),
+            };
+            let panel = Panel {
+                hash: Fnv1a::new(),
+                next_row: None,
+                last: frame,
             };
             let mut kit = Kit::new(
                 profile,
                 &mut renderer,
-                Panel,
+                panel,
                 TestButtons(p),
                 NoWallClock,
                 (),
@@ -446,17 +493,23 @@ fn hub_says(broker: &Mosquitto, leaf: &str, payload: &str) {
 }
 
 /// An event line without `t_ms` (the board counts from its boot, the host from its
-/// start).
+/// start) and the board's `_frame`.
 fn norm(ev: &Value) -> Value {
     let mut v = ev.clone();
     if let Some(o) = v.as_object_mut() {
         o.remove("t_ms");
+        o.remove("_frame");
     }
     v
 }
 
 /// The board's settings, as `tonearm provision --hub` writes them for this broker.
 fn provision(dir: &Path, broker: &Mosquitto) -> Vec<u8> {
+    provision_for(dir, &format!("{}/{ID}", broker.url()))
+}
+
+/// The board's settings for hub `url`, with the board's broker login.
+fn provision_for(dir: &Path, url: &str) -> Vec<u8> {
     let config = dir.join("board.toml");
     std::fs::write(
         &config,
@@ -464,9 +517,8 @@ fn provision(dir: &Path, broker: &Mosquitto) -> Vec<u8> {
     )
     .unwrap();
     let out = dir.join("board.bin");
-    let url = format!("{}/{ID}", broker.url());
     let run = std::process::Command::new(tonearm_tests::tonearm_bin())
-        .args(["provision", "--tz", "UTC0", "--hub", &url, "--config"])
+        .args(["provision", "--tz", "UTC0", "--hub", url, "--config"])
         .arg(&config)
         .arg("--out")
         .arg(&out)
@@ -607,5 +659,112 @@ fn a_board_fed_by_a_hub_shows_what_the_hosts_display_shows() {
         host_lines,
         "the board's event lines are the host's\nboard log:\n{}",
         board.log()
+    );
+}
+
+/// `GET` on the fake over loopback with `token`: the body.
+fn fetch(fake: &FakeSpotify, path: &str, token: &str) -> Vec<u8> {
+    let mut s = TcpStream::connect(fake.addr()).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: api.spotify.com\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut all = Vec::new();
+    s.read_to_end(&mut all).unwrap();
+    let end = all
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a head");
+    let head = String::from_utf8_lossy(&all[..end]).to_ascii_lowercase();
+    assert!(!head.contains("chunked"), "{head}");
+    all[end + 4..].to_vec()
+}
+
+/// The emulated board's scenario, on the host: `tonearm hub` against the fake Spotify
+/// (a paused track; a login without the library scopes and no queue line, which a body
+/// alone cannot show), the board provisioned with `--hub`: its first `paused` frame is the
+/// frame `tonearm render` draws from the body the hub read.
+#[test]
+fn a_board_fed_by_tonearm_hub_draws_the_paused_frame_of_tonearm_render() {
+    const REFRESH: &str = "refresh-board-hub-6d2f";
+    let fake = FakeSpotify::start();
+    fake.add_refresh_token(REFRESH);
+    fake.set_playlist(Item::tracks(3));
+    fake.set_current(Some(0));
+    fake.set_playing(false);
+    fake.set_scopes(&[
+        "user-read-currently-playing",
+        "user-read-playback-state",
+        "user-modify-playback-state",
+    ]);
+    let broker = Mosquitto::builder()
+        .user(HUB_USER, HUB_PASSWORD)
+        .user(BOARD_USER, BOARD_PASSWORD)
+        .start();
+    let home = Home::with(
+        &fake,
+        Some(REFRESH),
+        &format!(
+            "{ROOMY_BUDGET}up_next = false\nmqtt_url = \"{}\"\nmqtt_username = \"{HUB_USER}\"\nmqtt_password = \"{HUB_PASSWORD}\"\n",
+            broker.url()
+        ),
+    );
+    let mut hub = std::process::Command::new(tonearm_tests::tonearm_bin())
+        .arg("--config")
+        .arg(home.config())
+        .args(["hub", "--id", ID, "--duration", "90"])
+        .env_remove("SPOTIFY_CLIENT_ID")
+        .env_remove("SPOTIFY_CLIENT_SECRET")
+        .env_remove("SPOTIFY_REFRESH_TOKEN")
+        .env_remove("TONEARM_MQTT_PASSWORD")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("tonearm hub starts");
+    let dir = tempfile::tempdir().unwrap();
+    let board = Board::start(provision(dir.path(), &broker));
+    let (_, ev) = board.wait_for(0, "paused", Some("Track 0"));
+    let _ = hub.kill();
+    let _ = hub.wait();
+    let frame = ev["_frame"]
+        .as_str()
+        .expect("a whole frame before the line")
+        .to_owned();
+    // The body the hub read, drawn by the desktop.
+    let last = fake
+        .requests()
+        .into_iter()
+        .rfind(|r| matches!(r.route, Route::Player | Route::CurrentlyPlaying))
+        .expect("the hub asked the fake");
+    let access = fake.add_access_token(Duration::from_secs(600));
+    let body = dir.path().join("paused.body.json");
+    std::fs::write(&body, fetch(&fake, &last.path_and_query, &access)).unwrap();
+    let out = std::process::Command::new(tonearm_tests::tonearm_bin())
+        .arg("render")
+        .arg(&body)
+        .args([
+            "--screen",
+            "paused",
+            "--display",
+            "240x240",
+            "--checksum",
+            "--out",
+        ])
+        .arg(dir.path().join("paused.png"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let desktop = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    assert_eq!(
+        frame,
+        desktop,
+        "the board's paused frame is tonearm render's; the board's lines {:#?}",
+        board.events()
     );
 }
