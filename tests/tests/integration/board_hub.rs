@@ -54,8 +54,14 @@ const BOARD_PASSWORD: &str = "board-broker-pw-c41d";
 /// How long a screen may take to come.
 const T: Duration = Duration::from_secs(20);
 
-/// embassy-time's mock driver is one clock for the process: one board at a time.
+/// embassy-time's mock driver is one clock for the process: one board at a time (each
+/// test holds this from its start, so its timeouts count from when it runs).
 static MOCK_CLOCK: Mutex<()> = Mutex::new(());
+
+/// Waits for the mock clock: the only board of the process from now until dropped.
+fn one_board() -> std::sync::MutexGuard<'static, ()> {
+    MOCK_CLOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 // ---------------------------------------------------------------------------------------
 // The board's network: std sockets, loopback only.
@@ -334,7 +340,8 @@ struct Board {
 }
 
 impl Board {
-    /// Boots a board whose settings partition holds `image`.
+    /// Boots a board whose settings partition holds `image` (the caller holds
+    /// [`one_board`]).
     fn start(image: Vec<u8>) -> Board {
         let lines: Arc<Mutex<Vec<String>>> = Arc::default();
         let events: Arc<Mutex<Vec<Value>>> = Arc::default();
@@ -342,7 +349,6 @@ impl Board {
         let stop = Arc::new(AtomicBool::new(false));
         let (l, e, p, s) = (lines.clone(), events.clone(), press.clone(), stop.clone());
         let thread = std::thread::spawn(move || {
-            let _one_clock = MOCK_CLOCK.lock().unwrap_or_else(|e| e.into_inner());
             let mut clock = RealClock::new();
             let profile = Profile::Square240x240;
             let mut band = vec![Rgb565::BLACK; 240 * 20];
@@ -538,6 +544,7 @@ fn provision_for(dir: &Path, url: &str) -> Vec<u8> {
 
 #[test]
 fn a_board_fed_by_a_hub_shows_what_the_hosts_display_shows() {
+    let _one = one_board();
     let mut broker = Mosquitto::builder()
         .user(HUB_USER, HUB_PASSWORD)
         .user(BOARD_USER, BOARD_PASSWORD)
@@ -687,6 +694,7 @@ fn fetch(fake: &FakeSpotify, path: &str, token: &str) -> Vec<u8> {
 /// frame `tonearm render` draws from the body the hub read.
 #[test]
 fn a_board_fed_by_tonearm_hub_draws_the_paused_frame_of_tonearm_render() {
+    let _one = one_board();
     const REFRESH: &str = "refresh-board-hub-6d2f";
     let fake = FakeSpotify::start();
     fake.add_refresh_token(REFRESH);
