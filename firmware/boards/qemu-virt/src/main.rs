@@ -49,6 +49,15 @@ const PROFILE: Profile = Profile::Square240x240;
 /// The watchdog resets the machine when the loop has not fed it for this long.
 const WATCHDOG_MS: u64 = 60_000;
 
+/// A `static` for a value a `const` expression builds: it is placed in `.bss`/`.data`
+/// by the linker, never built on the stack first (as `mk_static!` does).
+macro_rules! const_static {
+    ($t:ty, $val:expr) => {{
+        static CELL: static_cell::ConstStaticCell<$t> = static_cell::ConstStaticCell::new($val);
+        CELL.take()
+    }};
+}
+
 macro_rules! mk_static {
     ($t:ty, $val:expr) => {{
         static STATIC_CELL: StaticCell<$t> = StaticCell::new();
@@ -103,6 +112,8 @@ impl Log for UartLog {
         uart::write_bytes(out.0.as_bytes());
         uart::write_bytes(b"\n");
         self.last = Some(event.clone());
+        // The peaks so far, with each change of what shows (and every 30 s).
+        report();
     }
 }
 
@@ -131,7 +142,7 @@ async fn watchdog_task() {
     }
 }
 
-/// Prints the memory budgets once a minute (the peaks so far).
+/// Prints the memory budgets every 30 s (the peaks so far).
 #[embassy_executor::task]
 async fn budget_task() {
     loop {
@@ -184,7 +195,7 @@ async fn board(spawner: Spawner) {
         "tonearm on qemu-virt: riscv32imc, {} KiB RAM, 240x240 Rgb565",
         (mem::static_ram() + mem::stack_size()) / 1024
     );
-    let band = mk_static!(
+    let band = const_static!(
         [Rgb565; display::BAND_PIXELS],
         [Rgb565::BLACK; display::BAND_PIXELS]
     );
@@ -213,8 +224,8 @@ async fn board(spawner: Spawner) {
             .await
     };
 
-    let settings_buf = mk_static!([u8; RECORD_MAX], [0; RECORD_MAX]);
-    let save_buf = mk_static!([u8; RECORD_MAX], [0; RECORD_MAX]);
+    let settings_buf = const_static!([u8; RECORD_MAX], [0; RECORD_MAX]);
+    let save_buf = const_static!([u8; RECORD_MAX], [0; RECORD_MAX]);
     let (store, settings) = kit
         .load_settings(
             pflash::Pflash::take(),
@@ -225,7 +236,7 @@ async fn board(spawner: Spawner) {
         .await;
 
     let Some(nic) =
-        virtio::NetDriver::new(mk_static!(virtio::NetBuffers, virtio::NetBuffers::new()))
+        virtio::NetDriver::new(const_static!(virtio::NetBuffers, virtio::NetBuffers::new()))
     else {
         kit.halt(tonearm_firmware::Screen::ConfigError, "no virtio-net")
             .await
@@ -235,7 +246,7 @@ async fn board(spawner: Spawner) {
     let (stack, runner) = embassy_net::new(
         nic,
         embassy_net::Config::dhcpv4(Default::default()),
-        mk_static!(StackResources<4>, StackResources::<4>::new()),
+        const_static!(StackResources<4>, StackResources::<4>::new()),
         u64::from_le_bytes(seed),
     );
     let stack: &'static Stack<'static> = mk_static!(Stack<'static>, stack);
@@ -251,7 +262,7 @@ async fn board(spawner: Spawner) {
     let session = tonearm_kit::run::session(&settings, session_seed, kit.log());
     let app = mk_static!(App<Rgb565>, App::new(PROFILE, session));
     let net = mk_static!(EmbassyNet<'static>, EmbassyNet::new(*stack));
-    let bufs = mk_static!(Buffers, Buffers::new());
+    let bufs = const_static!(Buffers, Buffers::new());
     println!("tls: buffers {} B", Buffers::SIZE);
     kit.run(
         app,
