@@ -430,6 +430,18 @@ enum LinkError<N, T> {
     Publish,
 }
 
+impl<N, T> LinkError<N, T> {
+    /// The broker refused the login (a wrong user or password).
+    fn is_refused_login(&self) -> bool {
+        matches!(
+            self,
+            LinkError::Mqtt(minimq::Error::Peer(minimq::PeerError::Rejected(
+                minimq::ReasonCode::BadUsernameOrPassword | minimq::ReasonCode::NotAuthorized
+            )))
+        )
+    }
+}
+
 impl<N: core::fmt::Debug, T: core::fmt::Debug> core::fmt::Display for LinkError<N, T> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
@@ -456,7 +468,9 @@ pub fn client_id(seed: u64) -> String<32> {
     s
 }
 
-/// Connects to the broker and subscribes to the hub's topics.
+/// Connects to the broker and subscribes to the hub's topics. A refused login is retried
+/// like an unreachable broker (a board has no one to tell but its log and its `offline`
+/// screen; the broker's password file may be fixed at any time).
 async fn open<'n, 'm, 'buf, N: Network>(
     net: &'n mut N,
     mq: &'m mut minimq::Session<'buf>,
@@ -584,10 +598,15 @@ where
             };
             let now = now_ms();
             app.source().link_down(now);
-            self.log.line(format_args!(
-                "hub: broker unreachable ({why}): next try in {} ms",
-                backoff
-            ));
+            if why.is_refused_login() {
+                self.log.line(format_args!(
+                    "hub: {why}: check the board's MQTT user and password (tonearm provision --hub); next try in {backoff} ms"
+                ));
+            } else {
+                self.log.line(format_args!(
+                    "hub: broker unreachable ({why}): next try in {backoff} ms"
+                ));
+            }
             next_try = now.saturating_add(backoff);
             backoff = backoff.saturating_mul(2).min(BACKOFF_MAX_MS);
         }

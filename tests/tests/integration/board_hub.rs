@@ -511,15 +511,15 @@ fn norm(ev: &Value) -> Value {
 
 /// The board's settings, as `tonearm provision --hub` writes them for this broker.
 fn provision(dir: &Path, broker: &Mosquitto) -> Vec<u8> {
-    provision_for(dir, &format!("{}/{ID}", broker.url()))
+    provision_for(dir, &format!("{}/{ID}", broker.url()), BOARD_PASSWORD)
 }
 
-/// The board's settings for hub `url`, with the board's broker login.
-fn provision_for(dir: &Path, url: &str) -> Vec<u8> {
+/// The board's settings for hub `url`, with the board's broker user and `password`.
+fn provision_for(dir: &Path, url: &str, password: &str) -> Vec<u8> {
     let config = dir.join("board.toml");
     std::fs::write(
         &config,
-        format!("mqtt_username = \"{BOARD_USER}\"\nmqtt_password = \"{BOARD_PASSWORD}\"\n"),
+        format!("mqtt_username = \"{BOARD_USER}\"\nmqtt_password = \"{password}\"\n"),
     )
     .unwrap();
     let out = dir.join("board.bin");
@@ -774,5 +774,46 @@ fn a_board_fed_by_tonearm_hub_draws_the_paused_frame_of_tonearm_render() {
         desktop,
         "the board's paused frame is tonearm render's; the board's lines {:#?}",
         board.events()
+    );
+}
+
+/// Wrong broker credentials: the board says the broker refused (never the password),
+/// shows `offline` once it has been out of reach 3 s, and keeps trying, further apart.
+#[test]
+fn a_board_whose_login_the_broker_refuses_shows_offline_and_keeps_trying() {
+    let _one = one_board();
+    let broker = Mosquitto::builder()
+        .user(HUB_USER, HUB_PASSWORD)
+        .user(BOARD_USER, BOARD_PASSWORD)
+        .start();
+    hub_says(&broker, "availability", "online");
+    hub_says(&broker, "state", &state(1, "Windowpane", false));
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("{}/{ID}", broker.url());
+    let board = Board::start(provision_for(dir.path(), &url, "not-the-pw-0b7e"));
+    let (_, ev) = board.wait_for(0, "offline", None);
+    assert_eq!(ev["title"], Value::Null, "no state ever came");
+    let deadline = Instant::now() + T;
+    while board
+        .log()
+        .matches("hub: the broker refused: NotAuthorized: check the board's MQTT user and password")
+        .count()
+        < 3
+    {
+        assert!(Instant::now() < deadline, "{}", board.log());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let log = board.log();
+    eprintln!("board_hub: the refused board's log:\n{log}");
+    assert!(!log.contains("not-the-pw-0b7e"), "{log}");
+    assert!(!log.contains("broker connected"), "{log}");
+    // 1 s, 2 s, 4 s apart: no hammering.
+    assert!(log.contains("next try in 4000 ms"), "{log}");
+    assert_eq!(
+        board.events().iter().map(norm).collect::<Vec<_>>(),
+        [
+            serde_json::json!({"screen": "connecting", "title": null}),
+            serde_json::json!({"screen": "offline", "title": null}),
+        ]
     );
 }
