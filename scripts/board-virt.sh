@@ -25,7 +25,7 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 board=firmware/boards/qemu-virt
 host=$board/host
-scenarios_total=10
+scenarios_total=11
 
 # ---- Inside the namespace: the network, dnsmasq, the scenarios ----
 if [ "${1:-}" = "--inside" ]; then
@@ -125,7 +125,7 @@ fi
 groups=(
   "server_gone"
   "hanging_response,rate_limited,link_down_up"
-  "boot,setup_needed,track_change,token_rotation,mitm_unknown_root,mitm_no_certificate_verify"
+  "boot,setup_needed,track_change,token_rotation,quota_exceeded,mitm_unknown_root,mitm_no_certificate_verify"
 )
 if [ -n "${BOARD_VIRT_ONLY:-}" ]; then groups=("$BOARD_VIRT_ONLY"); fi
 out=$dir/scenarios.out

@@ -95,12 +95,13 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let scenarios: [Scenario; 10] = [
+    let scenarios: [Scenario; 11] = [
         ("boot", boot),
         ("setup_needed", setup_needed),
         ("track_change", track_change),
         ("token_rotation", token_rotation),
         ("rate_limited", rate_limited),
+        ("quota_exceeded", quota_exceeded),
         ("mitm_unknown_root", mitm_unknown_root),
         ("mitm_no_certificate_verify", mitm_no_certificate_verify),
         ("hanging_response", hanging_response),
@@ -491,6 +492,78 @@ fn rate_limited(ctx: &Ctx) -> Outcome {
         ));
     }
     Ok(format!("asked again after {:.1} s", gap.as_secs_f64()))
+}
+
+/// The daily quota's 429 (`QUOTA_EXCEEDED` with `Retry-After`): the board shows
+/// `quota_exceeded` with the hold's end, asks the Web API nothing until then, and comes
+/// back after it.
+fn quota_exceeded(ctx: &Ctx) -> Outcome {
+    let fake = fake("rt-quota", Item::tracks(2));
+    fake.set_playing(true);
+    ctx.serve(&fake)?;
+    let image = ctx.image("quota_exceeded", Some("rt-quota"))?;
+    let mut vm = ctx.boot("quota_exceeded", &image)?;
+    online(&mut vm)?;
+    screen(
+        &mut vm,
+        Duration::from_secs(60),
+        "now_playing",
+        Some("Track 0"),
+    )?;
+    const HOLD_S: u64 = 20;
+    for route in [Route::Player, Route::CurrentlyPlaying] {
+        fake.push(route, Reply::quota_exceeded(Some(HOLD_S)));
+    }
+    let line = screen(&mut vm, Duration::from_secs(20), "quota_exceeded", None)?;
+    let held_at = unix_now();
+    let until = vm::event(&line)
+        .and_then(|e| e.get("quota_until")?.as_u64())
+        .ok_or("no quota_until on the quota_exceeded line")?;
+    if until.abs_diff(held_at + HOLD_S) > 3 {
+        return Err(format!(
+            "quota_until {until}, expected about {}",
+            held_at + HOLD_S
+        ));
+    }
+    let api = |f: &FakeSpotify| {
+        f.requests()
+            .iter()
+            .filter(|r| r.route != Route::Token)
+            .count()
+    };
+    let n = api(&fake);
+    let hit = fake
+        .requests()
+        .iter()
+        .rfind(|r| matches!(r.route, Route::Player | Route::CurrentlyPlaying))
+        .map(|r| r.at)
+        .ok_or("no player request")?;
+    screen(
+        &mut vm,
+        Duration::from_secs(HOLD_S + 20),
+        "now_playing",
+        Some("Track 0"),
+    )?;
+    vm.stop();
+    let next = fake
+        .requests()
+        .iter()
+        .filter(|r| r.route != Route::Token && r.at > hit)
+        .map(|r| r.at)
+        .min()
+        .ok_or("no request after the hold")?;
+    let gap = next - hit;
+    if gap < Duration::from_secs(HOLD_S - 1) {
+        return Err(format!(
+            "asked the Web API {:.1} s into a {HOLD_S} s quota hold ({} requests before)",
+            gap.as_secs_f64(),
+            n
+        ));
+    }
+    Ok(format!(
+        "quota_exceeded until the hold's end; asked again after {:.1} s",
+        gap.as_secs_f64()
+    ))
 }
 
 /// A server whose certificate comes from a root the board does not trust.
