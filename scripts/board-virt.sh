@@ -102,10 +102,15 @@ dir=${BOARD_VIRT_DIR:-$root/target/board-virt}
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 
-# Sizes: the image (code, constants, .data's initial values) and the RAM the linker
-# placed (.data, .bss; the stack is the rest of the 320 KiB).
-read -r text data bss _ < <(size "$elf" | tail -n1)
-echo "board-virt: size flash $((text + data)) B of 4 MiB; static RAM $((data + bss)) B of 320 KiB (incl. the stack region)"
+# Sizes from the ELF's sections: flash is what the image holds (code, constants, unwind
+# tables, .data's initial values), static RAM is .data and .bss (the stack is the rest of
+# the 320 KiB).
+read -r flash ram < <(size -A "$elf" | awk '
+  $1 ~ /^\.(text|init\.rust|rodata|eh_frame)$/ { f += $2 }
+  $1 == ".data" { f += $2; r += $2 }
+  $1 ~ /^\.(bss|uninit)$/ { r += $2 }
+  END { print f + 0, r + 0 }')
+echo "board-virt: size flash $flash B of 4 MiB, static RAM $ram B of 320 KiB (the stack: the other $((320 * 1024 - ram)) B)"
 
 if [ "$(id -u)" = 0 ] && unshare -n true 2>/dev/null; then
   ns=(unshare -n --)
@@ -143,7 +148,7 @@ cat "$dir"/ns*/scenarios.out >"$out"
 grep -E '^board-virt: (PASS|FAIL) ' "$out" || true
 timings+=("$(printf 'board-virt: stage %-22s %4ds' scenarios "$(( $(date +%s) - t0 ))")")
 # The budgets: the board prints them every 30 s; the peaks over every run.
-budgets=$(grep -h -E '^ *[0-9.]+ budget: flash' "$dir"/ns*/*.uart.log 2>/dev/null || true)
+budgets=$(grep -h -E '^ *[0-9.]+ budget: flash.*heap peak [0-9]+ B$' "$dir"/ns*/*.uart.log 2>/dev/null || true)
 if [ -n "$budgets" ]; then
   echo "$budgets" | tail -n1 | sed 's/^ *[0-9.]* budget: /board-virt: budget: /'
   peak() { echo "$budgets" | sed -n "s/.*$1 \([0-9]*\) B.*/\1/p" | sort -n | tail -n1; }
