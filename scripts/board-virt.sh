@@ -112,15 +112,18 @@ read -r flash ram < <(size -A "$elf" | awk '
   END { print f + 0, r + 0 }')
 echo "board-virt: size flash $flash B of 4 MiB, static RAM $ram B of 320 KiB (the stack: the other $((320 * 1024 - ram)) B)"
 
-if [ "$(id -u)" = 0 ] && unshare -n true 2>/dev/null; then
+# A namespace in which a tap device can be made: as root, or as a user with unprivileged
+# user namespaces (and /dev/net/tun open to them).
+tap_probe=(ip tuntap add dev tap0 mode tap)
+if [ "$(id -u)" = 0 ] && unshare -n -- "${tap_probe[@]}" 2>/dev/null; then
   ns=(unshare -n --)
-elif unshare --user --map-root-user --net true 2>/dev/null; then
+elif unshare --user --map-root-user --net -- "${tap_probe[@]}" 2>/dev/null; then
   ns=(unshare --user --map-root-user --net --)
 elif [ -z "${CI:-}" ]; then
-  echo "board-virt: skipped: no network namespace here (needs root or unprivileged user namespaces)"
+  echo "board-virt: skipped: no network namespace with a tap device here (needs root, or unprivileged user namespaces and /dev/net/tun)"
   exit 0
 else
-  echo "board-virt: FAIL network: no network namespace (needs root or unprivileged user namespaces)"
+  echo "board-virt: FAIL network: no network namespace with a tap device (needs root, or unprivileged user namespaces and /dev/net/tun)"
   finish 0
   exit 1
 fi
