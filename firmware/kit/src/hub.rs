@@ -44,10 +44,15 @@
 //! its `poll_header`/`poll_body` split; minimq needs neither. No client of our own was
 //! needed.
 //!
-//! # What a board without album art does with covers
+//! # Covers
 //!
-//! The kit's app has no `art` feature (no JPEG decoder, no allocator for it), so the board
-//! does not subscribe to `cover`: a hub's 7 KiB covers never cross its link.
+//! With the kit's `art` feature (the app's album art: a JPEG decoder and a global
+//! allocator) the board subscribes to `cover` too: the hub's cover (at most [`COVER_MAX`]
+//! bytes, its URL in the MQTT 5 user property `url`) is kept in [`Buffers`] and answers
+//! the app's fetch of that URL, so nothing is fetched from the image host; a fetch the
+//! hub's cover does not answer within [`COVER_WAIT_MS`] fails (the app's art rules back
+//! off). Without `art` the board does not subscribe to `cover`: a hub's 7 KiB covers
+//! never cross its link.
 //!
 //! # `mqtts://`
 //!
@@ -107,21 +112,38 @@ pub const COMMAND_MAX: usize = 16;
 /// The longest topic (`tonearm/` + a 32-byte id + `/availability`).
 pub const TOPIC_MAX: usize = 8 + tonearm_settings::hub::ID_MAX + 13;
 
-/// The MQTT client's buffers (the board keeps them in a static: 9 KiB).
+/// The largest cover kept (the hub's cap, `tonearm hub`'s `COVER_MAX_BYTES`); feature
+/// `art`.
+#[cfg(feature = "art")]
+pub const COVER_MAX: usize = 7 * 1024;
+/// A cover fetch waits this long for the hub's `cover` message before it fails.
+#[cfg(feature = "art")]
+pub const COVER_WAIT_MS: u64 = 10_000;
+
+/// The MQTT client's buffers (the board keeps them in a static: 9 KiB; with the `art`
+/// feature 7 KiB more for the hub's cover).
 pub struct Buffers {
     rx: [u8; MAX_PACKET],
     tx: [u8; TX_BUF],
+    #[cfg(feature = "art")]
+    cover: [u8; COVER_MAX],
 }
 
 impl Buffers {
     /// Bytes they take.
+    #[cfg(not(feature = "art"))]
     pub const SIZE: usize = MAX_PACKET + TX_BUF;
+    /// Bytes they take.
+    #[cfg(feature = "art")]
+    pub const SIZE: usize = MAX_PACKET + TX_BUF + COVER_MAX;
 
     /// Zeroed buffers.
     pub const fn new() -> Self {
         Buffers {
             rx: [0; MAX_PACKET],
             tx: [0; TX_BUF],
+            #[cfg(feature = "art")]
+            cover: [0; COVER_MAX],
         }
     }
 }
@@ -162,6 +184,8 @@ pub struct Topics {
     pub availability: String<TOPIC_MAX>,
     /// `tonearm/<id>/command`.
     pub command: String<TOPIC_MAX>,
+    /// `tonearm/<id>/cover` (subscribed to with the `art` feature only).
+    pub cover: String<TOPIC_MAX>,
 }
 
 impl Topics {
@@ -177,6 +201,7 @@ impl Topics {
             state: topic("state"),
             availability: topic("availability"),
             command: topic("command"),
+            cover: topic("cover"),
         }
     }
 
@@ -415,6 +440,93 @@ impl Source for HubSource {
     }
 }
 
+/// What the loop keeps beside the app: the time zone, and the hub's cover for the app's
+/// fetches (feature `art`: the cover arrives on its own topic with its URL as the MQTT 5
+/// user property `url`; a fetch of that URL is answered from it, nothing is fetched from
+/// the image host). Without `art` the app never fetches.
+struct Ctx<'c> {
+    tz: Option<PosixTz>,
+    #[cfg(feature = "art")]
+    cover: &'c mut [u8; COVER_MAX],
+    /// The cover's length (0: none yet) and its URL.
+    #[cfg(feature = "art")]
+    cover_len: usize,
+    #[cfg(feature = "art")]
+    cover_url: String<{ tonearm_core::URL_CAP }>,
+    /// The app's fetch waiting for its cover: the URL and when it fails.
+    #[cfg(feature = "art")]
+    pending: Option<(String<{ tonearm_core::URL_CAP }>, u64)>,
+    #[cfg(not(feature = "art"))]
+    _covers: core::marker::PhantomData<&'c ()>,
+}
+
+#[cfg(feature = "art")]
+impl Ctx<'_> {
+    /// The app asks for the cover at `url`: answered at once when it is the hub's (the
+    /// bytes handed over), else when it comes (or a failure after [`COVER_WAIT_MS`]).
+    fn fetch<C: Palette>(
+        &mut self,
+        app: &mut App<C, HubSource>,
+        url: &str,
+        now: u64,
+    ) -> Option<usize> {
+        if self.cover_len > 0 && self.cover_url.as_str() == url {
+            return Some(self.answer(app, now));
+        }
+        match String::try_from(url) {
+            Ok(u) => self.pending = Some((u, now.saturating_add(COVER_WAIT_MS))),
+            Err(_) => app.on_failure(now, Failure::Connect),
+        }
+        None
+    }
+
+    /// The hub's cover arrived (`url` from its user property): kept, and handed to the
+    /// fetch that waits for it. `None`: not kept (no URL, or over [`COVER_MAX`]);
+    /// `Some(true)`: handed to the app.
+    fn cover<C: Palette>(
+        &mut self,
+        app: &mut App<C, HubSource>,
+        url: Option<&str>,
+        jpeg: &[u8],
+        now: u64,
+    ) -> Option<bool> {
+        let url = url
+            .filter(|u| !u.is_empty())
+            .and_then(|u| String::try_from(u).ok())?;
+        self.cover.get_mut(..jpeg.len())?.copy_from_slice(jpeg);
+        self.cover_len = jpeg.len();
+        self.cover_url = url;
+        let waited = self
+            .pending
+            .as_ref()
+            .is_some_and(|(u, _)| *u == self.cover_url);
+        if waited {
+            self.answer(app, now);
+        }
+        Some(waited)
+    }
+
+    /// Fails the waiting fetch past its deadline; the time to wake for it.
+    fn expire<C: Palette>(&mut self, app: &mut App<C, HubSource>, now: u64) -> Option<u64> {
+        let (_, deadline) = self.pending.as_ref()?;
+        if now >= *deadline {
+            self.pending = None;
+            app.on_failure(now, Failure::Timeout);
+            return None;
+        }
+        Some(*deadline)
+    }
+
+    /// Hands the kept cover to the app as a fetch's response; its length.
+    fn answer<C: Palette>(&mut self, app: &mut App<C, HubSource>, now: u64) -> usize {
+        self.pending = None;
+        app.on_head(now, 200, None);
+        app.on_body(self.cover.get(..self.cover_len).unwrap_or_default());
+        app.on_end(now);
+        self.cover_len
+    }
+}
+
 /// Why a connection to the broker ended or did not begin (logged).
 enum LinkError<N, T> {
     /// The broker's name did not resolve.
@@ -498,6 +610,8 @@ async fn open<'n, 'm, 'buf, N: Network>(
         let filters = [
             TopicFilter::new(topics.state.as_str()),
             TopicFilter::new(topics.availability.as_str()),
+            #[cfg(feature = "art")]
+            TopicFilter::new(topics.cover.as_str()),
         ];
         with_timeout(limit, conn.subscribe(&filters, &[]))
             .await
@@ -556,15 +670,33 @@ where
         }
         self.log.line(format_args!("network up"));
         self.hub_time(net, sntp_server).await;
-        let tz = record::time_zone(settings).ok().flatten();
         let id = client_id(seed);
         let topics = Topics::new(hub.id);
         self.log.line(format_args!(
             "hub: {hub} as {} (client {id})",
             hub.user.unwrap_or("no user")
         ));
-        let mut config = ConfigBuilder::new(minimq::Buffers::new(&mut bufs.rx, &mut bufs.tx))
-            .keepalive_interval(KEEP_ALIVE_S);
+        let Buffers {
+            rx,
+            tx,
+            #[cfg(feature = "art")]
+            cover,
+        } = bufs;
+        let mut ctx = Ctx {
+            tz: record::time_zone(settings).ok().flatten(),
+            #[cfg(feature = "art")]
+            cover,
+            #[cfg(feature = "art")]
+            cover_len: 0,
+            #[cfg(feature = "art")]
+            cover_url: String::new(),
+            #[cfg(feature = "art")]
+            pending: None,
+            #[cfg(not(feature = "art"))]
+            _covers: core::marker::PhantomData,
+        };
+        let mut config =
+            ConfigBuilder::new(minimq::Buffers::new(rx, tx)).keepalive_interval(KEEP_ALIVE_S);
         config = match config.client_id(&id) {
             Ok(c) => c,
             Err(_) => self.halt(Screen::ConfigError, "MQTT client id").await,
@@ -581,9 +713,9 @@ where
         let mut next_try = now_ms();
         app.source().start(next_try);
         loop {
-            self.hub_turns(app, &tz, Some(next_try)).await;
+            self.hub_turns(app, &mut ctx, Some(next_try)).await;
             let attempt = open(net, &mut mq, &hub, &topics);
-            let opened = match select(attempt, self.hub_turns(app, &tz, None)).await {
+            let opened = match select(attempt, self.hub_turns(app, &mut ctx, None)).await {
                 Either::First(r) => r,
                 Either::Second(()) => continue, // never: the turns run until stopped
             };
@@ -592,7 +724,8 @@ where
                     backoff = BACKOFF_MIN_MS;
                     app.source().link_up();
                     self.log.line(format_args!("hub: broker connected"));
-                    self.hub_connected::<N>(app, &mut conn, &topics, &tz).await
+                    self.hub_connected::<N>(app, &mut conn, &topics, &mut ctx)
+                        .await
                 }
                 Err(e) => e,
             };
@@ -638,7 +771,7 @@ where
     async fn hub_turns(
         &mut self,
         app: &mut App<C, HubSource>,
-        tz: &Option<PosixTz>,
+        ctx: &mut Ctx<'_>,
         until: Option<u64>,
     ) {
         loop {
@@ -647,12 +780,16 @@ where
             if until.is_some_and(|u| now >= u) {
                 return;
             }
+            #[cfg(feature = "art")]
+            let cover_wake = ctx.expire(app, now);
             match app.poll(now) {
                 Do::Sleep(t) => {
                     let t = until.map_or(t, |u| t.min(u));
+                    #[cfg(feature = "art")]
+                    let t = cover_wake.map_or(t, |w| t.min(w));
                     self.hub_sleep(app, t).await;
                 }
-                other => self.hub_do(app, other, tz),
+                other => self.hub_do(app, other, ctx),
             }
         }
     }
@@ -663,7 +800,7 @@ where
         app: &mut App<C, HubSource>,
         conn: &mut minimq::Connection<'_, '_, N::Tcp<'n>>,
         topics: &Topics,
-        tz: &Option<PosixTz>,
+        ctx: &mut Ctx<'_>,
     ) -> LinkError<N::Error, TcpError<'n, N>> {
         let mut warned = false;
         loop {
@@ -678,19 +815,44 @@ where
                 }
             }
             let now = now_ms();
+            #[cfg(feature = "art")]
+            let cover_wake = ctx.expire(app, now);
             let until = match app.poll(now) {
                 Do::Sleep(t) => t,
                 other => {
-                    self.hub_do(app, other, tz);
+                    self.hub_do(app, other, ctx);
                     continue;
                 }
             };
+            #[cfg(feature = "art")]
+            let until = cover_wake.map_or(until, |w| until.min(w));
             let got = select(conn.poll(), self.hub_sleep(app, until)).await;
             let message = match got {
                 Either::First(Ok(Some(m))) => m,
                 Either::First(Ok(None)) | Either::Second(()) => continue,
                 Either::First(Err(e)) => return LinkError::Mqtt(e),
             };
+            #[cfg(feature = "art")]
+            if message.topic() == topics.cover.as_str() {
+                let url = message.properties().iter().find_map(|p| match p {
+                    Ok(minimq::Property::UserProperty("url", u)) => Some(u),
+                    _ => None,
+                });
+                let jpeg = message.payload();
+                match ctx.cover(app, url, jpeg, now_ms()) {
+                    None => self.log.line(format_args!(
+                        "hub: a cover ignored ({} bytes; the url property {})",
+                        jpeg.len(),
+                        if url.is_some() { "given" } else { "missing" }
+                    )),
+                    Some(true) => self.log.line(format_args!(
+                        "hub: the cover ({} bytes) handed to the app",
+                        jpeg.len()
+                    )),
+                    Some(false) => {}
+                }
+                continue;
+            }
             let Some(leaf) = topics.leaf(message.topic()) else {
                 continue;
             };
@@ -735,17 +897,27 @@ where
     }
 
     /// Does what the app asked, but sleeping.
-    fn hub_do(&mut self, app: &mut App<C, HubSource>, what: Do, tz: &Option<PosixTz>) {
+    fn hub_do(&mut self, app: &mut App<C, HubSource>, what: Do, ctx: &mut Ctx<'_>) {
         let now = now_ms();
         match what {
-            // A mirror sends no request, and the kit fetches no covers: never asked; a
-            // failure, were it asked, rather than a hang.
-            Do::Send(_) | Do::Fetch(_) => app.on_failure(now, Failure::Connect),
+            // A mirror sends no request: never asked; a failure, were it asked, rather
+            // than a hang.
+            Do::Send(_) => app.on_failure(now, Failure::Connect),
+            // The hub's cover (feature `art`); without it the app never asks.
+            #[cfg(feature = "art")]
+            Do::Fetch(req) => {
+                if let Some(n) = ctx.fetch(app, req.url.as_str(), now) {
+                    self.log
+                        .line(format_args!("hub: the cover ({n} bytes) handed to the app"));
+                }
+            }
+            #[cfg(not(feature = "art"))]
+            Do::Fetch(_) => app.on_failure(now, Failure::Connect),
             // Nothing to keep: no tokens, no budget.
             Do::Save(_) | Do::Sleep(_) => {}
             Do::ReadClock => {
                 if let Some(unix_ms) = crate::https::unix_ms_at(now) {
-                    app.set_wall_clock(now, record::wall_clock(unix_ms, tz.as_ref()));
+                    app.set_wall_clock(now, record::wall_clock(unix_ms, ctx.tz.as_ref()));
                 }
             }
             Do::Backlight(on) => self.display.set_backlight(on),
@@ -976,7 +1148,10 @@ mod tests {
 
     #[test]
     fn the_buffers_are_what_the_docs_say() {
+        #[cfg(not(feature = "art"))]
         assert_eq!(Buffers::SIZE, 9 * 1024);
+        #[cfg(feature = "art")]
+        assert_eq!(Buffers::SIZE, 16 * 1024);
         assert_eq!(size_of::<Buffers>(), Buffers::SIZE);
     }
 

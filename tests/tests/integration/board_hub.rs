@@ -473,8 +473,13 @@ fn unix_ms() -> u64 {
     .unwrap()
 }
 
-/// A state message as `tonearm hub` writes it (`docs/hub-state.md`).
+/// A state message as `tonearm hub` writes it (`docs/hub-state.md`), without a cover.
 fn state(seq: u64, title: &str, playing: bool) -> String {
+    state_with_cover(seq, title, playing, None)
+}
+
+/// The same with `cover_url`.
+fn state_with_cover(seq: u64, title: &str, playing: bool, cover_url: Option<&str>) -> String {
     serde_json::json!({
         "v": 1, "seq": seq,
         "screen": if playing { "now_playing" } else { "paused" },
@@ -483,7 +488,7 @@ fn state(seq: u64, title: &str, playing: bool) -> String {
         "duration_ms": 463_000,
         "device": {"name": "Kitchen", "type": "Speaker", "volume_percent": 40,
                    "is_restricted": false, "supports_volume": true},
-        "shuffle": false, "repeat": "off", "cover_url": null, "disallows": [],
+        "shuffle": false, "repeat": "off", "cover_url": cover_url, "disallows": [],
         "notice": null, "warnings": [], "login_ends_s": null, "dark": false,
         "health": {"state": "good", "since_ms": null, "until_ms": null, "reason": null},
         "liked": true, "up_next": null
@@ -496,6 +501,35 @@ fn hub_says(broker: &Mosquitto, leaf: &str, payload: &str) {
     broker
         .publish(&topic(leaf), payload.as_bytes(), true)
         .unwrap_or_else(|e| panic!("mosquitto_pub: {e}"));
+}
+
+/// Publishes the hub's cover for `url` (retained, the URL as the MQTT 5 user property
+/// `url`, as the hub does).
+fn hub_cover(broker: &Mosquitto, url: &str, jpeg: &[u8]) {
+    let mut child = broker
+        .pub_command()
+        .args(["-V", "mqttv5", "-q", "1", "-r", "-t", &topic("cover"), "-s"])
+        .args(["-D", "PUBLISH", "user-property", "url", url])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(jpeg).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A small cover: a pattern of our own as a JPEG.
+fn cover_jpeg(side: u16) -> Vec<u8> {
+    let rgb = tonearm_firmware::art::pattern_rgb(7, side.into());
+    let mut out = Vec::new();
+    jpeg_encoder::Encoder::new(&mut out, 85)
+        .encode(&rgb, side, side, jpeg_encoder::ColorType::Rgb)
+        .unwrap();
+    out
 }
 
 /// An event line without `t_ms` (the board counts from its boot, the host from its
@@ -582,10 +616,24 @@ fn a_board_fed_by_a_hub_shows_what_the_hosts_display_shows() {
     assert!(log.contains("time of day known"), "{log}");
     assert!(!log.contains(BOARD_PASSWORD), "no secret in the log: {log}");
 
-    // A new state.
-    hub_says(&broker, "state", &state(2, "Blackest Eyes", true));
+    // A new state, with its cover on the hub's `cover` topic (nothing listens at its URL:
+    // the board takes the hub's, as the host does).
+    let url = "http://127.0.0.1:9/image/blackest-eyes";
+    let jpeg = cover_jpeg(64);
+    hub_cover(&broker, url, &jpeg);
+    hub_says(
+        &broker,
+        "state",
+        &state_with_cover(2, "Blackest Eyes", true, Some(url)),
+    );
     let (at, _) = board.wait_for(at, "now_playing", Some("Blackest Eyes"));
     host.wait_for("now_playing", Some("Blackest Eyes"), T);
+    let handed = format!("hub: the cover ({} bytes) handed to the app", jpeg.len());
+    let deadline = Instant::now() + T;
+    while !board.log().contains(&handed) {
+        assert!(Instant::now() < deadline, "{}", board.log());
+        std::thread::sleep(Duration::from_millis(20));
+    }
 
     // A press on the board: the hub's command, once, not retained.
     board.press(Control::PlayPause);
