@@ -153,9 +153,12 @@ timings+=("$(printf 'board-virt: stage %-22s %4ds' scenarios "$(( $(date +%s) - 
 # The budgets: the board prints them every 30 s; the peaks over every run.
 budgets=$(grep -h -E '^ *[0-9.]+ budget: flash.*heap peak [0-9]+ B$' "$dir"/ns*/*.uart.log 2>/dev/null || true)
 if [ -n "$budgets" ]; then
-  echo "$budgets" | tail -n1 | sed 's/^ *[0-9.]* budget: /board-virt: budget: /'
+  # The static figures of one run, the peaks over all of them.
   peak() { echo "$budgets" | sed -n "s/.*$1 \([0-9]*\) B.*/\1/p" | sort -n | tail -n1; }
-  echo "board-virt: budget (all runs): peak stack $(peak 'peak stack') B, heap peak $(peak 'heap peak') B"
+  echo "$budgets" | tail -n1 \
+    | sed -e 's/^ *[0-9.]* budget: /board-virt: budget: /' \
+      -e "s/peak stack [0-9]* B/peak stack $(peak 'peak stack') B/" \
+      -e "s/heap peak [0-9]* B/heap peak $(peak 'heap peak') B (peaks over every run)/"
 fi
 passed=$(grep -c '^board-virt: PASS' "$out" || true)
 if [ -n "${BOARD_VIRT_ONLY:-}" ]; then

@@ -69,8 +69,8 @@ fn main() {
     let dir = PathBuf::from(dir);
     let setup = || -> Result<Ctx, String> {
         std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-        let trusted = certs::chain("Tonearm test root").map_err(|e| e.to_string())?;
-        let unknown = certs::chain("Unknown root").map_err(|e| e.to_string())?;
+        let trusted = certs::chain("Tonearm test root", certs::Keys::Rsa)?;
+        let unknown = certs::chain("Unknown root", certs::Keys::P256)?;
         sntp::serve("192.0.2.1:123").map_err(|e| format!("SNTP responder: {e}"))?;
         let front = Front::start(
             "192.0.2.1:443"
