@@ -319,6 +319,30 @@ impl Hub {
         }
     }
 
+    /// Waits for an event line for which `want` holds (seen before or coming).
+    fn wait_for_line(&mut self, timeout: Duration, want: impl Fn(&Value) -> bool) -> Value {
+        if let Some(ev) = self.seen.iter().find(|e| want(e)) {
+            return ev.clone();
+        }
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.events.recv_timeout(left) {
+                Ok(ev) => {
+                    self.seen.push(ev.clone());
+                    if want(&ev) {
+                        return ev;
+                    }
+                }
+                Err(_) => panic!(
+                    "the hub: no such line in {timeout:?}; saw {:?}\nstderr:\n{}",
+                    self.seen,
+                    tail(&self.stderr(), 30)
+                ),
+            }
+        }
+    }
+
     /// Takes every event that comes within `d` of the last one.
     fn drain(&mut self, d: Duration) {
         while let Ok(ev) = self.events.recv_timeout(d) {
@@ -890,6 +914,82 @@ fn every_command_is_sent_once_and_anything_else_is_ignored() {
         volume[0].query_param("volume_percent").as_deref(),
         Some("30")
     );
+    // like and unlike, for the track playing, once the heart is known.
+    let uri = "spotify:track:songa0000000000";
+    hub.wait_for_line(T, |e| e["title"] == "Song A" && e["liked"] == false);
+    house.ha_publish(&command_topic(), "like", false);
+    wait_requests(&house, &hub, Route::LibrarySave, 1);
+    assert_eq!(
+        house.requests_to(Route::LibrarySave)[0]
+            .query_param("uris")
+            .as_deref(),
+        Some(uri)
+    );
+    hub.wait_for_line(T, |e| e["title"] == "Song A" && e["liked"] == true);
+    house.ha_publish(&command_topic(), "unlike", false);
+    wait_requests(&house, &hub, Route::LibraryRemove, 1);
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(house.requests_to(Route::LibrarySave).len(), 1);
+    assert_eq!(house.requests_to(Route::LibraryRemove).len(), 1);
+    assert!(!house.is_liked(uri));
+}
+
+#[test]
+fn a_display_fed_by_a_hub_snapshots_what_it_shows() {
+    let house = House::new();
+    let mut hub = house.hub(&[]);
+    hub.wait_for("now_playing", Some("Song A"), T);
+    let dir = tempfile::tempdir().unwrap();
+    let shown = dir.path().join("shown.png");
+    let waiting = dir.path().join("waiting.png");
+    let url = house.hub_url();
+    let nobody = format!("{}/nobody", house.broker.url());
+    let mut a = Run::start(
+        &house.display_config(),
+        &[
+            "--hub",
+            &url,
+            "--duration",
+            "6",
+            "--snapshot",
+            shown.to_str().unwrap(),
+        ],
+    );
+    let mut b = Run::start(
+        &house.display_config(),
+        &[
+            "--hub",
+            &nobody,
+            "--duration",
+            "6",
+            "--snapshot",
+            waiting.to_str().unwrap(),
+        ],
+    );
+    a.wait_for("now_playing", Some("Song A"), T);
+    b.wait_for("connecting", None, T);
+    for run in [&mut a, &mut b] {
+        let status = run.child.wait().unwrap();
+        assert!(status.success(), "{status}: {}", run.stderr());
+    }
+    assert!(
+        b.seen.iter().all(|e| e["screen"] == "connecting"),
+        "{:?}",
+        b.seen
+    );
+    let (shown, waiting) = (pixels(&shown), pixels(&waiting));
+    assert_eq!(shown.0, waiting.0, "same size");
+    assert_ne!(shown.1, waiting.1, "the hub's state is drawn");
+}
+
+/// A PNG's size and RGB(A) bytes.
+fn pixels(path: &Path) -> ((u32, u32), Vec<u8>) {
+    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut reader = png::Decoder::new(BufReader::new(file)).read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    buf.truncate(info.buffer_size());
+    ((info.width, info.height), buf)
 }
 
 #[test]
@@ -901,11 +1001,18 @@ fn the_broker_restarted_hub_and_displays_reconnect_and_the_state_returns() {
     for d in &mut displays {
         d.wait_for("now_playing", Some("Song A"), T);
     }
-    // The broker goes away (and, without persistence, forgets every retained message).
-    house.broker.stop();
+    // The broker dies (SIGKILL: no will goes out; without persistence it forgets every
+    // retained message): `offline` once it has been unreachable for 3 s, not at once.
+    house.broker.kill();
+    let stopped = Instant::now();
     for d in &mut displays {
         d.wait_for("offline", None, Duration::from_secs(10));
     }
+    let took = stopped.elapsed();
+    assert!(
+        took >= Duration::from_millis(2500),
+        "offline after {took:?}"
+    );
     std::thread::sleep(Duration::from_secs(2));
     house.broker.restart();
     // Everything comes back within the backoff (at most 30 s; here a few seconds).
