@@ -21,8 +21,10 @@
 //! - [`Kit::run_hub`] is the loop: the app's turns, and between them the broker's
 //!   packets, awaited together (the client's `poll` is cancel-safe); connections retried
 //!   with a backoff from [`BACKOFF_MIN_MS`] to [`BACKOFF_MAX_MS`], keep-alive
-//!   [`KEEP_ALIVE_S`] s (the broker drops a silent board, and the board sees a silent
-//!   broker within one and a half keep-alives).
+//!   [`KEEP_ALIVE_S`] s (the broker drops a silent board after one and a half
+//!   keep-alives; the board pings 2.5 s after its last packet and gives a broker 5 s to
+//!   answer, so a frozen broker shows `offline` 8 to 11 s after it froze: the same
+//!   [`UNREACHABLE_MS`] after the link is known lost, as on the host).
 //!
 //! # The MQTT client: minimq 0.13
 //!
@@ -99,8 +101,10 @@ pub const BACKOFF_MIN_MS: u64 = 1_000;
 /// The longest pause before connecting again.
 pub const BACKOFF_MAX_MS: u64 = 30_000;
 /// A name lookup, a TCP connection, the MQTT handshake or a SUBSCRIBE that takes longer
-/// fails (and is retried after the backoff).
-pub const CONNECT_TIMEOUT_MS: u64 = 10_000;
+/// fails (and is retried after the backoff): a broker on the home network answers in
+/// milliseconds, and a frozen one (its kernel still accepts connections) is given up on
+/// soon.
+pub const CONNECT_TIMEOUT_MS: u64 = 5_000;
 /// A command's PUBLISH that takes longer drops the connection.
 pub const PUBLISH_TIMEOUT_MS: u64 = 5_000;
 /// SNTP attempts at boot (the time of day is for the clock and the night hours only).

@@ -865,3 +865,36 @@ fn a_board_whose_login_the_broker_refuses_shows_offline_and_keeps_trying() {
         ]
     );
 }
+
+/// A broker that freezes (`kill -STOP`: its sockets stay open, nothing answers): the
+/// keep-alive finds it out (a ping 2.5 s after the last packet, 5 s for its answer, then
+/// the 3 s of the contract: 10.5 s at most, 15 s allowed for a loaded machine); it goes
+/// on (`kill -CONT`): back.
+#[test]
+fn a_frozen_broker_is_found_out_by_the_keep_alive() {
+    let _one = one_board();
+    let broker = Mosquitto::builder()
+        .user(HUB_USER, HUB_PASSWORD)
+        .user(BOARD_USER, BOARD_PASSWORD)
+        .start();
+    hub_says(&broker, "availability", "online");
+    hub_says(&broker, "state", &state(1, "Windowpane", false));
+    let dir = tempfile::tempdir().unwrap();
+    let board = Board::start(provision(dir.path(), &broker));
+    let (at, _) = board.wait_for(0, "paused", Some("Windowpane"));
+    let pid = broker.pid().expect("running");
+    tonearm_tests::mosquitto::signal(pid, "STOP");
+    let frozen = Instant::now();
+    let (at, _) = board.wait_for(at, "offline", Some("Windowpane"));
+    let took = frozen.elapsed();
+    tonearm_tests::mosquitto::signal(pid, "CONT");
+    eprintln!(
+        "board_hub: offline {took:?} after the broker froze; log:\n{}",
+        board.log()
+    );
+    assert!(
+        took > Duration::from_secs(3) && took < Duration::from_secs(15),
+        "offline after {took:?}"
+    );
+    board.wait_for(at, "paused", Some("Windowpane"));
+}
