@@ -82,6 +82,9 @@ install() {
   command -v qemu-system-riscv32 >/dev/null || apt_need qemu-system-misc
   command -v dnsmasq >/dev/null || apt_need dnsmasq-base
   command -v ip >/dev/null || apt_need iproute2
+  # The desktop binary (for `tonearm render --checksum`) is built as scripts/test.sh
+  # builds it, with its SDL window.
+  apt_need libsdl2-dev pkg-config
 }
 build() {
   (cd "$board" && cargo build --release --locked) || return 1
