@@ -578,6 +578,11 @@ fn mitm_unknown_root(ctx: &Ctx) -> Outcome {
     let image = ctx.image("mitm_unknown_root", Some("rt-mitm"))?;
     let mut vm = ctx.boot("mitm_unknown_root", &image)?;
     online(&mut vm)?;
+    vm.wait_for(
+        Duration::from_secs(20),
+        "the board's refusal of the certificate",
+        |l| l.starts_with("tls:") && l.contains("InvalidCertificate"),
+    )?;
     vm.none_for(
         Duration::from_secs(10),
         "an item shown through the man in the middle",
@@ -602,6 +607,11 @@ fn mitm_no_certificate_verify(ctx: &Ctx) -> Outcome {
     let image = ctx.image("mitm_no_certificate_verify", Some("rt-rogue"))?;
     let mut vm = ctx.boot("mitm_no_certificate_verify", &image)?;
     online(&mut vm)?;
+    vm.wait_for(
+        Duration::from_secs(20),
+        "the board's refusal of the handshake",
+        |l| l.starts_with("tls:") && l.contains("did not authenticate"),
+    )?;
     vm.none_for(
         Duration::from_secs(10),
         "an item shown through the rogue server",
