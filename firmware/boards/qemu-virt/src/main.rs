@@ -259,9 +259,8 @@ async fn board(spawner: Spawner) {
 
     let session_seed =
         u64::from_le_bytes([mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], 0x54, 0x41]);
-    let session = tonearm_kit::run::session(&settings, session_seed, kit.log());
-    let app = mk_static!(App<Rgb565>, App::new(PROFILE, session));
-    let net = mk_static!(EmbassyNet<'static>, EmbassyNet::new(*stack));
+    let app = new_app(&settings, session_seed, kit.log());
+    let net = new_net(*stack);
     let bufs = const_static!(Buffers, Buffers::new());
     println!("tls: buffers {} B", Buffers::SIZE);
     kit.run(
@@ -275,6 +274,25 @@ async fn board(spawner: Spawner) {
         &Config::default(),
     )
     .await
+}
+
+/// The app, in a `static`. Not inlined: the value is built on the stack before it is
+/// moved into place, and that must happen in a frame of its own, not in the board
+/// task's poll frame, which stays under every request for as long as the loop runs.
+#[inline(never)]
+fn new_app(
+    settings: &tonearm_kit::settings::Settings<'_>,
+    seed: u64,
+    log: &mut UartLog,
+) -> &'static mut App<Rgb565> {
+    let session = tonearm_kit::run::session(settings, seed, log);
+    mk_static!(App<Rgb565>, App::new(PROFILE, session))
+}
+
+/// The network for the kit, in a `static` (not inlined, as [`new_app`]).
+#[inline(never)]
+fn new_net(stack: Stack<'static>) -> &'static mut EmbassyNet<'static> {
+    mk_static!(EmbassyNet<'static>, EmbassyNet::new(stack))
 }
 
 /// Logs each address DHCP gives (and its loss).
