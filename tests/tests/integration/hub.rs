@@ -679,7 +679,7 @@ fn three_displays_show_the_screens_of_the_hub() {
         d.wait_for("idle", None, T);
     }
     // Late keys (heart, up next) settle; then every display's lines match the hub's.
-    std::thread::sleep(Duration::from_secs(2));
+    std::thread::sleep(Duration::from_secs(1));
     hub.drain(Duration::from_millis(200));
     let hub_steps = steps_from(&hub.seen, "Song A");
     let hub_last = norm(hub.seen.last().unwrap());
@@ -716,10 +716,6 @@ fn three_displays_show_the_screens_of_the_hub() {
         }
         last_seq = Some(seq);
     }
-    // A steady idle player: nothing new (no state per tick or per poll).
-    let n = rec.on(&state_topic()).len();
-    std::thread::sleep(Duration::from_secs(5));
-    assert_eq!(rec.on(&state_topic()).len(), n, "a state without a change");
 }
 
 #[test]
@@ -729,7 +725,7 @@ fn a_steady_song_publishes_no_state_per_poll_and_its_cover_is_small() {
     let mut hub = house.hub(&[]);
     hub.wait_for("now_playing", Some("Song A"), T);
     let state = wait_state(&rec, 0, "Song A", T);
-    // Let the late keys (the heart) come, then count for 11 s (two polls at 5 s).
+    // Let the late keys (the heart) come, then count for 7 s (a poll or two at 5 s).
     rec.wait_for(T, |m| {
         m.topic == state_topic() && m.json().is_some_and(|v| !v["liked"].is_null())
     })
@@ -737,9 +733,9 @@ fn a_steady_song_publishes_no_state_per_poll_and_its_cover_is_small() {
     std::thread::sleep(Duration::from_millis(500));
     let polls = house.requests_to(Route::Player).len();
     let n = rec.on(&state_topic()).len();
-    std::thread::sleep(Duration::from_secs(11));
+    std::thread::sleep(Duration::from_secs(7));
     assert!(
-        house.requests_to(Route::Player).len() >= polls + 2,
+        house.requests_to(Route::Player).len() > polls,
         "the hub polls"
     );
     assert_eq!(
@@ -1517,11 +1513,11 @@ fn one_poller_per_config_and_the_second_names_the_first() {
     // The first one goes on, untouched.
     assert!(hub.child.try_wait().unwrap().is_none());
     let polls = house.requests_to(Route::Player).len();
-    std::thread::sleep(Duration::from_secs(6));
-    assert!(
-        house.requests_to(Route::Player).len() > polls,
-        "the hub polls on"
-    );
+    let deadline = Instant::now() + Duration::from_secs(7);
+    while house.requests_to(Route::Player).len() == polls {
+        assert!(Instant::now() < deadline, "the hub polls on");
+        std::thread::sleep(Duration::from_millis(50));
+    }
     // A display fed by the hub takes no lock: it runs beside the hub on the same config.
     let url = house.hub_url();
     let mut display = Run::start(&house.home.config(), &["--hub", &url, "--duration", "20"]);
