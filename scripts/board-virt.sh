@@ -16,6 +16,7 @@
 # 0 only when every scenario passes.
 #   scripts/board-virt.sh                    every scenario
 #   BOARD_VIRT_ONLY=boot,setup_needed ...    some of them
+#   BOARD_VIRT_TIMEOUT=600 ...               seconds per namespace (default 420)
 #   BOARD_VIRT_DIR=/tmp/x ...                where the logs go (default: target/board-virt;
 #                                            one folder per namespace, ns0, ns1, ...)
 # Without root and without unprivileged user namespaces it says so in one line and skips
@@ -55,7 +56,7 @@ if [ "${1:-}" = "--inside" ]; then
   args=(--elf "$elf" --tonearm "$tonearm" --dir "$dir")
   if [ -n "$only" ]; then args+=(--only "$only"); fi
   # Every QEMU run has its own deadlines in the driver; this bounds the whole.
-  timeout --kill-after=10 "${BOARD_VIRT_TIMEOUT:-900}" "$driver" "${args[@]}"
+  timeout --kill-after=10 "${BOARD_VIRT_TIMEOUT:-420}" "$driver" "${args[@]}"
   exit $?
 fi
 
