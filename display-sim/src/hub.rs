@@ -11,7 +11,9 @@
 //! - `cover`: the cover as a JPEG of at most [`COVER_MAX_BYTES`] (scaled and re-encoded
 //!   from the one the hub fetched, so it fits a display's 8 KiB packets), retained, with
 //!   the MQTT 5 user property `url` naming the `cover_url` it shows;
-//! - `availability`: `online`, and `offline` as the last will, retained;
+//! - `availability`: `online`, and `offline` as the last will, retained; `online` again
+//!   every [`crate::mqtt::HEARTBEAT`], not retained (a frozen hub falls silent at once;
+//!   its will can take 11 s to come);
 //! - `command`: `play_pause`, `next`, `previous`, `like`, `unlike`, `volume_up`,
 //!   `volume_down`, `volume:NN`; a retained one is ignored and cleared.
 //!
@@ -293,6 +295,8 @@ pub struct Publisher {
     liked: Option<bool>,
     /// `--events`-style summary for `-v`: messages and bytes published.
     published: (u64, u64),
+    /// The last heartbeat (see [`crate::mqtt::HEARTBEAT`]).
+    beat: Instant,
 }
 
 impl Publisher {
@@ -322,6 +326,7 @@ impl Publisher {
             presses: VecDeque::new(),
             liked: None,
             published: (0, 0),
+            beat: Instant::now(),
         };
         let deadline = Instant::now() + FIRST_ANSWER;
         while let Some(left) = deadline.checked_duration_since(Instant::now()) {
@@ -401,6 +406,17 @@ impl Publisher {
             self.published.1 += jpeg.len() as u64;
             self.link
                 .publish_with_url(&topic(&self.id, "cover"), true, jpeg.clone(), url);
+        }
+    }
+
+    /// `online` again, not retained, every [`crate::mqtt::HEARTBEAT`] while connected: a
+    /// frozen hub (its socket open, its will not sent yet) falls silent, and its displays
+    /// see it.
+    fn heartbeat(&mut self) {
+        if self.connected && self.beat.elapsed() >= crate::mqtt::HEARTBEAT {
+            self.beat = Instant::now();
+            self.link
+                .publish(&topic(&self.id, "availability"), false, b"online".to_vec());
         }
     }
 
@@ -505,6 +521,7 @@ impl<C: PixelColor> Output<C> for Publisher {
             if let Some(control) = self.presses.pop_front() {
                 return Some(UiEvent::Press(control));
             }
+            self.heartbeat();
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 return None;

@@ -4,8 +4,9 @@
 //! hub's `state`, `cover` and `availability`, and publishes presses on `command`.
 //!
 //! - [`HubSource`] is the app's source: it applies what arrived ([`Source::take_news`]),
-//!   shows `offline` (the last state kept, with its age) when the hub says `offline` or
-//!   the broker has been unreachable for [`UNREACHABLE_MS`], and turns presses into
+//!   shows `offline` (the last state kept, with its age) when the hub says `offline`, the
+//!   broker has been unreachable for [`UNREACHABLE_MS`], or a hub that sends heartbeats
+//!   has been silent for [`crate::mqtt::SILENT`] (frozen), and turns presses into
 //!   commands (a press while unreachable puts up the control-failed notice).
 //! - [`HubNetwork`] is the app's network: it waits on the broker's messages between
 //!   frames, and answers the app's cover fetches from the hub's `cover` messages (nothing
@@ -35,6 +36,10 @@ use crate::shell::{NetEvent, Network};
 pub const MAX_PACKET: u32 = 8 * 1024;
 /// The broker unreachable this long: the display shows `offline`.
 pub const UNREACHABLE_MS: u64 = 3_000;
+fn silent_ms() -> u64 {
+    u64::try_from(crate::mqtt::SILENT.as_millis()).unwrap_or(u64::MAX)
+}
+
 /// A cover fetch waits this long for the hub's `cover` message before it fails.
 const COVER_WAIT: Duration = Duration::from_secs(10);
 /// Covers kept (by URL).
@@ -53,6 +58,10 @@ struct Inbox {
     down_since: Option<u64>,
     /// The link changed (up or down) since the source last looked.
     link_changed: bool,
+    /// The hub was last heard from (any message of its) at this monotonic time.
+    heard: Option<u64>,
+    /// The hub said `online` (it repeats it every heartbeat): its silence counts.
+    beats: bool,
     /// Commands to publish.
     outgoing: VecDeque<String>,
     /// The credentials were refused.
@@ -69,6 +78,9 @@ pub struct HubSource {
     parser: HubStateParser,
     /// A malformed message was logged (once until a good one).
     warned: bool,
+    /// The last state shown, and whether it shows offline for the hub's silence.
+    last: Option<tonearm_core::hub::HubState>,
+    silenced: bool,
 }
 
 /// The app's network; see the [module docs](self).
@@ -138,6 +150,8 @@ pub fn start(
         inbox,
         parser: HubStateParser::new(),
         warned: false,
+        last: None,
+        silenced: false,
     };
     Ok((source, net))
 }
@@ -170,6 +184,12 @@ impl HubNetwork {
             }
             LinkEvent::Refused(code) => log::info!("MQTT broker refused: {code:?}"),
             LinkEvent::Message(m) => {
+                inbox.heard = Some(now);
+                // A hub that says `online` repeats it every HEARTBEAT (a retained copy
+                // counts too: a hub found frozen at connection falls silent as well).
+                if m.topic.ends_with("/availability") && m.payload == b"online" {
+                    inbox.beats = true;
+                }
                 let leaf = m
                     .topic
                     .strip_prefix(&format!("tonearm/{}/", self.id))
@@ -303,18 +323,17 @@ impl Source for HubSource {
     }
 
     fn poll(&mut self, now_ms: u64) -> Action {
-        // Wake when the link has been down long enough to show it.
+        // Wake when the link has been down, or the hub silent, long enough to show it.
         let inbox = self.inbox.borrow();
-        match inbox.down_since {
-            Some(since) if !inbox.connected => {
-                let at = since.saturating_add(UNREACHABLE_MS);
-                if now_ms < at {
-                    Action::WaitUntil(at)
-                } else {
-                    Action::Wait
-                }
-            }
-            _ => Action::Wait,
+        let at = match (inbox.down_since, inbox.heard) {
+            (Some(since), _) if !inbox.connected => since.saturating_add(UNREACHABLE_MS),
+            (_, Some(heard)) if inbox.beats => heard.saturating_add(silent_ms()),
+            _ => return Action::Wait,
+        };
+        if now_ms < at {
+            Action::WaitUntil(at)
+        } else {
+            Action::Wait
         }
     }
 
@@ -349,18 +368,36 @@ impl Source for HubSource {
     }
 
     fn take_news(&mut self, now_ms: u64) -> bool {
-        let (states, online, connected, down_since, changed) = {
+        let (states, online, connected, down_since, changed, silent_since) = {
             let mut inbox = self.inbox.borrow_mut();
             let changed = std::mem::take(&mut inbox.link_changed);
+            let silent_since = inbox
+                .heard
+                .filter(|h| inbox.beats && now_ms >= h.saturating_add(silent_ms()));
             (
                 std::mem::take(&mut inbox.states),
                 inbox.online,
                 inbox.connected,
                 inbox.down_since,
                 changed,
+                silent_since,
             )
         };
         let mut news = changed;
+        // Heard again after a silence (a frozen hub that goes on) with nothing new to
+        // say: what it said last holds again. (After its will, or a broker that was
+        // gone, a state message comes anyway.)
+        if self.silenced
+            && silent_since.is_none()
+            && states.is_empty()
+            && online == Some(true)
+            && connected
+            && let Some(last) = self.last.clone()
+        {
+            self.session.apply_mirror(now_ms, &last);
+            self.silenced = false;
+            news = true;
+        }
         // The newest state that parses wins.
         for msg in states.iter().rev() {
             match self.parser.parse(msg) {
@@ -368,6 +405,8 @@ impl Source for HubSource {
                     // Applied even when it repeats the last one (a broker's retained copy
                     // after a reconnection): it ends an `offline`.
                     self.session.apply_mirror(now_ms, &state);
+                    self.last = Some(state);
+                    self.silenced = false;
                     news = true;
                     self.warned = false;
                     break;
@@ -385,6 +424,10 @@ impl Source for HubSource {
             (Some(false), true, _) => Some(now_ms),
             (_, false, Some(since)) if now_ms >= since.saturating_add(UNREACHABLE_MS) => {
                 Some(since)
+            }
+            (_, true, _) => {
+                self.silenced |= silent_since.is_some();
+                silent_since
             }
             _ => None,
         };

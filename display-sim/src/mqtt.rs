@@ -24,9 +24,16 @@ pub const DEFAULT_PORT: u16 = 1883;
 pub const DEFAULT_TLS_PORT: u16 = 8883;
 /// The id of a hub when none is given.
 pub const DEFAULT_ID: &str = "tonearm";
-/// The keep-alive: a client gone silent this long (and half as long again) is gone, and
-/// its last will goes out.
+/// The keep-alive (rumqttc's shortest): a client gone silent 1.5 times this long is gone,
+/// and its last will goes out. (Debian's mosquitto 2.0.11 notices it later: 10.5 to 11.3 s
+/// after a client froze, measured; hence the hub's [`HEARTBEAT`].)
 pub const KEEP_ALIVE: Duration = Duration::from_secs(5);
+/// How often a hub says `online` again (QoS 0, not retained): a display that has heard
+/// these and then hears nothing from the hub for [`SILENT`] counts it as gone, well
+/// within the 10 s a frozen hub's will can take to come.
+pub const HEARTBEAT: Duration = Duration::from_secs(2);
+/// See [`HEARTBEAT`].
+pub const SILENT: Duration = Duration::from_secs(6);
 /// Reconnection waits: from the first to the longest, doubling.
 pub const BACKOFF_FIRST: Duration = Duration::from_secs(1);
 /// See [`BACKOFF_FIRST`].

@@ -217,6 +217,11 @@ impl Item {
     }
 }
 
+/// Whether `name` is one of the player's items' covers (Spotify's cover ids start so).
+pub(super) fn is_player_image(name: &str) -> bool {
+    name.starts_with("ab67616d")
+}
+
 /// A cover for the image `name`: 300 px, two colours and a diagonal from the name's hash,
 /// so each album looks different and a cover that moves is seen to.
 pub(super) fn cover_jpeg(name: &str) -> Vec<u8> {

@@ -123,10 +123,14 @@ pub(super) fn decide(state: &mut State, req: &RecordedRequest, method_ok: bool) 
         }
         let name = req.path().trim_start_matches("/image/");
         return state.images.get(name).cloned().unwrap_or_else(|| {
-            // The player's items name covers here: any name gets a cover of its own.
-            Reply::new(200)
-                .header("Content-Type", "image/jpeg")
-                .body(super::player::cover_jpeg(name))
+            if super::player::is_player_image(name) {
+                // The player's items name their covers here: each gets one of its own.
+                Reply::new(200)
+                    .header("Content-Type", "image/jpeg")
+                    .body(super::player::cover_jpeg(name))
+            } else {
+                Reply::new(404).body("Not Found")
+            }
         });
     }
     let now = Instant::now();
