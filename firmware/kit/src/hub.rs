@@ -15,9 +15,11 @@
 //! - [`HubSource`] is the app's source: state messages parsed as they arrive (the MQTT
 //!   receive buffer of [`MAX_PACKET`] bytes is the only copy of a message), applied in
 //!   [`Source::take_news`]; `offline` (the last state kept, with its age) when the hub's
-//!   availability says `offline` or the broker has been unreachable for
-//!   [`UNREACHABLE_MS`]; a press becomes a command ([`command_text`]), or the
-//!   control-failed notice while the hub is out of reach;
+//!   availability says `offline`, the broker has been unreachable for
+//!   [`UNREACHABLE_MS`], or a hub that beats (`online` every 2 s) has been silent for
+//!   [`SILENT_MS`] (frozen; heard again, its last state shows again); a press becomes a
+//!   command ([`command_text`]), or the control-failed notice while the hub is out of
+//!   reach;
 //! - [`Kit::run_hub`] is the loop: the app's turns, and between them the broker's
 //!   packets, awaited together (the client's `poll` is cancel-safe); connections retried
 //!   with a backoff from [`BACKOFF_MIN_MS`] to [`BACKOFF_MAX_MS`], keep-alive
@@ -94,6 +96,11 @@ pub const MAX_PACKET: usize = 8 * 1024;
 pub const TX_BUF: usize = 1024;
 /// The broker unreachable this long: the board shows `offline`.
 pub const UNREACHABLE_MS: u64 = 3_000;
+/// A hub that said `online` (it repeats it every 2 s, not retained: its heartbeat) and
+/// has been silent this long is gone (frozen: its socket open, its will not sent yet,
+/// which Debian's mosquitto sends 10.5 to 11 s late): the board shows `offline`. The
+/// host's `SILENT`.
+pub const SILENT_MS: u64 = 6_000;
 /// The MQTT keep-alive, in seconds.
 pub const KEEP_ALIVE_S: u16 = 5;
 /// The first pause before connecting again.
@@ -256,6 +263,10 @@ struct Inbox {
     down_since: Option<u64>,
     /// The link changed since the app last looked.
     link_changed: bool,
+    /// The hub was last heard from (any message of its) at this monotonic time.
+    heard: Option<u64>,
+    /// The hub said `online` (it repeats it every heartbeat): its silence counts.
+    beats: bool,
     /// Commands to publish.
     outgoing: Deque<String<COMMAND_MAX>, COMMANDS>,
 }
@@ -267,6 +278,10 @@ struct Inbox {
 pub struct HubSource {
     session: Session,
     inbox: RefCell<Inbox>,
+    /// The last state shown (shown again when a silent hub is heard again with nothing
+    /// new to say), and whether `offline` shows for the hub's silence.
+    last: Option<HubState>,
+    silenced: bool,
 }
 
 impl HubSource {
@@ -282,14 +297,19 @@ impl HubSource {
                 connected: false,
                 down_since: Some(now_ms),
                 link_changed: false,
+                heard: None,
+                beats: false,
                 outgoing: Deque::new(),
             }),
+            last: None,
+            silenced: false,
         }
     }
 
-    /// A message on one of the hub's topics.
-    pub fn deliver(&self, leaf: Leaf, payload: &[u8]) -> Delivered {
+    /// A message on one of the hub's topics, received at `now_ms`.
+    pub fn deliver(&self, leaf: Leaf, payload: &[u8], now_ms: u64) -> Delivered {
         let mut inbox = self.inbox.borrow_mut();
+        inbox.heard = Some(now_ms);
         match leaf {
             Leaf::State => match inbox.parser.parse(payload) {
                 Ok(state) => {
@@ -300,7 +320,10 @@ impl HubSource {
             },
             Leaf::Availability => match payload {
                 b"online" => {
+                    // Repeated every heartbeat (a retained copy counts too: a hub found
+                    // frozen at connection falls silent as well).
                     inbox.online = Some(true);
+                    inbox.beats = true;
                     Delivered::Availability(true)
                 }
                 b"offline" => {
@@ -320,6 +343,11 @@ impl HubSource {
         if !inbox.connected {
             inbox.down_since = Some(now_ms);
         }
+    }
+
+    /// Something else of the hub's arrived at `now_ms` (its cover): it is there.
+    pub fn heard(&self, now_ms: u64) {
+        self.inbox.borrow_mut().heard = Some(now_ms);
     }
 
     /// The broker link is up (connected, subscribed).
@@ -359,18 +387,17 @@ impl Source for HubSource {
     }
 
     fn poll(&mut self, now_ms: u64) -> Action {
-        // Wake when the link has been down long enough to show it.
+        // Wake when the link has been down, or the hub silent, long enough to show it.
         let inbox = self.inbox.borrow();
-        match inbox.down_since {
-            Some(since) if !inbox.connected => {
-                let at = since.saturating_add(UNREACHABLE_MS);
-                if now_ms < at {
-                    Action::WaitUntil(at)
-                } else {
-                    Action::Wait
-                }
-            }
-            _ => Action::Wait,
+        let at = match (inbox.down_since, inbox.heard) {
+            (Some(since), _) if !inbox.connected => since.saturating_add(UNREACHABLE_MS),
+            (_, Some(heard)) if inbox.beats => heard.saturating_add(SILENT_MS),
+            _ => return Action::Wait,
+        };
+        if now_ms < at {
+            Action::WaitUntil(at)
+        } else {
+            Action::Wait
         }
     }
 
@@ -409,29 +436,54 @@ impl Source for HubSource {
     }
 
     fn take_news(&mut self, now_ms: u64) -> bool {
-        let (state, online, connected, down_since, changed) = {
+        let (state, online, connected, down_since, changed, silent_since) = {
             let mut inbox = self.inbox.borrow_mut();
             let changed = core::mem::take(&mut inbox.link_changed);
+            let silent_since = inbox
+                .heard
+                .filter(|h| inbox.beats && now_ms >= h.saturating_add(SILENT_MS));
             (
                 inbox.state.take(),
                 inbox.online,
                 inbox.connected,
                 inbox.down_since,
                 changed,
+                silent_since,
             )
         };
         let mut news = changed;
+        // Heard again after a silence (a frozen hub that goes on) with nothing new to
+        // say: what it said last holds again. (After its will, or a broker that was gone,
+        // a state message comes anyway.)
+        if self.silenced
+            && silent_since.is_none()
+            && state.is_none()
+            && online == Some(true)
+            && connected
+            && let Some(last) = &self.last
+        {
+            self.session.apply_mirror(now_ms, last);
+            self.silenced = false;
+            news = true;
+        }
         if let Some(state) = state {
             // Applied even when it repeats the last one (a broker's retained copy after a
             // reconnection): it ends an `offline`.
             self.session.apply_mirror(now_ms, &state);
+            self.last = Some(state);
+            self.silenced = false;
             news = true;
         }
-        // Gone: the hub says so, or the broker has been out of reach for a while.
+        // Gone: the hub says so, the broker has been out of reach for a while, or a hub
+        // that beats has been silent.
         let lost = match (online, connected, down_since) {
             (Some(false), true, _) => Some(now_ms),
             (_, false, Some(since)) if now_ms >= since.saturating_add(UNREACHABLE_MS) => {
                 Some(since)
+            }
+            (_, true, _) => {
+                self.silenced |= silent_since.is_some();
+                silent_since
             }
             _ => None,
         };
@@ -843,6 +895,7 @@ where
                     _ => None,
                 });
                 let jpeg = message.payload();
+                app.source().heard(now_ms());
                 match ctx.cover(app, url, jpeg, now_ms()) {
                     None => self.log.line(format_args!(
                         "hub: a cover ignored ({} bytes; the url property {})",
@@ -860,7 +913,7 @@ where
             let Some(leaf) = topics.leaf(message.topic()) else {
                 continue;
             };
-            match app.source().deliver(leaf, message.payload()) {
+            match app.source().deliver(leaf, message.payload(), now_ms()) {
                 Delivered::BadState(e) => {
                     if !warned {
                         self.log.line(format_args!(
@@ -1033,7 +1086,7 @@ mod tests {
         app.source().link_up();
         let msg = paused(1, "Windowpane");
         assert_eq!(
-            app.source().deliver(Leaf::State, msg.as_bytes()),
+            app.source().deliver(Leaf::State, msg.as_bytes(), 50),
             Delivered::State
         );
         assert_eq!(
@@ -1044,14 +1097,14 @@ mod tests {
         // A malformed message (or one of another version) changes nothing.
         for bad in [&b"{\"v\":1"[..], b"not json", b"{\"v\":2,\"seq\":1}", b""] {
             assert!(matches!(
-                app.source().deliver(Leaf::State, bad),
+                app.source().deliver(Leaf::State, bad, 150),
                 Delivered::BadState(_)
             ));
         }
         assert_eq!(shows(&mut app, 200).0, Screen::Paused);
         // The hub's will: offline at once, the last title kept.
         assert_eq!(
-            app.source().deliver(Leaf::Availability, b"offline"),
+            app.source().deliver(Leaf::Availability, b"offline", 250),
             Delivered::Availability(false)
         );
         assert_eq!(
@@ -1059,13 +1112,13 @@ mod tests {
             (Screen::Offline, "Windowpane".to_owned())
         );
         assert_eq!(
-            app.source().deliver(Leaf::Availability, b"maybe"),
+            app.source().deliver(Leaf::Availability, b"maybe", 300),
             Delivered::Ignored
         );
         // Back: online, and its state again (retained): shown again.
-        app.source().deliver(Leaf::Availability, b"online");
+        app.source().deliver(Leaf::Availability, b"online", 350);
         app.source()
-            .deliver(Leaf::State, paused(2, "In My Time of Need").as_bytes());
+            .deliver(Leaf::State, paused(2, "In My Time of Need").as_bytes(), 350);
         assert_eq!(
             shows(&mut app, 400),
             (Screen::Paused, "In My Time of Need".to_owned())
@@ -1082,7 +1135,7 @@ mod tests {
         assert_eq!(shows(&mut app, 3_000).0, Screen::Offline);
         app.source().link_up();
         app.source()
-            .deliver(Leaf::State, paused(1, "Windowpane").as_bytes());
+            .deliver(Leaf::State, paused(1, "Windowpane").as_bytes(), 3_500);
         assert_eq!(shows(&mut app, 4_000).0, Screen::Paused);
         // The count starts again at the first attempt (a boot that took its time).
         let mut late = self::app();
@@ -1107,8 +1160,52 @@ mod tests {
         // Reconnected: the broker's retained state ends the offline.
         app.source().link_up();
         app.source()
-            .deliver(Leaf::State, paused(1, "Windowpane").as_bytes());
+            .deliver(Leaf::State, paused(1, "Windowpane").as_bytes(), 19_000);
         assert_eq!(shows(&mut app, 20_000).0, Screen::Paused);
+    }
+
+    #[test]
+    fn a_hub_that_beats_and_falls_silent_is_offline_and_shown_again_when_heard() {
+        let mut app = app();
+        app.source().link_up();
+        // A hub that never said `online`: its silence does not count.
+        app.source()
+            .deliver(Leaf::State, paused(1, "Windowpane").as_bytes(), 1_000);
+        assert_eq!(shows(&mut app, 1_000).0, Screen::Paused);
+        assert_eq!(app.source_poll(2_000), Action::Wait);
+        assert_eq!(shows(&mut app, 60_000).0, Screen::Paused);
+        // It beats: `online` every 2 s; 6 s of silence after the last is offline (the
+        // app wakes for it), since it was last heard.
+        for t in [61_000, 63_000, 65_000] {
+            app.source().deliver(Leaf::Availability, b"online", t);
+        }
+        assert_eq!(shows(&mut app, 65_000).0, Screen::Paused);
+        assert_eq!(
+            app.source_poll(66_000),
+            Action::WaitUntil(65_000 + SILENT_MS)
+        );
+        assert_eq!(shows(&mut app, 70_999).0, Screen::Paused);
+        assert_eq!(
+            shows(&mut app, 71_000),
+            (Screen::Offline, "Windowpane".to_owned())
+        );
+        // Heard again (it went on) with nothing new: its last state shows again.
+        app.source().deliver(Leaf::Availability, b"online", 80_000);
+        assert_eq!(
+            shows(&mut app, 80_000),
+            (Screen::Paused, "Windowpane".to_owned())
+        );
+        // A cover counts as being heard.
+        app.source().heard(85_000);
+        assert_eq!(shows(&mut app, 90_999).0, Screen::Paused);
+        assert_eq!(shows(&mut app, 91_000).0, Screen::Offline);
+        // A new state ends the silence too.
+        app.source()
+            .deliver(Leaf::State, paused(2, "Harvest").as_bytes(), 95_000);
+        assert_eq!(
+            shows(&mut app, 95_000),
+            (Screen::Paused, "Harvest".to_owned())
+        );
     }
 
     #[test]
@@ -1122,7 +1219,7 @@ mod tests {
         assert_eq!(app.source().take_command(), None);
         app.source().link_up();
         app.source()
-            .deliver(Leaf::State, paused(1, "Windowpane").as_bytes());
+            .deliver(Leaf::State, paused(1, "Windowpane").as_bytes(), 15);
         let _ = app.poll(20);
         assert_eq!(app.press(30, Control::PlayPause), Ok(()));
         // Liked (the state says so): the heart's toggle unlikes.
@@ -1143,7 +1240,7 @@ mod tests {
         assert_eq!(app.source().take_command(), None);
         // The hub offline (its will): refused too.
         app.source().link_up();
-        app.source().deliver(Leaf::Availability, b"offline");
+        app.source().deliver(Leaf::Availability, b"offline", 55);
         assert_eq!(
             app.press(60, Control::Next),
             Err(ControlRefused::Unavailable)
@@ -1172,6 +1269,8 @@ mod tests {
                 let mut theirs = probe.inbox.borrow_mut();
                 theirs.connected = mine.connected;
                 theirs.down_since = mine.down_since;
+                theirs.heard = mine.heard;
+                theirs.beats = mine.beats;
             }
             Source::poll(&mut probe, now)
         }

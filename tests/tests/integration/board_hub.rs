@@ -503,6 +503,68 @@ fn hub_says(broker: &Mosquitto, leaf: &str, payload: &str) {
         .unwrap_or_else(|e| panic!("mosquitto_pub: {e}"));
 }
 
+/// The hub's heartbeat (`online` every 2 s, QoS 0, not retained, as `tonearm hub` sends
+/// it while connected) until dropped; a broker that does not answer within a second
+/// misses that beat.
+struct Heartbeat {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+fn heartbeat(broker: &Mosquitto) -> Heartbeat {
+    let port = broker.port().to_string();
+    let stop = Arc::new(AtomicBool::new(false));
+    let s = stop.clone();
+    let thread = std::thread::spawn(move || {
+        while !s.load(Ordering::Relaxed) {
+            let beat = Instant::now();
+            if let Ok(mut child) = std::process::Command::new("mosquitto_pub")
+                .args([
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    &port,
+                    "-u",
+                    HUB_USER,
+                    "-P",
+                    HUB_PASSWORD,
+                ])
+                .args(["-V", "mqttv5", "-q", "0", "-t", &topic("availability")])
+                .args(["-m", "online"])
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+            {
+                while beat.elapsed() < Duration::from_secs(1) {
+                    if let Ok(Some(_)) = child.try_wait() {
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+            while beat.elapsed() < Duration::from_secs(2) && !s.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    });
+    Heartbeat {
+        stop,
+        thread: Some(thread),
+    }
+}
+
+impl Drop for Heartbeat {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
 /// Publishes the hub's cover for `url` (retained, the URL as the MQTT 5 user property
 /// `url`, as the hub does).
 fn hub_cover(broker: &Mosquitto, url: &str, jpeg: &[u8]) {
@@ -585,9 +647,10 @@ fn a_board_fed_by_a_hub_shows_what_the_hosts_display_shows() {
         .start();
     let dir = tempfile::tempdir().unwrap();
     let image = provision(dir.path(), &broker);
-    // The hub is there, a track paused (retained, as the hub leaves them).
+    // The hub is there, a track paused (retained, as the hub leaves them), beating.
     hub_says(&broker, "availability", "online");
     hub_says(&broker, "state", &state(1, "Windowpane", false));
+    let beat = heartbeat(&broker);
     let commands = Recorder::connect(broker.port(), HUB_USER, HUB_PASSWORD, &topic("command"));
     commands.wait_subscribed(T).unwrap();
 
@@ -660,12 +723,14 @@ fn a_board_fed_by_a_hub_shows_what_the_hosts_display_shows() {
     );
     assert!(!log.contains("unreachable"), "the link held: {log}");
 
-    // The hub's will: offline, the last title kept.
+    // The hub's will (it is gone: no more beats): offline, the last title kept.
+    drop(beat);
     hub_says(&broker, "availability", "offline");
     let (at, _) = board.wait_for(at, "offline", Some("Harvest"));
     host.wait_for("offline", Some("Harvest"), T);
     hub_says(&broker, "availability", "online");
     hub_says(&broker, "state", &state(4, "Windowpane", false));
+    let _beat = heartbeat(&broker);
     let (at, _) = board.wait_for(at, "paused", Some("Windowpane"));
     host.wait_for("paused", Some("Windowpane"), T);
 
@@ -739,7 +804,8 @@ fn fetch(fake: &FakeSpotify, path: &str, token: &str) -> Vec<u8> {
 /// The emulated board's scenario, on the host: `tonearm hub` against the fake Spotify
 /// (a paused track; a login without the library scopes and no queue line, which a body
 /// alone cannot show), the board provisioned with `--hub`: its first `paused` frame is the
-/// frame `tonearm render` draws from the body the hub read.
+/// frame `tonearm render` draws from the body the hub read. The hub frozen: `offline`
+/// within 10 s (its heartbeat stops); it goes on: back.
 #[test]
 fn a_board_fed_by_tonearm_hub_draws_the_paused_frame_of_tonearm_render() {
     let _one = one_board();
@@ -781,7 +847,19 @@ fn a_board_fed_by_tonearm_hub_draws_the_paused_frame_of_tonearm_render() {
         .expect("tonearm hub starts");
     let dir = tempfile::tempdir().unwrap();
     let board = Board::start(provision(dir.path(), &broker));
-    let (_, ev) = board.wait_for(0, "paused", Some("Track 0"));
+    let (at, ev) = board.wait_for(0, "paused", Some("Track 0"));
+    // The hub frozen (`kill -STOP`: its socket open, its will not sent yet): its
+    // heartbeat stops, the board shows it `offline` within 10 s; it goes on: back.
+    tonearm_tests::mosquitto::signal(hub.id(), "STOP");
+    let frozen = Instant::now();
+    let (at, _) = board.wait_for(at, "offline", Some("Track 0"));
+    let took = frozen.elapsed();
+    tonearm_tests::mosquitto::signal(hub.id(), "CONT");
+    assert!(
+        took < Duration::from_secs(10),
+        "offline {took:?} after the hub froze"
+    );
+    board.wait_for(at, "paused", Some("Track 0"));
     let _ = hub.kill();
     let _ = hub.wait();
     let frame = ev["_frame"]
@@ -867,9 +945,10 @@ fn a_board_whose_login_the_broker_refuses_shows_offline_and_keeps_trying() {
 }
 
 /// A broker that freezes (`kill -STOP`: its sockets stay open, nothing answers): the
-/// keep-alive finds it out (a ping 2.5 s after the last packet, 5 s for its answer, then
-/// the 3 s of the contract: 10.5 s at most, 15 s allowed for a loaded machine); it goes
-/// on (`kill -CONT`): back.
+/// hub falls silent (6 s after its last beat) and the keep-alive finds the broker out (a
+/// ping 2.5 s after the last packet, 5 s for its answer, then the 3 s of the contract):
+/// `offline` within 10.5 s, 15 s allowed for a loaded machine; it goes on (`kill
+/// -CONT`): back.
 #[test]
 fn a_frozen_broker_is_found_out_by_the_keep_alive() {
     let _one = one_board();
@@ -879,6 +958,7 @@ fn a_frozen_broker_is_found_out_by_the_keep_alive() {
         .start();
     hub_says(&broker, "availability", "online");
     hub_says(&broker, "state", &state(1, "Windowpane", false));
+    let _beat = heartbeat(&broker);
     let dir = tempfile::tempdir().unwrap();
     let board = Board::start(provision(dir.path(), &broker));
     let (at, _) = board.wait_for(0, "paused", Some("Windowpane"));
