@@ -252,8 +252,11 @@ pub enum Delivered {
 
 /// What arrived since the app last looked, and the link's state.
 struct Inbox {
-    /// The newest state that parsed, not yet applied.
+    /// The newest state that parsed (shown again when a silent hub is heard again with
+    /// nothing new to say), and whether it is yet to be shown. Kept here only: no copy
+    /// of a state is made, and none crosses the stack but the parser's answer.
     state: Option<HubState>,
+    fresh: bool,
     parser: HubStateParser,
     /// `availability` said this.
     online: Option<bool>,
@@ -278,9 +281,7 @@ struct Inbox {
 pub struct HubSource {
     session: Session,
     inbox: RefCell<Inbox>,
-    /// The last state shown (shown again when a silent hub is heard again with nothing
-    /// new to say), and whether `offline` shows for the hub's silence.
-    last: Option<HubState>,
+    /// `offline` shows for the hub's silence.
     silenced: bool,
 }
 
@@ -292,6 +293,7 @@ impl HubSource {
             session: Session::mirror(Timing::default()),
             inbox: RefCell::new(Inbox {
                 state: None,
+                fresh: false,
                 parser: HubStateParser::new(),
                 online: None,
                 connected: false,
@@ -301,7 +303,6 @@ impl HubSource {
                 beats: false,
                 outgoing: Deque::new(),
             }),
-            last: None,
             silenced: false,
         }
     }
@@ -314,6 +315,7 @@ impl HubSource {
             Leaf::State => match inbox.parser.parse(payload) {
                 Ok(state) => {
                     inbox.state = Some(state);
+                    inbox.fresh = true;
                     Delivered::State
                 }
                 Err(e) => Delivered::BadState(e),
@@ -436,44 +438,30 @@ impl Source for HubSource {
     }
 
     fn take_news(&mut self, now_ms: u64) -> bool {
-        let (state, online, connected, down_since, changed, silent_since) = {
-            let mut inbox = self.inbox.borrow_mut();
-            let changed = core::mem::take(&mut inbox.link_changed);
-            let silent_since = inbox
-                .heard
-                .filter(|h| inbox.beats && now_ms >= h.saturating_add(SILENT_MS));
-            (
-                inbox.state.take(),
-                inbox.online,
-                inbox.connected,
-                inbox.down_since,
-                changed,
-                silent_since,
-            )
-        };
-        let mut news = changed;
-        // Heard again after a silence (a frozen hub that goes on) with nothing new to
-        // say: what it said last holds again. (After its will, or a broker that was gone,
-        // a state message comes anyway.)
-        if self.silenced
-            && silent_since.is_none()
-            && state.is_none()
-            && online == Some(true)
-            && connected
-            && let Some(last) = &self.last
-        {
-            self.session.apply_mirror(now_ms, last);
-            self.silenced = false;
-            news = true;
+        let mut inbox = self.inbox.borrow_mut();
+        let mut news = core::mem::take(&mut inbox.link_changed);
+        let fresh = core::mem::take(&mut inbox.fresh);
+        let silent_since = inbox
+            .heard
+            .filter(|h| inbox.beats && now_ms >= h.saturating_add(SILENT_MS));
+        let (online, connected, down_since) = (inbox.online, inbox.connected, inbox.down_since);
+        if let Some(state) = &inbox.state {
+            if fresh {
+                // Applied even when it repeats the last one (a broker's retained copy
+                // after a reconnection): it ends an `offline`.
+                self.session.apply_mirror(now_ms, state);
+                self.silenced = false;
+                news = true;
+            } else if self.silenced && silent_since.is_none() && online == Some(true) && connected {
+                // Heard again after a silence (a frozen hub that goes on) with nothing
+                // new to say: what it said last holds again. (After its will, or a broker
+                // that was gone, a state message comes anyway.)
+                self.session.apply_mirror(now_ms, state);
+                self.silenced = false;
+                news = true;
+            }
         }
-        if let Some(state) = state {
-            // Applied even when it repeats the last one (a broker's retained copy after a
-            // reconnection): it ends an `offline`.
-            self.session.apply_mirror(now_ms, &state);
-            self.last = Some(state);
-            self.silenced = false;
-            news = true;
-        }
+        drop(inbox);
         // Gone: the hub says so, the broker has been out of reach for a while, or a hub
         // that beats has been silent.
         let lost = match (online, connected, down_since) {
