@@ -99,9 +99,11 @@ if ! stage install install || ! stage build build; then
   exit 1
 fi
 
-elf=$root/$board/target/riscv32imc-unknown-none-elf/release/tonearm-board-qemu-virt
-driver=$(ls "$root/$host"/target/*/release/tonearm-virt-host | head -n1)
-tonearm=$root/target/debug/tonearm
+# Where cargo put them: CARGO_TARGET_DIR (CI sets one for every workspace), else each
+# workspace's own target folder.
+elf=${CARGO_TARGET_DIR:-$root/$board/target}/riscv32imc-unknown-none-elf/release/tonearm-board-qemu-virt
+driver=$(ls "${CARGO_TARGET_DIR:-$root/$host/target}"/*/release/tonearm-virt-host | head -n1)
+tonearm=${CARGO_TARGET_DIR:-$root/target}/debug/tonearm
 dir=${BOARD_VIRT_DIR:-$root/target/board-virt}
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
