@@ -281,8 +281,10 @@ struct Inbox {
 pub struct HubSource {
     session: Session,
     inbox: RefCell<Inbox>,
-    /// `offline` shows for the hub's silence.
-    silenced: bool,
+    /// `offline` shows for the hub's own word (its will) or its silence, not for the
+    /// broker's absence: when the hub is heard to be online again, its last state shows
+    /// again.
+    gone: bool,
 }
 
 impl HubSource {
@@ -303,7 +305,7 @@ impl HubSource {
                 beats: false,
                 outgoing: Deque::new(),
             }),
-            silenced: false,
+            gone: false,
         }
     }
 
@@ -450,14 +452,16 @@ impl Source for HubSource {
                 // Applied even when it repeats the last one (a broker's retained copy
                 // after a reconnection): it ends an `offline`.
                 self.session.apply_mirror(now_ms, state);
-                self.silenced = false;
+                self.gone = false;
                 news = true;
-            } else if self.silenced && silent_since.is_none() && online == Some(true) && connected {
-                // Heard again after a silence (a frozen hub that goes on) with nothing
-                // new to say: what it said last holds again. (After its will, or a broker
-                // that was gone, a state message comes anyway.)
+            } else if self.gone && silent_since.is_none() && online == Some(true) && connected {
+                // Online again after its will or a silence (a frozen hub that goes on),
+                // with nothing new to say: what it said last holds again. This also
+                // covers a broker's retained copies after a reconnection, which come in
+                // subscription order: the state before the `online` that replaced the
+                // hub's will.
                 self.session.apply_mirror(now_ms, state);
-                self.silenced = false;
+                self.gone = false;
                 news = true;
             }
         }
@@ -465,12 +469,15 @@ impl Source for HubSource {
         // Gone: the hub says so, the broker has been out of reach for a while, or a hub
         // that beats has been silent.
         let lost = match (online, connected, down_since) {
-            (Some(false), true, _) => Some(now_ms),
+            (Some(false), true, _) => {
+                self.gone = true;
+                Some(now_ms)
+            }
             (_, false, Some(since)) if now_ms >= since.saturating_add(UNREACHABLE_MS) => {
                 Some(since)
             }
             (_, true, _) => {
-                self.silenced |= silent_since.is_some();
+                self.gone |= silent_since.is_some();
                 silent_since
             }
             _ => None,
@@ -1194,6 +1201,37 @@ mod tests {
             shows(&mut app, 95_000),
             (Screen::Paused, "Harvest".to_owned())
         );
+    }
+
+    #[test]
+    fn after_its_will_the_hubs_online_shows_its_state_whatever_the_order() {
+        let mut app = app();
+        app.source().link_up();
+        app.source()
+            .deliver(Leaf::State, paused(1, "Windowpane").as_bytes(), 100);
+        app.source().deliver(Leaf::Availability, b"online", 100);
+        assert_eq!(shows(&mut app, 100).0, Screen::Paused);
+        // The hub's will (a broker shutting down sends it), then the link lost.
+        app.source().deliver(Leaf::Availability, b"offline", 1_000);
+        assert_eq!(shows(&mut app, 1_000).0, Screen::Offline);
+        app.source().link_down(1_100);
+        // Reconnected: the broker's retained copies come in subscription order, the
+        // state before the `online` that replaced the will; the app may look between.
+        app.source().link_up();
+        app.source()
+            .deliver(Leaf::State, paused(1, "Windowpane").as_bytes(), 3_000);
+        assert_eq!(shows(&mut app, 3_000).0, Screen::Offline);
+        app.source().deliver(Leaf::Availability, b"online", 3_001);
+        assert_eq!(
+            shows(&mut app, 3_001),
+            (Screen::Paused, "Windowpane".to_owned())
+        );
+        // A hub that stays gone (its will retained, no `online`): offline it stays.
+        app.source().deliver(Leaf::Availability, b"offline", 4_000);
+        app.source()
+            .deliver(Leaf::State, paused(1, "Windowpane").as_bytes(), 4_000);
+        assert_eq!(shows(&mut app, 4_000).0, Screen::Offline);
+        assert_eq!(shows(&mut app, 5_000).0, Screen::Offline);
     }
 
     #[test]
