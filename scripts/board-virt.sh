@@ -6,7 +6,9 @@
 # DNS answering Spotify's names and pool.ntp.org with 192.0.2.1), the test's SNTP
 # responder, and the fake Spotify of tests/src/fake_spotify behind an HTTPS front with a
 # chain from a root made at test time (the board trusts it through the settings record's
-# extra trust anchor; verification stays on). Nothing is sent outside loopback or that
+# extra trust anchor; verification stays on); for the `hub` scenario, mosquitto on
+# 192.0.2.1 and `tonearm hub` polling the fake, the board fed by it (issue 15). Nothing is
+# sent outside loopback or that
 # namespace: the namespace has no other route (checked), QEMU has no other NIC
 # (-nodefaults), dnsmasq forwards nothing (--no-resolv).
 #
@@ -26,7 +28,7 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 board=firmware/boards/qemu-virt
 host=$board/host
-scenarios_total=11
+scenarios_total=12
 
 # ---- Inside the namespace: the network, dnsmasq, the scenarios ----
 if [ "${1:-}" = "--inside" ]; then
@@ -82,6 +84,9 @@ install() {
   rust_target_need riscv32imc-unknown-none-elf
   command -v qemu-system-riscv32 >/dev/null || apt_need qemu-system-misc
   command -v dnsmasq >/dev/null || apt_need dnsmasq-base
+  # The hub scenario's broker (and mosquitto_passwd for its users).
+  command -v mosquitto >/dev/null && command -v mosquitto_passwd >/dev/null \
+    || apt_need mosquitto mosquitto-clients
   command -v ip >/dev/null || apt_need iproute2
   # The desktop binary (for `tonearm render --checksum`) is built as scripts/test.sh
   # builds it, with its SDL window.
@@ -137,7 +142,7 @@ fi
 # Three namespaces side by side (each its own tap0, dnsmasq, front and SNTP responder,
 # on the same addresses: nothing is shared), the long scenarios spread over them.
 groups=(
-  "server_gone"
+  "server_gone,hub"
   "hanging_response,rate_limited,link_down_up"
   "boot,setup_needed,track_change,token_rotation,quota_exceeded,mitm_unknown_root,mitm_no_certificate_verify"
 )

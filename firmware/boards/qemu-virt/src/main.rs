@@ -41,6 +41,7 @@ use tonearm_firmware::{App, BandRenderer, Profile};
 use tonearm_kit::board::{Log, NoButtons, NoWallClock, Watchdog};
 use tonearm_kit::embassy::EmbassyNet;
 use tonearm_kit::https::Buffers;
+use tonearm_kit::hub::{Buffers as HubBuffers, HubSource};
 use tonearm_kit::run::{Config, Kit};
 use tonearm_kit::settings::RECORD_MAX;
 
@@ -259,8 +260,24 @@ async fn board(spawner: Spawner) {
 
     let session_seed =
         u64::from_le_bytes([mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], 0x54, 0x41]);
-    let app = new_app(&settings, session_seed, kit.log());
     let net = new_net(*stack);
+    // A record that names a hub: the kit's second mode, fed by `tonearm hub` over MQTT
+    // (no Spotify login, no TLS).
+    if tonearm_kit::hub::mode(&settings) == tonearm_kit::hub::Mode::Hub {
+        let app = new_hub_app();
+        let bufs = const_static!(HubBuffers, HubBuffers::new());
+        println!("mqtt: buffers {} B", HubBuffers::SIZE);
+        kit.run_hub(
+            app,
+            net,
+            bufs,
+            &settings,
+            session_seed,
+            tonearm_kit::sntp::SERVER,
+        )
+        .await
+    }
+    let app = new_app(&settings, session_seed, kit.log());
     let bufs = const_static!(Buffers, Buffers::new());
     println!("tls: buffers {} B", Buffers::SIZE);
     kit.run(
@@ -287,6 +304,15 @@ fn new_app(
 ) -> &'static mut App<Rgb565> {
     let session = tonearm_kit::run::session(settings, seed, log);
     mk_static!(App<Rgb565>, App::new(PROFILE, session))
+}
+
+/// The app of a board fed by a hub, in a `static` (not inlined, as [`new_app`]).
+#[inline(never)]
+fn new_hub_app() -> &'static mut App<Rgb565, HubSource> {
+    mk_static!(
+        App<Rgb565, HubSource>,
+        App::new(PROFILE, HubSource::new(now_ms()))
+    )
 }
 
 /// The network for the kit, in a `static` (not inlined, as [`new_app`]).

@@ -3,7 +3,9 @@
 //! scenario boots the firmware that ships for the board under QEMU, with a settings
 //! image written here with `tonearm-settings`, against the fake Spotify behind its TLS
 //! front (`192.0.2.1:443`, a chain from a root made at test time, which the record's
-//! extra trust anchor names) and the SNTP responder (`192.0.2.1:123`).
+//! extra trust anchor names) and the SNTP responder (`192.0.2.1:123`). The `hub`
+//! scenario adds mosquitto on `192.0.2.1:18830` and `tonearm hub` against the fake over
+//! loopback: the board, provisioned with a hub and no Spotify login, is fed by it.
 //!
 //! ```text
 //! tonearm-virt-host --elf FIRMWARE --tonearm TONEARM --dir DIR [--only NAME,...]
@@ -95,7 +97,7 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let scenarios: [Scenario; 11] = [
+    let scenarios: [Scenario; 12] = [
         ("boot", boot),
         ("setup_needed", setup_needed),
         ("track_change", track_change),
@@ -107,6 +109,7 @@ fn main() {
         ("hanging_response", hanging_response),
         ("link_down_up", link_down_up),
         ("server_gone", server_gone),
+        ("hub", hub),
     ];
     let mut failed = 0;
     for (name, run) in scenarios {
@@ -783,5 +786,136 @@ fn server_gone(ctx: &Ctx) -> Outcome {
         first,
         last,
         recovered.as_secs_f64()
+    ))
+}
+
+/// The hub's broker inside the namespace, where the board reaches it (never 1883).
+const MQTT_PORT: u16 = 18830;
+const HUB_USER: &str = "tonearm-hub";
+const HUB_PASSWORD: &str = "hub-broker-pw-31f2";
+const BOARD_USER: &str = "tonearm-board";
+const BOARD_PASSWORD: &str = "board-broker-pw-8a0c";
+
+/// A child process killed when dropped.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A board fed by a hub (the hub issue's item 4): mosquitto on 192.0.2.1 in the test
+/// network (authentication on), `tonearm hub` polling the fake over loopback, the board's
+/// record a hub and its broker login and no Spotify login at all. Its first `paused`
+/// frame equals `tonearm render` of the body the hub read (a login without the library
+/// scopes and no queue line on the hub: what a body alone cannot show); the broker
+/// stopped: `offline`; restarted: back (the hub publishes again).
+fn hub(ctx: &Ctx) -> Outcome {
+    let mut broker = None;
+    let outcome = hub_run(ctx, &mut broker);
+    // The broker's log beside the UART's, whatever happened.
+    if let Some(b) = &broker {
+        let _ = std::fs::write(ctx.dir.join("hub.mosquitto.log"), b.log());
+    }
+    outcome
+}
+
+fn hub_run(ctx: &Ctx, broker_slot: &mut Option<tonearm_tests::mosquitto::Mosquitto>) -> Outcome {
+    let fake = fake("rt-hub", Item::tracks(3));
+    fake.set_playing(false);
+    fake.set_scopes(&[
+        "user-read-currently-playing",
+        "user-read-playback-state",
+        "user-modify-playback-state",
+    ]);
+    let broker = broker_slot.insert(
+        tonearm_tests::mosquitto::Mosquitto::builder()
+            .user(HUB_USER, HUB_PASSWORD)
+            .user(BOARD_USER, BOARD_PASSWORD)
+            .config_lines(&format!("listener {MQTT_PORT} 192.0.2.1"))
+            .try_start()?,
+    );
+    let home = ctx.dir.join("hub-home");
+    std::fs::create_dir_all(&home).map_err(|e| e.to_string())?;
+    let config = home.join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "client_id = \"{CLIENT}\"\nrefresh_token = \"rt-hub\"\napi_base = \"{}\"\n\
+             accounts_base = \"{}\"\ndaily_requests = 100000\nup_next = false\n\
+             mqtt_url = \"{}\"\nmqtt_username = \"{HUB_USER}\"\nmqtt_password = \"{HUB_PASSWORD}\"\n",
+            fake.api_base(),
+            fake.accounts_base(),
+            broker.url()
+        ),
+    )
+    .map_err(|e| e.to_string())?;
+    let hub_log =
+        std::fs::File::create(ctx.dir.join("hub.tonearm.log")).map_err(|e| e.to_string())?;
+    let _hub = Child(
+        std::process::Command::new(&ctx.tonearm)
+            .arg("--config")
+            .arg(&config)
+            .args(["-v", "hub", "--id", "desk", "--duration", "300"])
+            .env_remove("TONEARM_MQTT_PASSWORD")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(hub_log)
+            .spawn()
+            .map_err(|e| format!("tonearm hub: {e}"))?,
+    );
+    let url = format!("mqtt://192.0.2.1:{MQTT_PORT}/desk");
+    let settings = Settings {
+        ssid: "tonearm-test-net",
+        tz: Some("UTC0"),
+        hub_url: Some(&url),
+        mqtt_user: Some(BOARD_USER),
+        mqtt_password: Some(BOARD_PASSWORD),
+        ..Settings::default()
+    };
+    let image = ctx.dir.join("hub.pflash.img");
+    let mut flash = vec![0xFF; FLASH_SIZE];
+    partition_image(&settings, &mut flash[..2 * tonearm_settings::RECORD_MAX])
+        .map_err(|e| format!("record: {e:?}"))?;
+    std::fs::write(&image, flash).map_err(|e| e.to_string())?;
+    let mut vm = ctx.boot("hub", &image)?;
+    online(&mut vm)?;
+    vm.wait_for(Duration::from_secs(30), "the broker", |l| {
+        l.starts_with("hub: broker connected")
+    })?;
+    let line = screen(&mut vm, Duration::from_secs(60), "paused", Some("Track 0"))?;
+    let board = frame_before(&vm, &line).ok_or("no frame checksum before the paused event")?;
+    let last = player_requests(&fake)
+        .pop()
+        .ok_or("the hub sent the fake no player request")?;
+    let access = fake.add_access_token(Duration::from_secs(600));
+    let body = fetch(&fake, &last.path_and_query, &access)?;
+    let body_path = ctx.dir.join("hub.body.json");
+    std::fs::write(&body_path, &body).map_err(|e| e.to_string())?;
+    let desktop = render(ctx, &body_path, "paused")?;
+    if board != desktop {
+        return Err(format!(
+            "paused frame checksum {board} on the board, {desktop} from tonearm render"
+        ));
+    }
+    // Nothing of Spotify's on the board's link: it asked the front nothing.
+    if !ctx.front.conns().is_empty() {
+        return Err("the board connected to the Spotify front".into());
+    }
+    broker.stop();
+    let stopped = Instant::now();
+    screen(&mut vm, Duration::from_secs(20), "offline", Some("Track 0"))?;
+    let offline_after = stopped.elapsed();
+    broker.restart();
+    let restarted = Instant::now();
+    screen(&mut vm, Duration::from_secs(60), "paused", Some("Track 0"))?;
+    let back_after = restarted.elapsed();
+    vm.stop();
+    Ok(format!(
+        "paused frame {board} = tonearm render; offline {:.1} s after the broker stopped, back {:.1} s after it restarted",
+        offline_after.as_secs_f64(),
+        back_after.as_secs_f64()
     ))
 }
