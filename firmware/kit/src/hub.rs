@@ -281,9 +281,8 @@ struct Inbox {
 pub struct HubSource {
     session: Session,
     inbox: RefCell<Inbox>,
-    /// `offline` shows for the hub's own word (its will) or its silence, not for the
-    /// broker's absence: when the hub is heard to be online again, its last state shows
-    /// again.
+    /// `offline` shows for the hub's silence: when it is heard again, its last state
+    /// shows again.
     gone: bool,
 }
 
@@ -354,9 +353,13 @@ impl HubSource {
         self.inbox.borrow_mut().heard = Some(now_ms);
     }
 
-    /// The broker link is up (connected, subscribed).
+    /// The broker link is up (connected, subscribed). What the hub's availability said
+    /// is forgotten: the broker hands its retained copy again, after the retained state
+    /// (in subscription order), so a will that an `online` has replaced meanwhile does
+    /// not keep that state offline.
     pub fn link_up(&self) {
         let mut inbox = self.inbox.borrow_mut();
+        inbox.online = None;
         inbox.connected = true;
         inbox.down_since = None;
         inbox.link_changed = true;
@@ -455,11 +458,9 @@ impl Source for HubSource {
                 self.gone = false;
                 news = true;
             } else if self.gone && silent_since.is_none() && online == Some(true) && connected {
-                // Online again after its will or a silence (a frozen hub that goes on),
-                // with nothing new to say: what it said last holds again. This also
-                // covers a broker's retained copies after a reconnection, which come in
-                // subscription order: the state before the `online` that replaced the
-                // hub's will.
+                // Heard again after a silence (a frozen hub that goes on) with nothing
+                // new to say: what it said last holds again. (After its will, or a broker
+                // that was gone, a state message comes anyway.)
                 self.session.apply_mirror(now_ms, state);
                 self.gone = false;
                 news = true;
@@ -469,10 +470,7 @@ impl Source for HubSource {
         // Gone: the hub says so, the broker has been out of reach for a while, or a hub
         // that beats has been silent.
         let lost = match (online, connected, down_since) {
-            (Some(false), true, _) => {
-                self.gone = true;
-                Some(now_ms)
-            }
+            (Some(false), true, _) => Some(now_ms),
             (_, false, Some(since)) if now_ms >= since.saturating_add(UNREACHABLE_MS) => {
                 Some(since)
             }
@@ -1204,7 +1202,7 @@ mod tests {
     }
 
     #[test]
-    fn after_its_will_the_hubs_online_shows_its_state_whatever_the_order() {
+    fn after_a_reconnection_the_retained_state_shows_before_the_hubs_availability() {
         let mut app = app();
         app.source().link_up();
         app.source()
@@ -1215,23 +1213,35 @@ mod tests {
         app.source().deliver(Leaf::Availability, b"offline", 1_000);
         assert_eq!(shows(&mut app, 1_000).0, Screen::Offline);
         app.source().link_down(1_100);
-        // Reconnected: the broker's retained copies come in subscription order, the
-        // state before the `online` that replaced the will; the app may look between.
+        // Reconnected, the hub back before the board: the broker's retained copies come
+        // in subscription order, the state before the `online` that replaced the will;
+        // the app may look between.
         app.source().link_up();
         app.source()
             .deliver(Leaf::State, paused(1, "Windowpane").as_bytes(), 3_000);
-        assert_eq!(shows(&mut app, 3_000).0, Screen::Offline);
-        app.source().deliver(Leaf::Availability, b"online", 3_001);
         assert_eq!(
-            shows(&mut app, 3_001),
+            shows(&mut app, 3_000),
             (Screen::Paused, "Windowpane".to_owned())
         );
-        // A hub that stays gone (its will retained, no `online`): offline it stays.
-        app.source().deliver(Leaf::Availability, b"offline", 4_000);
+        app.source().deliver(Leaf::Availability, b"online", 3_001);
+        assert_eq!(shows(&mut app, 3_001).0, Screen::Paused);
+        // A hub that stays gone (its will retained): offline once its availability comes.
+        app.source().link_down(4_000);
+        app.source().link_up();
         app.source()
-            .deliver(Leaf::State, paused(1, "Windowpane").as_bytes(), 4_000);
-        assert_eq!(shows(&mut app, 4_000).0, Screen::Offline);
+            .deliver(Leaf::State, paused(1, "Windowpane").as_bytes(), 4_100);
+        app.source().deliver(Leaf::Availability, b"offline", 4_100);
+        assert_eq!(shows(&mut app, 4_100).0, Screen::Offline);
+        // Live, the hub's `online` alone does not bring back an old state: its state
+        // follows it.
+        app.source().deliver(Leaf::Availability, b"online", 5_000);
         assert_eq!(shows(&mut app, 5_000).0, Screen::Offline);
+        app.source()
+            .deliver(Leaf::State, paused(2, "Harvest").as_bytes(), 5_001);
+        assert_eq!(
+            shows(&mut app, 5_001),
+            (Screen::Paused, "Harvest".to_owned())
+        );
     }
 
     #[test]
