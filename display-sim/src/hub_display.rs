@@ -3,11 +3,10 @@
 //! source. It holds no Spotify credentials and sends Spotify nothing: it subscribes to the
 //! hub's `state`, `cover` and `availability`, and publishes presses on `command`.
 //!
-//! - [`HubSource`] is the app's source: it applies what arrived ([`Source::take_news`]),
-//!   shows `offline` (the last state kept, with its age) when the hub says `offline`, the
-//!   broker has been unreachable for [`UNREACHABLE_MS`], or a hub that sends heartbeats
-//!   has been silent for [`crate::mqtt::SILENT`] (frozen), and turns presses into
-//!   commands (a press while unreachable puts up the control-failed notice).
+//! - [`HubSource`] is the app's source: every rule (what shows when, `offline` after the
+//!   hub's will, 3 s without the broker or 6 s of a beating hub's silence, presses as
+//!   commands) is the shared no_std `tonearm_firmware::hub::HubSource` the boards run
+//!   too; this one only hands it what the network heard.
 //! - [`HubNetwork`] is the app's network: it waits on the broker's messages between
 //!   frames, and answers the app's cover fetches from the hub's `cover` messages (nothing
 //!   is fetched from the image host: a hub-fed display needs no TLS at all).
@@ -21,66 +20,56 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use tonearm_core::budget::QuotaState;
-use tonearm_core::hub::HubStateParser;
 use tonearm_core::session::{
-    Action, Control, ControlRefused, Failure, Notice, Request, Session, Timing, TokenUpdate,
+    Action, Control, ControlRefused, Failure, Request, Session, TokenUpdate,
 };
 use tonearm_core::wall::WallClock;
+use tonearm_firmware::hub::{Delivered, HubSource as Feed, Leaf};
 use tonearm_firmware::{ImageRequest, Source};
 
-use crate::hub::command_text;
 use crate::mqtt::{Broker, ClientSetup, Link, LinkEvent, MqttError, is_credentials, topic};
 use crate::shell::{NetEvent, Network};
 
 /// The largest MQTT packet a display accepts.
 pub const MAX_PACKET: u32 = 8 * 1024;
-/// The broker unreachable this long: the display shows `offline`.
-pub const UNREACHABLE_MS: u64 = 3_000;
-fn silent_ms() -> u64 {
-    u64::try_from(crate::mqtt::SILENT.as_millis()).unwrap_or(u64::MAX)
-}
-
 /// A cover fetch waits this long for the hub's `cover` message before it fails.
 const COVER_WAIT: Duration = Duration::from_secs(10);
 /// Covers kept (by URL).
 const COVERS: usize = 4;
 
-/// What the network heard, for the source to apply.
+/// What the network heard, for the source to hand to the shared [`Feed`] at the app's
+/// next poll (the app owns the source; the network cannot reach it).
 #[derive(Default)]
 struct Inbox {
-    /// State messages, in order (only the last matters; a malformed one is skipped).
-    states: VecDeque<Vec<u8>>,
-    /// `availability` said this.
-    online: Option<bool>,
-    /// The broker link is up.
-    connected: bool,
-    /// The link went down at this monotonic time (the source's clock).
-    down_since: Option<u64>,
-    /// The link changed (up or down) since the source last looked.
-    link_changed: bool,
-    /// The hub was last heard from (any message of its) at this monotonic time.
-    heard: Option<u64>,
-    /// The hub said `online` (it repeats it every heartbeat): its silence counts.
-    beats: bool,
+    /// The link's changes and the hub's messages, in order (stamped when they arrived).
+    events: VecDeque<(u64, Heard)>,
     /// Commands to publish.
     outgoing: VecDeque<String>,
+    /// The broker link is up (for the network's own decisions).
+    connected: bool,
     /// The credentials were refused.
     refused: Option<MqttError>,
+}
+
+/// One thing heard.
+enum Heard {
+    Up,
+    Down,
+    Message(Leaf, Vec<u8>),
+    /// A cover: the hub is there.
+    Cover,
 }
 
 /// The clock the network and the source share (the loop's monotonic ms).
 type Clock = Rc<dyn Fn() -> u64>;
 
-/// The app's source; see the [module docs](self).
+/// The app's source: the shared no_std [`Feed`] (every rule of a hub-fed display, the
+/// kit's too), fed from what the network heard; see the [module docs](self).
 pub struct HubSource {
-    session: Session,
+    feed: Feed,
     inbox: Rc<RefCell<Inbox>>,
-    parser: HubStateParser,
     /// A malformed message was logged (once until a good one).
     warned: bool,
-    /// The last state shown, and whether it shows offline for the hub's silence.
-    last: Option<tonearm_core::hub::HubState>,
-    silenced: bool,
 }
 
 /// The app's network; see the [module docs](self).
@@ -131,7 +120,6 @@ pub fn start(
         pending: None,
         events: VecDeque::new(),
     };
-    inbox.borrow_mut().down_since = Some(clock());
     // The first answer: connected, refused or unreachable.
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
     while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
@@ -146,12 +134,9 @@ pub fn start(
         }
     }
     let source = HubSource {
-        session: Session::mirror(Timing::default()),
+        feed: Feed::new(clock()),
         inbox,
-        parser: HubStateParser::new(),
         warned: false,
-        last: None,
-        silenced: false,
     };
     Ok((source, net))
 }
@@ -165,16 +150,14 @@ impl HubNetwork {
             LinkEvent::Connected => {
                 log::info!("MQTT broker {} connected", self.broker.url.address());
                 inbox.connected = true;
-                inbox.down_since = None;
-                inbox.link_changed = true;
+                inbox.events.push_back((now, Heard::Up));
             }
             LinkEvent::Disconnected(why) => {
                 if inbox.connected {
                     log::info!("MQTT broker {} lost: {why}", self.broker.url.address());
-                    inbox.down_since = Some(now);
-                    inbox.link_changed = true;
                 }
                 inbox.connected = false;
+                inbox.events.push_back((now, Heard::Down));
             }
             LinkEvent::Refused(code) if is_credentials(code) => {
                 inbox.refused = Some(MqttError::Refused {
@@ -184,35 +167,19 @@ impl HubNetwork {
             }
             LinkEvent::Refused(code) => log::info!("MQTT broker refused: {code:?}"),
             LinkEvent::Message(m) => {
-                inbox.heard = Some(now);
-                // A hub that says `online` repeats it every HEARTBEAT (a retained copy
-                // counts too: a hub found frozen at connection falls silent as well).
-                if m.topic.ends_with("/availability") && m.payload == b"online" {
-                    inbox.beats = true;
-                }
                 let leaf = m
                     .topic
                     .strip_prefix(&format!("tonearm/{}/", self.id))
                     .unwrap_or("");
                 match leaf {
-                    "state" => {
-                        if inbox.states.len() >= 4 {
-                            inbox.states.pop_front();
-                        }
-                        inbox.states.push_back(m.payload);
-                    }
-                    "availability" => match m.payload.as_slice() {
-                        b"online" => inbox.online = Some(true),
-                        b"offline" => inbox.online = Some(false),
-                        other => log::info!(
-                            "availability {:?} ignored",
-                            String::from_utf8_lossy(other)
-                                .chars()
-                                .take(32)
-                                .collect::<String>()
-                        ),
-                    },
+                    "state" => inbox
+                        .events
+                        .push_back((now, Heard::Message(Leaf::State, m.payload))),
+                    "availability" => inbox
+                        .events
+                        .push_back((now, Heard::Message(Leaf::Availability, m.payload))),
                     "cover" => {
+                        inbox.events.push_back((now, Heard::Cover));
                         drop(inbox);
                         self.cover(m.url, m.payload);
                     }
@@ -315,26 +282,48 @@ impl HubSource {
     pub fn take_refused(&self) -> Option<MqttError> {
         self.inbox.borrow_mut().refused.take()
     }
+
+    /// Hands the feed what was heard, and the network the commands to publish.
+    fn hand_over(&mut self) {
+        let events: Vec<(u64, Heard)> = self.inbox.borrow_mut().events.drain(..).collect();
+        for (at, heard) in events {
+            match heard {
+                Heard::Up => self.feed.link_up(),
+                Heard::Down => self.feed.link_down(at),
+                Heard::Cover => self.feed.heard(at),
+                Heard::Message(leaf, payload) => match self.feed.deliver(leaf, &payload, at) {
+                    Delivered::BadState(e) => {
+                        if !self.warned {
+                            log::warn!("a state message ignored ({} bytes): {e}", payload.len());
+                            self.warned = true;
+                        }
+                    }
+                    Delivered::State => self.warned = false,
+                    Delivered::Availability(_) => {}
+                    Delivered::Ignored => log::info!(
+                        "availability {:?} ignored",
+                        String::from_utf8_lossy(&payload)
+                            .chars()
+                            .take(32)
+                            .collect::<String>()
+                    ),
+                },
+            }
+        }
+        let mut inbox = self.inbox.borrow_mut();
+        while let Some(c) = self.feed.take_command() {
+            inbox.outgoing.push_back(c.as_str().to_owned());
+        }
+    }
 }
 
 impl Source for HubSource {
     fn session(&self) -> &Session {
-        &self.session
+        self.feed.session()
     }
 
     fn poll(&mut self, now_ms: u64) -> Action {
-        // Wake when the link has been down, or the hub silent, long enough to show it.
-        let inbox = self.inbox.borrow();
-        let at = match (inbox.down_since, inbox.heard) {
-            (Some(since), _) if !inbox.connected => since.saturating_add(UNREACHABLE_MS),
-            (_, Some(heard)) if inbox.beats => heard.saturating_add(silent_ms()),
-            _ => return Action::Wait,
-        };
-        if now_ms < at {
-            Action::WaitUntil(at)
-        } else {
-            Action::Wait
-        }
+        self.feed.poll(now_ms)
     }
 
     fn on_head(&mut self, _now_ms: u64, _status: u16, _retry_after: Option<&str>) {}
@@ -343,16 +332,10 @@ impl Source for HubSource {
     fn on_failure(&mut self, _now_ms: u64, _failure: Failure) {}
 
     fn press(&mut self, now_ms: u64, control: Control) -> Result<(), ControlRefused> {
-        let mut inbox = self.inbox.borrow_mut();
-        if !inbox.connected || inbox.online == Some(false) {
-            drop(inbox);
-            self.session.mirror_notice(now_ms, Notice::ControlFailed);
-            return Err(ControlRefused::Unavailable);
-        }
-        inbox
-            .outgoing
-            .push_back(command_text(control, self.session.liked()));
-        Ok(())
+        self.hand_over();
+        let result = self.feed.press(now_ms, control);
+        self.hand_over();
+        result
     }
 
     fn take_token_update(&mut self) -> Option<TokenUpdate> {
@@ -364,78 +347,11 @@ impl Source for HubSource {
     }
 
     fn set_wall_clock(&mut self, now_ms: u64, wall: WallClock) {
-        self.session.set_wall_clock(now_ms, wall);
+        self.feed.set_wall_clock(now_ms, wall);
     }
 
     fn take_news(&mut self, now_ms: u64) -> bool {
-        let (states, online, connected, down_since, changed, silent_since) = {
-            let mut inbox = self.inbox.borrow_mut();
-            let changed = std::mem::take(&mut inbox.link_changed);
-            let silent_since = inbox
-                .heard
-                .filter(|h| inbox.beats && now_ms >= h.saturating_add(silent_ms()));
-            (
-                std::mem::take(&mut inbox.states),
-                inbox.online,
-                inbox.connected,
-                inbox.down_since,
-                changed,
-                silent_since,
-            )
-        };
-        let mut news = changed;
-        // Heard again after a silence (a frozen hub that goes on) with nothing new to
-        // say: what it said last holds again. (After its will, or a broker that was
-        // gone, a state message comes anyway.)
-        if self.silenced
-            && silent_since.is_none()
-            && states.is_empty()
-            && online == Some(true)
-            && connected
-            && let Some(last) = self.last.clone()
-        {
-            self.session.apply_mirror(now_ms, &last);
-            self.silenced = false;
-            news = true;
-        }
-        // The newest state that parses wins.
-        for msg in states.iter().rev() {
-            match self.parser.parse(msg) {
-                Ok(state) => {
-                    // Applied even when it repeats the last one (a broker's retained copy
-                    // after a reconnection): it ends an `offline`.
-                    self.session.apply_mirror(now_ms, &state);
-                    self.last = Some(state);
-                    self.silenced = false;
-                    news = true;
-                    self.warned = false;
-                    break;
-                }
-                Err(e) => {
-                    if !self.warned {
-                        log::warn!("a state message ignored ({} bytes): {e}", msg.len());
-                        self.warned = true;
-                    }
-                }
-            }
-        }
-        // Gone: the hub says so, or the broker has been out of reach for a while.
-        let lost = match (online, connected, down_since) {
-            (Some(false), true, _) => Some(now_ms),
-            (_, false, Some(since)) if now_ms >= since.saturating_add(UNREACHABLE_MS) => {
-                Some(since)
-            }
-            (_, true, _) => {
-                self.silenced |= silent_since.is_some();
-                silent_since
-            }
-            _ => None,
-        };
-        if let Some(since) = lost {
-            let before = self.session.generation();
-            self.session.mirror_lost(since);
-            news |= self.session.generation() != before;
-        }
-        news
+        self.hand_over();
+        self.feed.take_news(now_ms)
     }
 }

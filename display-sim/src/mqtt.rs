@@ -29,11 +29,9 @@ pub const DEFAULT_ID: &str = "tonearm";
 /// after a client froze, measured; hence the hub's [`HEARTBEAT`].)
 pub const KEEP_ALIVE: Duration = Duration::from_secs(5);
 /// How often a hub says `online` again (QoS 0, not retained): a display that has heard
-/// these and then hears nothing from the hub for [`SILENT`] counts it as gone, well
-/// within the 10 s a frozen hub's will can take to come.
+/// it and then hears nothing from the hub for `tonearm_firmware::hub::SILENT_MS` counts
+/// it as gone, well within the 10 s a frozen hub's will can take to come.
 pub const HEARTBEAT: Duration = Duration::from_secs(2);
-/// See [`HEARTBEAT`].
-pub const SILENT: Duration = Duration::from_secs(6);
 /// Reconnection waits: from the first to the longest, doubling.
 pub const BACKOFF_FIRST: Duration = Duration::from_secs(1);
 /// See [`BACKOFF_FIRST`].

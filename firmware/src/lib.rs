@@ -41,6 +41,7 @@ pub mod driver;
 pub mod events;
 pub mod fonts;
 pub mod frame;
+pub mod hub;
 pub mod parts;
 pub mod profile;
 pub mod scene;
