@@ -73,28 +73,6 @@ pub fn parse_command(payload: &[u8]) -> Option<Control> {
     })
 }
 
-/// The command a press is published as (a display fed by a hub); `liked`: whether the
-/// item is liked now (the heart's toggle becomes `like` or `unlike`).
-pub fn command_text(control: Control, liked: Option<bool>) -> String {
-    match control {
-        Control::PlayPause => "play_pause".into(),
-        Control::Next => "next".into(),
-        Control::Previous => "previous".into(),
-        Control::ToggleLike => {
-            if liked == Some(true) {
-                "unlike".into()
-            } else {
-                "like".into()
-            }
-        }
-        Control::SetLiked(true) => "like".into(),
-        Control::SetLiked(false) => "unlike".into(),
-        Control::VolumeUp => "volume_up".into(),
-        Control::VolumeDown => "volume_down".into(),
-        Control::SetVolume(n) => format!("volume:{}", n.min(100)),
-    }
-}
-
 /// Scales and re-encodes a cover so that it fits [`COVER_MAX_BYTES`]: the largest of
 /// [`COVER_SIDES`] at the best quality that fits. `None` when it does not decode.
 pub fn small_cover(jpeg: &[u8]) -> Option<Vec<u8>> {
@@ -594,8 +572,11 @@ mod tests {
         }
     }
 
+    /// The words the displays (host and boards: one `command_text`) publish are the words
+    /// the hub takes.
     #[test]
     fn presses_become_the_commands_the_hub_takes() {
+        use tonearm_firmware::hub::command_text;
         for c in [
             Control::PlayPause,
             Control::Next,
@@ -606,7 +587,11 @@ mod tests {
             Control::SetLiked(true),
             Control::SetLiked(false),
         ] {
-            assert_eq!(parse_command(command_text(c, None).as_bytes()), Some(c));
+            assert_eq!(
+                parse_command(command_text(c, None).as_bytes()),
+                Some(c),
+                "{c:?}"
+            );
         }
         assert_eq!(command_text(Control::ToggleLike, Some(true)), "unlike");
         assert_eq!(command_text(Control::ToggleLike, Some(false)), "like");
