@@ -367,3 +367,71 @@ fn a_mirror_shows_the_heart_up_next_and_volume_changes() {
     assert_eq!(m.status(3000).health, Health::LoginNeeded);
     assert_eq!(m.liked(), None);
 }
+
+#[test]
+fn a_command_goes_through_a_dark_screen_which_a_press_only_wakes() {
+    use tonearm_core::session::{Control, ControlRefused, RequestKind};
+    use tonearm_core::wall::NightHours;
+    let night = || NightHours::parse("00:00-23:59").unwrap();
+    // A press on the dark screen only wakes it.
+    let mut s = session_with(BODY);
+    s.set_night(Some(night()));
+    assert!(s.status(2000).blank);
+    assert_eq!(s.press(2000, Control::Next), Err(ControlRefused::WokeUp));
+    // A command (the hub's topic) wakes it and is sent.
+    let mut s = session_with(BODY);
+    s.set_night(Some(night()));
+    assert_eq!(s.command(2000, Control::Next), Ok(()));
+    assert!(!s.status(2000).blank, "woken");
+    let Action::Send(req) = s.poll(2000) else {
+        panic!("the command is not sent")
+    };
+    assert!(
+        matches!(req.kind, RequestKind::Control(_)),
+        "{:?} {}",
+        req.kind,
+        req.path
+    );
+}
+
+#[test]
+fn health_times_that_move_by_a_few_ms_are_no_change() {
+    let s = session_with(BODY);
+    let mut a = HubState::from_session(&s, 2000, "now_playing", 1);
+    a.health = HubHealth::Stale {
+        since_ms: Some(UNIX0),
+    };
+    let mut b = a.clone();
+    b.health = HubHealth::Stale {
+        since_ms: Some(UNIX0 + 7),
+    };
+    assert!(b.same_as(&a, UNIX0 + 5000));
+    b.health = HubHealth::Stale {
+        since_ms: Some(UNIX0 + 60_000),
+    };
+    assert!(!b.same_as(&a, UNIX0 + 5000));
+    b.health = HubHealth::Offline {
+        since_ms: Some(UNIX0),
+    };
+    assert!(!b.same_as(&a, UNIX0 + 5000));
+}
+
+#[test]
+fn a_mirror_without_any_clock_shows_no_made_up_countdown() {
+    let mut m = Session::mirror(Timing::default());
+    // Nothing plays (no at_ms) and the display has no time of day.
+    let state = HubState {
+        seq: 1,
+        screen: bounded("rate_limited").0,
+        playback: HubPlayback::Nothing,
+        health: HubHealth::RateLimited {
+            until_ms: Some(UNIX0 + 30_000),
+        },
+        ..HubState::default()
+    };
+    m.apply_mirror(5_000, &state);
+    assert_eq!(
+        m.status(6_000).health,
+        Health::RateLimited { remaining_ms: 0 }
+    );
+}

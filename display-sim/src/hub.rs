@@ -285,7 +285,10 @@ impl Publisher {
         let setup = ClientSetup {
             client_id: format!("tonearm-hub-{id}"),
             will: Some((topic(id, "availability"), "offline".to_owned())),
-            max_packet: None,
+            // Commands are a few bytes: a huge message on the hub's topics (retained, say)
+            // is dropped by the broker rather than sent to throw the hub off every time
+            // it connects.
+            max_packet: Some(crate::hub_display::MAX_PACKET),
             subscriptions: vec![topic(id, "command"), "homeassistant/status".to_owned()],
         };
         let link = Link::start(&broker, &setup)?;
@@ -318,8 +321,8 @@ impl Publisher {
                     break;
                 }
                 Some(LinkEvent::Disconnected(why)) => {
-                    eprintln!(
-                        "tonearm: the MQTT broker {} cannot be reached ({why}): trying again in the background",
+                    log::info!(
+                        "the MQTT broker {} cannot be reached ({why}): trying again in the background",
                         p.broker.url.address()
                     );
                     break;
@@ -354,7 +357,12 @@ impl Publisher {
         );
     }
 
+    /// Publishes now, when connected; nothing is queued while the broker is away (what
+    /// is retained goes out again at the next connection, in [`Publisher::announce`]).
     fn publish(&mut self, leaf: &str, retain: bool, payload: Vec<u8>) {
+        if !self.connected {
+            return;
+        }
         self.published.0 += 1;
         self.published.1 += payload.len() as u64;
         self.link.publish(&topic(&self.id, leaf), retain, payload);
@@ -371,6 +379,9 @@ impl Publisher {
     }
 
     fn publish_discovery(&mut self) {
+        if !self.connected {
+            return;
+        }
         for (t, payload) in discovery(&self.id) {
             self.published.0 += 1;
             self.published.1 += payload.len() as u64;
@@ -379,6 +390,9 @@ impl Publisher {
     }
 
     fn publish_cover(&mut self) {
+        if !self.connected {
+            return;
+        }
         if let Some((url, jpeg)) = &self.cover {
             self.published.0 += 1;
             self.published.1 += jpeg.len() as u64;
@@ -474,7 +488,18 @@ impl Publisher {
                 None => log::info!("cover {url}: cannot decode it"),
             }
         }
-        let want = self.last.as_ref().and_then(HubState::cover_url);
+        let want = self
+            .last
+            .as_ref()
+            .and_then(HubState::cover_url)
+            .map(str::to_owned);
+        let want = want.as_deref();
+        if want.is_none() && self.cover.is_some() {
+            // No cover now (an ad, a local file, nothing): none retained either (Home
+            // Assistant's image would show the last album's).
+            self.cover = None;
+            self.publish("cover", true, Vec::new());
+        }
         if let Some(url) = want
             && self.cover.as_ref().is_none_or(|(u, _)| u != url)
             && let Some(found) = self.covers.iter().find(|(u, _)| u == url).cloned()
@@ -497,7 +522,9 @@ impl<C: PixelColor> Output<C> for Publisher {
                 return Some(UiEvent::Quit);
             }
             if let Some(control) = self.presses.pop_front() {
-                return Some(UiEvent::Press(control));
+                // Not a press on the hub's (unseen) screen: night hours or the idle blank
+                // must not swallow it.
+                return Some(UiEvent::Command(control));
             }
             self.heartbeat();
             let left = deadline.saturating_duration_since(Instant::now());

@@ -101,10 +101,12 @@ pub fn start(
         ),
         will: None,
         max_packet: Some(MAX_PACKET),
+        // Availability first: the broker sends the retained messages in this order, so
+        // a dead hub's will is known before its last state is shown again.
         subscriptions: vec![
+            topic(id, "availability"),
             topic(id, "state"),
             topic(id, "cover"),
-            topic(id, "availability"),
         ],
     };
     let link = Link::start(&broker, &setup)?;
@@ -150,6 +152,8 @@ impl HubNetwork {
             LinkEvent::Connected => {
                 log::info!("MQTT broker {} connected", self.broker.url.address());
                 inbox.connected = true;
+                // Accepted after all (a refusal earlier was the broker's mistake).
+                inbox.refused = None;
                 inbox.events.push_back((now, Heard::Up));
             }
             LinkEvent::Disconnected(why) => {

@@ -8,6 +8,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::time::Duration;
 
@@ -83,6 +84,13 @@ impl BrokerUrl {
     /// shell histories): they belong in the config.
     pub fn parse(url: &str) -> Result<BrokerUrl, String> {
         let url = url.trim();
+        // Before anything that could echo it: a URL with a login is never printed.
+        if url.contains('@') {
+            return Err(
+                "a broker URL must not carry a user or password: put them in the config's mqtt_username and mqtt_password (or TONEARM_MQTT_PASSWORD)"
+                    .to_owned(),
+            );
+        }
         let (tls, rest) = if let Some(r) = url.strip_prefix("mqtt://") {
             (false, r)
         } else if let Some(r) = url.strip_prefix("mqtts://") {
@@ -93,12 +101,6 @@ impl BrokerUrl {
             ));
         };
         let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
-        if authority.contains('@') {
-            return Err(
-                "a broker URL must not carry a user or password: put them in the config's mqtt_username and mqtt_password (or TONEARM_MQTT_PASSWORD)"
-                    .to_owned(),
-            );
-        }
         let (host, port) = match authority.rsplit_once(':') {
             // `[::1]:1883`, `host:1883`; a bare IPv6 address needs brackets.
             Some((h, p)) if !p.contains(']') => {
@@ -284,10 +286,19 @@ pub struct Message {
     pub url: Option<String>,
 }
 
-/// A client on its own thread.
+/// A client on its own thread (which ends, with the connection, when the link is
+/// dropped).
 pub struct Link {
     client: Client,
     events: Receiver<LinkEvent>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Drop for Link {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        let _ = self.client.try_disconnect();
+    }
 }
 
 impl Link {
@@ -299,18 +310,28 @@ impl Link {
         let (tx, events) = channel();
         let sub_client = client.clone();
         let subscriptions = setup.subscriptions.clone();
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = Arc::clone(&stop);
         std::thread::Builder::new()
             .name("tonearm-mqtt".into())
             .spawn(move || {
                 let mut backoff = BACKOFF_FIRST;
                 for event in connection.iter() {
-                    if !forward(event, &tx, &sub_client, &subscriptions, &mut backoff) {
+                    // Every keep-alive brings an event at the least (a ping), so a dropped
+                    // link is noticed within seconds.
+                    if stopped.load(Ordering::Relaxed)
+                        || !forward(event, &tx, &sub_client, &subscriptions, &mut backoff)
+                    {
                         return;
                     }
                 }
             })
             .map_err(|e| MqttError::Url(format!("cannot start the MQTT thread: {e}")))?;
-        Ok(Link { client, events })
+        Ok(Link {
+            client,
+            events,
+            stop,
+        })
     }
 
     /// The next event, waiting at most `timeout`.
@@ -469,8 +490,18 @@ mod tests {
         ] {
             assert!(BrokerUrl::parse(bad).is_err(), "{bad}");
         }
-        let e = BrokerUrl::parse("mqtt://me:secret@x").unwrap_err();
-        assert!(e.contains("mqtt_username") && !e.contains("secret"), "{e}");
+        for with_login in [
+            "mqtt://me:secret@x",
+            "mqtt://me:sec/ret@x",
+            "tcp://me:secret@x",
+            "mqtts://me@x:8883/desk",
+        ] {
+            let e = BrokerUrl::parse(with_login).unwrap_err();
+            assert!(
+                e.contains("mqtt_username") && !e.contains("secret") && !e.contains("ret@"),
+                "{e}"
+            );
+        }
     }
 
     #[test]

@@ -138,6 +138,9 @@ impl Clock {
 pub enum UiEvent {
     /// A button.
     Press(Control),
+    /// A command from elsewhere (a hub's `command` topic): a dark screen does not
+    /// swallow it (see [`App::command`]).
+    Command(Control),
     /// A tap (a mouse click) at a point of the display, in its own pixels.
     Tap(Point),
     /// Close the window, Q, Esc, Ctrl-C.
@@ -441,10 +444,9 @@ where
             return Ok(handle_ui(app, ev, clock.now_ms()));
         }
     } else if net.brings_news() {
-        // News (a hub's message) ends the wait at once; the UI is looked at between.
-        if net.wait_news(timeout.min(out.max_block())) {
-            return Ok(false);
-        }
+        // News (a hub's message) ends the wait at once; the UI is looked at every time
+        // (a stream of messages must not starve the keys, the window or Ctrl-C).
+        let _ = net.wait_news(timeout.min(out.max_block()));
         if let Some(ev) = out.wait(Duration::ZERO) {
             return Ok(handle_ui(app, ev, clock.now_ms()));
         }
@@ -488,6 +490,12 @@ fn handle_ui<C: Palette, S: Source>(app: &mut App<C, S>, ev: UiEvent, now: u64) 
         UiEvent::Press(control) => {
             if let Err(why) = app.press(now, control) {
                 log::info!("{control:?} not sent: {why:?}");
+            }
+            false
+        }
+        UiEvent::Command(control) => {
+            if let Err(why) = app.command(now, control) {
+                log::info!("command {control:?} not sent: {why:?}");
             }
             false
         }

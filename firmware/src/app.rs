@@ -355,6 +355,14 @@ impl<C: Palette, S: Source> App<C, S> {
         self.source.press(now_ms, control)
     }
 
+    /// A command from elsewhere (a hub's `command` topic): as [`App::press`], but a dark
+    /// screen wakes and the command still goes through (see [`Source::command`]).
+    pub fn command(&mut self, now_ms: u64, control: Control) -> Result<(), ControlRefused> {
+        self.dirty = true;
+        self.net_wake_ms = now_ms;
+        self.source.command(now_ms, control)
+    }
+
     /// How often the budget's state is persisted at most, unless a quota hold began or
     /// ended or tokens changed (default [`QUOTA_SAVE_GAP_MS`]).
     pub fn set_quota_save_gap(&mut self, gap_ms: u64) {

@@ -100,6 +100,11 @@ pub trait Source {
     fn on_failure(&mut self, now_ms: u64, failure: Failure);
     /// See [`Session::press`].
     fn press(&mut self, now_ms: u64, control: Control) -> Result<(), ControlRefused>;
+    /// A command from elsewhere (a hub's `command` topic), which a dark screen does not
+    /// swallow: see [`Session::command`]. The default is a press.
+    fn command(&mut self, now_ms: u64, control: Control) -> Result<(), ControlRefused> {
+        self.press(now_ms, control)
+    }
     /// See [`Session::take_token_update`].
     fn take_token_update(&mut self) -> Option<TokenUpdate>;
     /// See [`Session::take_quota_save`].
@@ -143,6 +148,9 @@ impl Source for Session {
     }
     fn press(&mut self, now_ms: u64, control: Control) -> Result<(), ControlRefused> {
         Session::press(self, now_ms, control)
+    }
+    fn command(&mut self, now_ms: u64, control: Control) -> Result<(), ControlRefused> {
+        Session::command(self, now_ms, control)
     }
     fn take_token_update(&mut self) -> Option<TokenUpdate> {
         Session::take_token_update(self)

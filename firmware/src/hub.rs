@@ -249,7 +249,13 @@ impl Source for HubSource {
 
     fn press(&mut self, now_ms: u64, control: Control) -> Result<(), ControlRefused> {
         let mut inbox = self.inbox.borrow_mut();
-        if !inbox.connected || inbox.online == Some(false) {
+        // Out of reach: no link, the hub's will, or a beating hub fallen silent (a
+        // command would wait in a frozen hub's socket and run minutes later).
+        let silent = inbox.beats
+            && inbox
+                .heard
+                .is_some_and(|h| now_ms >= h.saturating_add(SILENT_MS));
+        if !inbox.connected || inbox.online == Some(false) || silent {
             drop(inbox);
             self.session.mirror_notice(now_ms, Notice::ControlFailed);
             return Err(ControlRefused::Unavailable);
@@ -481,6 +487,17 @@ mod tests {
         assert_eq!(
             shows(&mut app, 71_000),
             (Screen::Offline, "Windowpane".to_owned())
+        );
+        // A press to a silent (frozen) hub is not queued to run minutes later: refused,
+        // with the control-failed notice.
+        assert_eq!(
+            app.press(72_000, Control::Next),
+            Err(ControlRefused::Unavailable)
+        );
+        assert_eq!(app.source().take_command(), None);
+        assert_eq!(
+            app.session().status(72_000).notice,
+            Some(Notice::ControlFailed)
         );
         // Heard again (it went on) with nothing new: its last state shows again.
         app.source().deliver(Leaf::Availability, b"online", 80_000);

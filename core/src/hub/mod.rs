@@ -36,6 +36,8 @@ pub const SCREEN_CAP: usize = 24;
 /// A progress within this much of the one interpolated from the last message is no
 /// change (no new message).
 pub const PROGRESS_SLACK_MS: u64 = 2_000;
+/// Health times (`since_ms`, `until_ms`) this close to the last message's are no change.
+pub const HEALTH_SLACK_MS: u64 = 1_500;
 
 /// How the hub's connection to Spotify stands, in Unix time (see [`Health`], which holds
 /// the same in the session's monotonic time).
@@ -129,6 +131,34 @@ impl HubHealth {
             Health::LoginExpired => HubHealth::LoginExpired,
             Health::ConfigError(p) => HubHealth::ConfigError(p),
         }
+    }
+
+    /// The session's [`Health`] when the time is not known at all: ages 0, waits
+    /// without a countdown (0 ms left), a quota hold with its end as the hub gave it.
+    pub fn at_unknown_time(self) -> Health {
+        match self {
+            HubHealth::Stale { .. } => Health::Stale { age_ms: 0 },
+            HubHealth::Offline { .. } => Health::Offline { for_ms: 0 },
+            HubHealth::RateLimited { .. } => Health::RateLimited { remaining_ms: 0 },
+            HubHealth::QuotaExceeded { until_ms } => Health::QuotaExceeded {
+                until_unix_s: until_ms.unwrap_or(0) / 1000,
+                remaining_ms: 0,
+            },
+            other => other.at(0),
+        }
+    }
+
+    /// Whether `self` and `other` say the same, their times within `slack_ms` (the
+    /// hub's wall clock is read again every minute and may move by a few ms).
+    fn same_as(self, other: HubHealth, slack_ms: u64) -> bool {
+        let near = |a: Option<u64>, b: Option<u64>| match (a, b) {
+            (Some(a), Some(b)) => a.abs_diff(b) <= slack_ms,
+            (a, b) => a == b,
+        };
+        core::mem::discriminant(&self) == core::mem::discriminant(&other)
+            && self.reason() == other.reason()
+            && near(self.since_ms(), other.since_ms())
+            && near(self.until_ms(), other.until_ms())
     }
 
     /// The session's [`Health`] at a moment whose Unix time is `unix_ms` (a wait that
@@ -370,12 +400,13 @@ impl HubState {
             let mut s = s.clone();
             s.seq = 0;
             s.at_ms = None;
+            s.health = HubHealth::Good;
             if let HubPlayback::Item(np) = &mut s.playback {
                 np.progress_ms = None;
             }
             s
         };
-        if strip(self) != strip(last) {
+        if strip(self) != strip(last) || !self.health.same_as(last.health, HEALTH_SLACK_MS) {
             return false;
         }
         match (self.progress_at(unix_ms), last.progress_at(unix_ms)) {

@@ -547,13 +547,37 @@ impl Session {
             return Err(ControlRefused::Halted);
         }
         if self.is_dark(now_ms) {
-            self.woken_until_ms = now_ms.saturating_add(WAKE_MS);
-            self.last_activity_ms = now_ms;
-            // Show what plays now, from a fresh answer.
-            self.next_poll_ms = self.next_poll_ms.min(now_ms);
-            self.generation = self.generation.wrapping_add(1);
+            self.wake(now_ms);
             return Err(ControlRefused::WokeUp);
         }
+        self.press_lit(now_ms, control)
+    }
+
+    /// A command from elsewhere (a hub's `command` topic: Home Assistant, a display fed
+    /// by the hub): as [`Session::press`], but a dark screen does not swallow it: it
+    /// wakes and the command goes through (no one here pressed on a dark screen by
+    /// mistake; the display that sent it had its own screen to look at).
+    pub fn command(&mut self, now_ms: u64, control: Control) -> Result<(), ControlRefused> {
+        if self.halted.is_some() {
+            return Err(ControlRefused::Halted);
+        }
+        if self.is_dark(now_ms) {
+            self.wake(now_ms);
+        }
+        self.press_lit(now_ms, control)
+    }
+
+    /// Lights a dark screen for [`WAKE_MS`] and asks what plays now.
+    fn wake(&mut self, now_ms: u64) {
+        self.woken_until_ms = now_ms.saturating_add(WAKE_MS);
+        self.last_activity_ms = now_ms;
+        // Show what plays now, from a fresh answer.
+        self.next_poll_ms = self.next_poll_ms.min(now_ms);
+        self.generation = self.generation.wrapping_add(1);
+    }
+
+    /// A press on a lit screen.
+    fn press_lit(&mut self, now_ms: u64, control: Control) -> Result<(), ControlRefused> {
         if self.quota_until(now_ms).is_some() {
             self.set_notice(now_ms, Notice::DailyLimit);
             return Err(ControlRefused::DailyLimit);

@@ -21,7 +21,7 @@ pub(super) struct Mirror {
     pub(super) health: HubHealth,
     /// Unix ms minus monotonic ms at the last message (the display's wall clock, or the
     /// message's own `at_ms` when the display has none).
-    pub(super) unix_offset: i64,
+    pub(super) unix_offset: Option<i64>,
     /// The hub's screen is dark.
     pub(super) dark: bool,
     pub(super) login_ends_s: Option<u64>,
@@ -58,13 +58,19 @@ impl Session {
         if self.mirror.is_none() {
             return;
         }
+        // The display's clock, else the message's own time; neither (a board whose SNTP
+        // went unanswered, nothing playing): the last offset known stays.
         let unix_now = self.unix_ms(now_ms).or(state.at_ms);
-        let offset = unix_now.map_or(0, |u| {
-            i64::try_from(u)
-                .unwrap_or(i64::MAX)
-                .saturating_sub(i64::try_from(now_ms).unwrap_or(i64::MAX))
-        });
+        let known = self.mirror.as_ref().and_then(|m| m.unix_offset);
+        let offset = unix_now
+            .map(|u| {
+                i64::try_from(u)
+                    .unwrap_or(i64::MAX)
+                    .saturating_sub(i64::try_from(now_ms).unwrap_or(i64::MAX))
+            })
+            .or(known);
         let mono = |unix: u64| -> u64 {
+            let Some(offset) = offset else { return now_ms };
             let m = i64::try_from(unix)
                 .unwrap_or(i64::MAX)
                 .saturating_sub(offset);
@@ -131,9 +137,13 @@ impl Session {
                 for_ms: now_ms.saturating_sub(lost),
             };
         }
+        let Some(offset) = m.unix_offset else {
+            // No time at all: the hub's waits cannot be placed; shown as just begun.
+            return m.health.at_unknown_time();
+        };
         let unix = i64::try_from(now_ms)
             .unwrap_or(i64::MAX)
-            .saturating_add(m.unix_offset);
+            .saturating_add(offset);
         m.health.at(u64::try_from(unix).unwrap_or(0))
     }
 
