@@ -1558,3 +1558,33 @@ fn a_hub_that_ends_says_offline() {
         .expect("offline after the end");
     assert!(last.retain);
 }
+
+#[test]
+fn a_huge_retained_message_on_the_command_topic_does_not_throw_the_hub_off() {
+    let house = House::new();
+    // 64 KiB retained on the hub's command topic before it starts: the hub announces an
+    // 8 KiB maximum packet, so the broker never sends it, and the hub stays connected.
+    house
+        .broker
+        .publish(&command_topic(), &vec![b'x'; 64 * 1024], true)
+        .unwrap();
+    let rec = house.recorder();
+    let mut hub = house.hub(&[]);
+    hub.wait_for("now_playing", Some("Song A"), T);
+    wait_state(&rec, 0, "Song A", T);
+    std::thread::sleep(Duration::from_secs(4));
+    let offline: Vec<_> = rec
+        .on(&availability_topic())
+        .into_iter()
+        .filter(|m| m.text() == "offline")
+        .collect();
+    assert!(
+        offline.is_empty(),
+        "the hub lost its connection: {offline:?}\n{}\n{}",
+        hub.stderr(),
+        house.broker.log()
+    );
+    // And it still takes commands.
+    house.ha_publish(&command_topic(), "next", false);
+    wait_requests(&house, &hub, Route::Next, 1);
+}
