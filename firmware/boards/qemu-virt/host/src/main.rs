@@ -205,6 +205,25 @@ impl Ctx {
     }
 }
 
+/// The common start of the scenarios that disturb a board that plays: the fake with two
+/// tracks playing behind the front, the board booted with a record whose login is
+/// `refresh_token`, online, and showing the first track.
+fn playing(ctx: &Ctx, name: &str, refresh_token: &str) -> Result<(FakeSpotify, Vm), String> {
+    let fake = fake(refresh_token, Item::tracks(2));
+    fake.set_playing(true);
+    ctx.serve(&fake)?;
+    let image = ctx.image(name, Some(refresh_token))?;
+    let mut vm = ctx.boot(name, &image)?;
+    online(&mut vm)?;
+    screen(
+        &mut vm,
+        Duration::from_secs(60),
+        "now_playing",
+        Some("Track 0"),
+    )?;
+    Ok((fake, vm))
+}
+
 /// Waits for DHCP and the time of day.
 fn online(vm: &mut Vm) -> Result<(), String> {
     vm.wait_for(Duration::from_secs(30), "DHCP address", |l| {
@@ -454,18 +473,7 @@ fn token_rotation(ctx: &Ctx) -> Outcome {
 
 /// A 429 with `Retry-After`: the board waits that long before it asks again.
 fn rate_limited(ctx: &Ctx) -> Outcome {
-    let fake = fake("rt-429", Item::tracks(2));
-    fake.set_playing(true);
-    ctx.serve(&fake)?;
-    let image = ctx.image("rate_limited", Some("rt-429"))?;
-    let mut vm = ctx.boot("rate_limited", &image)?;
-    online(&mut vm)?;
-    screen(
-        &mut vm,
-        Duration::from_secs(60),
-        "now_playing",
-        Some("Track 0"),
-    )?;
+    let (fake, mut vm) = playing(ctx, "rate_limited", "rt-429")?;
     const RETRY_S: u64 = 12;
     for route in [Route::Player, Route::CurrentlyPlaying] {
         fake.push(route, Reply::rate_limited(Some(RETRY_S)));
@@ -501,18 +509,7 @@ fn rate_limited(ctx: &Ctx) -> Outcome {
 /// `quota_exceeded` with the hold's end, asks the Web API nothing until then, and comes
 /// back after it.
 fn quota_exceeded(ctx: &Ctx) -> Outcome {
-    let fake = fake("rt-quota", Item::tracks(2));
-    fake.set_playing(true);
-    ctx.serve(&fake)?;
-    let image = ctx.image("quota_exceeded", Some("rt-quota"))?;
-    let mut vm = ctx.boot("quota_exceeded", &image)?;
-    online(&mut vm)?;
-    screen(
-        &mut vm,
-        Duration::from_secs(60),
-        "now_playing",
-        Some("Track 0"),
-    )?;
+    let (fake, mut vm) = playing(ctx, "quota_exceeded", "rt-quota")?;
     const HOLD_S: u64 = 20;
     for route in [Route::Player, Route::CurrentlyPlaying] {
         fake.push(route, Reply::quota_exceeded(Some(HOLD_S)));
@@ -637,18 +634,7 @@ fn mitm_no_certificate_verify(ctx: &Ctx) -> Outcome {
 
 /// A response that never comes: the request times out and the board goes on.
 fn hanging_response(ctx: &Ctx) -> Outcome {
-    let fake = fake("rt-hang", Item::tracks(2));
-    fake.set_playing(true);
-    ctx.serve(&fake)?;
-    let image = ctx.image("hanging_response", Some("rt-hang"))?;
-    let mut vm = ctx.boot("hanging_response", &image)?;
-    online(&mut vm)?;
-    screen(
-        &mut vm,
-        Duration::from_secs(60),
-        "now_playing",
-        Some("Track 0"),
-    )?;
+    let (fake, mut vm) = playing(ctx, "hanging_response", "rt-hang")?;
     for route in [Route::Player, Route::CurrentlyPlaying] {
         fake.push(route, Reply::hang());
     }
@@ -683,18 +669,7 @@ fn hanging_response(ctx: &Ctx) -> Outcome {
 /// The link goes down (QEMU's `set_link`) for 20 s and comes back: nothing reaches the
 /// fake while it is down, and the board asks again and shows the item once it is up.
 fn link_down_up(ctx: &Ctx) -> Outcome {
-    let fake = fake("rt-link", Item::tracks(2));
-    fake.set_playing(true);
-    ctx.serve(&fake)?;
-    let image = ctx.image("link_down_up", Some("rt-link"))?;
-    let mut vm = ctx.boot("link_down_up", &image)?;
-    online(&mut vm)?;
-    screen(
-        &mut vm,
-        Duration::from_secs(60),
-        "now_playing",
-        Some("Track 0"),
-    )?;
+    let (fake, mut vm) = playing(ctx, "link_down_up", "rt-link")?;
     vm.monitor("set_link n0 off")?;
     let n = player_requests(&fake).len();
     vm.none_for(Duration::from_secs(20), "a panic", |_| false)?;
@@ -733,18 +708,7 @@ fn link_down_up(ctx: &Ctx) -> Outcome {
 /// The server gone for over a minute (each connection closed at once): the offline
 /// screen, backoff (the attempts further and further apart), and back when it returns.
 fn server_gone(ctx: &Ctx) -> Outcome {
-    let fake = fake("rt-gone", Item::tracks(2));
-    fake.set_playing(true);
-    ctx.serve(&fake)?;
-    let image = ctx.image("server_gone", Some("rt-gone"))?;
-    let mut vm = ctx.boot("server_gone", &image)?;
-    online(&mut vm)?;
-    screen(
-        &mut vm,
-        Duration::from_secs(60),
-        "now_playing",
-        Some("Track 0"),
-    )?;
+    let (fake, mut vm) = playing(ctx, "server_gone", "rt-gone")?;
     let before = ctx.front.conns().len();
     ctx.front.set_mode(Mode::Closing);
     let gone = Instant::now();
