@@ -93,6 +93,9 @@ install() {
   apt_need libsdl2-dev pkg-config
 }
 build() {
+  # Their own workspaces: the root's `cargo fmt --all` does not see them.
+  (cd "$board" && cargo fmt --all -- --check) || return 1
+  (cd "$host" && cargo fmt --all -- --check) || return 1
   (cd "$board" && cargo build --release --locked) || return 1
   (cd "$host" && cargo build --release --locked) || return 1
   # The desktop's renderer, for the checksums the board's frames must match.
