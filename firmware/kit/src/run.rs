@@ -457,10 +457,10 @@ pub(crate) mod tests {
     use embassy_time::MockDriver;
     use embedded_graphics::pixelcolor::Rgb565;
     use embedded_graphics::prelude::*;
-    use embedded_storage::nor_flash::{ErrorType, NorFlashErrorKind, ReadNorFlash};
     use std::cell::RefCell;
     use std::rc::Rc;
     use tonearm_core::session::Control;
+    use tonearm_settings::ram::RamFlash;
 
     use crate::testing::SERIAL;
 
@@ -549,39 +549,6 @@ pub(crate) mod tests {
         }
     }
 
-    /// Flash in RAM.
-    struct Ram(Vec<u8>);
-
-    impl ErrorType for Ram {
-        type Error = NorFlashErrorKind;
-    }
-
-    impl ReadNorFlash for Ram {
-        const READ_SIZE: usize = 1;
-        fn read(&mut self, offset: u32, bytes: &mut [u8]) -> Result<(), Self::Error> {
-            let at = offset as usize;
-            bytes.copy_from_slice(&self.0[at..at + bytes.len()]);
-            Ok(())
-        }
-        fn capacity(&self) -> usize {
-            self.0.len()
-        }
-    }
-
-    impl NorFlash for Ram {
-        const WRITE_SIZE: usize = 4;
-        const ERASE_SIZE: usize = 4096;
-        fn erase(&mut self, from: u32, to: u32) -> Result<(), Self::Error> {
-            self.0[from as usize..to as usize].fill(0xFF);
-            Ok(())
-        }
-        fn write(&mut self, offset: u32, bytes: &[u8]) -> Result<(), Self::Error> {
-            let at = offset as usize;
-            self.0[at..at + bytes.len()].copy_from_slice(bytes);
-            Ok(())
-        }
-    }
-
     /// A network that comes up at `up_ms`, answers SNTP with `unix_s` and every name
     /// with 192.0.2.1, and refuses every TCP connection (so no request gets through).
     struct Net {
@@ -662,12 +629,12 @@ pub(crate) mod tests {
         }
     }
 
-    fn flash_with(settings: Option<&Settings<'_>>) -> Ram {
+    fn flash_with(settings: Option<&Settings<'_>>) -> RamFlash {
         let mut image = vec![0xFF; 8192];
         if let Some(s) = settings {
             tonearm_settings::partition_image(s, &mut image).unwrap();
         }
-        Ram(image)
+        RamFlash(image)
     }
 
     /// 2026-07-01 12:00 UTC.
@@ -891,7 +858,7 @@ pub(crate) mod tests {
         assert_eq!(log.borrow()[1], "drawn setup_needed at 0", "its event line");
         assert!(*dog.0.borrow() >= 10, "fed each second");
         // A partition that does not fit the flash: a configuration error.
-        let fut = std::pin::pin!(kit.load_settings(Ram(vec![0xFF; 4096]), 0, 4096, &mut buf));
+        let fut = std::pin::pin!(kit.load_settings(RamFlash(vec![0xFF; 4096]), 0, 4096, &mut buf));
         assert!(drive(fut, 10).is_none());
         let lines = log.borrow();
         assert_eq!(

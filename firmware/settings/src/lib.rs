@@ -8,6 +8,7 @@
 //!   fields, so later fields need no new version) and still reading version 1;
 //! - [`anchor`]: the extra trust anchors' check and name (CommonName, fingerprint);
 //! - [`hub`]: the hub a board is fed by (the record's hub URL and MQTT login, read);
+//! - `ram` (feature `ram-flash`): NOR flash in memory, for tests and host tools;
 //! - [`store`]: the two slots over any `embedded-storage` NOR flash ([`Store`]), and the
 //!   partition image `tonearm provision` writes ([`partition_image`]).
 //!
@@ -28,8 +29,13 @@
     )
 )]
 
+#[cfg(feature = "ram-flash")]
+extern crate alloc;
+
 pub mod anchor;
 pub mod hub;
+#[cfg(feature = "ram-flash")]
+pub mod ram;
 pub mod record;
 pub mod store;
 

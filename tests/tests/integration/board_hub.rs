@@ -38,9 +38,7 @@ use tonearm_kit::board::{Backlight, Buttons, Log, Network, NoWallClock};
 use tonearm_kit::hub::{Buffers, HubSource};
 use tonearm_kit::run::{Kit, now_ms};
 use tonearm_kit::settings::RECORD_MAX;
-use tonearm_settings::embedded_storage::nor_flash::{
-    ErrorType, NorFlash, NorFlashErrorKind, ReadNorFlash,
-};
+use tonearm_settings::ram::RamFlash;
 use tonearm_tests::fake_spotify::{FakeSpotify, Item, Route};
 use tonearm_tests::mosquitto::{Mosquitto, Recorder};
 
@@ -255,39 +253,6 @@ impl Log for TestLog {
         }
         self.events.lock().unwrap().push(v);
         self.last = Some(event.clone());
-    }
-}
-
-/// A settings image as NOR flash.
-struct RamFlash(Vec<u8>);
-
-impl ErrorType for RamFlash {
-    type Error = NorFlashErrorKind;
-}
-
-impl ReadNorFlash for RamFlash {
-    const READ_SIZE: usize = 1;
-    fn read(&mut self, offset: u32, bytes: &mut [u8]) -> Result<(), Self::Error> {
-        let at = offset as usize;
-        bytes.copy_from_slice(&self.0[at..at + bytes.len()]);
-        Ok(())
-    }
-    fn capacity(&self) -> usize {
-        self.0.len()
-    }
-}
-
-impl NorFlash for RamFlash {
-    const WRITE_SIZE: usize = 4;
-    const ERASE_SIZE: usize = 4096;
-    fn erase(&mut self, from: u32, to: u32) -> Result<(), Self::Error> {
-        self.0[from as usize..to as usize].fill(0xFF);
-        Ok(())
-    }
-    fn write(&mut self, offset: u32, bytes: &[u8]) -> Result<(), Self::Error> {
-        let at = offset as usize;
-        self.0[at..at + bytes.len()].copy_from_slice(bytes);
-        Ok(())
     }
 }
 
